@@ -1,0 +1,61 @@
+# Two commands do all the set-up: `make run` and `make test` (see README.md).
+# Each creates .venv when missing and re-installs only when pyproject.toml changed.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+# No model hub on these machines: the embedded defaults are installed packages.
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export GRADIO_ANALYTICS_ENABLED := False
+
+.PHONY: run test test-fast lint bench clean help
+
+help:
+	@echo "make run   - set up .venv and start the app on the demo project (http://127.0.0.1:7860)"
+	@echo "make test  - set up .venv (+ Debian chromium) and run the whole test suite"
+	@echo "make bench - run the benchmarks under bench/ (JSON lines)"
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+# torch is pinned exactly in pyproject.toml so pip takes the local CPU wheel, not a CUDA build.
+$(VENV)/.installed-run: pyproject.toml | $(PY)
+	$(PIP) install --quiet "torch==2.13.0"
+	$(PIP) install --quiet -e ".[demo]"
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(PY)
+	$(PIP) install --quiet "torch==2.13.0"
+	$(PIP) install --quiet -e ".[test]"
+	@touch $@ $(VENV)/.installed-run
+
+/usr/bin/chromium:
+	@if [ "$$(id -u)" = "0" ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "Browser tests need Debian's chromium: sudo apt-get install -y chromium"; \
+	fi
+
+run: $(VENV)/.installed-run
+	$(PY) launch.py
+
+test: $(VENV)/.installed-test /usr/bin/chromium
+	$(PY) -m pytest
+
+test-fast: $(VENV)/.installed-test
+	$(PY) -m pytest -m "not slow and not browser and not postgres"
+
+lint: $(VENV)/.installed-test
+	$(VENV)/bin/lint-imports
+
+bench: $(VENV)/.installed-test
+	$(PY) bench/bench_import.py
+	$(PY) bench/bench_embed.py
+	$(PY) bench/bench_rerank.py
+	$(PY) bench/bench_next_item.py
+
+clean:
+	rm -rf $(VENV) annotator-data .pytest_cache

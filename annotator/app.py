@@ -1,0 +1,58 @@
+"""Composition root shared by ``launch.py`` and ``python -m annotator serve``:
+Settings → engine → service → UI → launch."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+from annotator.config import Settings
+
+log = logging.getLogger("annotator.app")
+
+ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
+DEMO_PROJECT = "demo"
+
+
+def ensure_demo_project(service, assets_dir: Path = ASSETS_DIR) -> str | None:  # noqa: ANN001
+    """Create the bundled demo project (support tickets, 4 labels) unless it exists. Returns its name."""
+    from annotator.errors import NotFoundError
+    from annotator.importers import ImportSpec
+
+    data = assets_dir / "demo" / "support_tickets.csv"
+    if not data.is_file():
+        log.warning("demo data %s not found; starting without the demo project", data)
+        return None
+    try:
+        service.project(DEMO_PROJECT)
+        return DEMO_PROJECT
+    except NotFoundError:
+        pass
+    labels = json.loads((assets_dir / "demo" / "labels.json").read_text(encoding="utf-8"))
+    guidelines_file = assets_dir / "demo" / "guidelines.md"
+    guidelines = guidelines_file.read_text(encoding="utf-8") if guidelines_file.is_file() else ""
+    service.create_project(DEMO_PROJECT, labels, guidelines=guidelines)
+    # The gold label column stays out: the demo is for labelling from scratch.
+    service.import_file(DEMO_PROJECT, data, ImportSpec(text_column="text", id_column="id",
+                                                       metadata_columns=["product", "channel"]))
+    return DEMO_PROJECT
+
+
+def build(settings: Settings, project: str | None = None):  # noqa: ANN201
+    """Build the service and the Gradio app without launching it (tests use this)."""
+    from annotator.service import AnnotatorService
+    from annotator.ui import AnnotatorUI
+
+    service = AnnotatorService.from_settings(settings)
+    if settings.demo:
+        demo = ensure_demo_project(service)
+        project = project or demo
+    return service, AnnotatorUI(service, project=project).build()
+
+
+def run_app(settings: Settings, project: str | None = None) -> None:
+    """Build everything and serve until interrupted."""
+    service, blocks = build(settings, project)
+    print(f"annotator: serving on http://{settings.host}:{settings.port}  (data: {settings.data_dir.resolve()})")
+    blocks.launch(server_name=settings.host, server_port=settings.port, show_error=True, quiet=True)

@@ -1,0 +1,205 @@
+"""The command line: a second face beside the UI, calling the same service.
+
+Every command prints a clear message and exits non-zero on error; long work shows a tqdm bar.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from annotator.config import Settings
+from annotator.errors import AnnotatorError
+
+app = typer.Typer(
+    name="annotator", no_args_is_help=True, rich_markup_mode="markdown", pretty_exceptions_enable=False,
+    help="People and AI label text together. Data lives in --data-dir (default ./annotator-data).",
+)
+
+DataDir = Annotated[Optional[Path], typer.Option("--data-dir", envvar="ANNOTATOR_DATA_DIR",
+                                                 help="Data directory (database, caches).")]
+DatabaseUrl = Annotated[Optional[str], typer.Option("--database-url", envvar="ANNOTATOR_DATABASE_URL",
+                                                    help="SQLAlchemy URL; default SQLite in the data directory.")]
+ProjectOpt = Annotated[str, typer.Option("--project", "-p", help="Project name.")]
+
+
+def _settings(data_dir: Path | None, database_url: str | None, **extra) -> Settings:  # noqa: ANN003
+    kwargs = {k: v for k, v in {"data_dir": data_dir, "database_url": database_url, **extra}.items() if v is not None}
+    return Settings(**kwargs)
+
+
+def _service(settings: Settings):  # noqa: ANN202 - avoid importing the service for --help
+    from annotator.service import AnnotatorService
+
+    return AnnotatorService.from_settings(settings)
+
+
+def _progress(desc: str, unit: str = "rows"):  # noqa: ANN202
+    from tqdm import tqdm
+
+    bar = tqdm(desc=desc, unit=unit, disable=not sys.stderr.isatty() and None)
+
+    def update(done: int, total: int) -> None:
+        if total and bar.total != total:
+            bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    return bar, update
+
+
+@app.command()
+def init(
+    name: Annotated[str, typer.Argument(help="Project name.")],
+    labels: Annotated[str, typer.Option("--labels", "-l", help="Comma-separated label names.")],
+    multi_label: Annotated[bool, typer.Option("--multi-label", help="Items may take several labels.")] = False,
+    guidelines: Annotated[Optional[Path], typer.Option(help="Markdown file with labelling guidelines.")] = None,
+    strategy: Annotated[str, typer.Option(help="Queue strategy: margin | entropy | least-confidence | random.")] = "margin",
+    data_dir: DataDir = None, database_url: DatabaseUrl = None,
+) -> None:
+    """Create a labelling project.
+
+    Example: `python -m annotator init reviews --labels positive,negative --guidelines guide.md`
+    """
+    from annotator.active.strategies import get_strategy
+
+    get_strategy(strategy)
+    text = guidelines.read_text(encoding="utf-8") if guidelines else ""
+    service = _service(_settings(data_dir, database_url))
+    summary = service.create_project(
+        name, [x for x in labels.split(",") if x.strip()], task_type="multi-label" if multi_label else "single-label",
+        guidelines=text, settings={"strategy": strategy},
+    )
+    typer.echo(f"Created project {summary.name!r} ({summary.task_type}) with labels: "
+               + ", ".join(f"{lab.name} [{lab.hotkey}]" for lab in summary.labels))
+
+
+@app.command("import")
+def import_(
+    file: Annotated[str, typer.Argument(help="CSV, TSV, JSON, JSONL, parquet, a save_to_disk folder, or a hub dataset.")],
+    project: ProjectOpt,
+    text_column: Annotated[str, typer.Option(help="Column holding the text to label.")] = "text",
+    label_column: Annotated[Optional[str], typer.Option(help="Column with existing labels.")] = None,
+    id_column: Annotated[Optional[str], typer.Option(help="Column with your own item ids (unique).")] = None,
+    metadata_columns: Annotated[Optional[str], typer.Option(help="Comma-separated; default all other columns.")] = None,
+    labels_as: Annotated[str, typer.Option(help="Import labels as 'response' (people's) or 'suggestion' (an agent's).")] = "response",
+    agent: Annotated[str, typer.Option(help="Agent name when --labels-as suggestion.")] = "import",
+    add_labels: Annotated[bool, typer.Option("--add-labels", help="Add unknown label values to the project.")] = False,
+    label_separator: Annotated[str, typer.Option(help="Separator of multi-label cells.")] = ",",
+    encoding: Annotated[Optional[str], typer.Option(help="File encoding; default UTF-8.")] = None,
+    data_dir: DataDir = None, database_url: DatabaseUrl = None,
+) -> None:
+    """Import items (and optionally their labels) into a project, in one transaction.
+
+    Example: `python -m annotator import reviews.csv --project reviews --text-column text --label-column label`
+    """
+    from annotator.importers import ImportSpec
+
+    settings = _settings(data_dir, database_url)
+    spec = ImportSpec(
+        text_column=text_column, id_column=id_column, label_column=label_column,
+        metadata_columns=[c for c in metadata_columns.split(",") if c] if metadata_columns else None,
+        label_separator=label_separator, encoding=encoding, chunk_rows=settings.import_chunk_rows,
+        max_text_chars=settings.max_text_chars,
+    )
+    service = _service(settings)
+    bar, update = _progress(f"import {Path(file).name}")
+    try:
+        report = service.import_file(project, file, spec, labels_as=labels_as, agent=agent, add_labels=add_labels,
+                                     progress=update)
+    finally:
+        bar.close()
+    typer.echo(json.dumps(report.model_dump(), indent=2))
+
+
+@app.command()
+def export(
+    project: ProjectOpt,
+    format: Annotated[str, typer.Option("--format", "-f", help="hf | parquet | jsonl | csv")] = "jsonl",  # noqa: A002
+    out: Annotated[Path, typer.Option(help="Output directory: data file + README.md dataset card.")] = Path("export"),
+    only: Annotated[Optional[str], typer.Option(help="'human': labels a person gave or confirmed; 'labelled': any label.")] = None,
+    source: Annotated[Optional[str], typer.Option(help="Comma-separated label sources to keep: human,bulk,import,agent.")] = None,
+    status: Annotated[Optional[str], typer.Option(help="Comma-separated statuses to keep: submitted,auto,unlabelled.")] = None,
+    push_to_hub: Annotated[Optional[str], typer.Option(help="Hub repo id to push to (needs internet, --format hf).")] = None,
+    hub_token: Annotated[Optional[str], typer.Option(envvar="HF_TOKEN", help="Hub token.")] = None,
+    data_dir: DataDir = None, database_url: DatabaseUrl = None,
+) -> None:
+    """Export items with their final labels and provenance, plus a dataset card.
+
+    Example: `python -m annotator export --project reviews --format parquet --out exports/reviews --only human`
+    """
+    service = _service(_settings(data_dir, database_url))
+    result = service.export(
+        project, fmt=format, out=out, only=only, sources=source.split(",") if source else None,
+        statuses=status.split(",") if status else None, push_to_hub=push_to_hub, hub_token=hub_token,
+    )
+    typer.echo(f"Wrote {result.n_rows} rows to {result.data_path} and the card {result.card_path}")
+
+
+@app.command()
+def projects(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
+    """List projects with their item and label counts.
+
+    Example: `python -m annotator projects`
+    """
+    service = _service(_settings(data_dir, database_url))
+    rows = service.list_projects()
+    if not rows:
+        typer.echo("No projects yet. Create one: python -m annotator init NAME --labels a,b")
+    for p in rows:
+        typer.echo(f"{p.name}\t{p.task_type}\t{p.labelled}/{p.items} labelled\tlabels: "
+                   + ", ".join(lab.name for lab in p.labels))
+
+
+@app.command()
+def embed(
+    project: ProjectOpt,
+    model: Annotated[Optional[str], typer.Option(help="Embedding model: package name, local path or hub id.")] = None,
+    data_dir: DataDir = None, database_url: DatabaseUrl = None,
+) -> None:
+    """Embed every item of a project into the cache (nothing is embedded twice).
+
+    Example: `python -m annotator embed --project reviews`
+    """
+    service = _service(_settings(data_dir, database_url, embedding_model=model))
+    bar, update = _progress("embed", unit="texts")
+    try:
+        vectors = service.embed_project(project, progress=update)
+    finally:
+        bar.close()
+    typer.echo(f"{len(vectors)} items embedded ({vectors.shape[1] if len(vectors) else 0}-d, "
+               f"model {service.embedder.name})")
+
+
+@app.command()
+def serve(
+    project: Annotated[Optional[str], typer.Option("--project", "-p", help="Open this project.")] = None,
+    port: Annotated[Optional[int], typer.Option(help="Port; default 7860.")] = None,
+    host: Annotated[Optional[str], typer.Option(help="Interface; default 127.0.0.1.")] = None,
+    demo: Annotated[bool, typer.Option(help="Create the bundled demo project if missing.")] = True,
+    data_dir: DataDir = None, database_url: DatabaseUrl = None,
+) -> None:
+    """Start the labelling app in the browser.
+
+    Example: `python -m annotator serve --project reviews --port 7860`
+    """
+    from annotator.app import run_app
+
+    run_app(_settings(data_dir, database_url, port=port, host=host, demo=demo), project=project)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        app()
+    except AnnotatorError as e:
+        typer.secho(f"Error: {e.message}", fg=typer.colors.RED, err=True)
+        raise SystemExit(e.exit_code) from None
+    except KeyboardInterrupt:
+        typer.secho("Interrupted; everything saved before this point is kept.", err=True)
+        raise SystemExit(130) from None

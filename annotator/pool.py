@@ -1,0 +1,216 @@
+"""The in-memory label pool of one project: vectors, labels, model and ranking as numpy arrays.
+
+The service keeps one ``LabelPool`` per open project. Serving the next item only walks the
+current ranking (microseconds); refitting the classifier and re-ranking the pool run in the
+background and swap the new ranking in atomically, so a person never waits for a refit.
+
+Shapes: ``item_ids`` (n,) int64 sorted; ``embeddings`` (n, d) float32 L2-normalised;
+``targets`` (n, k) float32 0/1 label indicators of labelled rows; ``labelled`` (n,) bool.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from annotator.active.classifier import fit_classifier
+from annotator.active.ranking import Ranking, rank_cold_start, rank_pool
+from annotator.errors import EmptyPoolError
+
+
+@dataclass(frozen=True)
+class Served:
+    """One item the queue hands out, and why."""
+
+    item_id: int
+    strategy: str
+    score: float | None
+    model_version: int
+
+
+class LabelPool:
+    """Labels, model and ranking of one project's items.
+
+    Thread-safe: UI handlers call ``next``/``record`` from many threads while a refit runs.
+    """
+
+    def __init__(
+        self, item_ids: np.ndarray, embeddings: np.ndarray, label_names: Sequence[str], *,
+        multi_label: bool = False, strategy: str = "margin", batch_size: int = 10,
+        label_embeddings: np.ndarray | None = None, seed: int = 0,
+    ):
+        if len(item_ids) != len(embeddings):
+            raise ValueError(f"{len(item_ids)} item ids but {len(embeddings)} embedding rows")
+        order = np.argsort(item_ids)
+        self.item_ids = np.asarray(item_ids, dtype=np.int64)[order]
+        self.embeddings = np.ascontiguousarray(embeddings[order], dtype=np.float32)
+        self.label_names = list(label_names)
+        self.multi_label = multi_label
+        self.strategy = strategy
+        self.batch_size = batch_size
+        self.label_embeddings = label_embeddings
+        self.rng = np.random.default_rng(seed)
+        n, k = len(self.item_ids), len(self.label_names)
+        self.targets = np.zeros((n, k), dtype=np.float32)
+        self.labelled = np.zeros(n, dtype=bool)
+        self.skipped = np.zeros(n, dtype=bool)
+        self.reserved: dict[int, str] = {}  # row → user currently shown it
+        self.model = None
+        self.model_version = 0
+        self.proba: np.ndarray | None = None  # (n, k) under the current model
+        self.labels_since_refit = 0
+        self._ranking: Ranking | None = None
+        self._cursor = 0
+        self._lock = threading.RLock()
+        self._refit_lock = threading.Lock()
+
+    # ------------------------------------------------------------------ lookups
+    def __len__(self) -> int:
+        return len(self.item_ids)
+
+    def row_of(self, item_id: int) -> int:
+        row = int(np.searchsorted(self.item_ids, item_id))
+        if row >= len(self.item_ids) or self.item_ids[row] != item_id:
+            raise KeyError(item_id)
+        return row
+
+    @property
+    def n_labelled(self) -> int:
+        return int(self.labelled.sum())
+
+    @property
+    def is_cold(self) -> bool:
+        """Fewer than two labels for some class: the classifier cannot rank yet."""
+        if self.multi_label:
+            counts = self.targets[self.labelled].sum(axis=0)
+        else:
+            counts = np.bincount(self.targets[self.labelled].argmax(axis=1), minlength=len(self.label_names)) \
+                if self.labelled.any() else np.zeros(len(self.label_names))
+        return bool((counts < 2).any())
+
+    # ------------------------------------------------------------------ labels
+    def set_label(self, item_id: int, value: Sequence[str] | None) -> None:
+        """Record (or with ``None`` clear) an item's label in the pool."""
+        with self._lock:
+            row = self.row_of(item_id)
+            self.targets[row] = 0
+            if value is None:
+                self.labelled[row] = False
+            else:
+                for name in value:
+                    self.targets[row, self.label_names.index(name)] = 1
+                self.labelled[row] = True
+            self.skipped[row] = False
+            self.reserved.pop(row, None)
+            self.labels_since_refit += 1
+
+    def skip(self, item_id: int) -> None:
+        with self._lock:
+            row = self.row_of(item_id)
+            self.skipped[row] = True
+            self.reserved.pop(row, None)
+
+    def release(self, user: str) -> None:
+        """Forget what ``user`` was shown (they left or reloaded)."""
+        with self._lock:
+            for row in [r for r, u in self.reserved.items() if u == user]:
+                del self.reserved[row]
+
+    # ------------------------------------------------------------------ serving
+    def next(self, user: str, *, exclude: set[int] | None = None) -> Served | None:
+        """The best unlabelled item under the current ranking that nobody else holds."""
+        with self._lock:
+            for attempt in range(2):
+                if self._ranking is None:
+                    self._rerank_locked()
+                ranking = self._ranking
+                assert ranking is not None
+                while self._cursor < len(ranking.order):
+                    pos = self._cursor
+                    row = int(ranking.order[pos])
+                    self._cursor += 1
+                    if self.labelled[row] or self.skipped[row] or row in self.reserved:
+                        continue
+                    item_id = int(self.item_ids[row])
+                    if exclude and item_id in exclude:
+                        continue
+                    self.reserved[row] = user
+                    return Served(item_id, ranking.strategy, float(ranking.scores[pos]), self.model_version)
+                # Ranking used up: rank again, this time letting skipped items come back.
+                if attempt == 0:
+                    self.skipped[:] = False
+                    self._ranking = None
+            return None
+
+    def next_batch(self, user: str, size: int) -> list[Served]:
+        out: list[Served] = []
+        for _ in range(size):
+            served = self.next(user)
+            if served is None:
+                break
+            out.append(served)
+        return out
+
+    # ------------------------------------------------------------------ model
+    def refit(self) -> bool:
+        """Fit the classifier on the labelled rows and re-rank. Returns False when still cold.
+
+        Heavy work happens outside the pool lock; only the swap holds it.
+        """
+        with self._refit_lock:
+            with self._lock:
+                labelled = self.labelled.copy()
+                targets = self.targets[labelled].copy()
+                cold = self.is_cold
+                self.labels_since_refit = 0
+            if cold:
+                with self._lock:
+                    self.model, self.proba = None, None
+                    self._rerank_locked()
+                return False
+            X = self.embeddings[labelled]
+            y = targets if self.multi_label else targets.argmax(axis=1)
+            model = fit_classifier(X, y, len(self.label_names), multi_label=self.multi_label)
+            proba = model.predict_proba(self.embeddings)
+            with self._lock:
+                self.model, self.proba = model, proba
+                self.model_version += 1
+                self._rerank_locked()
+            return True
+
+    def rerank(self) -> None:
+        with self._lock:
+            self._rerank_locked()
+
+    def _rerank_locked(self) -> None:
+        unlabelled = ~self.labelled & ~self.skipped
+        if not unlabelled.any():
+            unlabelled = ~self.labelled
+        if not unlabelled.any():
+            self._ranking = Ranking(order=np.zeros(0, dtype=np.int64), scores=np.zeros(0), strategy=self.strategy)
+            self._cursor = 0
+            return
+        try:
+            if self.proba is None:
+                self._ranking = rank_cold_start(
+                    self.embeddings, unlabelled, label_embeddings=self.label_embeddings,
+                    batch_size=self.batch_size, rng=self.rng,
+                )
+            else:
+                self._ranking = rank_pool(
+                    self.proba, self.embeddings, unlabelled, strategy=self.strategy, batch_size=self.batch_size,
+                    rng=self.rng, multi_label=self.multi_label,
+                )
+        except EmptyPoolError:
+            self._ranking = Ranking(order=np.zeros(0, dtype=np.int64), scores=np.zeros(0), strategy=self.strategy)
+        self._cursor = 0
+
+    def predict(self, rows: np.ndarray | None = None) -> np.ndarray | None:
+        """Current model's probabilities (n, k) for ``rows`` (all when None), or None before the first fit."""
+        with self._lock:
+            if self.proba is None:
+                return None
+            return self.proba if rows is None else self.proba[rows]

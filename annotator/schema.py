@@ -1,0 +1,158 @@
+"""Value types shared by every layer: task types, label specs, statuses, routes, provenance.
+
+These are plain enums and pydantic models with no database or UI dependency.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field, field_validator
+
+
+class TaskType(StrEnum):
+    single_label = "single-label"
+    multi_label = "multi-label"
+
+
+class ResponseStatus(StrEnum):
+    """A person's answer moves draft → submitted, or is discarded (skipped / undone)."""
+
+    draft = "draft"
+    submitted = "submitted"
+    discarded = "discarded"
+
+
+class ResponseSource(StrEnum):
+    """How a response came to exist."""
+
+    human = "human"  # a person answered one item in the app or CLI
+    bulk = "bulk"  # a person labelled a selection at once (browse page)
+    imported = "import"  # a label column of an imported file
+
+
+class Route(StrEnum):
+    """Where the router sent an item (see DESIGN.md)."""
+
+    manual = "manual"  # served by the active-learning queue, no AI involved
+    auto = "auto"  # AI label accepted without a person
+    verify = "verify"  # a person saw the AI suggestion and accepted or corrected it
+    blind = "blind"  # a person labelled with no suggestion shown
+    audit = "audit"  # a random auto-accepted item re-labelled blind to measure precision
+    imported = "import"
+
+
+class Role(StrEnum):
+    admin = "admin"
+    annotator = "annotator"
+    reviewer = "reviewer"
+
+
+class JobStatus(StrEnum):
+    queued = "queued"
+    running = "running"
+    done = "done"
+    failed = "failed"
+    cancelled = "cancelled"
+
+
+class LabelSpec(BaseModel):
+    """One label of a project: its name, what it means, and the key that picks it."""
+
+    name: str = Field(min_length=1, max_length=200)
+    description: str = ""
+    hotkey: str | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("a label name cannot be blank")
+        return value
+
+
+class ProjectSettings(BaseModel):
+    """Per-project knobs, stored as JSON on the project row."""
+
+    strategy: str = "margin"
+    refit_every: int = Field(default=10, ge=1)
+    preselect_suggestion: bool = False
+    target_precision: float = Field(default=0.95, gt=0, le=1)
+    audit_fraction: float = Field(default=0.05, ge=0, le=1)
+
+
+class FinalLabel(BaseModel):
+    """The label an item ends with, and where it came from. Derived, never stored.
+
+    ``value`` is a list of label names: exactly one for single-label projects.
+    """
+
+    item_id: int
+    value: list[str]
+    source: str  # "human" | "bulk" | "import" | "agent"
+    annotator: str  # a user name, or "agent-name@version"
+    route: str
+    confidence: float | None = None
+    status: str  # "submitted" for people, "auto" for unverified AI labels
+    verified: bool  # True when a person gave or confirmed the label
+    labelled_at: datetime | None = None
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+
+class ProjectSummary(BaseModel):
+    """What the project list shows."""
+
+    id: int
+    name: str
+    task_type: TaskType
+    labels: list[LabelSpec]
+    items: int
+    labelled: int
+
+
+class ImportReport(BaseModel):
+    """What one import did. ``duplicates_skipped`` counts texts already in the project or file."""
+
+    project: str
+    source: str
+    rows_read: int = 0
+    items_added: int = 0
+    duplicates_skipped: int = 0
+    labels_imported: int = 0
+    suggestions_imported: int = 0
+    labels_added: list[str] = Field(default_factory=list)
+    seconds: float = 0.0
+
+
+class SuggestionView(BaseModel):
+    agent: str
+    value: list[str]
+    score: float | None
+    scores: dict[str, float] = Field(default_factory=dict)
+
+
+class QueuedItem(BaseModel):
+    """One item served to a person, with why it was chosen."""
+
+    item_id: int
+    text: str
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    strategy: str
+    score: float | None = None
+    model_version: int = 0
+    suggestion: SuggestionView | None = None
+    previous_value: list[str] | None = None  # set when the item comes back through undo
+    route: str = "manual"
+
+
+class Progress(BaseModel):
+    total: int
+    labelled: int
+    by_label: dict[str, int]
+    by_user: dict[str, int]
+    model_version: int = 0
+    labels_since_refit: int = 0
+    refitting: bool = False

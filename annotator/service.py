@@ -1,0 +1,499 @@
+"""The one facade that the UI and the CLI call. It owns the units of work (transactions) and the
+in-memory label pools; everything below it is plain functions and the store.
+
+Typical use::
+
+    settings = Settings(data_dir="annotator-data")
+    service = AnnotatorService.from_settings(settings)
+    service.create_project("reviews", labels=["pos", "neg"])
+    service.import_file("reviews", "reviews.csv", ImportSpec(text_column="text"))
+    item = service.next_item("reviews", user="ana")
+    service.submit("reviews", "ana", item.item_id, ["pos"])
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy.engine import Engine
+
+from annotator import store
+from annotator.config import Settings
+from annotator.embeddings import EmbeddingCache, Embedder, embed_with_cache, make_embedder, text_hash
+from annotator.errors import EmptyPoolError, ValidationError
+from annotator.export import ExportResult, write_export
+from annotator.importers import ImportSpec, check_labels, preview, read_chunks
+from annotator.pool import LabelPool
+from annotator.schema import (
+    ImportReport, LabelSpec, Progress, ProjectSettings, ProjectSummary, QueuedItem, Route, SuggestionView, TaskType,
+)
+from annotator.store import items as item_q
+from annotator.store import labels as label_q
+from annotator.store import projects as project_q
+from annotator.store import responses as response_q
+
+log = logging.getLogger("annotator.service")
+
+ProgressFn = Callable[[int, int], None]
+
+
+def parse_labels(labels: Sequence[str | LabelSpec | dict[str, Any]]) -> list[LabelSpec]:
+    """Label names or specs → specs with default hotkeys 1..9; rejects duplicates."""
+    specs: list[LabelSpec] = []
+    for i, label in enumerate(labels):
+        spec = label if isinstance(label, LabelSpec) else (
+            LabelSpec(**label) if isinstance(label, dict) else LabelSpec(name=str(label))
+        )
+        if spec.hotkey is None and i < 9:
+            spec = spec.model_copy(update={"hotkey": str(i + 1)})
+        specs.append(spec)
+    names = [s.name for s in specs]
+    if len(set(names)) != len(names) or not names:
+        raise ValidationError(
+            "A project needs at least one label, each named once.",
+            got=", ".join(names) or "(none)", fix="pass distinct names, e.g. --labels positive,negative",
+        )
+    return specs
+
+
+class AnnotatorService:
+    """Facade over store, importers, embeddings, export and the label pools."""
+
+    def __init__(self, settings: Settings, engine: Engine, *, embedder: Embedder | None = None):
+        self.settings = settings
+        self.engine = engine
+        self._embedder = embedder
+        self._pools: dict[int, LabelPool] = {}
+        self._pool_lock = threading.Lock()
+        self._refits: dict[int, Future] = {}
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="annotator-refit")
+        self._served_at: dict[tuple[int, str], tuple[int, float, str, float | None]] = {}
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, embedder: Embedder | None = None) -> AnnotatorService:
+        """Create the data directory, connect, migrate the schema, and build the service."""
+        if not settings.database_url:
+            settings.ensure_data_dir()
+        engine = store.make_engine(settings.resolved_database_url)
+        store.migrate(engine)
+        return cls(settings, engine, embedder=embedder)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
+        self.engine.dispose()
+
+    # ------------------------------------------------------------------ embeddings
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            s = self.settings
+            self._embedder = make_embedder(
+                s.embedding_model, device=s.embedding_device, batch_size=s.embedding_batch_size,
+                max_seq_length=s.max_seq_length,
+            )
+        return self._embedder
+
+    def _cache(self) -> EmbeddingCache:
+        return EmbeddingCache(self.settings.embeddings_dir, self.embedder.name, self.embedder.dim)
+
+    def embed_project(self, project: str, *, progress: ProgressFn | None = None) -> np.ndarray:
+        """Embed every item of the project that is not cached yet; returns (n_items, dim) in id order."""
+        with store.transaction(self.engine) as s:
+            pid = project_q.get_project(s, project).id
+            ids, hashes = item_q.pool_ids_and_hashes(s, pid)
+        return self._embed_ids(ids, hashes, progress=progress)
+
+    def _embed_ids(self, ids: list[int], hashes: list[str], *, progress: ProgressFn | None = None) -> np.ndarray:
+        cache = self._cache()
+        _, found = cache.get(hashes)
+        missing = [i for i, f in zip(ids, found, strict=True) if not f]
+        texts: dict[int, str] = {}
+        if missing:
+            with store.transaction(self.engine) as s:
+                texts = item_q.texts_by_ids(s, missing)
+        # Found rows never reach the embedder, so their text is not needed.
+        all_texts = [texts.get(i, "") for i in ids]
+        return embed_with_cache(self.embedder, cache, hashes, all_texts, progress=progress)
+
+    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed free texts (label descriptions, search queries) through the cache."""
+        return embed_with_cache(self.embedder, self._cache(), [text_hash(t) for t in texts], list(texts))
+
+    # ------------------------------------------------------------------ projects
+    def create_project(
+        self, name: str, labels: Sequence[str | LabelSpec | dict[str, Any]], *,
+        task_type: TaskType | str = TaskType.single_label, guidelines: str = "",
+        settings: ProjectSettings | dict[str, Any] | None = None,
+    ) -> ProjectSummary:
+        name = name.strip()
+        if not name:
+            raise ValidationError("A project needs a name.", fix="pass a non-empty NAME")
+        specs = parse_labels(labels)
+        project_settings = ProjectSettings.model_validate(settings or {})
+        with store.transaction(self.engine) as s:
+            project = project_q.create_project(
+                s, name=name, task_type=str(TaskType(task_type)), labels=[sp.model_dump() for sp in specs],
+                guidelines=guidelines, settings=project_settings.model_dump(),
+            )
+            return self._summary(s, project)
+
+    def list_projects(self) -> list[ProjectSummary]:
+        with store.transaction(self.engine) as s:
+            return [self._summary(s, p) for p in project_q.list_projects(s)]
+
+    def project(self, name: str) -> ProjectSummary:
+        with store.transaction(self.engine) as s:
+            return self._summary(s, project_q.get_project(s, name))
+
+    def project_details(self, name: str) -> tuple[ProjectSummary, str, ProjectSettings]:
+        """Summary, guidelines (markdown) and settings."""
+        with store.transaction(self.engine) as s:
+            p = project_q.get_project(s, name)
+            return self._summary(s, p), p.guidelines, ProjectSettings.model_validate(p.settings)
+
+    def update_project_settings(self, name: str, **changes: Any) -> ProjectSettings:
+        with store.transaction(self.engine) as s:
+            p = project_q.get_project(s, name)
+            merged = ProjectSettings.model_validate({**p.settings, **changes})
+            project_q.update_project(s, p, settings=merged.model_dump())
+            pid = p.id
+        if (pool := self._pools.get(pid)) is not None:
+            pool.strategy = merged.strategy
+            pool.rerank()
+        return merged
+
+    def _summary(self, s, project) -> ProjectSummary:  # noqa: ANN001
+        counts = project_q.project_counts(s, project.id)
+        return ProjectSummary(
+            id=project.id, name=project.name, task_type=TaskType(project.task_type),
+            labels=[LabelSpec(**lab) for lab in project.labels], items=counts["items"], labelled=counts["labelled"],
+        )
+
+    # ------------------------------------------------------------------ import
+    def preview_file(self, source: str | Path, n: int = 5, encoding: str | None = None):  # noqa: ANN201
+        """(columns, first rows as a DataFrame) of a file, for the set-up page."""
+        return preview(source, n=n, encoding=encoding)
+
+    def import_file(
+        self, project: str, source: str | Path, spec: ImportSpec, *, labels_as: str = "response",
+        agent: str = "import", add_labels: bool = False, progress: ProgressFn | None = None,
+    ) -> ImportReport:
+        """Import a file into a project in ONE transaction: a bad row anywhere changes nothing.
+
+        Args:
+            labels_as: "response" (labels become people's answers, source "import") or "suggestion"
+                (labels become suggestions of ``agent``).
+            add_labels: extend the project's labels with unknown label values instead of failing.
+        """
+        if labels_as not in ("response", "suggestion"):
+            raise ValidationError(f"labels_as must be 'response' or 'suggestion', got {labels_as!r}.")
+        started = time.perf_counter()
+        report = ImportReport(project=project, source=str(source))
+        with store.transaction(self.engine) as s:
+            proj = project_q.get_project(s, project)
+            label_specs = list(proj.labels)
+            allowed = [lab["name"] for lab in label_specs]
+            multi = proj.task_type == TaskType.multi_label
+            seen_hashes = item_q.existing_hashes(s, proj.id)
+            seen_ids = item_q.existing_external_ids(s, proj.id)
+            import_user = project_q.get_or_create_user(s, "import", role="annotator", is_system=True)
+            for chunk in read_chunks(source, spec):
+                report.rows_read += len(chunk)
+                rows = chunk.to_dict(orient="records")
+                self._check_chunk_labels(rows, allowed, label_specs, multi, add_labels, report)
+                new_rows = self._dedupe(rows, seen_hashes, seen_ids, report)
+                item_ids = item_q.insert_items(s, proj.id, new_rows)
+                report.items_added += len(item_ids)
+                self._store_imported_labels(s, new_rows, item_ids, import_user.id, labels_as, agent, report)
+                if progress:
+                    progress(report.rows_read, 0)
+            if report.labels_added:
+                project_q.update_project(s, proj, labels=label_specs)
+            pid = proj.id
+        report.seconds = round(time.perf_counter() - started, 3)
+        self._drop_pool(pid)
+        log.info("import %s: %s", source, report.model_dump())
+        return report
+
+    @staticmethod
+    def _check_chunk_labels(
+        rows: list[dict[str, Any]], allowed: list[str], label_specs: list[dict[str, Any]], multi: bool,
+        add_labels: bool, report: ImportReport,
+    ) -> None:
+        values = [r["labels"] for r in rows if r.get("labels")]
+        if not multi:
+            bad = [(r["row"], r["labels"]) for r in rows if r.get("labels") and len(r["labels"]) > 1]
+            if bad:
+                raise ValidationError(
+                    f"{len(bad)} rows carry several labels, but this is a single-label project.",
+                    got="; ".join(f"row {row}: {vals}" for row, vals in bad[:5]),
+                    fix="create the project with --multi-label, or keep one label per row",
+                )
+        if add_labels:
+            for value in values:
+                for name in value:
+                    if name not in allowed:
+                        allowed.append(name)
+                        label_specs.append(LabelSpec(name=name).model_dump())
+                        report.labels_added.append(name)
+            return
+        check_labels(values, allowed)
+
+    @staticmethod
+    def _dedupe(
+        rows: list[dict[str, Any]], seen_hashes: set[str], seen_ids: set[str], report: ImportReport,
+    ) -> list[dict[str, Any]]:
+        out = []
+        clashes = []
+        for r in rows:
+            h = text_hash(r["text"])
+            if h in seen_hashes:
+                report.duplicates_skipped += 1
+                continue
+            ext = r.get("external_id")
+            if ext is not None:
+                if ext in seen_ids:
+                    clashes.append((r["row"], ext))
+                    continue
+                seen_ids.add(ext)
+            seen_hashes.add(h)
+            out.append({**r, "text_hash": h})
+        if clashes:
+            raise ValidationError(
+                f"{len(clashes)} ids are already used by items of this project.",
+                got="; ".join(f"row {row}: id {ext!r}" for row, ext in clashes[:5]),
+                fix="give these rows new ids, drop --id-column, or import into a new project",
+            )
+        return out
+
+    @staticmethod
+    def _store_imported_labels(
+        s, rows: list[dict[str, Any]], item_ids: list[int], user_id: int, labels_as: str, agent: str,  # noqa: ANN001
+        report: ImportReport,
+    ) -> None:
+        labelled = [(iid, r["labels"]) for iid, r in zip(item_ids, rows, strict=True) if r.get("labels")]
+        if labels_as == "response":
+            response_q.insert_responses(s, [
+                {"item_id": iid, "user_id": user_id, "value": list(v), "status": "submitted", "source": "import",
+                 "route": Route.imported.value} for iid, v in labelled
+            ])
+            report.labels_imported += len(labelled)
+        else:
+            response_q.insert_suggestions(s, [
+                {"item_id": iid, "agent": agent, "agent_version": "", "value": list(v),
+                 "scores": {name: 1.0 for name in v}, "score": None, "route": None} for iid, v in labelled
+            ])
+            report.suggestions_imported += len(labelled)
+
+    # ------------------------------------------------------------------ export
+    def export(
+        self, project: str, *, fmt: str, out: str | Path, only: str | None = None,
+        sources: Sequence[str] | None = None, statuses: Sequence[str] | None = None,
+        push_to_hub: str | None = None, hub_token: str | None = None,
+    ) -> ExportResult:
+        """Export every item (or a filtered subset) with its final label and provenance.
+
+        Args:
+            only: "human" keeps labels a person gave or confirmed; "labelled" keeps any labelled item.
+            sources: keep rows whose label_source is in this list (human, bulk, import, agent).
+            statuses: keep rows whose status is in this list (submitted, auto, unlabelled).
+        """
+        if only not in (None, "human", "labelled"):
+            raise ValidationError(f"Unknown filter --only {only!r}.", expected="human | labelled")
+        keep_sources = set(sources) if sources else None
+        keep_status = set(statuses) if statuses else None
+
+        def keep(row: dict[str, Any]) -> bool:
+            if only == "human" and not row["verified"]:
+                return False
+            if only == "labelled" and row["label"] is None:
+                return False
+            if keep_sources is not None and row["label_source"] not in keep_sources:
+                return False
+            return keep_status is None or row["status"] in keep_status
+
+        with store.transaction(self.engine) as s:
+            proj = project_q.get_project(s, project)
+            labels = [lab["name"] for lab in proj.labels]
+            return write_export(
+                label_q.iter_final_labels(s, proj.id), fmt=fmt, out_dir=Path(out), project_name=proj.name,
+                labels=labels, multi_label=proj.task_type == TaskType.multi_label, keep=keep,
+                push_to_hub=push_to_hub, hub_token=hub_token,
+            )
+
+    # ------------------------------------------------------------------ labelling queue
+    def pool(self, project: str, *, progress: ProgressFn | None = None) -> LabelPool:
+        """The project's in-memory pool, built on first use (embeds what is not cached yet)."""
+        with store.transaction(self.engine) as s:
+            proj = project_q.get_project(s, project)
+        with self._pool_lock:
+            pool = self._pools.get(proj.id)
+            if pool is not None:
+                return pool
+            pool = self._build_pool(proj, progress=progress)
+            self._pools[proj.id] = pool
+            return pool
+
+    def _build_pool(self, proj, *, progress: ProgressFn | None) -> LabelPool:  # noqa: ANN001
+        with store.transaction(self.engine) as s:
+            ids, hashes = item_q.pool_ids_and_hashes(s, proj.id)
+            labelled = response_q.labelled_values(s, proj.id)
+        if not ids:
+            raise EmptyPoolError(
+                f"Project {proj.name!r} has no items to label.",
+                fix=f"import a file first: python -m annotator import FILE --project {proj.name} --text-column COL",
+            )
+        vectors = self._embed_ids(ids, hashes, progress=progress)
+        specs = [LabelSpec(**lab) for lab in proj.labels]
+        label_vectors = self.embed_texts([f"{sp.name}: {sp.description}" if sp.description else sp.name
+                                          for sp in specs])
+        settings = ProjectSettings.model_validate(proj.settings)
+        pool = LabelPool(
+            np.asarray(ids), vectors, [sp.name for sp in specs], multi_label=proj.task_type == TaskType.multi_label,
+            strategy=settings.strategy, label_embeddings=label_vectors, seed=proj.id,
+        )
+        for item_id, value in labelled.items():
+            pool.set_label(item_id, [v for v in value if v in pool.label_names])
+        pool.refit()
+        return pool
+
+    def _drop_pool(self, project_id: int) -> None:
+        with self._pool_lock:
+            self._pools.pop(project_id, None)
+
+    def next_item(self, project: str, user: str | None = None) -> QueuedItem | None:
+        """The item the person should label next, or None when every item is labelled."""
+        user = user or self.settings.default_user
+        pool = self.pool(project)
+        served = pool.next(user)
+        if served is None:
+            return None
+        return self._queued_item(project, user, served.item_id, served.strategy, served.score, served.model_version)
+
+    def _queued_item(
+        self, project: str, user: str, item_id: int, strategy: str, score: float | None, model_version: int,
+        previous: list[str] | None = None,
+    ) -> QueuedItem:
+        with store.transaction(self.engine) as s:
+            item = item_q.get_item(s, item_id)
+            suggestion = response_q.latest_suggestions(s, [item_id]).get(item_id)
+        pid = item.project_id
+        self._served_at[(pid, user)] = (item_id, time.monotonic(), strategy, score)
+        view = SuggestionView(agent=f"{suggestion.agent}@{suggestion.agent_version}".rstrip("@"),
+                              value=suggestion.value, score=suggestion.score, scores=suggestion.scores) \
+            if suggestion else None
+        return QueuedItem(item_id=item_id, text=item.text, metadata=item.meta, strategy=strategy, score=score,
+                          model_version=model_version, suggestion=view, previous_value=previous)
+
+    def submit(
+        self, project: str, user: str | None, item_id: int, value: Sequence[str], *, comment: str | None = None,
+        flagged: bool = False, source: str = "human", route: str = Route.manual.value,
+    ) -> None:
+        """Save a person's answer (one transaction), update the pool, and refit in the background
+        every ``refit_every`` labels. Never waits for the refit."""
+        user = user or self.settings.default_user
+        with store.transaction(self.engine) as s:
+            proj = project_q.get_project(s, project)
+            value = self._validate_value(proj, value)
+            item = item_q.get_item(s, item_id)
+            if item.project_id != proj.id:
+                raise ValidationError(f"Item {item_id} does not belong to project {project!r}.")
+            person = project_q.get_or_create_user(s, user)
+            served = self._served_at.pop((proj.id, user), None)
+            strategy = score = seconds = None
+            if served and served[0] == item_id:
+                _, at, strategy, score = served
+                seconds = round(time.monotonic() - at, 3)
+            response_q.discard_responses(s, item_id, person.id)  # a re-answer replaces the old one
+            response_q.add_response(
+                s, item_id=item_id, user_id=person.id, value=value, source=source, route=route, comment=comment,
+                flagged=flagged, query_strategy=strategy, query_score=score, seconds_spent=seconds,
+            )
+            refit_every = ProjectSettings.model_validate(proj.settings).refit_every
+            pid = proj.id
+        pool = self._pools.get(pid)
+        if pool is not None:
+            pool.set_label(item_id, value)
+            if pool.labels_since_refit >= refit_every:
+                self.schedule_refit(project)
+
+    def _validate_value(self, proj, value: Sequence[str]) -> list[str]:  # noqa: ANN001
+        allowed = [lab["name"] for lab in proj.labels]
+        value = list(dict.fromkeys(value))
+        unknown = [v for v in value if v not in allowed]
+        if unknown:
+            raise ValidationError(
+                f"Unknown label {unknown[0]!r} for project {proj.name!r}.", expected=" | ".join(allowed),
+                fix="pick one of the project's labels",
+            )
+        if not value:
+            raise ValidationError("An answer needs at least one label.", fix="pick a label, or skip the item")
+        if proj.task_type == TaskType.single_label and len(value) > 1:
+            raise ValidationError("This is a single-label project: pick exactly one label.", got=", ".join(value))
+        return value
+
+    def skip(self, project: str, user: str | None, item_id: int) -> None:
+        """Put the item aside for this session; it comes back when the queue runs out."""
+        self.pool(project).skip(item_id)
+
+    def undo(self, project: str, user: str | None = None) -> QueuedItem | None:
+        """Take back the person's last answer: it is discarded (kept for the record) and the item is
+        served again with the old value pre-selected, editable. Triggers a refit."""
+        user = user or self.settings.default_user
+        with store.transaction(self.engine) as s:
+            proj = project_q.get_project(s, project)
+            person = project_q.get_or_create_user(s, user)
+            last = response_q.last_submitted_response(s, proj.id, person.id)
+            if last is None:
+                return None
+            previous = list(last.value)
+            response_q.discard_responses(s, last.item_id, person.id)
+            item_id, strategy, score = last.item_id, last.query_strategy or "undo", last.query_score
+            still = response_q.latest_responses(s, [item_id]).get(item_id)
+        pool = self.pool(project)
+        pool.set_label(item_id, still.value if still else None)
+        with pool._lock:  # keep the item for this person
+            pool.reserved[pool.row_of(item_id)] = user
+        self.schedule_refit(project)
+        return self._queued_item(project, user, item_id, strategy, score, pool.model_version, previous=previous)
+
+    def schedule_refit(self, project: str) -> Future:
+        """Refit the project's classifier in the background (at most one pending per project)."""
+        pool = self.pool(project)
+        pid = self.project(project).id
+        pending = self._refits.get(pid)
+        if pending is not None and not pending.done():
+            return pending
+        future = self._executor.submit(pool.refit)
+        self._refits[pid] = future
+        return future
+
+    def wait_for_refit(self, project: str, timeout: float | None = 60) -> None:
+        pid = self.project(project).id
+        if (future := self._refits.get(pid)) is not None:
+            future.result(timeout=timeout)
+
+    def progress(self, project: str) -> Progress:
+        with store.transaction(self.engine) as s:
+            proj = project_q.get_project(s, project)
+            counts = project_q.project_counts(s, proj.id)
+            by_label = response_q.label_counts(s, proj.id)
+            by_user_id = response_q.counts_by_user(s, proj.id)
+            names = project_q.user_names(s, set(by_user_id))
+        pool = self._pools.get(proj.id)
+        pending = self._refits.get(proj.id)
+        return Progress(
+            total=counts["items"], labelled=counts["labelled"],
+            by_label={lab["name"]: by_label.get(lab["name"], 0) for lab in proj.labels},
+            by_user={names.get(uid, str(uid)): n for uid, n in by_user_id.items()},
+            model_version=pool.model_version if pool else 0,
+            labels_since_refit=pool.labels_since_refit if pool else 0,
+            refitting=bool(pending and not pending.done()),
+        )

@@ -1,0 +1,116 @@
+"""Engine creation, schema migration and transactions. The only place sessions are opened.
+
+SQLite (the default, a file in the data directory) gets WAL mode and foreign keys on every
+connection; PostgreSQL is reached through the same code by URL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import event, inspect
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Session, create_engine
+
+from annotator.errors import DatabaseUnavailableError, StoreError
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def make_engine(url: str, *, echo: bool = False) -> Engine:
+    """Create an engine for ``url`` ("sqlite://" for in-memory, a file URL, or PostgreSQL)."""
+    if url.startswith("sqlite"):
+        in_memory = url in ("sqlite://", "sqlite:///:memory:")
+        kwargs: dict = {"connect_args": {"check_same_thread": False, "timeout": 30}}
+        if in_memory:
+            kwargs["poolclass"] = StaticPool  # one shared connection, or every session sees an empty DB
+        engine = create_engine(url, echo=echo, **kwargs)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return create_engine(url, echo=echo, pool_pre_ping=True, connect_args=_pg_connect_args(url))
+
+
+def _pg_connect_args(url: str) -> dict:
+    return {"connect_timeout": 5} if "psycopg" in url else {}
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 - DBAPI types
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
+    cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL, much faster commits
+    cursor.close()
+
+
+def check_connection(engine: Engine) -> None:
+    """Open one connection, translating failures into a clear error.
+
+    Raises:
+        DatabaseUnavailableError: the server cannot be reached or refuses the login.
+    """
+    try:
+        with engine.connect():
+            pass
+    except (OperationalError, DBAPIError) as e:
+        raise DatabaseUnavailableError(
+            f"Cannot connect to the database at {engine.url.render_as_string(hide_password=True)}.",
+            expected="a reachable database server that accepts this login",
+            got=str(e.orig).strip().splitlines()[0] if e.orig else str(e),
+            fix="start the server (PostgreSQL: pg_ctlcluster <version> main start), check host/port/"
+            "credentials in --database-url / ANNOTATOR_DATABASE_URL, or drop it to use SQLite",
+        ) from e
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest Alembic revision (creates it on an empty database)."""
+    from alembic import command
+    from alembic.config import Config
+
+    check_connection(engine)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    try:
+        with engine.begin() as connection:
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, "head")
+    except SQLAlchemyError as e:
+        raise StoreError(
+            "The database schema could not be migrated to the current version.",
+            got=str(e).splitlines()[0],
+            fix="back up the database file, then check that no other program holds a lock on it",
+        ) from e
+
+
+def table_names(engine: Engine) -> list[str]:
+    return sorted(inspect(engine).get_table_names())
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back everything on any error.
+
+    The service layer wraps each user action in one of these; the store's query functions take
+    the yielded session and never commit themselves.
+    """
+    session = Session(engine, expire_on_commit=False)
+    try:
+        yield session
+        session.commit()
+    except OperationalError as e:
+        session.rollback()
+        raise DatabaseUnavailableError(
+            "The database stopped answering during a write; nothing of this action was saved.",
+            got=str(e.orig).strip().splitlines()[0] if e.orig else str(e),
+            fix="check that the database is running and retry; earlier work is safe",
+        ) from e
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

@@ -1,0 +1,138 @@
+"""Query functions for people's responses and machines' suggestions. Never merged here."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert
+from sqlmodel import Session, select
+
+from annotator.store.tables import Item, Response, Suggestion, utcnow
+
+
+def add_response(
+    session: Session, *, item_id: int, user_id: int, value: list[str], status: str = "submitted",
+    source: str = "human", route: str = "manual", comment: str | None = None, flagged: bool = False,
+    shown_suggestion_id: int | None = None, query_strategy: str | None = None, query_score: float | None = None,
+    started_at: datetime | None = None, seconds_spent: float | None = None,
+) -> Response:
+    now = utcnow()
+    response = Response(
+        item_id=item_id, user_id=user_id, value=value, status=status, source=source, route=route,
+        comment=comment, flagged=flagged, shown_suggestion_id=shown_suggestion_id,
+        query_strategy=query_strategy, query_score=query_score, started_at=started_at,
+        submitted_at=now if status == "submitted" else None, seconds_spent=seconds_spent,
+        created_at=now, updated_at=now,
+    )
+    session.add(response)
+    session.flush()
+    return response
+
+
+def insert_responses(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Bulk insert (imports). Each row: item_id, user_id, value, status, source, route."""
+    if not rows:
+        return
+    now = utcnow()
+    values = [
+        {"created_at": now, "updated_at": now, "submitted_at": now, "flagged": False, **row} for row in rows
+    ]
+    session.execute(insert(Response.__table__), values)
+
+
+def insert_suggestions(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Bulk insert. Each row: item_id, agent, agent_version, value, scores, score, route."""
+    if not rows:
+        return
+    now = utcnow()
+    session.execute(insert(Suggestion.__table__), [{"created_at": now, **row} for row in rows])
+
+
+def discard_responses(session: Session, item_id: int, user_id: int) -> int:
+    """Mark the user's live responses on an item as discarded; returns how many changed."""
+    rows = session.exec(
+        select(Response).where(Response.item_id == item_id, Response.user_id == user_id,
+                               Response.status != "discarded")
+    ).all()
+    now = utcnow()
+    for row in rows:
+        row.status = "discarded"
+        row.updated_at = now
+        session.add(row)
+    session.flush()
+    return len(rows)
+
+
+def last_submitted_response(session: Session, project_id: int, user_id: int) -> Response | None:
+    """The user's most recent submitted, non-bulk response in the project (what undo takes back)."""
+    return session.exec(
+        select(Response).join(Item, Item.id == Response.item_id)
+        .where(Item.project_id == project_id, Response.user_id == user_id,
+               Response.status == "submitted", Response.source == "human")
+        .order_by(Response.id.desc()).limit(1)
+    ).first()
+
+
+def latest_responses(session: Session, item_ids: Sequence[int], *, status: str = "submitted") -> dict[int, Response]:
+    """For each item, its newest response with ``status`` (highest id wins)."""
+    out: dict[int, Response] = {}
+    for start in range(0, len(item_ids), 5000):
+        chunk = list(item_ids[start:start + 5000])
+        newest = (
+            select(func.max(Response.id)).where(Response.item_id.in_(chunk), Response.status == status)
+            .group_by(Response.item_id)
+        )
+        for response in session.exec(select(Response).where(Response.id.in_(newest))).all():
+            out[response.item_id] = response
+    return out
+
+
+def labelled_values(session: Session, project_id: int) -> dict[int, list[str]]:
+    """item_id → value of its newest submitted response, for every labelled item (training data)."""
+    newest = (
+        select(func.max(Response.id)).join(Item, Item.id == Response.item_id)
+        .where(Item.project_id == project_id, Response.status == "submitted").group_by(Response.item_id)
+    )
+    rows = session.exec(select(Response.item_id, Response.value).where(Response.id.in_(newest))).all()
+    return {item_id: list(value) for item_id, value in rows}
+
+
+def auto_suggestions(session: Session, item_ids: Sequence[int]) -> dict[int, Suggestion]:
+    """For each item, its newest suggestion that the router accepted (route 'auto')."""
+    out: dict[int, Suggestion] = {}
+    for start in range(0, len(item_ids), 5000):
+        chunk = list(item_ids[start:start + 5000])
+        for s in session.exec(
+            select(Suggestion).where(Suggestion.item_id.in_(chunk), Suggestion.route == "auto").order_by(Suggestion.id)
+        ).all():
+            out[s.item_id] = s
+    return out
+
+
+def latest_suggestions(session: Session, item_ids: Sequence[int]) -> dict[int, Suggestion]:
+    """For each item, its newest suggestion of any agent."""
+    out: dict[int, Suggestion] = {}
+    for start in range(0, len(item_ids), 5000):
+        chunk = list(item_ids[start:start + 5000])
+        for s in session.exec(select(Suggestion).where(Suggestion.item_id.in_(chunk)).order_by(Suggestion.id)).all():
+            out[s.item_id] = s
+    return out
+
+
+def label_counts(session: Session, project_id: int) -> dict[str, int]:
+    """How many labelled items carry each label (newest submitted response per item)."""
+    counts: dict[str, int] = {}
+    for value in labelled_values(session, project_id).values():
+        for label in value:
+            counts[label] = counts.get(label, 0) + 1
+    return counts
+
+
+def counts_by_user(session: Session, project_id: int) -> dict[int, int]:
+    rows = session.exec(
+        select(Response.user_id, func.count()).join(Item, Item.id == Response.item_id)
+        .where(Item.project_id == project_id, Response.status == "submitted").group_by(Response.user_id)
+    ).all()
+    return {uid: int(n) for uid, n in rows}

@@ -1,0 +1,119 @@
+"""SQLModel tables: the whole persistent data model in one module.
+
+A person's answer is a ``Response``; a machine's answer is a ``Suggestion``. They are never
+merged: an item's final label is derived from both at read time (see ``store.labels``).
+JSON columns hold small structured values (labels, metadata, per-label scores).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Timezone-aware UTC now (SQLModel stores it as UTC on SQLite and PostgreSQL)."""
+    return datetime.now(UTC)
+
+
+class Project(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True, max_length=200)
+    task_type: str = Field(default="single-label", max_length=32)
+    labels: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    guidelines: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    settings: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Item(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("project_id", "text_hash", name="uq_item_project_text_hash"),
+        UniqueConstraint("project_id", "external_id", name="uq_item_project_external_id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    external_id: str | None = Field(default=None, max_length=512)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    text_hash: str = Field(max_length=64)
+    meta: dict[str, Any] = Field(default_factory=dict, sa_column=Column("metadata", JSON, nullable=False))
+    split: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class User(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True, max_length=200)
+    role: str = Field(default="annotator", max_length=32)
+    password_hash: str | None = Field(default=None, max_length=512)
+    is_system: bool = Field(default=False, description="The 'import' pseudo-user and similar.")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Response(SQLModel, table=True):
+    """A person's answer to one item. ``value`` is a list of label names."""
+
+    __table_args__ = (Index("ix_response_item_status", "item_id", "status"),)
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="item.id", index=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    value: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="submitted", max_length=16)
+    source: str = Field(default="human", max_length=16)
+    route: str = Field(default="manual", max_length=16)
+    comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    flagged: bool = False
+    shown_suggestion_id: int | None = Field(default=None, foreign_key="suggestion.id")
+    query_strategy: str | None = Field(default=None, max_length=64, description="Why the queue served this item.")
+    query_score: float | None = None
+    started_at: datetime | None = None
+    submitted_at: datetime | None = None
+    seconds_spent: float | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Suggestion(SQLModel, table=True):
+    """A machine's answer to one item: value, per-label scores, and who made it."""
+
+    __table_args__ = (Index("ix_suggestion_item_agent", "item_id", "agent"),)
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="item.id", index=True)
+    agent: str = Field(max_length=200)
+    agent_version: str = Field(default="", max_length=200)
+    value: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    scores: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    score: float | None = Field(default=None, description="Confidence of ``value`` in [0, 1].")
+    route: str | None = Field(default=None, max_length=16, description="Set when the router decided.")
+    prompt_hash: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ModelVersion(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    kind: str = Field(max_length=64)
+    version: int = 1
+    path: str | None = Field(default=None, max_length=1024)
+    metrics: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    n_labels: int = 0
+    promoted: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Job(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int | None = Field(default=None, foreign_key="project.id", index=True)
+    kind: str = Field(max_length=64)
+    status: str = Field(default="queued", max_length=16)
+    progress: float = 0.0
+    message: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    result: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
