@@ -193,6 +193,79 @@ def serve(
     run_app(_settings(data_dir, database_url, port=port, host=host, demo=demo), project=project)
 
 
+@app.command()
+def simulate(
+    data: Annotated[Path, typer.Argument(help="Labelled CSV, JSONL or parquet (a pilot set with gold labels).")],
+    text_column: Annotated[str, typer.Option(help="Column with the text.")] = "text",
+    label_column: Annotated[str, typer.Option(help="Column with the gold label.")] = "label",
+    strategy: Annotated[str, typer.Option(help="Query strategy: margin | entropy | least-confidence | random.")] = "margin",
+    human_budget: Annotated[int, typer.Option(help="Labels the simulated person may give.")] = 400,
+    batch_size: Annotated[int, typer.Option(help="Items per query round (the classifier refits after each).")] = 10,
+    human_error: Annotated[float, typer.Option(help="Probability the simulated person answers a wrong label.")] = 0.0,
+    ai: Annotated[str, typer.Option(help="AI annotators allowed: none (more arrive with routing).")] = "none",
+    target_precision: Annotated[float, typer.Option(help="Precision the router must hold for auto labels.")] = 0.95,
+    test_fraction: Annotated[float, typer.Option(help="Gold slice held out to score the final classifier.")] = 0.2,
+    seed: Annotated[int, typer.Option(help="Seed (ignored when --seeds is given).")] = 0,
+    seeds: Annotated[Optional[str], typer.Option(help="Comma-separated seeds, e.g. 0,1,2: mean and spread.")] = None,
+    compare: Annotated[Optional[str], typer.Option(help="Baseline strategies run on the same seeds, e.g. random.")] = None,
+    max_items: Annotated[Optional[int], typer.Option(help="Sample this many rows of the file first.")] = None,
+    model: Annotated[Optional[str], typer.Option(help="Embedding model; default the bundled MiniLM.")] = None,
+    report: Annotated[Optional[Path], typer.Option(help="Write the JSON report here (and a .html plot beside it).")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Replay the real pipeline with a simulated person who answers from the gold column.
+
+    Example: `python -m annotator simulate pilot.csv --text-column text --label-column label --seeds 0,1,2 --compare random --report out.json`
+    """
+    from tqdm import tqdm
+
+    from annotator.simulate import SimulationConfig, load_labelled, simulate_many
+    from annotator.simulate.plot import write_learning_curves
+
+    settings = _settings(data_dir, None, **({"embedding_model": model} if model else {}))
+    settings.ensure_data_dir()
+    cfg = SimulationConfig(
+        strategy=strategy, human_budget=human_budget, batch_size=batch_size, human_error=human_error, ai=ai,
+        target_precision=target_precision, test_fraction=test_fraction, seed=seed, max_items=max_items,
+        embedding_model=settings.embedding_model,
+    )
+    from annotator.active.strategies import get_strategy
+
+    seed_list = [int(x) for x in seeds.split(",")] if seeds else [seed]
+    baselines = [c for c in compare.split(",") if c] if compare else []
+    for name in [strategy, *baselines]:
+        get_strategy(name)
+    labelled = load_labelled(data, text_column, label_column)
+    bars: list = []
+
+    def on_run(name: str, run_seed: int):  # noqa: ANN202
+        bar = tqdm(total=human_budget, desc=f"{name} seed {run_seed}", unit="labels")
+        bars.append(bar)
+
+        def on_round(point: dict) -> None:
+            bar.n = point["human_labels"]
+            acc = point["classifier_accuracy"]
+            bar.set_postfix(acc="-" if acc is None else f"{acc:.3f}", refresh=True)
+        return on_round
+
+    result = simulate_many(labelled, cfg, seed_list, compare=baselines, cache_dir=settings.embeddings_dir,
+                           on_run=on_run)
+    for bar in bars:
+        bar.close()
+    text = json.dumps(result, indent=2, default=str)
+    if report:
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.write_text(text)
+        plot = write_learning_curves(result, report.with_suffix(".html"))
+        typer.echo(f"Report: {report}  Plot: {plot}")
+    else:
+        typer.echo(text)
+    for entry in (result.get("labels_needed") or {}).values():
+        typer.echo(entry["sentence"])
+    if result.get("interrupted"):
+        typer.secho("Interrupted: the report holds the rounds finished so far.", err=True)
+
+
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:

@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     default_user: str = "local"
     demo: bool = Field(default=True, description="Create the bundled demo project on first start.")
     models_dir: Path | None = Field(default=None, description="Run-time model artifacts; default ./models")
+    embedding_cache_dir: Path | None = Field(default=None, description="Default <data_dir>/embeddings.")
 
     @classmethod
     def settings_customise_sources(
@@ -80,7 +81,7 @@ class Settings(BaseSettings):
 
     @property
     def embeddings_dir(self) -> Path:
-        return self.data_dir / "embeddings"
+        return (self.embedding_cache_dir or self.data_dir / "embeddings").expanduser()
 
     def ensure_data_dir(self) -> Path:
         """Create the data directory and check that it can be written.

@@ -78,7 +78,9 @@ class ProjectSettings(BaseModel):
     """Per-project knobs, stored as JSON on the project row."""
 
     strategy: str = "margin"
-    refit_every: int = Field(default=10, ge=1)
+    refit_every: int = Field(default=10, ge=1, description="Refit the classifier after this many new labels.")
+    batch_size: int = Field(default=10, ge=1, description="Items diversified together at the head of the queue.")
+    seed: int = 0
     preselect_suggestion: bool = False
     target_precision: float = Field(default=0.95, gt=0, le=1)
     audit_fraction: float = Field(default=0.05, ge=0, le=1)
@@ -138,6 +140,7 @@ class QueuedItem(BaseModel):
     """One item served to a person, with why it was chosen."""
 
     item_id: int
+    external_id: str | None = None
     text: str
     metadata: dict[str, Any] = Field(default_factory=dict)
     strategy: str

@@ -16,12 +16,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from sqlalchemy.engine import Engine
 
 from annotator import store
@@ -192,10 +193,30 @@ class AnnotatorService:
                 (labels become suggestions of ``agent``).
             add_labels: extend the project's labels with unknown label values instead of failing.
         """
+        return self._import_chunks(project, read_chunks(source, spec), str(source), labels_as=labels_as,
+                                   agent=agent, add_labels=add_labels, progress=progress)
+
+    def import_records(
+        self, project: str, records: Sequence[dict[str, Any]], *, labels_as: str = "response", agent: str = "import",
+        add_labels: bool = False,
+    ) -> ImportReport:
+        """Import in-memory records (keys: text, and optionally external_id, labels, metadata, split)."""
+        rows = [
+            {"row": i + 1, "external_id": r.get("external_id"), "text": r["text"], "labels": r.get("labels"),
+             "metadata": r.get("metadata") or {}, "split": r.get("split")}
+            for i, r in enumerate(records)
+        ]
+        return self._import_chunks(project, [pd.DataFrame(rows)], "records", labels_as=labels_as, agent=agent,
+                                   add_labels=add_labels)
+
+    def _import_chunks(
+        self, project: str, chunks: Iterable[pd.DataFrame], source: str, *, labels_as: str, agent: str,
+        add_labels: bool, progress: ProgressFn | None = None,
+    ) -> ImportReport:
         if labels_as not in ("response", "suggestion"):
             raise ValidationError(f"labels_as must be 'response' or 'suggestion', got {labels_as!r}.")
         started = time.perf_counter()
-        report = ImportReport(project=project, source=str(source))
+        report = ImportReport(project=project, source=source)
         with store.transaction(self.engine) as s:
             proj = project_q.get_project(s, project)
             label_specs = list(proj.labels)
@@ -204,7 +225,7 @@ class AnnotatorService:
             seen_hashes = item_q.existing_hashes(s, proj.id)
             seen_ids = item_q.existing_external_ids(s, proj.id)
             import_user = project_q.get_or_create_user(s, "import", role="annotator", is_system=True)
-            for chunk in read_chunks(source, spec):
+            for chunk in chunks:
                 report.rows_read += len(chunk)
                 rows = chunk.to_dict(orient="records")
                 self._check_chunk_labels(rows, allowed, label_specs, multi, add_labels, report)
@@ -328,6 +349,13 @@ class AnnotatorService:
                 push_to_hub=push_to_hub, hub_token=hub_token,
             )
 
+    def final_labels(self, project: str) -> Iterator[dict[str, Any]]:
+        """Every item's final label with provenance (rows of ``store.labels.EXPORT_COLUMNS``)."""
+        with store.transaction(self.engine) as s:
+            pid = project_q.get_project(s, project).id
+            for chunk in label_q.iter_final_labels(s, pid):
+                yield from chunk
+
     # ------------------------------------------------------------------ labelling queue
     def pool(self, project: str, *, progress: ProgressFn | None = None) -> LabelPool:
         """The project's in-memory pool, built on first use (embeds what is not cached yet)."""
@@ -357,7 +385,8 @@ class AnnotatorService:
         settings = ProjectSettings.model_validate(proj.settings)
         pool = LabelPool(
             np.asarray(ids), vectors, [sp.name for sp in specs], multi_label=proj.task_type == TaskType.multi_label,
-            strategy=settings.strategy, label_embeddings=label_vectors, seed=proj.id,
+            strategy=settings.strategy, label_embeddings=label_vectors, seed=settings.seed,
+            batch_size=settings.batch_size,
         )
         for item_id, value in labelled.items():
             pool.set_label(item_id, [v for v in value if v in pool.label_names])
@@ -389,7 +418,8 @@ class AnnotatorService:
         view = SuggestionView(agent=f"{suggestion.agent}@{suggestion.agent_version}".rstrip("@"),
                               value=suggestion.value, score=suggestion.score, scores=suggestion.scores) \
             if suggestion else None
-        return QueuedItem(item_id=item_id, text=item.text, metadata=item.meta, strategy=strategy, score=score,
+        return QueuedItem(item_id=item_id, external_id=item.external_id, text=item.text, metadata=item.meta,
+                          strategy=strategy, score=score,
                           model_version=model_version, suggestion=view, previous_value=previous)
 
     def submit(
@@ -474,6 +504,11 @@ class AnnotatorService:
         future = self._executor.submit(pool.refit)
         self._refits[pid] = future
         return future
+
+    def refit_now(self, project: str) -> bool:
+        """Refit in the calling thread (simulation, CLI); False while the project is still cold."""
+        self.wait_for_refit(project)
+        return self.pool(project).refit()
 
     def wait_for_refit(self, project: str, timeout: float | None = 60) -> None:
         pid = self.project(project).id

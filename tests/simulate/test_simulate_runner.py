@@ -1,0 +1,136 @@
+"""simulate: the report contract, determinism, and that gold never reaches ranking or training."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from annotator.errors import InputFileError, ValidationError
+from annotator.simulate import SimulationConfig, load_labelled, run_simulation, simulate_many
+from annotator.simulate.runner import LabelledData, labels_needed
+from annotator.simulate.stopping import KappaAverage
+
+REPORT_KEYS = {
+    "pool_size", "test_size", "human_labels", "auto_labels", "coverage", "final_label_accuracy",
+    "auto_label_precision", "auto_label_precision_estimate", "classifier_accuracy", "learning_curve", "seconds",
+}
+TOPICS = {
+    "sport": ["match", "goal", "team", "coach", "league", "score", "player", "season"],
+    "food": ["recipe", "bake", "flavour", "kitchen", "dinner", "spice", "oven", "salad"],
+    "tech": ["laptop", "software", "update", "battery", "screen", "app", "server", "code"],
+}
+
+
+def _topic_data(n_per_class: int = 60, seed: int = 0) -> LabelledData:
+    """A small 3-class set built here: sentences mixing topic words with shared filler."""
+    rng = np.random.default_rng(seed)
+    filler = ["the", "a", "today", "really", "new", "my", "our", "great", "bad", "very", "about", "again"]
+    texts, labels = [], []
+    for label, words in TOPICS.items():
+        for i in range(n_per_class):
+            bag = list(rng.choice(words, size=3)) + list(rng.choice(filler, size=4))
+            rng.shuffle(bag)
+            texts.append(" ".join(bag) + f" {label[0]}{i}")
+            labels.append(label)
+    return LabelledData(texts=texts, labels=labels, label_names=sorted(TOPICS))
+
+
+CFG = SimulationConfig(human_budget=60, batch_size=10, seed=0)
+
+
+def test_report_has_every_benchmark_key(fake_embedder, tmp_path):
+    report = run_simulation(_topic_data(), CFG, cache_dir=tmp_path, embedder=fake_embedder)
+    assert REPORT_KEYS <= set(report)
+    assert report["pool_size"] == 144 and report["test_size"] == 36  # 180 rows, 20 % held out
+    assert report["human_labels"] == 60 and report["auto_labels"] == 0
+    assert report["coverage"] == pytest.approx(60 / 144, abs=1e-3)
+    assert report["final_label_accuracy"] == 1.0  # a perfect simulated person
+    assert [p["human_labels"] for p in report["learning_curve"]] == [10, 20, 30, 40, 50, 60]
+    assert report["classifier_accuracy"] > 0.6  # three well-separated topics
+
+
+def test_same_seed_same_report(fake_embedder, tmp_path):
+    a = run_simulation(_topic_data(), CFG, cache_dir=tmp_path, embedder=fake_embedder)
+    b = run_simulation(_topic_data(), CFG, cache_dir=tmp_path, embedder=fake_embedder)
+    for report in (a, b):
+        report.pop("seconds")
+    assert a == b
+
+
+def test_gold_of_unqueried_items_is_never_read(fake_embedder, tmp_path, monkeypatch):
+    """Permute the gold labels of every item the first run never asked about (test slice kept):
+    if ranking, training or stopping read gold, the second run would diverge."""
+    from annotator.simulate import runner
+
+    asked: list[str] = []
+    original = runner.GoldOracle.answer
+
+    def spy(self, key):
+        asked.append(key)
+        return original(self, key)
+
+    monkeypatch.setattr(runner.GoldOracle, "answer", spy)
+    data = _topic_data()
+    first = run_simulation(data, CFG, cache_dir=tmp_path, embedder=fake_embedder)
+    _, test_idx = runner._split(data, CFG)
+    keep = {int(k) for k in asked} | set(test_idx.tolist())
+    rng = np.random.default_rng(1)
+    labels = list(data.labels)
+    free = [i for i in range(len(labels)) if i not in keep]
+    shuffled = rng.permutation([labels[i] for i in free])
+    for i, lab in zip(free, shuffled, strict=True):
+        labels[i] = lab
+    changed = sum(labels[i] != data.labels[i] for i in free)
+    assert changed > 10
+    asked_before = list(asked)
+    asked.clear()
+    second = run_simulation(LabelledData(data.texts, labels, data.label_names), CFG, cache_dir=tmp_path,
+                            embedder=fake_embedder)
+    assert asked == asked_before
+    assert first["learning_curve"] == second["learning_curve"]
+
+
+def test_human_error_lowers_final_label_accuracy(fake_embedder, tmp_path):
+    noisy = SimulationConfig(**{**CFG.__dict__, "human_error": 0.3})
+    report = run_simulation(_topic_data(), noisy, cache_dir=tmp_path, embedder=fake_embedder)
+    assert 0.5 < report["final_label_accuracy"] < 0.95
+
+
+def test_compare_with_random_over_seeds(fake_embedder, tmp_path):
+    result = simulate_many(_topic_data(), CFG, [0, 1], compare=["random"], cache_dir=tmp_path, embedder=fake_embedder)
+    assert REPORT_KEYS <= set(result)
+    assert {r["strategy"] for r in result["runs"]} == {"margin", "random"} and len(result["runs"]) == 4
+    assert set(result["comparison"]) == {"margin", "random"}
+    assert "vs random" in result["labels_needed"]["random"]["sentence"]
+    assert result["seeds"] == [0, 1]
+
+
+def test_one_class_label_column_is_rejected(tmp_path):
+    path = tmp_path / "one.csv"
+    pd.DataFrame({"text": ["a", "b", "c"], "label": ["x", "x", "x"]}).to_csv(path, index=False)
+    with pytest.raises(ValidationError, match="only one class"):
+        load_labelled(path, "text", "label")
+
+
+def test_missing_label_column_is_rejected(tmp_path):
+    path = tmp_path / "d.csv"
+    pd.DataFrame({"text": ["a", "b"], "gold": ["x", "y"]}).to_csv(path, index=False)
+    with pytest.raises(InputFileError, match="gold"):
+        load_labelled(path, "text", "label")
+
+
+def test_kappa_average_stops_once_predictions_settle():
+    stopper = KappaAverage(threshold=0.99, window=2)
+    assert stopper.update(np.array([0, 1, 0, 1])) is None
+    assert stopper.update(np.array([0, 0, 0, 1])) < 0.99
+    stopper.update(np.array([0, 0, 0, 1]))
+    assert stopper.stop_round is None
+    stopper.update(np.array([0, 0, 0, 1]))
+    assert stopper.stop_round == 3
+
+
+def test_labels_needed_finds_the_first_round_at_target():
+    curve = [{"human_labels": 10, "classifier_accuracy": 0.5}, {"human_labels": 20, "classifier_accuracy": 0.8},
+             {"human_labels": 30, "classifier_accuracy": 0.9}]
+    assert labels_needed(curve, 0.8) == 20 and labels_needed(curve, 0.95) is None
