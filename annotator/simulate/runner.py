@@ -111,7 +111,7 @@ def run_simulation(
                             embedding_cache_dir=cache_dir)
         service = AnnotatorService.from_settings(settings, embedder=embedder)
         try:
-            report = _session(service, data, cfg, pool_idx, test_idx, oracle, on_round)
+            report = _session(service, data, cfg, pool_idx, test_idx, oracle, gold, on_round)
         finally:
             service.close()
     report["seconds"] = round(time.perf_counter() - started, 2)
@@ -120,8 +120,10 @@ def run_simulation(
 
 def _session(
     service: AnnotatorService, data: LabelledData, cfg: SimulationConfig, pool_idx: np.ndarray,
-    test_idx: np.ndarray, oracle: GoldOracle, on_round: Callable[[dict[str, Any]], None] | None,
+    test_idx: np.ndarray, oracle: GoldOracle, gold: dict[str, str],
+    on_round: Callable[[dict[str, Any]], None] | None,
 ) -> dict[str, Any]:
+    """The rounds themselves; ``gold`` is used only for the final score, after the last round."""
     service.create_project(PROJECT, data.label_names, settings={
         "strategy": cfg.strategy, "refit_every": 10**9, "batch_size": cfg.batch_size, "seed": cfg.seed,
     })

@@ -54,7 +54,8 @@ def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
-        (("import", "missing.csv", "--project", "nope"), "No project named 'nope'"),
+        (("import", "missing.csv", "--project", "nope"), "File not found: missing.csv"),
+        (("projects", "--database-url", "postgresql+psycopg://nobody@127.0.0.1:1/x"), "Cannot connect"),
         (("export", "--project", "nope", "--format", "csv"), "python -m annotator init"),
         (("init", "x", "--labels", "a,a"), "each named once"),
     ],

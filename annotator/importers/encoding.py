@@ -1,0 +1,142 @@
+"""Text encodings: opening (possibly compressed) files, and a clear error when the bytes are not
+what we were told, naming the first bad byte and the encoding charset_normalizer detects."""
+
+from __future__ import annotations
+
+import bz2
+import codecs
+import gzip
+import io
+import lzma
+from pathlib import Path
+from typing import IO
+
+from annotator.errors import InputFileError
+
+#: Compressed files are read through these (by the last suffix); pandas infers the same ones.
+_COMPRESSED = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+
+#: Encodings that real-world label files come in. Detection on a small sample is a guess among
+#: hundreds of code pages; looking among these first avoids suggesting e.g. cp1006 (Urdu) for a
+#: French file with a single "é".
+_COMMON = ("utf_8", "utf_16", "cp1252", "latin_1", "iso8859_15", "cp1250", "cp1251", "shift_jis", "cp932",
+           "euc_jp", "gb18030", "big5", "euc_kr", "koi8_r", "mac_roman", "cp437")
+
+_SAMPLE_BYTES = 64 * 1024
+
+
+def codec_for(encoding: str | None) -> str:
+    """The Python codec to read with: ``utf-8-sig`` by default, so an Excel BOM is dropped.
+
+    Raises:
+        InputFileError: when ``encoding`` is not a codec Python knows.
+    """
+    if encoding is None:
+        return "utf-8-sig"
+    try:
+        codecs.lookup(encoding)
+    except LookupError as e:
+        raise InputFileError(
+            f"Unknown text encoding {encoding!r}.",
+            expected="a Python codec name such as utf-8, cp1252, latin-1 or utf-16",
+            got=repr(encoding), fix="fix the spelling of --encoding, or leave it out for UTF-8",
+        ) from e
+    return encoding
+
+
+def is_compressed(path: Path) -> bool:
+    return path.suffix.lower() in _COMPRESSED
+
+
+def open_binary(path: Path) -> IO[bytes]:
+    """The file's bytes, decompressed when its name ends in .gz, .bz2 or .xz."""
+    opener = _COMPRESSED.get(path.suffix.lower())
+    return opener(path, "rb") if opener else open(path, "rb")  # noqa: SIM115 - the caller closes it
+
+
+def open_text(path: Path, encoding: str | None) -> IO[str]:
+    """The file as text lines (universal newlines), decoded strictly with ``codec_for(encoding)``."""
+    return io.TextIOWrapper(open_binary(path), encoding=codec_for(encoding), errors="strict")
+
+
+def first_bad_byte(path: Path, encoding: str | None) -> tuple[int, int, bytes] | None:
+    """(byte offset, 1-based line, the offending bytes) of the first undecodable byte, or None.
+
+    Streams the file in 1 MiB blocks, so it costs one pass and constant memory; only called after
+    a decode failed, to tell the user exactly where.
+    """
+    decoder = codecs.getincrementaldecoder(codec_for(encoding))(errors="strict")
+    consumed = 0  # bytes of the file handed to the decoder so far
+    lines_before = 0  # newlines in those bytes
+    with open_binary(path) as f:
+        while True:
+            block = f.read(1 << 20)
+            pending = decoder.getstate()[0]  # bytes of a split character carried from the last block
+            try:
+                decoder.decode(block, final=not block)
+            except UnicodeDecodeError as e:
+                data = pending + block
+                offset = consumed - len(pending) + e.start
+                line = lines_before - pending.count(b"\n") + data[: e.start].count(b"\n") + 1
+                return offset, line, bytes(data[e.start : e.end])
+            if not block:
+                return None
+            consumed += len(block)
+            lines_before += block.count(b"\n")
+
+
+def detect_encoding(sample: bytes) -> str | None:
+    """charset_normalizer's best guess for ``sample``, preferring common encodings; None if unsure."""
+    from charset_normalizer import from_bytes
+
+    for isolation in (list(_COMMON), None):
+        best = from_bytes(sample, cp_isolation=isolation).best()
+        if best is None:
+            continue
+        # Several code pages often decode the sample identically; name the most common of them.
+        equivalent = [best.encoding, *best.could_be_from_charset]
+        for name in _COMMON:
+            if name in equivalent:
+                return name
+        return best.encoding
+    return None
+
+
+def _sample_around(path: Path, offset: int) -> bytes:
+    """The file's first 64 KiB plus 64 KiB around ``offset``: enough text for a stable guess."""
+    with open_binary(path) as f:
+        head = f.read(_SAMPLE_BYTES)
+        if offset < _SAMPLE_BYTES:
+            return head
+        f.seek(max(offset - _SAMPLE_BYTES // 2, _SAMPLE_BYTES))
+        return head + f.read(_SAMPLE_BYTES)
+
+
+def encoding_error(path: Path, name: str, encoding: str | None) -> InputFileError:
+    """The error for a file whose bytes do not decode with ``encoding`` (None = UTF-8).
+
+    Names the first bad byte (line and offset), the encoding charset_normalizer detects, and the
+    ``--encoding`` value to pass.
+    """
+    wanted = "UTF-8" if encoding is None else encoding
+    where = first_bad_byte(path, encoding)
+    detected = detect_encoding(_sample_around(path, where[0] if where else 0))
+    # A UTF-8 guess for bytes that failed UTF-8 is no help: fall back to the usual suspects.
+    useful = detected if detected and detected.replace("-", "_").lower() not in ("utf_8", "ascii") else None
+    got = []
+    if where:
+        offset, line, bad = where
+        got.append(f"byte {' '.join(f'0x{b:02X}' for b in bad[:4])} at line {line} (byte offset {offset:,}) "
+                   f"is not valid {wanted}")
+    if useful:
+        got.append(f"the bytes look like {useful} (detected by charset_normalizer)")
+    if useful:
+        fix = (f"read it with encoding {useful!r} (--encoding {useful} on the command line), "
+               "or re-save the file as UTF-8")
+    else:
+        fix = ("pass the file's encoding, e.g. --encoding cp1252 (Windows, Western Europe) or --encoding latin-1, "
+               "or re-save the file as UTF-8")
+    return InputFileError(
+        f"{name} is not {wanted} text." if encoding is None else f"{name} cannot be decoded as {wanted}.",
+        expected=f"a {wanted} text file", got="; ".join(got) or None, fix=fix,
+    )

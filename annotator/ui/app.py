@@ -1,0 +1,756 @@
+"""The Gradio app as a builder class, in the style of Gradio's own ``chat_interface.py``.
+
+``AnnotatorUI(service).build()`` returns a ``gr.Blocks`` with four tabs: Label (default), Browse,
+New project and Export. ``_render_*`` methods lay the page out, ``_wire_events`` connects every
+event in one place, and the handlers are thin typed methods that call the service facade and
+return ``{component: update}`` dicts.
+
+Speed: the label-submit events run with ``queue=False`` and ``show_progress="hidden"`` and do
+one short transaction plus one in-memory queue step; the classifier refit runs in the service's
+background thread and a ``gr.Timer`` polls progress and the model version every few seconds.
+``gr.State`` holds only small values: the current item id, the label names, the selection.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import shutil
+import tempfile
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+import pandas as pd
+
+from annotator.errors import AnnotatorError, EmptyPoolError, ValidationError
+from annotator.service import AnnotatorService
+from annotator.ui import render
+from annotator.ui.keyboard import HEAD
+
+STYLE_PATH = Path(__file__).resolve().parents[2] / "assets" / "style.css"
+NONE = "(none)"
+ANY = ""
+ANY_CHOICE = ("any", ANY)
+FORMATS = ["csv", "jsonl", "parquet", "hf"]
+BROWSE_COLUMNS = ["✓", "id", "text", "label", "status", "by", "suggestion", "score", "metadata"]
+Updates = dict[Any, Any]
+
+
+def _guard(status_attr: str) -> Callable:
+    """Turn an ``AnnotatorError`` raised by a handler into an error box in the page (never a trace)."""
+
+    def decorate(fn: Callable[..., Updates]) -> Callable[..., Updates]:
+        @functools.wraps(fn)
+        def wrapper(self: AnnotatorUI, *args: Any, **kwargs: Any) -> Updates:
+            try:
+                return fn(self, *args, **kwargs)
+            except AnnotatorError as e:
+                return {getattr(self, status_attr): render.error_box(e.message)}
+
+        return wrapper
+
+    return decorate
+
+
+class AnnotatorUI:
+    """Builds the annotator's Gradio Blocks.
+
+    Args:
+        service: the facade every handler calls.
+        project: the project opened first (default: the first one listed).
+        user: the annotator name pre-filled in the header (default: the settings' default user).
+        refresh_every: seconds between progress / model-version polls.
+    """
+
+    MAX_LABEL_BUTTONS = 20
+    PAGE_SIZE = 50
+
+    def __init__(self, service: AnnotatorService, project: str | None = None, *, user: str | None = None,
+                 refresh_every: float = 3.0):
+        self.service = service
+        self.project = project
+        self.user = user or service.settings.default_user
+        self.refresh_every = refresh_every
+        self.blocks: gr.Blocks | None = None
+
+    # ------------------------------------------------------------------ build
+    def build(self) -> gr.Blocks:
+        # Gradio 6 reads css/head/theme in launch(); handing them to the constructor (its deprecated
+        # path, still honoured by launch) keeps them working however the caller launches the app.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*moved from the Blocks constructor.*")
+            blocks = gr.Blocks(title="annotator", analytics_enabled=False, css=self.css(), head=HEAD,
+                               theme=self.theme())
+        with blocks:
+            self._render_header()
+            with gr.Tabs(selected="label", elem_id="main-tabs") as self.tabs:
+                with gr.Tab("Label", id="label", elem_id="tab-label"):
+                    self._render_label_tab()
+                with gr.Tab("Browse", id="browse", elem_id="tab-browse"):
+                    self._render_browse_tab()
+                with gr.Tab("New project", id="new", elem_id="tab-new"):
+                    self._render_new_project_tab()
+                with gr.Tab("Export", id="export", elem_id="tab-export"):
+                    self._render_export_tab()
+            self._wire_events(blocks)
+        self.blocks = blocks
+        return blocks
+
+    @staticmethod
+    def css() -> str:
+        return STYLE_PATH.read_text(encoding="utf-8") if STYLE_PATH.is_file() else ""
+
+    @staticmethod
+    def theme() -> gr.themes.Base:
+        # Local font stacks only: the page must not wait for a font CDN on an offline machine.
+        return gr.themes.Soft(
+            primary_hue="indigo", neutral_hue="slate",
+            font=["Inter", "ui-sans-serif", "system-ui", "Segoe UI", "Roboto", "sans-serif"],
+            font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "monospace"],
+        )
+
+    def launch_kwargs(self) -> dict[str, Any]:
+        """css / head / theme for ``blocks.launch(**ui.launch_kwargs())`` (Gradio 6's preferred place)."""
+        return {"css": self.css(), "head": HEAD, "theme": self.theme()}
+
+    # ------------------------------------------------------------------ layout
+    def _render_header(self) -> None:
+        names = [p.name for p in self.service.list_projects()]
+        initial = self.project if self.project in names else (names[0] if names else None)
+        with gr.Row(elem_id="ann-header", equal_height=True):
+            gr.HTML('<div class="ann-brand">annotator <span>people and AI label text together</span></div>')
+            self.project_dd = gr.Dropdown(names, value=initial, label="Project", elem_id="project-dd", scale=0,
+                                          min_width=220, interactive=True)
+            self.user_box = gr.Textbox(self.user, label="Annotator", elem_id="user-box", scale=0, min_width=160,
+                                       max_lines=1)
+
+    def _render_label_tab(self) -> None:
+        self.item_state = gr.State(None)  # current item id
+        self.labels_state = gr.State([])  # label names in button order
+        self.multi_state = gr.State(False)
+        self.preselect_state = gr.State(False)  # project setting: pre-select AI suggestions
+        self.selected_state = gr.State([])  # pre-selected label names (undo / suggestion)
+        self.flagged_state = gr.State(False)
+        self.user_state = gr.State(None)  # whom the shown item was served to
+        with gr.Row(elem_id="label-page"):
+            with gr.Column(scale=3, elem_id="label-main"):
+                self.why_html = gr.HTML(elem_id="why-line")
+                self.item_html = gr.HTML(render.item_card(None, None, empty_message="Loading…"), elem_id="item-card")
+                self.details_html = gr.HTML(elem_id="item-details")  # metadata chips + AI suggestion
+                with gr.Row(elem_id="label-bar", elem_classes=["ann-label-bar"]):
+                    self.label_buttons = [
+                        gr.Button(f"label {i}", visible=False, elem_id=f"label-btn-{i}", elem_classes=["ann-label"],
+                                  size="lg", min_width=120)
+                        for i in range(self.MAX_LABEL_BUTTONS)
+                    ]
+                self.multi_checks = gr.CheckboxGroup(choices=[], label="Labels (toggle, then Enter)", visible=False,
+                                                     elem_id="multi-labels", elem_classes=["ann-multi"])
+                with gr.Row(elem_id="action-bar", elem_classes=["ann-actions"]):
+                    self.submit_btn = gr.Button("Submit ⏎", elem_id="submit-btn", variant="primary", size="md",
+                                                min_width=100)
+                    self.skip_btn = gr.Button("Skip · S", elem_id="skip-btn", size="md", min_width=90)
+                    self.undo_btn = gr.Button("Undo · U", elem_id="undo-btn", size="md", min_width=90)
+                    self.flag_btn = gr.Button("Flag · F", elem_id="flag-btn", size="md", min_width=90)
+                self.keys_line = gr.HTML(elem_id="keys-line")
+                self.comment_box = gr.Textbox(label="Comment (optional)", lines=1,
+                                              max_lines=4, elem_id="comment-box", placeholder="Why is this one hard?")
+                self.label_status = gr.HTML(elem_id="label-status")
+            with gr.Column(scale=1, min_width=260, elem_id="label-side"):
+                self.progress_html = gr.HTML(elem_id="progress-panel")
+                with gr.Accordion("Guidelines", open=True, elem_id="guidelines"):
+                    self.guidelines_md = gr.Markdown(elem_id="guidelines-md")
+                with gr.Accordion("Keyboard", open=True, elem_id="hotkeys"):
+                    self.hotkeys_html = gr.HTML(elem_id="hotkeys-html")
+        self.timer = gr.Timer(self.refresh_every)
+
+    def _render_browse_tab(self) -> None:
+        self.page_state = gr.State(0)
+        with gr.Row(elem_classes=["ann-filters"]):
+            self.search_box = gr.Textbox(label="Search text", placeholder="words in the text, or an external id",
+                                         scale=3, max_lines=1, elem_id="browse-search")
+            self.filter_label = gr.Dropdown([ANY_CHOICE], value=ANY, label="Label", scale=1, min_width=120)
+            self.filter_status = gr.Dropdown([ANY_CHOICE], value=ANY, label="Status", scale=1, min_width=120)
+            self.filter_route = gr.Dropdown([ANY_CHOICE], value=ANY, label="Route", scale=1, min_width=110)
+            self.filter_annotator = gr.Dropdown([ANY_CHOICE], value=ANY, label="Annotator", scale=1, min_width=120)
+            self.filter_meta = gr.Textbox(label="Metadata", placeholder="key=value", scale=1, min_width=140,
+                                          max_lines=1)
+            self.order_dd = gr.Dropdown(["id", "newest", "suggestion score", "uncertainty"], value="id",
+                                        label="Sort", scale=1, min_width=140)
+        with gr.Row(elem_classes=["ann-pager"], equal_height=True):
+            self.search_btn = gr.Button("Search", variant="primary", scale=0, min_width=110, elem_id="browse-btn")
+            self.prev_btn = gr.Button("← Prev", scale=0, min_width=120, elem_id="prev-btn")
+            self.next_btn = gr.Button("Next →", scale=0, min_width=120, elem_id="next-btn")
+            self.page_html = gr.HTML(elem_id="browse-page-info")
+        self.browse_table = gr.Dataframe(
+            headers=BROWSE_COLUMNS, datatype=["bool", "number", "str", "str", "str", "str", "str", "number", "str"],
+            interactive=True, static_columns=list(range(1, len(BROWSE_COLUMNS))), wrap=True, max_height=620,
+            column_widths=["56px", "64px", "330px", "100px", "112px", "130px", "136px", "88px", "140px"],
+            elem_id="browse-table", label="Items (tick rows to select them; click a row to use it for 'similar')",
+        )
+        with gr.Row(equal_height=True, elem_classes=["ann-bulk"]):
+            self.similar_box = gr.Textbox(label="Similar to item #", placeholder="item id", scale=1, min_width=120,
+                                          max_lines=1, elem_id="similar-box")
+            self.similar_btn = gr.Button("Find 20 similar", scale=0, min_width=180, elem_id="similar-btn")
+            self.bulk_ids = gr.Textbox(label="Item ids to label (plus ticked rows)", placeholder="12, 15, 40",
+                                       scale=2, max_lines=1, elem_id="bulk-ids")
+            self.bulk_label_dd = gr.Dropdown([], label="Bulk label", scale=1, min_width=140, elem_id="bulk-label",
+                                             multiselect=None)
+            self.bulk_btn = gr.Button("Label selection", variant="primary", scale=0, min_width=180, elem_id="bulk-btn")
+        self.browse_status = gr.HTML(elem_id="browse-status")
+
+    def _render_new_project_tab(self) -> None:
+        with gr.Row():
+            with gr.Column(scale=1, min_width=280):
+                self.upload = gr.File(label="Data file (CSV, TSV, JSONL, JSON, Parquet, Excel)", type="filepath",
+                                      file_types=[".csv", ".tsv", ".txt", ".jsonl", ".json", ".parquet", ".xlsx"],
+                                      elem_id="upload-file")
+                self.text_col = gr.Dropdown([], label="Text column", elem_id="text-col", interactive=True)
+                self.label_col = gr.Dropdown([NONE], value=NONE, label="Label column (optional)", elem_id="label-col",
+                                             interactive=True)
+                self.id_col = gr.Dropdown([NONE], value=NONE, label="Id column (optional)", elem_id="id-col",
+                                          interactive=True)
+            with gr.Column(scale=2):
+                self.preview_table = gr.Dataframe(label="First rows", interactive=False, wrap=True, max_height=340,
+                                                  max_chars=120,
+                                                  elem_id="preview-table")
+        with gr.Row():
+            self.new_name = gr.Textbox(label="Project name", max_lines=1, elem_id="new-name", scale=2)
+            self.task_radio = gr.Radio(["single-label", "multi-label"], value="single-label", label="Task",
+                                       elem_id="task-type", scale=1)
+        with gr.Row():
+            self.labels_box = gr.Textbox(label="Labels, comma-separated", placeholder="billing, bug, account",
+                                         max_lines=1, elem_id="new-labels", scale=2)
+            self.hotkeys_box = gr.Textbox(label="Hotkeys in label order (default 1, 2, 3 …)", placeholder="1, 2, 3",
+                                          max_lines=1, elem_id="new-hotkeys", scale=1)
+        with gr.Row():
+            self.descriptions_box = gr.Textbox(label="Label descriptions (optional), one per line: name: description",
+                                               lines=4, elem_id="new-descriptions")
+            self.guidelines_box = gr.Textbox(label="Guidelines (markdown)", lines=4, elem_id="new-guidelines")
+        self.add_labels_cb = gr.Checkbox(False, label="Add label values found in the label column to the project")
+        self.create_btn = gr.Button("Create & import", variant="primary", elem_id="create-btn")
+        self.create_status = gr.HTML(elem_id="create-status")
+
+    def _render_export_tab(self) -> None:
+        with gr.Row(equal_height=True):
+            self.format_dd = gr.Dropdown(FORMATS, value="csv", label="Format", elem_id="export-format", scale=1)
+            self.human_only = gr.Checkbox(False, label="Human-verified labels only", elem_id="export-human", scale=1)
+            self.export_btn = gr.Button("Export", variant="primary", elem_id="export-btn", scale=0, min_width=140)
+        self.export_file = gr.File(label="Download", interactive=False, elem_id="export-file")
+        self.export_status = gr.HTML(elem_id="export-status")
+        with gr.Accordion("Dataset card", open=True):
+            self.card_md = gr.Markdown(elem_id="export-card")
+
+    # ------------------------------------------------------------------ events
+    def _wire_events(self, blocks: gr.Blocks) -> None:
+        item_outputs = self._item_outputs()
+        project_outputs = self._project_outputs()
+        fast = {"queue": False, "show_progress": "hidden"}
+        answer_inputs = [self.project_dd, self.user_box, self.item_state, self.labels_state, self.multi_state,
+                         self.preselect_state, self.comment_box, self.flagged_state]
+
+        blocks.load(self._on_page_load, [self.project_dd, self.user_box], [self.project_dd, *project_outputs],
+                    api_name="load")
+        self.project_dd.input(self._on_project, [self.project_dd, self.user_box], project_outputs,
+                              api_name="select_project")
+        for event in (self.user_box.submit, self.user_box.blur):
+            event(self._on_user, [self.project_dd, self.user_box, self.user_state], project_outputs, api_name=False)
+
+        # The hot path: one click / key → save the answer and show the next item.
+        for i, button in enumerate(self.label_buttons):
+            button.click(self._label_handler(i), answer_inputs, item_outputs, api_name=f"label_{i}", **fast)
+        self.submit_btn.click(self._on_submit, [*answer_inputs, self.selected_state, self.multi_checks],
+                              item_outputs, api_name="submit_label", **fast)
+        self.skip_btn.click(self._on_skip, answer_inputs, item_outputs, api_name="skip", **fast)
+        self.undo_btn.click(self._on_undo, answer_inputs, item_outputs, api_name="undo", **fast)
+        self.flag_btn.click(self._on_flag, [self.flagged_state], [self.flagged_state, self.flag_btn],
+                            api_name="flag", **fast)
+        self.timer.tick(self._on_tick, [self.project_dd], [self.progress_html], api_name=False, **fast)
+
+        browse_inputs = [self.project_dd, self.search_box, self.filter_label, self.filter_status, self.filter_route,
+                         self.filter_annotator, self.filter_meta, self.order_dd]
+        browse_outputs = [self.browse_table, self.page_html, self.page_state, self.browse_status]
+        self.search_btn.click(self._on_browse_first, browse_inputs, browse_outputs, api_name="browse")
+        self.search_box.submit(self._on_browse_first, browse_inputs, browse_outputs, api_name=False)
+        self.prev_btn.click(self._on_browse_prev, [*browse_inputs, self.page_state], browse_outputs,
+                            api_name="browse_prev")
+        self.next_btn.click(self._on_browse_next, [*browse_inputs, self.page_state], browse_outputs,
+                            api_name="browse_next")
+        self.similar_btn.click(self._on_similar, [self.project_dd, self.similar_box], browse_outputs,
+                               api_name="similar")
+        self.browse_table.select(self._on_row_select, None, [self.similar_box], api_name=False, **fast)
+        self.bulk_btn.click(self._on_bulk, [self.project_dd, self.user_box, self.browse_table, self.bulk_ids,
+                                            self.bulk_label_dd, *browse_inputs[1:], self.page_state],
+                            browse_outputs, api_name="bulk_label")
+
+        self.upload.upload(self._on_upload, [self.upload], [self.preview_table, self.text_col, self.label_col,
+                                                            self.id_col, self.new_name, self.create_status],
+                           api_name="preview_file")
+        self.create_btn.click(
+            self._on_create,
+            [self.upload, self.new_name, self.labels_box, self.descriptions_box, self.hotkeys_box, self.task_radio,
+             self.guidelines_box, self.text_col, self.label_col, self.id_col, self.add_labels_cb, self.user_box],
+            [self.create_status, self.project_dd, self.tabs, *project_outputs], api_name="create_project",
+        )
+        self.export_btn.click(self._on_export, [self.project_dd, self.format_dd, self.human_only],
+                              [self.export_file, self.card_md, self.export_status], api_name="export")
+
+    def _item_outputs(self) -> list[Any]:
+        return [self.item_state, self.selected_state, self.flagged_state, self.item_html, self.details_html,
+                self.why_html, *self.label_buttons, self.multi_checks, self.comment_box,
+                self.flag_btn, self.label_status]
+
+    def _project_outputs(self) -> list[Any]:
+        extra = [self.user_state, self.labels_state, self.multi_state, self.preselect_state, self.guidelines_md,
+                 self.hotkeys_html, self.keys_line,
+                 self.progress_html, self.filter_label, self.filter_status, self.filter_route, self.filter_annotator,
+                 self.bulk_label_dd]
+        outputs = self._item_outputs()
+        return outputs + [c for c in extra if c not in outputs]
+
+    # ------------------------------------------------------------------ views (service values → updates)
+    def _item_view(self, item: Any, labels: Sequence[str], multi: bool, preselect: bool, *,
+                   empty_message: str = "", status: str = "") -> Updates:
+        """Updates that show ``item`` (a QueuedItem, or None when the queue is empty)."""
+        out: Updates = {self.comment_box: "", self.flagged_state: False,
+                        self.flag_btn: gr.update(variant="secondary", value="Flag · F"),
+                        self.label_status: status}
+        if item is None:
+            out.update({
+                self.item_state: None, self.selected_state: [],
+                self.item_html: render.item_card(None, None, empty_message=empty_message or "Nothing to label."),
+                self.details_html: "", self.why_html: "",
+            })
+            selected: list[str] = []
+        else:
+            suggestion = item.suggestion
+            if item.previous_value is not None:
+                selected = list(item.previous_value)
+            elif preselect and suggestion is not None:
+                selected = [v for v in suggestion.value if v in labels]
+            else:
+                selected = []
+            out.update({
+                self.item_state: item.item_id, self.selected_state: selected,
+                self.item_html: render.item_card(item.item_id, item.text),
+                self.details_html: render.metadata_chips(item.item_id, item.external_id, item.metadata)
+                + render.suggestion_box(suggestion.agent if suggestion else None,
+                                        suggestion.value if suggestion else None,
+                                        suggestion.score if suggestion else None,
+                                        preselected=bool(preselect and suggestion)),
+                self.why_html: render.why_line(item.strategy, item.score, item.model_version,
+                                               route=item.route,
+                                               undo=item.previous_value is not None),
+            })
+        for i, name in enumerate(labels[: self.MAX_LABEL_BUTTONS]):
+            out[self.label_buttons[i]] = gr.update(variant="primary" if name in selected else "secondary")
+        out[self.multi_checks] = gr.update(value=selected if multi else [])
+        return out
+
+    def _project_view(self, project: str | None, user: str) -> Updates:
+        """Updates for a newly opened project: buttons, guidelines, keys, progress, filters, first item."""
+        out: Updates = {self.user_state: user}
+        if not project:
+            for button in self.label_buttons:
+                out[button] = gr.update(visible=False)
+            out.update({
+                self.labels_state: [], self.multi_state: False, self.preselect_state: False,
+                self.multi_checks: gr.update(choices=[], value=[], visible=False),
+                self.guidelines_md: "", self.hotkeys_html: "", self.keys_line: "",
+                self.progress_html: render.note_box("No project yet."),
+            })
+            return _merge(out, self._item_view(None, [], False, False,
+                                               empty_message="No project yet: create one in the “New project” tab."))
+        summary, guidelines, settings = self.service.project_details(project)
+        specs = summary.labels
+        names = [spec.name for spec in specs]
+        multi = summary.task_type == "multi-label"
+        for i, button in enumerate(self.label_buttons):
+            if i < len(specs):
+                out[button] = gr.update(value=render.caption(specs[i].name, specs[i].hotkey), visible=not multi,
+                                        variant="secondary")
+            else:
+                out[button] = gr.update(visible=False)
+        options = self.service.browse_options(project)
+        out.update({
+            self.labels_state: names, self.multi_state: multi, self.preselect_state: settings.preselect_suggestion,
+            self.multi_checks: gr.update(choices=[(render.caption(s.name, s.hotkey), s.name) for s in specs],
+                                         value=[], visible=multi),
+            self.guidelines_md: guidelines or "_No guidelines for this project yet._",
+            self.hotkeys_html: render.hotkey_help([(s.name, s.hotkey) for s in specs], multi_label=multi),
+            self.keys_line: render.hotkey_line([(s.name, s.hotkey) for s in specs], multi_label=multi),
+            self.progress_html: self._progress_html(project),
+            self.filter_label: gr.update(choices=_any_of(names), value=ANY),
+            self.filter_status: gr.update(choices=_any_of(options["statuses"]), value=ANY),
+            self.filter_route: gr.update(choices=_any_of(options["routes"]), value=ANY),
+            self.filter_annotator: gr.update(choices=_any_of(options["annotators"]), value=ANY),
+            self.bulk_label_dd: gr.update(choices=names, value=names[0] if names else None),
+        })
+        self.service.release(project, user)  # a reload shows the person a fresh item
+        try:
+            item = self.service.next_item(project, user)
+        except EmptyPoolError as e:
+            return _merge(out, self._item_view(None, names, multi, settings.preselect_suggestion, empty_message=e.what))
+        return _merge(out, self._item_view(item, names, multi, settings.preselect_suggestion,
+                                           empty_message="Every item is labelled. Export it from the Export tab."))
+
+    def _progress_html(self, project: str | None) -> str:
+        if not project:
+            return render.note_box("No project yet.")
+        p = self.service.progress(project)
+        return render.progress_panel(p.total, p.labelled, p.by_label, p.by_user, model_version=p.model_version,
+                                     refitting=p.refitting, labels_since_refit=p.labels_since_refit)
+
+    def _next_view(self, project: str, user: str, labels: Sequence[str], multi: bool, preselect: bool,
+                   status: str = "") -> Updates:
+        item = self.service.next_item(project, user)
+        return self._item_view(item, labels, multi, preselect, status=status,
+                               empty_message="Every item is labelled. Export it from the Export tab.")
+
+    # ------------------------------------------------------------------ label-page handlers
+    @_guard("label_status")
+    def _on_page_load(self, project: str | None, user: str) -> Updates:
+        names = [p.name for p in self.service.list_projects()]
+        if project not in names:
+            project = self.project if self.project in names else (names[0] if names else None)
+        out = self._project_view(project, user or self.user)
+        out[self.project_dd] = gr.update(choices=names, value=project)
+        return out
+
+    @_guard("label_status")
+    def _on_project(self, project: str | None, user: str) -> Updates:
+        return self._project_view(project, user or self.user)
+
+    @_guard("label_status")
+    def _on_user(self, project: str | None, user: str, served_to: str | None) -> Updates:
+        if (user or self.user) == served_to:
+            return {}
+        return self._project_view(project, user or self.user)
+
+    def _label_handler(self, index: int) -> Callable[..., Updates]:
+        """The click handler of label button ``index`` (single-label: answer and move on;
+        multi-label: the buttons are hidden and the checkboxes are used instead)."""
+
+        def on_label(project: str | None, user: str, item_id: int | None, labels: list[str], multi: bool,
+                     preselect: bool, comment: str, flagged: bool) -> Updates:
+            if index >= len(labels):
+                return {}
+            return self._answer(project, user, item_id, [labels[index]], labels, multi, preselect, comment, flagged)
+
+        on_label.__name__ = f"on_label_{index}"
+        return on_label
+
+    @_guard("label_status")
+    def _answer(self, project: str | None, user: str, item_id: int | None, value: list[str], labels: list[str],
+                multi: bool, preselect: bool, comment: str, flagged: bool) -> Updates:
+        if not project or item_id is None:
+            return {self.label_status: render.note_box("Nothing to answer: no item is shown.")}
+        user = user or self.user
+        self.service.submit(project, user, int(item_id), value, comment=(comment or "").strip() or None,
+                            flagged=bool(flagged))
+        return self._next_view(project, user, labels, multi, preselect)
+
+    @_guard("label_status")
+    def _on_submit(self, project: str | None, user: str, item_id: int | None, labels: list[str], multi: bool,
+                   preselect: bool, comment: str, flagged: bool, selected: list[str],
+                   checked: list[str] | None) -> Updates:
+        value = list(checked or []) if multi else list(selected or [])
+        if not value:
+            hint = "Tick one or more labels first." if multi else "Pick a label with its key or button first."
+            return {self.label_status: render.note_box(hint)}
+        return self._answer(project, user, item_id, value, labels, multi, preselect, comment, flagged)
+
+    @_guard("label_status")
+    def _on_skip(self, project: str | None, user: str, item_id: int | None, labels: list[str], multi: bool,
+                 preselect: bool, comment: str, flagged: bool) -> Updates:
+        if not project or item_id is None:
+            return {}
+        user = user or self.user
+        self.service.skip(project, user, int(item_id))
+        return self._next_view(project, user, labels, multi, preselect)
+
+    @_guard("label_status")
+    def _on_undo(self, project: str | None, user: str, item_id: int | None, labels: list[str], multi: bool,
+                 preselect: bool, comment: str, flagged: bool) -> Updates:
+        if not project:
+            return {}
+        user = user or self.user
+        self.service.release(project, user)  # the item on screen goes back to the queue
+        item = self.service.undo(project, user)
+        if item is None:
+            return {self.label_status: render.note_box("Nothing to undo yet.")}
+        return self._item_view(item, labels, multi, preselect)
+
+    def _on_flag(self, flagged: bool) -> Updates:
+        flagged = not flagged
+        return {self.flagged_state: flagged,
+                self.flag_btn: gr.update(variant="stop" if flagged else "secondary",
+                                         value="Flagged · F" if flagged else "Flag · F")}
+
+    def _on_tick(self, project: str | None) -> Updates:
+        try:
+            return {self.progress_html: self._progress_html(project)}
+        except AnnotatorError:
+            return {}  # a poll never shows an error; the next action will
+
+    # ------------------------------------------------------------------ browse handlers
+    def _browse(self, project: str | None, query: str, label: str, status: str, route: str, annotator: str,
+                metadata: str, order: str, page: int) -> Updates:
+        if not project:
+            return {self.browse_status: render.note_box("No project yet.")}
+        result = self.service.browse(project, query=query or "", label=label or None, status=status or None,
+                                     route=route or None, annotator=annotator or None, metadata=metadata or None,
+                                     order=order or "id", page=max(0, page), page_size=self.PAGE_SIZE)
+        if result.rows == [] and page > 0 and result.total:
+            return self._browse(project, query, label, status, route, annotator, metadata, order, result.pages - 1)
+        return self._page_updates(result, note=result.note)
+
+    def _page_updates(self, result: Any, *, note: str = "", status: str = "") -> Updates:
+        first = result.page * result.page_size + 1 if result.rows else 0
+        last = result.page * result.page_size + len(result.rows)
+        total = f"{result.total:,}" + ("" if result.exact else "+")
+        info = f"Items {first:,}–{last:,} of {total} · page {result.page + 1} of {result.pages:,}"
+        if not result.exact:
+            info = f"Items {first:,}–{last:,} of {total}"
+        return {
+            self.browse_table: self._rows_frame(result.rows), self.page_state: result.page,
+            self.page_html: f'<div class="ann-page-info">{render.esc(info)}</div>',
+            self.browse_status: status or render.note_box(note),
+        }
+
+    @staticmethod
+    def _rows_frame(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
+        def text_of(value: Any) -> str:
+            return ", ".join(value) if isinstance(value, list) else ("" if value is None else str(value))
+
+        records = []
+        for r in rows:
+            text = r["text"] if len(r["text"]) <= 300 else r["text"][:299] + "…"
+            suggestion = ""
+            if r.get("suggestion"):
+                score = r.get("suggestion_score")
+                suggestion = text_of(r["suggestion"]) + (f" ({score:.2f})" if score is not None else "")
+            score = r.get("similarity", r.get("uncertainty"))
+            meta = ", ".join(f"{k}={v}" for k, v in (r.get("metadata") or {}).items())
+            by = " · ".join(text_of(r.get(k)) for k in ("annotator", "source", "route") if r.get(k))
+            records.append([False, r["item_id"], text, text_of(r.get("label")),
+                            r["status"] + (" ⚑" if r.get("flagged") else ""), by, suggestion, score, meta])
+        return pd.DataFrame(records, columns=BROWSE_COLUMNS)
+
+    @_guard("browse_status")
+    def _on_browse_first(self, project: str | None, query: str, label: str, status: str, route: str,
+                         annotator: str, metadata: str, order: str) -> Updates:
+        return self._browse(project, query, label, status, route, annotator, metadata, order, 0)
+
+    @_guard("browse_status")
+    def _on_browse_prev(self, project: str | None, query: str, label: str, status: str, route: str,
+                        annotator: str, metadata: str, order: str, page: int) -> Updates:
+        return self._browse(project, query, label, status, route, annotator, metadata, order, (page or 0) - 1)
+
+    @_guard("browse_status")
+    def _on_browse_next(self, project: str | None, query: str, label: str, status: str, route: str,
+                        annotator: str, metadata: str, order: str, page: int) -> Updates:
+        return self._browse(project, query, label, status, route, annotator, metadata, order, (page or 0) + 1)
+
+    @_guard("browse_status")
+    def _on_similar(self, project: str | None, item: str) -> Updates:
+        if not project:
+            return {self.browse_status: render.note_box("No project yet.")}
+        match = re.fullmatch(r"\s*#?\s*(\d+)\s*", item or "")
+        if not match:
+            raise ValidationError("Which item? Type its id.", got=repr(item or ""), expected="an item id, e.g. 12")
+        result = self.service.similar_items(project, int(match.group(1)), k=20)
+        return self._page_updates(result, note=result.note)
+
+    def _on_row_select(self, evt: gr.SelectData) -> Updates:
+        row = evt.row_value or []
+        if isinstance(evt.index, (list, tuple)) and len(evt.index) > 1 and evt.index[1] == 0:
+            return {}  # a tick in the select column, not a request for similar items
+        return {self.similar_box: str(row[1])} if len(row) > 1 and row[1] not in (None, "") else {}
+
+    @staticmethod
+    def _selected_ids(table: Any, typed: str) -> list[int]:
+        ids: list[int] = []
+        tick, id_column = BROWSE_COLUMNS[0], BROWSE_COLUMNS[1]
+        if isinstance(table, pd.DataFrame) and not table.empty and tick in table.columns:
+            picked = table[table[tick].astype(str).str.lower().isin(["true", "1"])]
+            ids += [int(v) for v in picked[id_column].tolist() if str(v).strip() not in ("", "nan")]
+        for token in re.split(r"[\s,;]+", typed or ""):
+            token = token.strip().lstrip("#")
+            if not token:
+                continue
+            if not token.isdigit():
+                raise ValidationError(f"{token!r} is not an item id.", expected="ids like 12, 15, 40")
+            ids.append(int(token))
+        return list(dict.fromkeys(ids))
+
+    @_guard("browse_status")
+    def _on_bulk(self, project: str | None, user: str, table: Any, typed: str, label: str | None, query: str,
+                 f_label: str, status: str, route: str, annotator: str, metadata: str, order: str,
+                 page: int) -> Updates:
+        if not project:
+            return {self.browse_status: render.note_box("No project yet.")}
+        if not label:
+            raise ValidationError("Pick the label to give the selection.", fix="choose it in 'Bulk label'")
+        ids = self._selected_ids(table, typed)
+        n = self.service.bulk_label(project, user or self.user, ids, [label])
+        out = self._browse(project, query, f_label, status, route, annotator, metadata, order, page or 0)
+        out[self.browse_status] = render.note_box(f"Labelled {n} item{'s' if n != 1 else ''} as “{label}” (bulk).")
+        return out
+
+    # ------------------------------------------------------------------ new-project handlers
+    @_guard("create_status")
+    def _on_upload(self, path: str | None) -> Updates:
+        if not path:
+            return {self.create_status: ""}
+        columns, frame = self.service.preview_file(path)
+        columns = [str(c) for c in columns]
+        lower = {c.lower(): c for c in columns}
+        text_guess = next((lower[c] for c in ("text", "content", "body", "sentence", "review", "message")
+                           if c in lower), columns[0] if columns else None)
+        label_guess = next((lower[c] for c in ("label", "labels", "category", "class", "target") if c in lower), NONE)
+        id_guess = next((lower[c] for c in ("id", "item_id", "uid", "external_id") if c in lower), NONE)
+        stem = re.sub(r"[^A-Za-z0-9_-]+", "-", Path(path).stem).strip("-")[:60] or "project"
+        return {
+            self.preview_table: frame.astype(str) if isinstance(frame, pd.DataFrame) else frame,
+            self.text_col: gr.update(choices=columns, value=text_guess),
+            self.label_col: gr.update(choices=[NONE, *columns], value=label_guess),
+            self.id_col: gr.update(choices=[NONE, *columns], value=id_guess),
+            self.new_name: stem,
+            self.create_status: render.note_box(f"{len(columns)} columns found. Check the picks, name the labels, "
+                                                "then Create & import."),
+        }
+
+    @staticmethod
+    def parse_label_specs(labels: str, descriptions: str, hotkeys: str) -> list[dict[str, Any]]:
+        """The New-project form's text boxes → label dicts (name, description, hotkey)."""
+        names = [n.strip() for n in re.split(r"[,\n]", labels or "") if n.strip()]
+        found: dict[str, str] = {}
+        for line in (descriptions or "").splitlines():
+            if not line.strip():
+                continue
+            name, sep, text = line.partition(":")
+            if not sep:
+                raise ValidationError(f"Cannot read the description line {line.strip()!r}.",
+                                      expected="name: description", fix="write one 'label: what it means' per line")
+            found[name.strip()] = text.strip()
+        unknown = [n for n in found if n not in names]
+        if unknown:
+            raise ValidationError(f"A description names a label that is not in the list: {unknown[0]!r}.",
+                                  expected=", ".join(names) or "(no labels)", fix="fix the spelling or add the label")
+        keys = [k.strip() for k in (hotkeys or "").split(",") if k.strip()]
+        if keys and len(keys) != len(names):
+            raise ValidationError(f"{len(keys)} hotkeys for {len(names)} labels.",
+                                  fix="give one hotkey per label, or leave the box empty for 1, 2, 3 …")
+        if keys and (len(set(keys)) != len(keys) or any(len(k) != 1 for k in keys)):
+            raise ValidationError("Hotkeys must be single, distinct characters.", got=", ".join(keys))
+        reserved = {"s", "u", "f", "c"} & {k.lower() for k in keys}
+        if reserved:
+            raise ValidationError(f"Hotkey {sorted(reserved)[0]!r} is taken by a page command.",
+                                  expected="keys other than S (skip), U (undo), F (flag), C (comment)")
+        specs: list[dict[str, Any]] = []
+        for i, name in enumerate(names):
+            spec: dict[str, Any] = {"name": name, "description": found.get(name, "")}
+            if keys:
+                spec["hotkey"] = keys[i]
+            specs.append(spec)
+        return specs
+
+    @_guard("create_status")
+    def _on_create(self, path: str | None, name: str, labels: str, descriptions: str, hotkeys: str, task: str,
+                   guidelines: str, text_col: str | None, label_col: str | None, id_col: str | None,
+                   add_labels: bool, user: str, progress: gr.Progress = gr.Progress()) -> Updates:  # noqa: B008
+        from annotator.errors import ConflictError
+        from annotator.importers import ImportSpec
+
+        if not path:
+            raise ValidationError("Upload a data file first.", fix="drop a CSV, JSONL or Parquet file on the box")
+        if not text_col:
+            raise ValidationError("Pick the text column.", fix="choose it in 'Text column'")
+        name = (name or "").strip()
+        specs = self.parse_label_specs(labels, descriptions, hotkeys)
+        try:
+            self.service.create_project(name, specs, task_type=task or "single-label", guidelines=guidelines or "")
+        except ConflictError:
+            if self.service.project(name).items:  # an empty project left by a failed import is reused
+                raise
+        progress(0.1, desc="Importing")
+        spec = ImportSpec(text_column=text_col, label_column=None if label_col in (None, NONE) else label_col,
+                          id_column=None if id_col in (None, NONE) else id_col)
+        try:
+            report = self.service.import_file(name, path, spec, add_labels=bool(add_labels))
+        except AnnotatorError as e:
+            raise type(e)(e.what + f" (Project {name!r} was created empty: fix the file and press Create & "
+                          "import again.)", expected=e.expected, got=e.got, fix=e.fix) from e
+        progress(0.5, desc="Embedding the items")
+        self.service.pool(name, progress=lambda done, total: progress((done, total), desc="Embedding the items"))
+        names = [p.name for p in self.service.list_projects()]
+        out = self._project_view(name, user or self.user)
+        bits = [f"{report.items_added:,} items imported"]
+        if report.duplicates_skipped:
+            bits.append(f"{report.duplicates_skipped:,} duplicates skipped")
+        if report.labels_imported:
+            bits.append(f"{report.labels_imported:,} labels imported")
+        if report.labels_added:
+            bits.append("new labels: " + ", ".join(report.labels_added))
+        out.update({
+            self.create_status: render.note_box(f"Created “{name}”: " + "; ".join(bits) + "."),
+            self.project_dd: gr.update(choices=names, value=name),
+            self.tabs: gr.Tabs(selected="label"),
+        })
+        return out
+
+    # ------------------------------------------------------------------ export handler
+    @_guard("export_status")
+    def _on_export(self, project: str | None, fmt: str, human_only: bool,
+                   progress: gr.Progress = gr.Progress()) -> Updates:  # noqa: B008
+        if not project:
+            raise ValidationError("No project to export.", fix="create or pick a project first")
+        fmt = fmt or "csv"
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        slug = re.sub(r"[^A-Za-z0-9_-]+", "-", project).strip("-") or "project"
+        out_dir = self.service.settings.data_dir / "exports" / f"{slug}-{fmt}-{stamp}"
+        progress(0.1, desc="Exporting")
+        result = self.service.export(project, fmt=fmt, out=out_dir, only="human" if human_only else None)
+        # Serve a copy from a temp folder: Gradio only serves files under its allowed paths.
+        serve_dir = Path(tempfile.mkdtemp(prefix="annotator-export-"))
+        if fmt in ("csv", "jsonl") and Path(result.data_path).is_file():
+            download = serve_dir / f"{slug}-{stamp}.{fmt}"
+            shutil.copyfile(result.data_path, download)
+        else:
+            download = Path(shutil.make_archive(str(serve_dir / f"{slug}-{fmt}-{stamp}"), "zip", result.out_dir))
+        card = Path(result.card_path).read_text(encoding="utf-8") if Path(result.card_path).is_file() else ""
+        return {
+            self.export_file: str(download),
+            self.card_md: _strip_front_matter(card),
+            self.export_status: render.note_box(f"Exported {result.n_rows:,} rows to {result.out_dir}"),
+        }
+
+
+def _strip_front_matter(card: str) -> str:
+    """Drop a dataset card's YAML header (``---`` … ``---``) for display."""
+    if card.startswith("---"):
+        end = card.find("\n---", 3)
+        if end != -1:
+            return card[end + 4:].lstrip()
+    return card
+
+
+def _merge(first: Updates, second: Updates) -> Updates:
+    """Combine two update dicts; where both update one component, their property updates merge."""
+    out = dict(first)
+    for key, value in second.items():
+        old = out.get(key)
+        if isinstance(old, dict) and isinstance(value, dict):
+            out[key] = {**old, **value}
+        else:
+            out[key] = value
+    return out
+
+
+def _any_of(values: Sequence[str]) -> list[tuple[str, str]]:
+    """Filter choices: "any" (the empty value) first, then each value."""
+    return [ANY_CHOICE, *((v, v) for v in values)]

@@ -1,0 +1,132 @@
+"""Take the screenshots in docs/screenshots/ (not a test; pytest does not collect this file).
+
+    HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False \
+        .venv/bin/python tests/ui/shoot_screenshots.py [--real-embedder]
+
+Builds the demo project (assets/demo/support_tickets.csv) on a temporary data directory, has two
+people label a few dozen tickets so progress, the model and "why this item" have something to
+show, then photographs the Label, Browse and New project pages in Debian's Chromium.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+DEMO_CSV = ROOT / "assets" / "demo" / "support_tickets.csv"
+OUT = ROOT / "docs" / "screenshots"
+LABELS = [
+    {"name": "billing", "description": "charges, refunds, invoices, plans and payment methods"},
+    {"name": "bug", "description": "something in the product is broken or behaves wrongly"},
+    {"name": "feature_request", "description": "asks for something the product does not do yet"},
+    {"name": "account", "description": "login, password, profile, team members, deleting the account"},
+]
+GUIDELINES = """### Support ticket triage
+
+Pick the **one** team that should answer the ticket.
+
+- **billing**: money moved or should move (charges, refunds, invoices, plan changes).
+- **bug**: the product misbehaves. A crash during payment is still a *bug*.
+- **feature_request**: the customer wants something new or different.
+- **account**: getting in, or changing who and what the account is.
+
+Unsure? Press **S** to skip, or **F** to flag it for review.
+"""
+
+
+def build_demo(service) -> str:  # noqa: ANN001
+    from annotator.importers import ImportSpec
+
+    service.create_project("support-tickets", LABELS, guidelines=GUIDELINES)
+    service.import_file("support-tickets", DEMO_CSV, ImportSpec(text_column="text", id_column="id",
+                                                                metadata_columns=["product", "channel"]))
+    return "support-tickets"
+
+
+def label_some(service, project: str, n: int = 36) -> None:  # noqa: ANN001
+    import pandas as pd
+
+    gold = dict(pd.read_csv(DEMO_CSV)[["text", "label"]].itertuples(index=False))
+    for k in range(n):
+        user = "ana" if k % 3 else "ben"
+        item = service.next_item(project, user)
+        service.submit(project, user, item.item_id, [gold[item.text]])
+        service.pool(project).release(user)
+    service.wait_for_refit(project)
+    service.release(project, "ana")
+    service.release(project, "ben")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--real-embedder", action="store_true", help="use the configured sentence embedder")
+    args = parser.parse_args()
+
+    from playwright.sync_api import sync_playwright
+
+    from annotator.config import Settings
+    from annotator.service import AnnotatorService
+    from annotator.ui import AnnotatorUI
+
+    tmp = Path(tempfile.mkdtemp(prefix="annotator-shots-"))
+    settings = Settings(data_dir=tmp / "data", demo=False, models_dir=tmp / "models", default_user="ana")
+    embedder = None
+    if not args.real_embedder:
+        from annotator.embeddings import HashingEmbedder
+
+        embedder = HashingEmbedder()
+    service = AnnotatorService.from_settings(settings, embedder=embedder)
+    project = build_demo(service)
+    label_some(service, project)
+
+    ui = AnnotatorUI(service, project=project)
+    blocks = ui.build()
+    port = 7921
+    blocks.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True)
+    OUT.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path="/usr/bin/chromium", headless=True,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"])
+        page = browser.new_page(viewport={"width": 1440, "height": 940}, device_scale_factor=1)
+        page.goto(f"http://127.0.0.1:{port}/")
+        page.wait_for_function("() => { const el = document.querySelector('#item-card [data-item-id]');"
+                               " return el && el.getAttribute('data-item-id') !== 'none'; }")
+        page.locator("body").click(position={"x": 5, "y": 5})
+        current = page.locator("#item-card [data-item-id]").get_attribute("data-item-id")
+        page.keyboard.press("1")
+        page.wait_for_function("old => document.querySelector('#item-card [data-item-id]')"
+                               ".getAttribute('data-item-id') !== old", arg=current)
+        time.sleep(3.5)  # one progress poll
+        page.screenshot(path=str(OUT / "label-page.png"))
+
+        page.get_by_role("tab", name="Browse").click()
+        page.locator("#browse-search input, #browse-search textarea").first.fill("refund")
+        page.locator("#browse-btn").click()
+        page.wait_for_selector("#browse-page-info .ann-page-info")
+        time.sleep(0.5)
+        page.screenshot(path=str(OUT / "browse-page.png"))
+
+        page.get_by_role("tab", name="New project").click()
+        page.locator("#upload-file input[type=file]").set_input_files(str(DEMO_CSV))
+        page.wait_for_selector("#preview-table table")
+        page.locator("#new-labels input, #new-labels textarea").first.fill("billing, bug, feature_request, account")
+        page.locator("#new-descriptions textarea").fill("\n".join(f"{x['name']}: {x['description']}" for x in LABELS))
+        page.locator("#new-guidelines textarea").fill(GUIDELINES)
+        time.sleep(0.5)
+        page.screenshot(path=str(OUT / "new-project-page.png"), full_page=True)
+        browser.close()
+    blocks.close()
+    service.close()
+    print("wrote", *sorted(p.name for p in OUT.glob("*.png")))
+
+
+if __name__ == "__main__":
+    main()

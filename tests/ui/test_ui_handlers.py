@@ -1,0 +1,342 @@
+"""The UI builder and its handlers without a browser: the Blocks builds, events carry api names
+and the hot-path settings, and each handler returns the right updates for the service's state."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from annotator.importers import ImportSpec
+from annotator.ui import AnnotatorUI
+from annotator.ui.render import HOTKEY_SEP
+
+LABELS = ["billing", "bug", "account"]
+XSS = "<img src=x onerror=alert(1)>"
+
+
+def _rows(n: int = 30) -> list[dict]:
+    topics = ["refund for my invoice", "the app crashes on start", "reset my password please"]
+    rows = [{"id": f"r{i}", "text": f"ticket {i}: {topics[i % 3]}", "channel": ["email", "chat"][i % 2]}
+            for i in range(n)]
+    rows.append({"id": "xss", "text": XSS, "channel": "email"})
+    return rows
+
+
+@pytest.fixture
+def project(ui_service, tmp_path) -> str:
+    path = tmp_path / "tickets.csv"
+    pd.DataFrame(_rows()).to_csv(path, index=False)
+    ui_service.create_project("tickets", LABELS, guidelines="# Rules\n\nMoney goes to **billing**.")
+    ui_service.import_file("tickets", path, ImportSpec(text_column="text", id_column="id"))
+    return "tickets"
+
+
+@pytest.fixture
+def ui(ui_service) -> AnnotatorUI:
+    ui = AnnotatorUI(ui_service)
+    ui.build()
+    return ui
+
+
+def _answer_inputs(ui: AnnotatorUI, out: dict, project: str = "tickets", user: str = "ana") -> list:
+    """The inputs a label / skip / undo event receives, taken from the last updates."""
+    return [project, user, out[ui.item_state], out.get(ui.labels_state, LABELS), False, False, "", False]
+
+
+# ------------------------------------------------------------------ builder
+def test_blocks_build_with_api_names_and_a_fast_hot_path(ui_service, project):
+    ui = AnnotatorUI(ui_service)
+    blocks = ui.build()
+    fns = {fn.api_name: fn for fn in blocks.fns.values() if fn.api_name}
+    for name in ("load", "select_project", "submit_label", "label_0", "skip", "undo", "flag", "browse",
+                 "browse_next", "similar", "bulk_label", "preview_file", "create_project", "export"):
+        assert name in fns, name
+    for name in ("submit_label", "label_0", "label_2", "skip", "undo"):
+        assert fns[name].queue is False and fns[name].show_progress == "hidden", name
+    assert any(getattr(block, "elem_id", None) == "item-card" for block in blocks.blocks.values())
+    assert "__annotatorKeys" in (blocks._deprecated_head or "")  # the keyboard script travels with the Blocks
+
+
+def test_builds_with_no_project_and_says_what_to_do(ui):
+    out = ui._on_page_load(None, "ana")
+    assert out[ui.item_state] is None
+    assert "New project" in out[ui.item_html]
+    assert all(out[b]["visible"] is False for b in ui.label_buttons)
+
+
+# ------------------------------------------------------------------ label page
+def test_page_load_shows_buttons_hotkeys_guidelines_item_and_progress(ui, project):
+    out = ui._on_page_load(None, "ana")
+    assert out[ui.project_dd]["value"] == "tickets"
+    captions = [out[b]["value"] for b in ui.label_buttons[:3]]
+    assert captions == [f"1{HOTKEY_SEP}billing", f"2{HOTKEY_SEP}bug", f"3{HOTKEY_SEP}account"]
+    assert all(out[b]["visible"] for b in ui.label_buttons[:3])
+    assert not any(out[b]["visible"] for b in ui.label_buttons[3:])
+    assert out[ui.labels_state] == LABELS and out[ui.multi_state] is False
+    assert "Money goes to" in out[ui.guidelines_md]
+    assert "<kbd>1</kbd>" in out[ui.hotkeys_html] and "Backspace" in out[ui.hotkeys_html]
+    assert 'data-labelled="0"' in out[ui.progress_html] and "/ 31 labelled" in out[ui.progress_html]
+    assert isinstance(out[ui.item_state], int)
+    assert f'data-item-id="{out[ui.item_state]}"' in out[ui.item_html]
+    assert "Why this item" in out[ui.why_html]
+    assert "channel" in out[ui.details_html]
+
+
+def test_label_click_saves_and_serves_the_next_item(ui, ui_service, project):
+    first = ui._on_page_load(None, "ana")
+    out = ui._label_handler(1)(*_answer_inputs(ui, first))
+    assert out[ui.item_state] not in (None, first[ui.item_state])
+    assert out[ui.label_status] == ""
+    progress = ui_service.progress(project)
+    assert progress.labelled == 1 and progress.by_label["bug"] == 1 and progress.by_user == {"ana": 1}
+    assert 'data-labelled="1"' in ui._on_tick(project)[ui.progress_html]
+
+
+def test_undo_brings_the_item_back_preselected_and_editable(ui, ui_service, project):
+    first = ui._on_page_load(None, "ana")
+    second = ui._label_handler(0)(*_answer_inputs(ui, first))
+    back = ui._on_undo(*_answer_inputs(ui, second))
+    assert back[ui.item_state] == first[ui.item_state]
+    assert back[ui.selected_state] == ["billing"]
+    assert back[ui.label_buttons[0]]["variant"] == "primary"
+    assert back[ui.label_buttons[1]]["variant"] == "secondary"
+    assert "undone" in back[ui.why_html]
+    assert ui_service.progress(project).labelled == 0
+    # Enter keeps the old answer; here the person changes it with another key instead.
+    ui._label_handler(2)(*_answer_inputs(ui, back))
+    rows = {r["item_id"]: r for r in ui_service.final_labels(project)}
+    assert rows[first[ui.item_state]]["label"] == ["account"]
+
+
+def test_enter_submits_the_preselection_and_needs_one(ui, ui_service, project):
+    first = ui._on_page_load(None, "ana")
+    nothing = ui._on_submit(*_answer_inputs(ui, first), [], [])
+    assert "Pick a label" in nothing[ui.label_status] and ui.item_state not in nothing
+    second = ui._label_handler(0)(*_answer_inputs(ui, first))
+    back = ui._on_undo(*_answer_inputs(ui, second))
+    ui._on_submit(*_answer_inputs(ui, back), back[ui.selected_state], [])
+    rows = {r["item_id"]: r for r in ui_service.final_labels(project)}
+    assert rows[first[ui.item_state]]["label"] == ["billing"]
+
+
+def test_skip_flag_and_comment_are_recorded(ui, ui_service, project):
+    first = ui._on_page_load(None, "ana")
+    skipped = ui._on_skip(*_answer_inputs(ui, first))
+    assert skipped[ui.item_state] != first[ui.item_state]
+    flag = ui._on_flag(False)
+    assert flag[ui.flagged_state] is True and flag[ui.flag_btn]["variant"] == "stop"
+    inputs = _answer_inputs(ui, skipped)
+    inputs[6], inputs[7] = "  unsure: could be a bug  ", True
+    after = ui._label_handler(0)(*inputs)
+    assert after[ui.flagged_state] is False and after[ui.comment_box] == ""
+    row = next(r for r in ui_service.final_labels(project) if r["item_id"] == skipped[ui.item_state])
+    assert row["flagged"] is True and row["comment"] == "unsure: could be a bug"
+
+
+def test_item_text_is_escaped_never_markup(ui, ui_service, project):
+    page = ui_service.browse(project, query="onerror")
+    item_id = page.rows[0]["item_id"]
+    item = ui_service.undo(project, "nobody")  # None: nobody answered yet
+    assert item is None
+    from annotator.schema import QueuedItem
+
+    shown = ui._item_view(QueuedItem(item_id=item_id, text=XSS, metadata={"<b>k</b>": "<script>x</script>"},
+                                     strategy="margin"), LABELS, False, False)
+    assert "<img" not in shown[ui.item_html] and "&lt;img src=x onerror=alert(1)&gt;" in shown[ui.item_html]
+    assert "<script>" not in shown[ui.details_html] and "<b>k</b>" not in shown[ui.details_html]
+
+
+def test_undo_with_nothing_to_undo_says_so(ui, project):
+    first = ui._on_page_load(None, "ana")
+    out = ui._on_undo(*_answer_inputs(ui, first))
+    assert "Nothing to undo" in out[ui.label_status] and ui.item_state not in out
+
+
+def test_service_errors_show_in_the_page_not_as_a_trace(ui, project):
+    first = ui._on_page_load(None, "ana")
+    inputs = _answer_inputs(ui, first)
+    inputs[3] = ["no-such-label", *LABELS[1:]]
+    out = ui._label_handler(0)(*inputs)
+    assert 'class="ann-error"' in out[ui.label_status] and "Unknown label" in out[ui.label_status]
+    assert "Traceback" not in out[ui.label_status]
+
+
+def test_preselects_a_suggestion_only_when_the_project_says_so(ui, ui_service, project):
+    from annotator.schema import QueuedItem, SuggestionView
+
+    item = QueuedItem(item_id=1, text="x", strategy="margin",
+                      suggestion=SuggestionView(agent="zero-shot@1", value=["bug"], score=0.91))
+    off = ui._item_view(item, LABELS, False, False)
+    on = ui._item_view(item, LABELS, False, True)
+    assert off[ui.selected_state] == [] and on[ui.selected_state] == ["bug"]
+    assert on[ui.label_buttons[1]]["variant"] == "primary"
+    assert "zero-shot@1" in off[ui.details_html] and "0.91" in off[ui.details_html]
+    assert "not pre-selected" in off[ui.details_html]
+
+
+def test_multi_label_project_uses_toggles_and_enter(ui, ui_service, tmp_path):
+    path = tmp_path / "m.csv"
+    pd.DataFrame(_rows(6)).to_csv(path, index=False)
+    ui_service.create_project("multi", LABELS, task_type="multi-label")
+    ui_service.import_file("multi", path, ImportSpec(text_column="text"))
+    out = ui._on_project("multi", "ana")
+    assert out[ui.multi_state] is True
+    assert out[ui.multi_checks]["visible"] is True and len(out[ui.multi_checks]["choices"]) == 3
+    assert not any(out[b]["visible"] for b in ui.label_buttons)
+    inputs = ["multi", "ana", out[ui.item_state], LABELS, True, False, "", False]
+    ui._on_submit(*inputs, [], ["billing", "bug"])
+    rows = {r["item_id"]: r for r in ui_service.final_labels("multi")}
+    assert rows[out[ui.item_state]]["label"] == ["billing", "bug"]
+
+
+def test_switching_annotator_serves_that_person(ui, ui_service, project):
+    first = ui._on_page_load(None, "ana")
+    assert ui._on_user(project, "ana", first[ui.user_state]) == {}
+    other = ui._on_user(project, "ben", first[ui.user_state])
+    assert other[ui.user_state] == "ben" and other[ui.item_state] != first[ui.item_state]
+
+
+# ------------------------------------------------------------------ new project
+def test_upload_previews_and_guesses_columns(ui, tmp_path):
+    path = tmp_path / "support.csv"
+    pd.DataFrame(_rows(8)).assign(label="bug").to_csv(path, index=False)
+    out = ui._on_upload(str(path))
+    assert list(out[ui.preview_table].columns) == ["id", "text", "channel", "label"]
+    assert out[ui.text_col]["value"] == "text" and out[ui.label_col]["value"] == "label"
+    assert out[ui.id_col]["value"] == "id" and out[ui.new_name] == "support"
+
+
+def test_create_and_import_opens_the_label_page(ui, ui_service, tmp_path):
+    path = tmp_path / "support.csv"
+    pd.DataFrame(_rows(12)).to_csv(path, index=False)
+    out = ui._on_create(str(path), "support", "billing, bug, account", "billing: money\nbug: broken things",
+                        "", "single-label", "# Be kind", "text", "(none)", "id", False, "ana")
+    assert "13 items imported" in out[ui.create_status]
+    assert out[ui.project_dd]["value"] == "support"
+    assert out[ui.labels_state] == LABELS and out[ui.item_state] is not None
+    summary, guidelines, _ = ui_service.project_details("support")
+    assert [s.description for s in summary.labels] == ["money", "broken things", ""]
+    assert [s.hotkey for s in summary.labels] == ["1", "2", "3"] and guidelines == "# Be kind"
+
+
+def test_importer_errors_show_in_the_page_and_a_retry_works(ui, ui_service, tmp_path):
+    path = tmp_path / "bad.csv"
+    pd.DataFrame(_rows(5)).assign(label="refund").to_csv(path, index=False)
+    bad = ui._on_create(str(path), "bad", "billing, bug", "", "", "single-label", "", "text", "label", "(none)",
+                        False, "ana")
+    assert 'class="ann-error"' in bad[ui.create_status] and "refund" in bad[ui.create_status]
+    assert "created empty" in bad[ui.create_status]
+    fixed = ui._on_create(str(path), "bad", "billing, bug", "", "", "single-label", "", "text", "label", "(none)",
+                          True, "ana")
+    assert "6 items imported" in fixed[ui.create_status] and "new labels: refund" in fixed[ui.create_status]
+
+
+def test_missing_file_and_bad_label_text_are_explained(ui):
+    assert "Upload a data file" in ui._on_create(None, "x", "a", "", "", "single-label", "", "text", None, None,
+                                                 False, "ana")[ui.create_status]
+    with pytest.raises(Exception, match="not in the list"):
+        AnnotatorUI.parse_label_specs("a, b", "c: nope", "")
+    with pytest.raises(Exception, match="hotkeys for"):
+        AnnotatorUI.parse_label_specs("a, b", "", "1")
+    with pytest.raises(Exception, match="taken by a page command"):
+        AnnotatorUI.parse_label_specs("a, b", "", "1, s")
+    assert AnnotatorUI.parse_label_specs("a, b", "a: first", "q, w") == [
+        {"name": "a", "description": "first", "hotkey": "q"}, {"name": "b", "description": "", "hotkey": "w"}]
+
+
+# ------------------------------------------------------------------ browse
+def _browse(ui, project, **kw):
+    args = {"query": "", "label": "", "status": "", "route": "", "annotator": "", "metadata": "", "order": "id"}
+    args.update(kw)
+    return ui._on_browse_first(project, *args.values())
+
+
+def test_browse_pages_filters_and_bulk_labels(ui, ui_service, project):
+    out = _browse(ui, project)
+    table = out[ui.browse_table]
+    assert len(table) == 31 and list(table.columns)[:3] == ["✓", "id", "text"]
+    assert "of 31" in out[ui.page_html]
+    email = _browse(ui, project, metadata="channel=email")
+    assert len(email[ui.browse_table]) == 16
+    # Tick two rows and type a third id: all three get the bulk label.
+    table = table.copy()
+    table.loc[0, "✓"] = True
+    table.loc[1, "✓"] = True
+    third = int(table.loc[5, "id"])
+    done = ui._on_bulk(project, "ana", table, str(third), "bug", "", "", "", "", "", "", "id", 0)
+    assert "Labelled 3 items" in done[ui.browse_status]
+    bulk = _browse(ui, project, status="bulk")[ui.browse_table]
+    assert len(bulk) == 3 and set(bulk["by"]) == {"ana · bulk · manual"} and set(bulk["label"]) == {"bug"}
+    by_label = _browse(ui, project, label="bug", annotator="ana")[ui.browse_table]
+    assert len(by_label) == 3
+    rows = {r["item_id"]: r for r in ui_service.final_labels(project)}
+    assert rows[third]["label_source"] == "bulk"
+
+
+def test_browse_next_and_prev_pages(ui, ui_service, tmp_path):
+    path = tmp_path / "many.csv"
+    pd.DataFrame([{"text": f"item number {i}"} for i in range(120)]).to_csv(path, index=False)
+    ui_service.create_project("many", LABELS)
+    ui_service.import_file("many", path, ImportSpec(text_column="text"))
+    args = ["many", "", "", "", "", "", "", "id"]
+    first = ui._on_browse_first(*args)
+    assert len(first[ui.browse_table]) == 50 and first[ui.page_state] == 0
+    second = ui._on_browse_next(*args, 0)
+    assert second[ui.page_state] == 1 and second[ui.browse_table]["id"].iloc[0] == \
+        first[ui.browse_table]["id"].iloc[0] + 50
+    third = ui._on_browse_next(*args, 1)
+    assert len(third[ui.browse_table]) == 20 and "page 3 of 3" in third[ui.page_html]
+    past = ui._on_browse_next(*args, 2)  # past the end: stays on the last page
+    assert past[ui.page_state] == 2
+    back = ui._on_browse_prev(*args, 1)
+    assert back[ui.page_state] == 0
+
+
+def test_similar_items_are_nearest_neighbours(ui, ui_service, project):
+    target = ui_service.browse(project, query="ticket 4:").rows[0]["item_id"]
+    out = ui._on_similar(project, f"#{target}")
+    table = out[ui.browse_table]
+    assert len(table) == 20 and target not in set(table["id"])
+    scores = table["score"].tolist()
+    assert scores == sorted(scores, reverse=True)
+    assert "crashes" in table["text"].iloc[0]  # same topic as "ticket 4: the app crashes on start"
+    assert 'class="ann-error"' in ui._on_similar(project, "abc")[ui.browse_status]
+    assert 'class="ann-error"' in ui._on_similar(project, "99999")[ui.browse_status]
+
+
+def test_row_click_fills_the_similar_box(ui):
+    class Evt:
+        index = [2, 2]
+        row_value = [False, 17, "text"]
+
+    assert ui._on_row_select(Evt())[ui.similar_box] == "17"
+    Evt.index = [2, 0]
+    assert ui._on_row_select(Evt()) == {}
+
+
+# ------------------------------------------------------------------ export
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
+def test_export_downloads_labels_with_provenance(ui, ui_service, project, fmt):
+    first = ui._on_page_load(None, "ana")
+    ui._label_handler(1)(*_answer_inputs(ui, first))
+    out = ui._on_export(project, fmt, False)
+    path = Path(out[ui.export_file])
+    assert path.is_file() and "Label distribution" in out[ui.card_md] and not out[ui.card_md].startswith("---")
+    if fmt == "csv":
+        frame = pd.read_csv(path)
+    elif fmt == "jsonl":
+        frame = pd.DataFrame([json.loads(line) for line in path.read_text().splitlines()])
+    else:
+        with zipfile.ZipFile(path) as zf:
+            assert "README.md" in zf.namelist()
+            zf.extract("data.parquet", path.parent)
+        frame = pd.read_parquet(path.parent / "data.parquet")
+    row = frame[frame["item_id"] == first[ui.item_state]].iloc[0]
+    assert row["label"] == "bug" and row["label_source"] == "human" and row["annotator"] == "ana"
+    assert {"route", "verified", "query_strategy", "labelled_at"} <= set(frame.columns)
+    human = ui._on_export(project, fmt, True)
+    assert "Exported 1 rows" in human[ui.export_status]
