@@ -210,7 +210,10 @@ def labels_needed(curve: Sequence[dict[str, Any]], target: float) -> int | None:
 
 
 def accuracy_at(curve: Sequence[dict[str, Any]], n: int) -> float | None:
-    """Classifier accuracy after the last round with at most ``n`` human labels."""
+    """Classifier accuracy after the last round with at most ``n`` human labels (None when the
+    run never got that far)."""
+    if not curve or curve[-1]["human_labels"] < n:
+        return None
     value = None
     for point in curve:
         if point["human_labels"] <= n and point["classifier_accuracy"] is not None:
