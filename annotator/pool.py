@@ -21,6 +21,11 @@ from annotator.active.ranking import Ranking, rank_cold_start, rank_pool
 from annotator.errors import EmptyPoolError
 
 
+#: Route codes kept per pool row (int8): what the router decided for the item, if anything.
+ROUTE_CODES = {"": 0, "auto": 1, "audit": 2, "verify": 3, "blind": 4}
+ROUTE_NAMES = {code: name for name, code in ROUTE_CODES.items()}
+
+
 @dataclass(frozen=True)
 class Served:
     """One item the queue hands out, and why."""
@@ -29,6 +34,7 @@ class Served:
     strategy: str
     score: float | None
     model_version: int
+    route: str = "manual"
 
 
 class LabelPool:
@@ -58,6 +64,7 @@ class LabelPool:
         self.labelled = np.zeros(n, dtype=bool)
         self.skipped = np.zeros(n, dtype=bool)
         self.reserved: dict[int, str] = {}  # row → user currently shown it
+        self.route = np.zeros(n, dtype=np.int8)  # ROUTE_CODES; auto rows are not served to people
         self.model = None
         self.model_version = 0
         self.proba: np.ndarray | None = None  # (n, k) under the current model
@@ -120,9 +127,37 @@ class LabelPool:
                 del self.reserved[row]
 
     # ------------------------------------------------------------------ serving
-    def next(self, user: str, *, exclude: set[int] | None = None) -> Served | None:
-        """The best unlabelled item under the current ranking that nobody else holds."""
+    def set_routes(self, rows: np.ndarray, routes: np.ndarray) -> None:
+        """Record the router's decision for ``rows``; every other unlabelled row loses its route."""
+        codes = np.fromiter((ROUTE_CODES[r] for r in routes), dtype=np.int8, count=len(routes))
         with self._lock:
+            self.route[~self.labelled] = 0
+            self.route[rows] = codes
+
+    def route_of(self, item_id: int) -> str:
+        return ROUTE_NAMES[int(self.route[self.row_of(item_id)])] or "manual"
+
+    def route_counts(self) -> dict[str, int]:
+        open_rows = ~self.labelled
+        return {name: int((self.route[open_rows] == code).sum()) for name, code in ROUTE_CODES.items() if name}
+
+    def _next_audit(self, user: str) -> Served | None:
+        """Audits go first: the estimate of auto-label precision depends on them."""
+        rows = np.flatnonzero((self.route == ROUTE_CODES["audit"]) & ~self.labelled)
+        for row in rows:
+            row = int(row)
+            if row not in self.reserved and not self.skipped[row]:
+                self.reserved[row] = user
+                return Served(int(self.item_ids[row]), "audit", None, self.model_version, route="audit")
+        return None
+
+    def next(self, user: str, *, exclude: set[int] | None = None) -> Served | None:
+        """The best unlabelled item under the current ranking that nobody else holds: pending
+        audits first, then the ranking, never an auto-accepted item."""
+        with self._lock:
+            audit = self._next_audit(user)
+            if audit is not None:
+                return audit
             for attempt in range(2):
                 if self._ranking is None:
                     self._rerank_locked()
@@ -132,13 +167,14 @@ class LabelPool:
                     pos = self._cursor
                     row = int(ranking.order[pos])
                     self._cursor += 1
-                    if self.labelled[row] or self.skipped[row] or row in self.reserved:
+                    if self.labelled[row] or self.skipped[row] or row in self.reserved or self.route[row] == 1:
                         continue
                     item_id = int(self.item_ids[row])
                     if exclude and item_id in exclude:
                         continue
                     self.reserved[row] = user
-                    return Served(item_id, ranking.strategy, float(ranking.scores[pos]), self.model_version)
+                    route = ROUTE_NAMES[int(self.route[row])] or "manual"
+                    return Served(item_id, ranking.strategy, float(ranking.scores[pos]), self.model_version, route)
                 # Ranking used up: rank again, this time letting skipped items come back.
                 if attempt == 0:
                     self.skipped[:] = False
@@ -186,9 +222,10 @@ class LabelPool:
             self._rerank_locked()
 
     def _rerank_locked(self) -> None:
-        unlabelled = ~self.labelled & ~self.skipped
+        servable = ~self.labelled & (self.route != ROUTE_CODES["auto"])
+        unlabelled = servable & ~self.skipped
         if not unlabelled.any():
-            unlabelled = ~self.labelled
+            unlabelled = servable
         if not unlabelled.any():
             self._ranking = Ranking(order=np.zeros(0, dtype=np.int64), scores=np.zeros(0), strategy=self.strategy)
             self._cursor = 0

@@ -26,12 +26,17 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 
 from annotator import store
+from annotator.active.strategies import get_strategy
+from annotator.annotators import AIAnnotator, ItemBatch, LabelContext, make_annotators
 from annotator.config import Settings
 from annotator.embeddings import EmbeddingCache, Embedder, embed_with_cache, make_embedder, text_hash
 from annotator.errors import EmptyPoolError, ValidationError
 from annotator.export import ExportResult, write_export
 from annotator.importers import ImportSpec, check_labels, preview, read_chunks
 from annotator.pool import LabelPool
+from annotator.routing import (
+    PrecisionEstimate, RoutingPolicy, choose_thresholds, estimate_precision, fit_ensemble, route_items,
+)
 from annotator.schema import (
     ImportReport, LabelSpec, Progress, ProjectSettings, ProjectSummary, QueuedItem, Route, SuggestionView, TaskType,
 )
@@ -75,7 +80,8 @@ class AnnotatorService:
         self._pool_lock = threading.Lock()
         self._refits: dict[int, Future] = {}
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="annotator-refit")
-        self._served_at: dict[tuple[int, str], tuple[int, float, str, float | None]] = {}
+        # (project id, user) → what that person was last shown: item, when, why, route, suggestion id
+        self._served_at: dict[tuple[int, str], tuple[int, float, str, float | None, str, int | None]] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings, *, embedder: Embedder | None = None) -> AnnotatorService:
@@ -138,6 +144,7 @@ class AnnotatorService:
             raise ValidationError("A project needs a name.", fix="pass a non-empty NAME")
         specs = parse_labels(labels)
         project_settings = ProjectSettings.model_validate(settings or {})
+        get_strategy(project_settings.strategy)
         with store.transaction(self.engine) as s:
             project = project_q.create_project(
                 s, name=name, task_type=str(TaskType(task_type)), labels=[sp.model_dump() for sp in specs],
@@ -163,6 +170,7 @@ class AnnotatorService:
         with store.transaction(self.engine) as s:
             p = project_q.get_project(s, name)
             merged = ProjectSettings.model_validate({**p.settings, **changes})
+            get_strategy(merged.strategy)
             project_q.update_project(s, p, settings=merged.model_dump())
             pid = p.id
         if (pool := self._pools.get(pid)) is not None:
@@ -404,30 +412,37 @@ class AnnotatorService:
         served = pool.next(user)
         if served is None:
             return None
-        return self._queued_item(project, user, served.item_id, served.strategy, served.score, served.model_version)
+        return self._queued_item(project, user, served.item_id, served.strategy, served.score, served.model_version,
+                                 route=served.route)
 
     def _queued_item(
         self, project: str, user: str, item_id: int, strategy: str, score: float | None, model_version: int,
-        previous: list[str] | None = None,
+        previous: list[str] | None = None, route: str = Route.manual.value,
     ) -> QueuedItem:
+        """Blind and audit items never show the AI label (it is revealed after the answer)."""
         with store.transaction(self.engine) as s:
             item = item_q.get_item(s, item_id)
             suggestion = response_q.latest_suggestions(s, [item_id]).get(item_id)
         pid = item.project_id
-        self._served_at[(pid, user)] = (item_id, time.monotonic(), strategy, score)
+        self._served_at[(pid, user)] = (item_id, time.monotonic(), strategy, score, route,
+                                        suggestion.id if suggestion else None)
+        hidden = route in (Route.blind.value, Route.audit.value)
         view = SuggestionView(agent=f"{suggestion.agent}@{suggestion.agent_version}".rstrip("@"),
                               value=suggestion.value, score=suggestion.score, scores=suggestion.scores) \
-            if suggestion else None
+            if suggestion and not hidden else None
         return QueuedItem(item_id=item_id, external_id=item.external_id, text=item.text, metadata=item.meta,
-                          strategy=strategy, score=score,
-                          model_version=model_version, suggestion=view, previous_value=previous)
+                          strategy=strategy, score=score, model_version=model_version, suggestion=view,
+                          previous_value=previous, route=route)
 
     def submit(
         self, project: str, user: str | None, item_id: int, value: Sequence[str], *, comment: str | None = None,
-        flagged: bool = False, source: str = "human", route: str = Route.manual.value,
+        flagged: bool = False, source: str = "human", route: str | None = None,
     ) -> None:
         """Save a person's answer (one transaction), update the pool, and refit in the background
-        every ``refit_every`` labels. Never waits for the refit."""
+        every ``refit_every`` labels. Never waits for the refit.
+
+        ``route`` defaults to the route the item was served with (manual, verify, blind, audit).
+        """
         user = user or self.settings.default_user
         with store.transaction(self.engine) as s:
             proj = project_q.get_project(s, project)
@@ -437,14 +452,16 @@ class AnnotatorService:
                 raise ValidationError(f"Item {item_id} does not belong to project {project!r}.")
             person = project_q.get_or_create_user(s, user)
             served = self._served_at.pop((proj.id, user), None)
-            strategy = score = seconds = None
+            strategy = score = seconds = suggestion_id = None
+            served_route = Route.manual.value
             if served and served[0] == item_id:
-                _, at, strategy, score = served
+                _, at, strategy, score, served_route, suggestion_id = served
                 seconds = round(time.monotonic() - at, 3)
             response_q.discard_responses(s, item_id, person.id)  # a re-answer replaces the old one
             response_q.add_response(
-                s, item_id=item_id, user_id=person.id, value=value, source=source, route=route, comment=comment,
-                flagged=flagged, query_strategy=strategy, query_score=score, seconds_spent=seconds,
+                s, item_id=item_id, user_id=person.id, value=value, source=source, route=route or served_route,
+                comment=comment, flagged=flagged, query_strategy=strategy, query_score=score,
+                seconds_spent=seconds, shown_suggestion_id=suggestion_id,
             )
             refit_every = ProjectSettings.model_validate(proj.settings).refit_every
             pid = proj.id
@@ -514,6 +531,86 @@ class AnnotatorService:
         pid = self.project(project).id
         if (future := self._refits.get(pid)) is not None:
             future.result(timeout=timeout)
+
+    # ------------------------------------------------------------------ AI annotators and routing
+    def label_context(self, project: str) -> LabelContext:
+        """What people have taught so far: label specs and the human-labelled items (single-label)."""
+        pool = self.pool(project)
+        with store.transaction(self.engine) as s:
+            proj = project_q.get_project(s, project)
+            rows = np.flatnonzero(pool.labelled)
+            texts = item_q.texts_by_ids(s, pool.item_ids[rows].tolist())
+        specs = [LabelSpec(**lab) for lab in proj.labels]
+        return LabelContext(
+            label_names=[sp.name for sp in specs], label_descriptions=[sp.description for sp in specs],
+            label_embeddings=pool.label_embeddings,
+            texts=[texts[int(i)] for i in pool.item_ids[rows]], embeddings=pool.embeddings[rows],
+            labels=pool.targets[rows].argmax(axis=1).astype(np.int64),
+        )
+
+    def run_ai(
+        self, project: str, annotators: str | Sequence[AIAnnotator] = "knn,zero-shot", *,
+        policy: RoutingPolicy | None = None, progress: ProgressFn | None = None,
+    ) -> dict[str, Any]:
+        """Label every unlabelled item with the fused, calibrated AI annotators and route it.
+
+        Stores one suggestion per item (agent ``ensemble(...)``, its label, per-label scores,
+        confidence and route); ``auto`` items stop being served to people, ``audit`` items are
+        served first with the AI label hidden. Returns counts, thresholds and calibration figures.
+        """
+        if isinstance(annotators, str):
+            annotators = make_annotators(annotators)
+        if not annotators:
+            raise ValidationError("No AI annotator selected.", expected="e.g. knn,zero-shot")
+        with store.transaction(self.engine) as s:
+            proj = project_q.get_project(s, project)
+            if proj.task_type == TaskType.multi_label:
+                raise ValidationError("AI routing supports single-label projects for now.",
+                                      fix="label multi-label projects with the queue; routing for them comes later")
+            settings = ProjectSettings.model_validate(proj.settings)
+        policy = policy or RoutingPolicy(target_precision=settings.target_precision,
+                                         audit_fraction=settings.audit_fraction)
+        pool = self.pool(project)
+        context = self.label_context(project)
+        if len(np.unique(context.labels)) < 2:
+            raise EmptyPoolError("The AI needs human labels of at least two classes to calibrate against.",
+                                 fix="label a few items of each class first")
+        ensemble = fit_ensemble(annotators, context, seed=settings.seed)
+        thresholds = choose_thresholds(ensemble.oof_proba, ensemble.oof_labels, policy)
+        rows = np.flatnonzero(~pool.labelled)
+        needs_text = any(getattr(a, "needs_text", True) for a in annotators)
+        texts: dict[int, str] = {}
+        if needs_text:
+            with store.transaction(self.engine) as s:
+                texts = item_q.texts_by_ids(s, pool.item_ids[rows].tolist())
+        batch = ItemBatch(texts=[texts.get(int(i), "") for i in pool.item_ids[rows]], embeddings=pool.embeddings[rows])
+        proba = ensemble.predict_proba(batch, context)
+        audited = self.audit_estimate(project).audits
+        already = (pool.route[rows] == 2)  # pending audits stay audits while the AI still accepts them
+        rng = np.random.default_rng([settings.seed, pool.n_labelled])
+        routes = route_items(proba, thresholds, policy, rng, already_audited=audited, keep_audit=already)
+        names = context.label_names
+        with store.transaction(self.engine) as s:
+            response_q.insert_suggestions(s, [
+                {"item_id": int(item_id), "agent": ensemble.name, "agent_version": ensemble.version,
+                 "value": [names[int(lab)]], "scores": {n: round(float(v), 5) for n, v in zip(names, p)},
+                 "score": round(float(conf), 5), "route": str(route)}
+                for item_id, lab, p, conf, route in zip(pool.item_ids[rows], routes.label, proba, routes.confidence,
+                                                        routes.route)
+            ])
+        pool.set_routes(rows, routes.route)
+        pool.rerank()
+        counts = {r: int((routes.route == r).sum()) for r in ("auto", "audit", "verify", "blind")}
+        return {"agent": ensemble.name, "items": len(rows), "routes": counts,
+                "thresholds": {n: (None if not np.isfinite(t) else round(float(t), 4)) for n, t in
+                               zip(names, thresholds)},
+                "calibration": ensemble.per_annotator, "human_labels": len(context.labels)}
+
+    def audit_estimate(self, project: str) -> PrecisionEstimate:
+        """Precision of auto-accepted labels, measured on blind audits (value and 95 % interval)."""
+        with store.transaction(self.engine) as s:
+            outcomes = response_q.audit_outcomes(s, project_q.get_project(s, project).id)
+        return estimate_precision([sorted(person) == sorted(ai) for person, ai in outcomes])
 
     def progress(self, project: str) -> Progress:
         with store.transaction(self.engine) as s:

@@ -90,11 +90,15 @@ def detect_encoding(sample: bytes) -> str | None:
     from charset_normalizer import from_bytes
 
     for isolation in (list(_COMMON), None):
-        best = from_bytes(sample, cp_isolation=isolation).best()
+        matches = from_bytes(sample, cp_isolation=isolation)
+        best = matches.best()
         if best is None:
             continue
-        # Several code pages often decode the sample identically; name the most common of them.
-        equivalent = [best.encoding, *best.could_be_from_charset]
+        # Several code pages often fit a sample equally well (ties in chaos and coherence, or
+        # identical decodings); name the most widely used of them, e.g. cp1252 over cp1250.
+        tied = [m for m in matches
+                if abs(m.chaos - best.chaos) < 1e-9 and abs(m.coherence - best.coherence) < 1e-9]
+        equivalent = {name for m in tied for name in (m.encoding, *m.could_be_from_charset)}
         for name in _COMMON:
             if name in equivalent:
                 return name

@@ -22,6 +22,7 @@ import pandas as pd
 from annotator.config import Settings
 from annotator.embeddings import Embedder
 from annotator.errors import ValidationError
+from annotator.annotators import parse_annotator_names
 from annotator.importers import ImportSpec, read_chunks
 from annotator.service import AnnotatorService
 from annotator.simulate.oracle import GoldOracle
@@ -99,9 +100,7 @@ def run_simulation(
     on_round: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     """One simulated session; returns the report of BENCHMARK.md (JSON-ready dict)."""
-    if cfg.ai != "none":
-        raise ValidationError(f"--ai {cfg.ai!r} is not available yet.", expected="none",
-                              fix="run with --ai none; AI annotators arrive with the routing feature")
+    parse_annotator_names(cfg.ai)  # fail fast on a misspelt name
     started = time.perf_counter()
     pool_idx, test_idx = _split(data, cfg)
     gold = {str(i): data.labels[i] for i in pool_idx}
@@ -126,7 +125,10 @@ def _session(
     """The rounds themselves; ``gold`` is used only for the final score, after the last round."""
     service.create_project(PROJECT, data.label_names, settings={
         "strategy": cfg.strategy, "refit_every": 10**9, "batch_size": cfg.batch_size, "seed": cfg.seed,
+        "target_precision": cfg.target_precision,
     })
+    use_ai = bool(parse_annotator_names(cfg.ai))
+    ai_runs: list[dict[str, Any]] = []
     # The pool goes in without labels: gold stays with the oracle.
     service.import_records(PROJECT, [{"text": data.texts[i], "external_id": str(i)} for i in pool_idx])
     pool = service.pool(PROJECT)
@@ -150,6 +152,8 @@ def _session(
                 service.submit(PROJECT, USER, item.item_id, [oracle.answer(item.external_id)])
             human += len(served)
             service.refit_now(PROJECT)
+            if use_ai:
+                ai_runs.append(_route(service, cfg))
             accuracy = _accuracy(pool.model, test_vectors, test_gold)
             predictions = pool.predict()
             kappa = stopper.update(None if predictions is None else predictions.argmax(axis=1))
@@ -163,6 +167,7 @@ def _session(
     except KeyboardInterrupt:
         interrupted = True
     final = _final_label_accuracy(service, gold)
+    estimate = service.audit_estimate(PROJECT)
     pool_size = len(pool_idx)
     report: dict[str, Any] = {
         "strategy": cfg.strategy, "seed": cfg.seed, "ai": cfg.ai,
@@ -170,8 +175,9 @@ def _session(
         "human_labels": oracle.reads, "auto_labels": final["auto"],
         "coverage": round((final["human"] + final["auto"]) / pool_size, 4) if pool_size else 0.0,
         "final_label_accuracy": final["accuracy"],
-        "auto_label_precision": None,
-        "auto_label_precision_estimate": {"value": None, "ci_low": None, "ci_high": None},
+        "auto_label_precision": final["auto_precision"],
+        "auto_label_precision_estimate": estimate.as_dict(),
+        "ai_last_run": ai_runs[-1] if ai_runs else None,
         "classifier_accuracy": curve[-1]["classifier_accuracy"] if curve else None,
         "learning_curve": curve,
         "stopping": {"criterion": "kappa-average", "threshold": cfg.stop_threshold, "window": cfg.stop_window,
@@ -190,15 +196,29 @@ def _accuracy(model, vectors: np.ndarray, gold: np.ndarray) -> float | None:  # 
 
 def _final_label_accuracy(service: AnnotatorService, gold: dict[str, str]) -> dict[str, Any]:
     """Score every label the pool ends with (read back through the store) against gold."""
-    correct = human = auto = 0
+    correct = human = auto = auto_correct = 0
     for row in service.final_labels(PROJECT):
         if row["label"] is None:
             continue
-        human += row["label_source"] != "agent"
-        auto += row["label_source"] == "agent"
-        correct += row["label"][0] == gold[row["external_id"]]
+        right = row["label"][0] == gold[row["external_id"]]
+        is_auto = row["label_source"] == "agent"
+        human += not is_auto
+        auto += is_auto
+        auto_correct += is_auto and right
+        correct += right
     total = human + auto
-    return {"accuracy": round(correct / total, 4) if total else None, "human": human, "auto": auto}
+    return {"accuracy": round(correct / total, 4) if total else None, "human": human, "auto": auto,
+            "auto_precision": round(auto_correct / auto, 4) if auto else None}
+
+
+def _route(service: AnnotatorService, cfg: SimulationConfig) -> dict[str, Any]:
+    """Run the AI annotators and the router as the app does; too few labels yet is not an error."""
+    from annotator.errors import EmptyPoolError
+
+    try:
+        return service.run_ai(PROJECT, cfg.ai)
+    except EmptyPoolError:
+        return {"routes": {}, "skipped": "too few human labels to calibrate"}
 
 
 def labels_needed(curve: Sequence[dict[str, Any]], target: float) -> int | None:
@@ -247,7 +267,8 @@ def simulate_many(
 
 def aggregate(runs: list[dict[str, Any]], default: str, strategies: Sequence[str]) -> dict[str, Any]:
     main = [r for r in runs if r["strategy"] == default]
-    numeric = ["human_labels", "auto_labels", "coverage", "final_label_accuracy", "classifier_accuracy", "seconds"]
+    numeric = ["human_labels", "auto_labels", "coverage", "final_label_accuracy", "classifier_accuracy", "seconds",
+               "auto_label_precision"]
     out: dict[str, Any] = dict(main[0]) if main else {}
     for key in numeric:
         values = [r[key] for r in main if r.get(key) is not None]

@@ -100,15 +100,27 @@ def labelled_values(session: Session, project_id: int) -> dict[int, list[str]]:
 
 
 def auto_suggestions(session: Session, item_ids: Sequence[int]) -> dict[int, Suggestion]:
-    """For each item, its newest suggestion that the router accepted (route 'auto')."""
+    """For each item whose newest routed suggestion the router accepted ('auto', or 'audit' while
+    the audit answer is pending), that suggestion."""
     out: dict[int, Suggestion] = {}
     for start in range(0, len(item_ids), 5000):
         chunk = list(item_ids[start:start + 5000])
-        for s in session.exec(
-            select(Suggestion).where(Suggestion.item_id.in_(chunk), Suggestion.route == "auto").order_by(Suggestion.id)
-        ).all():
-            out[s.item_id] = s
+        newest = (select(func.max(Suggestion.id)).where(Suggestion.item_id.in_(chunk), Suggestion.route.is_not(None))
+                  .group_by(Suggestion.item_id))
+        for s in session.exec(select(Suggestion).where(Suggestion.id.in_(newest))).all():
+            if s.route in ("auto", "audit"):
+                out[s.item_id] = s
     return out
+
+
+def audit_outcomes(session: Session, project_id: int) -> list[tuple[list[str], list[str]]]:
+    """(person's blind answer, audited AI label) for every submitted audit answer in the project."""
+    rows = session.exec(
+        select(Response.value, Suggestion.value).join(Suggestion, Suggestion.id == Response.shown_suggestion_id)
+        .join(Item, Item.id == Response.item_id)
+        .where(Item.project_id == project_id, Response.route == "audit", Response.status == "submitted")
+    ).all()
+    return [(list(a), list(b)) for a, b in rows]
 
 
 def latest_suggestions(session: Session, item_ids: Sequence[int]) -> dict[int, Suggestion]:

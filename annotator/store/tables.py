@@ -66,6 +66,7 @@ class Response(SQLModel, table=True):
     route: str = Field(default="manual", max_length=16)
     comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     flagged: bool = False
+    # The AI suggestion this answer verifies (shown) or audits / labels blind (hidden until answered).
     shown_suggestion_id: int | None = Field(default=None, foreign_key="suggestion.id")
     query_strategy: str | None = Field(default=None, max_length=64, description="Why the queue served this item.")
     query_score: float | None = None

@@ -40,6 +40,11 @@ BROWSE_COLUMNS = ["✓", "id", "text", "label", "status", "by", "suggestion", "s
 Updates = dict[Any, Any]
 
 
+def _html(value: str = "", **kwargs: Any) -> gr.HTML:
+    """A display-only HTML block (no click hook: these blocks are not clickable)."""
+    return gr.HTML(value, js_on_load=None, **kwargs)
+
+
 def _guard(status_attr: str) -> Callable:
     """Turn an ``AnnotatorError`` raised by a handler into an error box in the page (never a trace)."""
 
@@ -122,7 +127,7 @@ class AnnotatorUI:
         names = [p.name for p in self.service.list_projects()]
         initial = self.project if self.project in names else (names[0] if names else None)
         with gr.Row(elem_id="ann-header", equal_height=True):
-            gr.HTML('<div class="ann-brand">annotator <span>people and AI label text together</span></div>')
+            _html('<div class="ann-brand">annotator <span>people and AI label text together</span></div>')
             self.project_dd = gr.Dropdown(names, value=initial, label="Project", elem_id="project-dd", scale=0,
                                           min_width=220, interactive=True)
             self.user_box = gr.Textbox(self.user, label="Annotator", elem_id="user-box", scale=0, min_width=160,
@@ -138,9 +143,9 @@ class AnnotatorUI:
         self.user_state = gr.State(None)  # whom the shown item was served to
         with gr.Row(elem_id="label-page"):
             with gr.Column(scale=3, elem_id="label-main"):
-                self.why_html = gr.HTML(elem_id="why-line")
-                self.item_html = gr.HTML(render.item_card(None, None, empty_message="Loading…"), elem_id="item-card")
-                self.details_html = gr.HTML(elem_id="item-details")  # metadata chips + AI suggestion
+                self.why_html = _html(elem_id="why-line")
+                self.item_html = _html(render.item_card(None, None, empty_message="Loading…"), elem_id="item-card")
+                self.details_html = _html(elem_id="item-details")  # metadata chips + AI suggestion
                 with gr.Row(elem_id="label-bar", elem_classes=["ann-label-bar"]):
                     self.label_buttons = [
                         gr.Button(f"label {i}", visible=False, elem_id=f"label-btn-{i}", elem_classes=["ann-label"],
@@ -155,16 +160,16 @@ class AnnotatorUI:
                     self.skip_btn = gr.Button("Skip · S", elem_id="skip-btn", size="md", min_width=90)
                     self.undo_btn = gr.Button("Undo · U", elem_id="undo-btn", size="md", min_width=90)
                     self.flag_btn = gr.Button("Flag · F", elem_id="flag-btn", size="md", min_width=90)
-                self.keys_line = gr.HTML(elem_id="keys-line")
+                self.keys_line = _html(elem_id="keys-line")
                 self.comment_box = gr.Textbox(label="Comment (optional)", lines=1,
                                               max_lines=4, elem_id="comment-box", placeholder="Why is this one hard?")
-                self.label_status = gr.HTML(elem_id="label-status")
+                self.label_status = _html(elem_id="label-status")
             with gr.Column(scale=1, min_width=260, elem_id="label-side"):
-                self.progress_html = gr.HTML(elem_id="progress-panel")
+                self.progress_html = _html(elem_id="progress-panel")
                 with gr.Accordion("Guidelines", open=True, elem_id="guidelines"):
                     self.guidelines_md = gr.Markdown(elem_id="guidelines-md")
                 with gr.Accordion("Keyboard", open=True, elem_id="hotkeys"):
-                    self.hotkeys_html = gr.HTML(elem_id="hotkeys-html")
+                    self.hotkeys_html = _html(elem_id="hotkeys-html")
         self.timer = gr.Timer(self.refresh_every)
 
     def _render_browse_tab(self) -> None:
@@ -184,7 +189,7 @@ class AnnotatorUI:
             self.search_btn = gr.Button("Search", variant="primary", scale=0, min_width=110, elem_id="browse-btn")
             self.prev_btn = gr.Button("← Prev", scale=0, min_width=120, elem_id="prev-btn")
             self.next_btn = gr.Button("Next →", scale=0, min_width=120, elem_id="next-btn")
-            self.page_html = gr.HTML(elem_id="browse-page-info")
+            self.page_html = _html(elem_id="browse-page-info")
         self.browse_table = gr.Dataframe(
             headers=BROWSE_COLUMNS, datatype=["bool", "number", "str", "str", "str", "str", "str", "number", "str"],
             interactive=True, static_columns=list(range(1, len(BROWSE_COLUMNS))), wrap=True, max_height=620,
@@ -200,7 +205,7 @@ class AnnotatorUI:
             self.bulk_label_dd = gr.Dropdown([], label="Bulk label", scale=1, min_width=140, elem_id="bulk-label",
                                              multiselect=None)
             self.bulk_btn = gr.Button("Label selection", variant="primary", scale=0, min_width=180, elem_id="bulk-btn")
-        self.browse_status = gr.HTML(elem_id="browse-status")
+        self.browse_status = _html(elem_id="browse-status")
 
     def _render_new_project_tab(self) -> None:
         with gr.Row():
@@ -232,7 +237,7 @@ class AnnotatorUI:
             self.guidelines_box = gr.Textbox(label="Guidelines (markdown)", lines=4, elem_id="new-guidelines")
         self.add_labels_cb = gr.Checkbox(False, label="Add label values found in the label column to the project")
         self.create_btn = gr.Button("Create & import", variant="primary", elem_id="create-btn")
-        self.create_status = gr.HTML(elem_id="create-status")
+        self.create_status = _html(elem_id="create-status")
 
     def _render_export_tab(self) -> None:
         with gr.Row(equal_height=True):
@@ -240,7 +245,7 @@ class AnnotatorUI:
             self.human_only = gr.Checkbox(False, label="Human-verified labels only", elem_id="export-human", scale=1)
             self.export_btn = gr.Button("Export", variant="primary", elem_id="export-btn", scale=0, min_width=140)
         self.export_file = gr.File(label="Download", interactive=False, elem_id="export-file")
-        self.export_status = gr.HTML(elem_id="export-status")
+        self.export_status = _html(elem_id="export-status")
         with gr.Accordion("Dataset card", open=True):
             self.card_md = gr.Markdown(elem_id="export-card")
 

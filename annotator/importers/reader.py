@@ -1,0 +1,77 @@
+"""The two entry points: ``read_chunks`` (validated, normalised chunks) and ``preview`` (raw rows)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+
+from annotator.importers.formats import detect_format, open_source
+from annotator.importers.normalize import Normalizer
+from annotator.importers.spec import ImportSpec
+from annotator.importers.validate import no_rows_error, resolve_columns
+from annotator.importers.values import MISSING
+
+
+def read_chunks(source: str | Path, spec: ImportSpec) -> Iterator[pd.DataFrame]:
+    """Stream ``source`` as validated chunks of at most ``spec.chunk_rows`` rows.
+
+    Each chunk has exactly the columns ``CHUNK_COLUMNS``: ``row`` (int, 1-based: the first data
+    row is 1, the header not counted; JSONL: the line number), ``external_id`` (str | None),
+    ``text`` (str, stripped), ``labels`` (list[str] | None; an empty cell, NaN or ``[]`` is None),
+    ``metadata`` (dict of JSON-safe values) and ``split`` (str | None).
+
+    Nothing is skipped silently: an empty text, a text over ``spec.max_text_chars`` or an id seen
+    before in the file raises ``ValidationError`` naming up to 5 rows, and the caller (one
+    transaction) keeps nothing. Memory holds one chunk plus the set of ids seen; JSON files (not
+    JSONL) are the exception and are read whole. Label values are not checked against a project
+    here: see ``check_labels``.
+
+    This is a generator: the file is opened, and errors raised, when iteration starts.
+
+    Raises:
+        InputFileError: missing, empty, unreadable or malformed source; wrong encoding; a column
+            the spec names that the file lacks (listing the columns and the closest match).
+        ValidationError: as above.
+    """
+    fmt = detect_format(source)
+    raw = open_source(source, fmt, encoding=spec.encoding, chunk_rows=spec.chunk_rows, split=spec.split)
+    keep = resolve_columns(raw.columns, spec, raw.name)
+    normalize = Normalizer(spec, raw)
+    total = 0
+    # With explicit metadata only the needed columns are read (CSV usecols, Parquet projection,
+    # datasets select_columns); by default every column is needed anyway.
+    subset = keep if spec.metadata_columns is not None else None
+    for batch in raw.iter_batches(subset):
+        if not len(batch):
+            continue
+        total += len(batch)
+        yield normalize(batch)
+    if total == 0:
+        raise no_rows_error(raw.name, raw.columns)
+
+
+def preview(source: str | Path, n: int = 5, encoding: str | None = None, *,
+            split: str | None = None) -> tuple[list[str], pd.DataFrame]:
+    """The source's columns and its first ``n`` rows as they are in the file (unvalidated), for
+    the set-up page. Missing cells are None (CSV: empty cells too).
+
+    Raises:
+        InputFileError: as ``read_chunks`` for a missing, empty, malformed or badly encoded source.
+    """
+    fmt = detect_format(source)
+    raw = open_source(source, fmt, encoding=encoding, chunk_rows=max(n, 1), split=split)
+    batches = raw.iter_batches(None)
+    try:
+        batch = next((b for b in batches if len(b)), None)
+    finally:
+        batches.close()  # releases the file handle without reading further
+    if batch is None:
+        raise no_rows_error(raw.name, raw.columns)
+    frame = pd.DataFrame(
+        {c: pd.Series([None if v is MISSING else v for v in batch.columns.get(c, [MISSING] * len(batch))][:n],
+                      dtype=object) for c in raw.columns},
+        columns=raw.columns,
+    )
+    return list(raw.columns), frame

@@ -1,0 +1,96 @@
+"""The in-memory queue: cold start covers clusters, refits re-rank, nothing is served twice."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from annotator.pool import LabelPool
+
+LABELS = ["a", "b", "c"]
+
+
+def _blobs(n_per: int = 40, n_blobs: int = 5, d: int = 16, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    centers = rng.normal(size=(n_blobs, d))
+    centers /= np.linalg.norm(centers, axis=1, keepdims=True)
+    blob = np.repeat(np.arange(n_blobs), n_per)
+    x = centers[blob] * 4 + rng.normal(scale=0.3, size=(len(blob), d))
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    return x.astype(np.float32), blob
+
+
+def test_cold_start_serves_items_from_different_clusters_first():
+    x, blob = _blobs()
+    pool = LabelPool(np.arange(1, len(x) + 1), x, LABELS, batch_size=5, seed=0)
+    served = [pool.next("ana") for _ in range(5)]
+    assert all(s.strategy == "cold-start" for s in served)
+    assert len({blob[s.item_id - 1] for s in served}) == 5
+
+
+def test_nothing_is_served_twice_and_reservations_hold():
+    x, _ = _blobs(n_per=4)
+    pool = LabelPool(np.arange(1, 21), x, LABELS, seed=0)
+    ana = [pool.next("ana").item_id for _ in range(10)]
+    ben = [pool.next("ben").item_id for _ in range(10)]
+    assert len(set(ana) | set(ben)) == 20
+    assert pool.next("cara") is None
+
+
+def test_skipped_items_come_back_when_the_queue_runs_out():
+    x, _ = _blobs(n_per=1, n_blobs=3)
+    pool = LabelPool(np.array([10, 20, 30]), x, LABELS, seed=0)
+    first = pool.next("ana").item_id
+    pool.skip(first)
+    rest = [pool.next("ana").item_id for _ in range(2)]
+    assert first not in rest
+    for item_id in rest:
+        pool.set_label(item_id, ["a"])
+    assert pool.next("ana").item_id == first
+
+
+def test_refit_reranks_by_the_newest_model():
+    """After new labels and a refit, the head of the queue is the least certain item under the NEW
+    model, not under the first one."""
+    rng = np.random.default_rng(0)
+    d = 8
+    x = rng.normal(size=(400, d)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    truth = (x[:, 0] > 0).astype(int)  # the real boundary: the first coordinate
+    pool = LabelPool(np.arange(1, 401), x, ["neg", "pos"], batch_size=1, seed=0)
+    # A misleading start: two labels per class that suggest the boundary is the SECOND coordinate.
+    start = [i for i in range(400) if (x[i, 1] > 0.3) == truth[i] and abs(x[i, 1]) > 0.3][:8]
+    for i in start:
+        pool.set_label(i + 1, [["neg", "pos"][truth[i]]])
+    assert pool.refit()
+    first_model = pool.model
+    first_version = pool.model_version
+    for i in rng.choice(400, size=120, replace=False):
+        pool.set_label(int(i) + 1, [["neg", "pos"][truth[i]]])
+    assert pool.refit() and pool.model_version == first_version + 1
+    served = pool.next("ana")
+    row = pool.row_of(served.item_id)
+    new_p = pool.model.predict_proba(x)[:, 1]
+    old_p = first_model.predict_proba(x)[:, 1]
+    unlabelled = ~pool.labelled
+    new_margin = np.abs(new_p - 0.5)
+    assert new_margin[row] <= np.quantile(new_margin[unlabelled], 0.05)
+    old_margin = np.abs(old_p - 0.5)
+    assert np.argmin(np.where(unlabelled, old_margin, np.inf)) != row
+    assert served.model_version == pool.model_version
+
+
+def test_undo_clears_the_label_and_counts_toward_refit():
+    x, _ = _blobs(n_per=2)
+    pool = LabelPool(np.arange(1, 11), x, LABELS)
+    pool.set_label(3, ["b"])
+    assert pool.n_labelled == 1 and pool.labels_since_refit == 1
+    pool.set_label(3, None)
+    assert pool.n_labelled == 0 and pool.labels_since_refit == 2
+
+
+def test_unknown_item_is_a_key_error():
+    x, _ = _blobs(n_per=1, n_blobs=2)
+    pool = LabelPool(np.array([5, 9]), x, LABELS)
+    with pytest.raises(KeyError):
+        pool.row_of(7)
