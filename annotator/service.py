@@ -27,7 +27,8 @@ from sqlalchemy.engine import Engine
 
 from annotator import store
 from annotator.active.strategies import get_strategy
-from annotator.annotators import AIAnnotator, ItemBatch, LabelContext, make_annotators
+from annotator.agents import make_annotators
+from annotator.annotators import AIAnnotator, ItemBatch, LabelContext
 from annotator.config import Settings
 from annotator.embeddings import EmbeddingCache, Embedder, embed_with_cache, make_embedder, text_hash
 from annotator.errors import EmptyPoolError, ValidationError

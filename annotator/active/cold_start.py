@@ -1,52 +1,111 @@
-"""Cold start, before the classifier has two labels per class: coverage and zero-shot.
+"""Cold start, before the classifier has two labels per class: coverage and zero-shot scores.
 
-Coverage: the items nearest to k-means centroids come first, so the first answers span the
-pool's clusters. Zero-shot: cosine similarity of each item to the label names/descriptions on
-the same embeddings, turned into a distribution with a temperature.
+Coverage: k-means on the pool's embeddings; the item nearest each centroid comes first, then the
+second nearest of each cluster, and so on, so the first answers span the pool's clusters instead
+of sampling its densest region. Zero-shot: cosine similarity of each item to the label names /
+descriptions embedded by the same model, turned into a distribution with a temperature.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-#: Cosine similarities of sentence embeddings differ by a few hundredths between labels; a low
-#: temperature turns them into a usable distribution.
+from annotator.errors import ValidationError
+
+#: Cosine similarities of sentence embeddings differ by a few hundredths between labels; dividing
+#: by 0.05 turns a 0.05 gap into e ≈ 2.7× odds, a usable but not overconfident distribution.
 ZERO_SHOT_TEMPERATURE = 0.05
+#: k-means is fitted on at most this many rows (a uniform sample); assigning all rows to the
+#: centroids is one (n, c) matrix product. Clusters of a 1M pool are found as well from 20k rows.
 KMEANS_FIT_SAMPLE = 20_000
+#: Rows per chunk when assigning a big pool to centroids: bounds the (chunk, c) temporaries.
+_CHUNK_ROWS = 65_536
 
 
-def zero_shot_proba(embeddings: np.ndarray, label_embeddings: np.ndarray,
-                    temperature: float = ZERO_SHOT_TEMPERATURE) -> np.ndarray:
-    """(n, k) softmax of cosine similarity to each label's embedding / temperature."""
-    z = (np.asarray(embeddings, dtype=np.float32) @ np.asarray(label_embeddings, dtype=np.float32).T) / temperature
-    z -= z.max(axis=1, keepdims=True)
-    np.exp(z, out=z)
-    return z / z.sum(axis=1, keepdims=True)
+def cold_start_scores(
+    embeddings: np.ndarray, label_embeddings: np.ndarray, temperature: float = ZERO_SHOT_TEMPERATURE,
+) -> np.ndarray:
+    """Zero-shot ``proba`` (n, k) float32: softmax over labels of cosine(item, label) / temperature.
+
+    Args:
+        embeddings: (n, d) L2-normalised item vectors.
+        label_embeddings: (k, d) vectors of each label's name or description, same model; they are
+            normalised here, so raw encoder output is fine.
+        temperature: > 0; lower = sharper distribution.
+    """
+    if temperature <= 0:
+        raise ValidationError("The zero-shot temperature must be positive.", expected="temperature > 0",
+                              got=str(temperature), fix=f"use the default {ZERO_SHOT_TEMPERATURE}")
+    labels = np.asarray(label_embeddings, dtype=np.float32)
+    embeddings = np.asarray(embeddings)
+    if labels.ndim != 2 or embeddings.ndim != 2 or labels.shape[1] != embeddings.shape[1]:
+        raise ValidationError("Label and item embeddings must come from the same model.",
+                              expected="embeddings (n, d) and label_embeddings (k, d)",
+                              got=f"{embeddings.shape} and {labels.shape}",
+                              fix="embed the label names with the project's embedder")
+    labels = labels / np.maximum(np.linalg.norm(labels, axis=1, keepdims=True), 1e-12)
+    out = np.empty((len(embeddings), len(labels)), dtype=np.float32)
+    for start in range(0, len(embeddings), _CHUNK_ROWS):
+        z = np.asarray(embeddings[start:start + _CHUNK_ROWS], dtype=np.float32) @ labels.T
+        z /= temperature
+        z -= z.max(axis=1, keepdims=True)
+        np.exp(z, out=z)
+        z /= z.sum(axis=1, keepdims=True)
+        out[start:start + len(z)] = z
+    return out
 
 
-def coverage_order(embeddings: np.ndarray, n_clusters: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Representatives of ``n_clusters`` k-means clusters, biggest cluster first.
+#: The name the AI annotators import (annotator/annotators/embedding_based.py).
+zero_shot_proba = cold_start_scores
+
+
+def cluster_closeness(
+    embeddings: np.ndarray, n_clusters: int, rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """k-means (MiniBatchKMeans on a sample) over the rows of ``embeddings``.
 
     Returns:
-        (rows, cluster_share): rows (c,) into ``embeddings`` (the item nearest each centroid) and
-        the share of the pool in that item's cluster (c,).
+        (assignment, closeness): (n,) int64 cluster of each row, and (n,) float32 cosine
+        similarity of each row to its cluster's (normalised) centroid.
     """
-    from sklearn.cluster import MiniBatchKMeans
+    from sklearn.cluster import MiniBatchKMeans  # lazy: keeps `import annotator` fast
 
     n = len(embeddings)
-    n_clusters = max(1, min(n_clusters, n))
-    sample = embeddings if n <= KMEANS_FIT_SAMPLE else embeddings[rng.choice(n, KMEANS_FIT_SAMPLE, replace=False)]
+    n_clusters = max(1, min(int(n_clusters), n))
+    sample = embeddings if n <= KMEANS_FIT_SAMPLE else embeddings[np.sort(rng.choice(n, KMEANS_FIT_SAMPLE, replace=False))]
     km = MiniBatchKMeans(n_clusters=n_clusters, random_state=int(rng.integers(2**31 - 1)), n_init=3,
-                         batch_size=2048).fit(sample)
+                         batch_size=2048).fit(np.asarray(sample, dtype=np.float32))
     centers = km.cluster_centers_.astype(np.float32)
-    similarity = embeddings @ centers.T  # (n, c)
-    assignment = similarity.argmax(axis=1)
-    sizes = np.bincount(assignment, minlength=n_clusters)
-    reps, shares = [], []
-    for c in np.argsort(-sizes, kind="stable"):
-        members = np.flatnonzero(assignment == c)
-        if len(members) == 0:
-            continue
-        reps.append(int(members[np.argmax(similarity[members, c])]))
-        shares.append(sizes[c] / n)
-    return np.asarray(reps, dtype=np.int64), np.asarray(shares, dtype=np.float64)
+    # Cosine to normalised centroids (a spherical assignment) suits L2-normalised vectors.
+    centers /= np.maximum(np.linalg.norm(centers, axis=1, keepdims=True), 1e-12)
+    assignment = np.empty(n, dtype=np.int64)
+    closeness = np.empty(n, dtype=np.float32)
+    for start in range(0, n, _CHUNK_ROWS):
+        sim = np.asarray(embeddings[start:start + _CHUNK_ROWS], dtype=np.float32) @ centers.T
+        a = sim.argmax(axis=1)
+        assignment[start:start + len(a)] = a
+        closeness[start:start + len(a)] = sim[np.arange(len(a)), a]
+    return assignment, closeness
+
+
+def coverage_order(embeddings: np.ndarray, n_clusters: int, rng: np.random.Generator) -> np.ndarray:
+    """All rows of ``embeddings`` (n, d) in coverage order: (n,) int64 row indices.
+
+    Round r holds the r-th nearest item to each centroid; within a round, bigger clusters come
+    first. So the first ``min(n_clusters, n)`` rows come from as many distinct clusters (as long as
+    k-means leaves none empty), led by the most representative item of the biggest one.
+    """
+    assignment, closeness = cluster_closeness(embeddings, n_clusters, rng)
+    return coverage_from_clusters(assignment, closeness)
+
+
+def coverage_from_clusters(assignment: np.ndarray, closeness: np.ndarray) -> np.ndarray:
+    """Row order: by rank within cluster (nearest first), then by cluster size (biggest first)."""
+    n = len(assignment)
+    sizes = np.bincount(assignment)
+    by_cluster = np.lexsort((-closeness, assignment))  # grouped by cluster, nearest first inside
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    rank = np.empty(n, dtype=np.int64)
+    rank[by_cluster] = np.arange(n) - starts[assignment[by_cluster]]
+    # Ties in size fall back to the cluster id, which is deterministic for a given rng.
+    return np.lexsort((assignment, -sizes[assignment], rank)).astype(np.int64)

@@ -111,8 +111,11 @@ def _looks_like_hub_id(source: str) -> bool:
 
 
 def _missing_file_error(path: Path) -> InputFileError:
-    parent = path.parent if str(path.parent) else Path(".")
-    nearby = sorted(p.name for p in parent.iterdir()) if parent.is_dir() else []
+    parent = path.parent
+    try:
+        nearby = sorted(p.name for p in parent.iterdir()) if parent.is_dir() else []
+    except OSError:  # an unreadable folder: no suggestions, the error stays about the file
+        nearby = []
     guess = difflib.get_close_matches(path.name, nearby, n=3, cutoff=0.6)
     fix = "check the path and the file name"
     if guess:
@@ -152,16 +155,17 @@ def open_csv(path: Path, *, encoding: str | None, chunk_rows: int, split: str | 
     """A CSV (or, with ``sep="\\t"``, TSV) file, streamed with pandas ``read_csv(chunksize=)``.
 
     Every cell is read as a string (``dtype=str``) and nothing is read as NaN (``na_filter=False``),
-    so a label "NA" or a text "null" survives; empty cells become None. Rows are numbered from 1
-    at the first data row (the header is not counted; blank lines are skipped).
+    so a label "NA" or a text "null" survives; empty cells become None. Rows are numbered as a
+    spreadsheet shows them: the header is row 1, the first data row is row 2 (this is also the
+    line number unless the file has blank lines, which are skipped, or cells spanning lines).
     """
     del split  # plain files have no splits
     name = path.name
-    kind = "TSV" if sep == "\t" else "CSV"
     if path.stat().st_size == 0:
         raise no_rows_error(name, detail="the file is empty (0 bytes)")
     codec = codec_for(encoding)
     sep = _sniff_separator(path, codec, sep)
+    kind = "TSV" if sep == "\t" else "CSV"
     options: dict[str, Any] = {"sep": sep, "dtype": str, "na_filter": False, "encoding": codec}
     try:
         header = pd.read_csv(path, nrows=0, **options)
@@ -174,7 +178,7 @@ def open_csv(path: Path, *, encoding: str | None, chunk_rows: int, split: str | 
     columns = [str(c) for c in header.columns]
 
     def iter_batches(usecols: list[str] | None) -> Iterator[RawBatch]:
-        first_row = 1
+        first_row = 2  # the header is row 1, as in a spreadsheet
         try:
             with pd.read_csv(path, chunksize=chunk_rows, usecols=usecols, **options) as reader:
                 for frame in reader:

@@ -118,7 +118,7 @@ def open_saved_dataset(path: Path, *, encoding: str | None = None, chunk_rows: i
         raise no_rows_error(name, detail="no Arrow data in " + ", ".join(empty))
     try:
         loaded = datasets.load_from_disk(str(path))
-    except (FileNotFoundError, ValueError, OSError) as e:
+    except (OSError, ValueError) as e:
         raise InputFileError(
             f"{name} looks like a datasets.save_to_disk folder but cannot be loaded.",
             expected="a folder written by Dataset.save_to_disk or DatasetDict.save_to_disk",

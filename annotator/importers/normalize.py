@@ -1,7 +1,9 @@
 """One raw batch → one chunk in the importer's shape, validated.
 
 Chunk columns (``CHUNK_COLUMNS``), one row per input row:
-    row          int        1-based row number (JSONL: line number)
+    row          int        where the user finds the row: CSV/TSV the spreadsheet row (header = 1,
+                            first data row = 2), JSONL the line number, JSON/Parquet/datasets the
+                            1-based record number
     external_id  str|None   the id column, stripped; None when there is no id column or the cell is empty
     text         str        stripped, non-empty, at most ``max_text_chars`` characters
     labels       list[str]|None   distinct labels in cell order; None when unlabelled
@@ -52,7 +54,8 @@ class Normalizer:
         """
         spec, rows, cols = self.spec, batch.rows, batch.columns
         n = len(rows)
-        texts = [to_text(v) for v in _column(cols, spec.text_column, n)]
+        # The `type(v) is str` tests inline the common case: a CSV cell needs no conversion call.
+        texts = [v.strip() if type(v) is str else to_text(v) for v in _column(cols, spec.text_column, n)]
         check_texts(rows, texts, spec.max_text_chars, self.source.name)
 
         ids: list[str | None] = [None] * n
@@ -64,7 +67,8 @@ class Normalizer:
         labels: list[list[str] | None] = [None] * n
         if spec.label_column:
             sep, names = spec.label_separator, self._label_names
-            labels = [parse_labels(v, sep, names) for v in _column(cols, spec.label_column, n)]
+            labels = [None if v is None else parse_labels(v, sep, names)
+                      for v in _column(cols, spec.label_column, n)]
 
         if spec.split_column:
             splits = self._optional_strs(rows, _column(cols, spec.split_column, n), "split")
@@ -88,12 +92,19 @@ class Normalizer:
         names = explicit if explicit is not None else [c for c in cols if c not in self._roles]
         if not names:
             return [{} for _ in range(n)]
-        columns = [_column(cols, c, n) for c in names]
-        if explicit is not None:
-            return [{k: json_safe(v) for k, v in zip(names, values)} for values in zip(*columns)]
-        return [{k: json_safe(v) for k, v in zip(names, values) if v is not MISSING} for values in zip(*columns)]
+        raw = [_column(cols, c, n) for c in names]
+        ragged = explicit is None and any(v is MISSING for column in raw for v in column)
+        # Convert column by column (strings and None pass as they are), then zip rows into dicts.
+        safe = [[v if type(v) is str or v is None else json_safe(v) for v in column] for column in raw]
+        if not ragged:
+            return [dict(zip(names, values)) for values in zip(*safe)]
+        # A JSON record without a key: leave the key out rather than invent a null.
+        return [{k: v for k, v, r in zip(names, values, raws) if r is not MISSING}
+                for values, raws in zip(zip(*safe), zip(*raw))]
 
     def _optional_strs(self, rows: Sequence[int], values: list, role: str) -> list[str | None]:
+        if all(type(v) is str or v is None for v in values):  # CSV: no conversion can fail
+            return [v.strip() or None if v is not None else None for v in values]
         out: list[str | None] = []
         for row, value in zip(rows, values):
             try:

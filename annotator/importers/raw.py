@@ -16,7 +16,8 @@ class RawBatch:
     """One batch of raw cells.
 
     Attributes:
-        rows: (n,) 1-based row numbers (the first data row is 1; JSONL: the line number).
+        rows: (n,) row numbers as the user finds them: CSV/TSV the spreadsheet row (header = 1,
+            first data row = 2), JSONL the line number, JSON/Parquet/datasets the 1-based record.
         columns: {column: (n,) raw cell values}. ``values.MISSING`` marks a JSON record without
             that key; CSV empty cells arrive as None.
     """

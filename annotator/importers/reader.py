@@ -9,6 +9,7 @@ import pandas as pd
 
 from annotator.importers.formats import detect_format, open_source
 from annotator.importers.normalize import Normalizer
+from annotator.importers.raw import RawSource
 from annotator.importers.spec import ImportSpec
 from annotator.importers.validate import no_rows_error, resolve_columns
 from annotator.importers.values import MISSING
@@ -17,18 +18,23 @@ from annotator.importers.values import MISSING
 def read_chunks(source: str | Path, spec: ImportSpec) -> Iterator[pd.DataFrame]:
     """Stream ``source`` as validated chunks of at most ``spec.chunk_rows`` rows.
 
-    Each chunk has exactly the columns ``CHUNK_COLUMNS``: ``row`` (int, 1-based: the first data
-    row is 1, the header not counted; JSONL: the line number), ``external_id`` (str | None),
-    ``text`` (str, stripped), ``labels`` (list[str] | None; an empty cell, NaN or ``[]`` is None),
-    ``metadata`` (dict of JSON-safe values) and ``split`` (str | None).
+    Each chunk has exactly the columns ``CHUNK_COLUMNS``:
 
-    Nothing is skipped silently: an empty text, a text over ``spec.max_text_chars`` or an id seen
-    before in the file raises ``ValidationError`` naming up to 5 rows, and the caller (one
-    transaction) keeps nothing. Memory holds one chunk plus the set of ids seen; JSON files (not
+    - ``row`` (int): CSV/TSV the spreadsheet row (header = 1, first data row = 2); JSONL the line
+      number; JSON, Parquet and datasets the 1-based record number.
+    - ``external_id`` (str | None), ``text`` (str, stripped of surrounding whitespace),
+    - ``labels`` (list[str] | None; an empty cell, NaN or ``[]`` is None),
+    - ``metadata`` (dict of JSON-safe values), ``split`` (str | None).
+
+    No row is skipped silently (blank lines aside): an empty text, a text over
+    ``spec.max_text_chars`` or an id seen before in the file raises ``ValidationError`` naming up
+    to 5 rows and advising to drop or fix them, and the caller (one transaction) keeps nothing. Memory holds one chunk plus the set of ids seen; JSON files (not
     JSONL) are the exception and are read whole. Label values are not checked against a project
     here: see ``check_labels``.
 
-    This is a generator: the file is opened, and errors raised, when iteration starts.
+    The source is opened and its columns checked when ``read_chunks`` is called (so a missing
+    file or column fails before the caller opens a transaction); rows are read and checked as
+    the returned iterator is consumed.
 
     Raises:
         InputFileError: missing, empty, unreadable or malformed source; wrong encoding; a column
@@ -38,11 +44,14 @@ def read_chunks(source: str | Path, spec: ImportSpec) -> Iterator[pd.DataFrame]:
     fmt = detect_format(source)
     raw = open_source(source, fmt, encoding=spec.encoding, chunk_rows=spec.chunk_rows, split=spec.split)
     keep = resolve_columns(raw.columns, spec, raw.name)
-    normalize = Normalizer(spec, raw)
-    total = 0
     # With explicit metadata only the needed columns are read (CSV usecols, Parquet projection,
     # datasets select_columns); by default every column is needed anyway.
     subset = keep if spec.metadata_columns is not None else None
+    return _chunks(raw, Normalizer(spec, raw), subset)
+
+
+def _chunks(raw: RawSource, normalize: Normalizer, subset: list[str] | None) -> Iterator[pd.DataFrame]:
+    total = 0
     for batch in raw.iter_batches(subset):
         if not len(batch):
             continue

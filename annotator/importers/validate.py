@@ -95,31 +95,38 @@ def check_texts(rows: Sequence[int], texts: Sequence[str | None], max_chars: int
     bad_type = [r for r, t in zip(rows, texts) if t is None]
     if bad_type:
         raise ValidationError(
-            f"{len(bad_type)} rows of {source} hold a list or an object in the text column, not a text.",
-            expected="one string per row", got=f"rows {_rows(bad_type)}",
+            f"{_n(len(bad_type), 'row')} of {source} with a list or an object in the text column instead of a text.",
+            expected="one string per row", got=_rows(bad_type),
             fix="point the text column at a column of strings, or flatten that field first",
         )
     empty = [r for r, t in zip(rows, texts) if not t]
     if empty:
         raise ValidationError(
-            f"{len(empty)} rows of {source} have an empty text (rows {rows[0]:,}–{rows[-1]:,} checked so far).",
-            expected="a non-empty text on every row", got=f"empty or missing text in rows {_rows(empty)}",
+            f"{_n(len(empty), 'row')} of {source} with an empty text (rows {rows[0]:,}–{rows[-1]:,} checked so far).",
+            expected="a non-empty text on every row", got=f"empty or missing text in {_rows(empty)}",
             fix="drop these rows (or fill in their text) and import again; nothing has been imported",
         )
     long = [(r, len(t)) for r, t in zip(rows, texts) if t is not None and len(t) > max_chars]
     if long:
         detail = "; ".join(f"row {r:,}: {n:,} characters" for r, n in long[:_SHOW_ROWS])
         raise ValidationError(
-            f"{len(long)} texts in {source} are longer than the limit of {max_chars:,} characters.",
+            f"{_n(len(long), 'text')} in {source} longer than the limit of {max_chars:,} characters.",
             expected=f"texts of at most {max_chars:,} characters", got=detail,
             fix="split long texts into several rows, or raise the limit: max_text_chars in the ImportSpec, "
                 "ANNOTATOR_MAX_TEXT_CHARS in the environment (Settings.max_text_chars)",
         )
 
 
+def _n(count: int, noun: str) -> str:
+    """"1 row", "7 rows"."""
+    return f"{count:,} {noun if count == 1 else noun + 's'}"
+
+
 def _rows(rows: Sequence[int]) -> str:
+    """"row 3", or "rows 3, 5, 8, 9, 12 … (40 in all)"."""
     shown = ", ".join(f"{r:,}" for r in rows[:_SHOW_ROWS])
-    return shown + (f" … ({len(rows)} in all)" if len(rows) > _SHOW_ROWS else "")
+    more = f" … ({len(rows):,} in all)" if len(rows) > _SHOW_ROWS else ""
+    return ("row " if len(rows) == 1 else "rows ") + shown + more
 
 
 class DuplicateIds:
@@ -149,7 +156,7 @@ class DuplicateIds:
             shown = "; ".join(f"{ext!r} again at row {row:,}" for row, ext in repeats[:_SHOW_ROWS])
             more = f" … ({len(repeats)} repeats in rows {rows[0]:,}–{rows[-1]:,})" if len(repeats) > _SHOW_ROWS else ""
             raise ValidationError(
-                f"{len(repeats)} ids in the id column {self.column!r} of {self.source} are used more than once.",
+                f"{_n(len(repeats), 'id')} in the id column {self.column!r} of {self.source} used more than once.",
                 expected="a unique id on every row", got=shown + more,
                 fix="make the ids unique (or drop the duplicate rows), or import without --id-column",
             )
@@ -179,7 +186,7 @@ def check_labels(values: Iterable[list[str] | None], allowed: Sequence[str]) -> 
         shown.append(f"{name!r} ×{count:,}" + (f" (did you mean {guess[0]!r}?)" if guess else ""))
     more = f" … and {len(unknown) - _SHOW_LABELS} more" if len(unknown) > _SHOW_LABELS else ""
     raise UnknownLabelError(
-        f"{len(unknown)} label values are not labels of this project.",
+        f"{_n(len(unknown), 'label value')} not among the labels of this project.",
         expected="one of: " + (", ".join(repr(a) for a in allowed) or "(the project has no labels)"),
         got=", ".join(shown) + more,
         fix="add them with --add-labels, or map/remove them in the file",

@@ -22,7 +22,7 @@ import pandas as pd
 from annotator.config import Settings
 from annotator.embeddings import Embedder
 from annotator.errors import ValidationError
-from annotator.annotators import parse_annotator_names
+from annotator.agents import parse_annotator_names
 from annotator.importers import ImportSpec, read_chunks
 from annotator.service import AnnotatorService
 from annotator.simulate.oracle import GoldOracle

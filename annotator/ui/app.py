@@ -193,7 +193,7 @@ class AnnotatorUI:
         self.browse_table = gr.Dataframe(
             headers=BROWSE_COLUMNS, datatype=["bool", "number", "str", "str", "str", "str", "str", "number", "str"],
             interactive=True, static_columns=list(range(1, len(BROWSE_COLUMNS))), wrap=True, max_height=620,
-            column_widths=["56px", "64px", "330px", "100px", "112px", "130px", "136px", "88px", "140px"],
+            column_widths=["56px", "64px", "380px", "100px", "112px", "130px", "136px", "88px", "140px"],
             elem_id="browse-table", label="Items (tick rows to select them; click a row to use it for 'similar')",
         )
         with gr.Row(equal_height=True, elem_classes=["ann-bulk"]):
@@ -355,8 +355,11 @@ class AnnotatorUI:
         out[self.multi_checks] = gr.update(value=selected if multi else [])
         return out
 
-    def _project_view(self, project: str | None, user: str) -> Updates:
-        """Updates for a newly opened project: buttons, guidelines, keys, progress, filters, first item."""
+    def _project_view(self, project: str | None, user: str, progress: Callable | None = None) -> Updates:
+        """Updates for a newly opened project: buttons, guidelines, keys, progress, filters, first item.
+
+        ``progress`` (a ``gr.Progress``) shows the one slow step: embedding a project opened for the
+        first time since the server started (cached embeddings load in a moment)."""
         out: Updates = {self.user_state: user}
         if not project:
             for button in self.label_buttons:
@@ -396,6 +399,9 @@ class AnnotatorUI:
         })
         self.service.release(project, user)  # a reload shows the person a fresh item
         try:
+            if progress is not None:
+                self.service.pool(project, progress=lambda done, total: progress(
+                    (done, total) if total else None, desc="Embedding the items"))
             item = self.service.next_item(project, user)
         except EmptyPoolError as e:
             return _merge(out, self._item_view(None, names, multi, settings.preselect_suggestion, empty_message=e.what))
@@ -417,17 +423,19 @@ class AnnotatorUI:
 
     # ------------------------------------------------------------------ label-page handlers
     @_guard("label_status")
-    def _on_page_load(self, project: str | None, user: str) -> Updates:
+    def _on_page_load(self, project: str | None, user: str,
+                      progress: gr.Progress = gr.Progress()) -> Updates:  # noqa: B008
         names = [p.name for p in self.service.list_projects()]
         if project not in names:
             project = self.project if self.project in names else (names[0] if names else None)
-        out = self._project_view(project, user or self.user)
+        out = self._project_view(project, user or self.user, progress)
         out[self.project_dd] = gr.update(choices=names, value=project)
         return out
 
     @_guard("label_status")
-    def _on_project(self, project: str | None, user: str) -> Updates:
-        return self._project_view(project, user or self.user)
+    def _on_project(self, project: str | None, user: str,
+                    progress: gr.Progress = gr.Progress()) -> Updates:  # noqa: B008
+        return self._project_view(project, user or self.user, progress)
 
     @_guard("label_status")
     def _on_user(self, project: str | None, user: str, served_to: str | None) -> Updates:
@@ -691,7 +699,8 @@ class AnnotatorUI:
             raise type(e)(e.what + f" (Project {name!r} was created empty: fix the file and press Create & "
                           "import again.)", expected=e.expected, got=e.got, fix=e.fix) from e
         progress(0.5, desc="Embedding the items")
-        self.service.pool(name, progress=lambda done, total: progress((done, total), desc="Embedding the items"))
+        self.service.pool(name, progress=lambda done, total: progress((done, total) if total else None,
+                                                                      desc="Embedding the items"))
         names = [p.name for p in self.service.list_projects()]
         out = self._project_view(name, user or self.user)
         bits = [f"{report.items_added:,} items imported"]

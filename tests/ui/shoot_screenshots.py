@@ -41,9 +41,16 @@ Unsure? Press **S** to skip, or **F** to flag it for review.
 
 
 def build_demo(service) -> str:  # noqa: ANN001
+    """The bundled demo data with its labels (assets/demo/labels.json when present) and guidelines."""
+    import json
+
     from annotator.importers import ImportSpec
 
-    service.create_project("support-tickets", LABELS, guidelines=GUIDELINES)
+    labels_file = DEMO_CSV.parent / "labels.json"
+    labels = json.loads(labels_file.read_text(encoding="utf-8")) if labels_file.is_file() else LABELS
+    guidelines_file = DEMO_CSV.parent / "guidelines.md"
+    guidelines = guidelines_file.read_text(encoding="utf-8") if guidelines_file.is_file() else GUIDELINES
+    service.create_project("support-tickets", labels, guidelines=guidelines)
     service.import_file("support-tickets", DEMO_CSV, ImportSpec(text_column="text", id_column="id",
                                                                 metadata_columns=["product", "channel"]))
     return "support-tickets"

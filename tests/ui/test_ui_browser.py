@@ -199,7 +199,8 @@ def test_multi_label_toggles_enter_and_backspace_undo(browser, served_app, tmp_p
     page.goto(url)
     page.wait_for_function("() => { const el = document.querySelector('#item-card [data-item-id]');"
                            " return el && el.getAttribute('data-item-id') !== 'none'; }", timeout=20_000)
-    assert page.locator("#multi-labels").is_visible() and page.locator("#label-bar button:visible").count() == 0
+    page.wait_for_selector("#multi-labels", state="visible")
+    assert page.locator("#label-bar button:visible").count() == 0
 
     page.locator("#comment-box textarea").fill("12 s u f")  # typing digits and letters in a box does nothing
     page.keyboard.press("Escape")

@@ -138,16 +138,15 @@ def test_skip_flag_and_comment_are_recorded(ui, ui_service, project):
 
 
 def test_item_text_is_escaped_never_markup(ui, ui_service, project):
-    page = ui_service.browse(project, query="onerror")
-    item_id = page.rows[0]["item_id"]
-    item = ui_service.undo(project, "nobody")  # None: nobody answered yet
-    assert item is None
     from annotator.schema import QueuedItem
 
+    item_id = ui_service.browse(project, query="onerror").rows[0]["item_id"]
     shown = ui._item_view(QueuedItem(item_id=item_id, text=XSS, metadata={"<b>k</b>": "<script>x</script>"},
-                                     strategy="margin"), LABELS, False, False)
+                                     strategy="<i>margin</i>", external_id='"><svg onload=alert(1)>'),
+                          LABELS, False, False)
     assert "<img" not in shown[ui.item_html] and "&lt;img src=x onerror=alert(1)&gt;" in shown[ui.item_html]
-    assert "<script>" not in shown[ui.details_html] and "<b>k</b>" not in shown[ui.details_html]
+    for html in (shown[ui.details_html], shown[ui.why_html]):
+        assert "<script>" not in html and "<b>k</b>" not in html and "<svg" not in html and "<i>" not in html
 
 
 def test_undo_with_nothing_to_undo_says_so(ui, project):

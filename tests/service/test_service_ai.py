@@ -1,0 +1,82 @@
+"""AI routing through the service: auto labels leave the queue, audits come first and blind,
+verify items show the suggestion, and the export carries the provenance."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from annotator.errors import EmptyPoolError
+
+TOPICS = {"sport": "match goal team coach league striker referee stadium",
+          "food": "recipe bake flavour kitchen dinner oven spice salad",
+          "tech": "laptop software update battery screen server code keyboard"}
+
+
+def _records(n_per=100, seed=0):
+    rng = np.random.default_rng(seed)
+    out = []
+    for label, words in TOPICS.items():
+        w = words.split()
+        for i in range(n_per):
+            out.append({"text": " ".join(rng.choice(w, 4)) + f" note {label} {i}", "external_id": f"{label}-{i}"})
+    return out
+
+
+@pytest.fixture
+def routed(service):
+    service.create_project("ai", list(TOPICS), settings={"refit_every": 1000, "audit_fraction": 0.1})
+    service.import_records("ai", _records())
+    # Enough labels that each class can certify 95 % precision (≥ 45 right answers per label).
+    for _ in range(165):
+        item = service.next_item("ai", "ana")
+        service.submit("ai", "ana", item.item_id, [item.external_id.split("-")[0]])
+    service.refit_now("ai")
+    report = service.run_ai("ai", "knn,classifier")
+    return service, report
+
+
+def test_run_ai_routes_every_unlabelled_item(routed):
+    service, report = routed
+    assert report["items"] == 300 - 165
+    assert sum(report["routes"].values()) == report["items"]
+    assert report["routes"]["auto"] > 0 and report["routes"]["audit"] >= 10
+    assert set(report["calibration"]) >= {"knn", "classifier", "ensemble"}
+
+
+def test_audits_are_served_first_with_the_ai_label_hidden(routed):
+    service, report = routed
+    item = service.next_item("ai", "ana")
+    assert item.route == "audit" and item.suggestion is None
+    service.submit("ai", "ana", item.item_id, [item.external_id.split("-")[0]])
+    estimate = service.audit_estimate("ai")
+    assert estimate.audits == 1 and estimate.value in (0.0, 1.0)
+
+
+def test_auto_items_are_not_served_and_are_exported_as_agent_labels(routed, tmp_path):
+    service, report = routed
+    pool = service.pool("ai")
+    auto_ids = {int(i) for i in pool.item_ids[pool.route == 1]}
+    served = set()
+    for _ in range(len(pool) - pool.n_labelled):  # one pass over every servable item
+        item = service.next_item("ai", "ben")
+        if item is None:
+            break
+        served.add(item.item_id)
+        if item.route == "verify":
+            assert item.suggestion is not None and item.suggestion.agent.startswith("ensemble(")
+        service.skip("ai", "ben", item.item_id)
+    assert not served & auto_ids
+    rows = {r["item_id"]: r for r in service.final_labels("ai")}
+    auto_rows = [rows[i] for i in auto_ids]
+    assert all(r["label_source"] == "agent" and r["route"] == "auto" and r["confidence"] >= 0.5 for r in auto_rows)
+    gold = {r["item_id"]: r["external_id"].split("-")[0] for r in rows.values()}
+    precision = np.mean([r["label"][0] == gold[r["item_id"]] for r in auto_rows])
+    assert precision >= 0.9
+
+
+def test_run_ai_needs_two_classes_of_human_labels(service):
+    service.create_project("cold", list(TOPICS))
+    service.import_records("cold", _records(n_per=5))
+    with pytest.raises(EmptyPoolError, match="two classes"):
+        service.run_ai("cold", "knn")

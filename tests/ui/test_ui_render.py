@@ -1,0 +1,51 @@
+"""The page's HTML fragments escape everything a user or a file supplied."""
+
+from __future__ import annotations
+
+from annotator.ui import render
+from annotator.ui.keyboard import HEAD, KEYBOARD_JS
+
+EVIL = '<img src=x onerror=alert(1)>"\'&'
+
+
+def test_every_fragment_escapes_user_values():
+    fragments = [
+        render.item_card(1, EVIL),
+        render.metadata_chips(1, EVIL, {EVIL: EVIL, "nested": {"k": EVIL}}),
+        render.why_line(EVIL, 0.5, 2, route="verify"),
+        render.suggestion_box(EVIL, [EVIL], 0.7, preselected=True),
+        render.progress_panel(3, 1, {EVIL: 1}, {EVIL: 1}),
+        render.hotkey_help([(EVIL, "1")], multi_label=False),
+        render.hotkey_line([(EVIL, "<")], multi_label=True),
+        render.error_box(f"What {EVIL}\nExpected: {EVIL}\nFix: {EVIL}"),
+        render.note_box(EVIL),
+    ]
+    for html in fragments:
+        assert "<img" not in html and "onerror=alert(1)>" not in html.replace("&gt;", ""), html
+        assert "&lt;img" in html or "&lt;" in html, html
+
+
+def test_item_card_keeps_text_verbatim_for_the_browser():
+    html = render.item_card(7, "line one\n  line two ${x} {{y}}")
+    assert 'data-item-id="7"' in html and "line one\n  line two ${x} {{y}}" in html  # pre-wrap keeps it
+    assert 'data-item-id="none"' in render.item_card(None, None, empty_message="done")
+
+
+def test_captions_carry_the_hotkey_for_the_keyboard_script():
+    assert render.caption("billing", "1") == f"1{render.HOTKEY_SEP}billing"
+    assert render.caption("other", None) == "other"
+    assert render.HOTKEY_SEP in KEYBOARD_JS and "__SEP__" not in KEYBOARD_JS
+    assert HEAD.startswith("<script>") and "keydown" in HEAD
+
+
+def test_progress_panel_counts_and_model_state():
+    html = render.progress_panel(40, 10, {"a": 6, "b": 4}, {"ana": 7, "ben": 3}, model_version=2, refitting=True)
+    assert 'data-labelled="10"' in html and "/ 40 labelled" in html and "(25%)" in html
+    assert "model v2 · refitting" in html and html.index("ana") < html.index("ben")
+
+
+def test_audit_and_blind_items_do_not_hint_at_the_ai():
+    assert "AI" in render.why_line("margin", 0.4, 1, route="verify")
+    for route in ("audit", "blind"):
+        line = render.why_line("audit", 0.4, 1, route=route)
+        assert "AI" not in line and "route" not in line
