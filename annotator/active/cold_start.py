@@ -16,8 +16,12 @@ from annotator.errors import ValidationError
 #: by 0.05 turns a 0.05 gap into e ≈ 2.7× odds, a usable but not overconfident distribution.
 ZERO_SHOT_TEMPERATURE = 0.05
 #: k-means is fitted on at most this many rows (a uniform sample); assigning all rows to the
-#: centroids is one (n, c) matrix product. Clusters of a 1M pool are found as well from 20k rows.
-KMEANS_FIT_SAMPLE = 20_000
+#: centroids is then one (n, c) matrix product. The 10–40 clusters of a cold start keep 100+
+#: sample rows each. Measured on 30 blobs in 384-d: Lloyd k-means on a 5k sample agrees better
+#: with the blobs (ARI 0.72) than MiniBatchKMeans on 20k (0.65), in a fifth of the time.
+KMEANS_FIT_SAMPLE = 5_000
+#: k-means++ restarts; more cost linearly and gained nothing measurable at n_init > 3.
+KMEANS_N_INIT = 3
 #: Rows per chunk when assigning a big pool to centroids: bounds the (chunk, c) temporaries.
 _CHUNK_ROWS = 65_536
 
@@ -62,19 +66,24 @@ zero_shot_proba = cold_start_scores
 def cluster_closeness(
     embeddings: np.ndarray, n_clusters: int, rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """k-means (MiniBatchKMeans on a sample) over the rows of ``embeddings``.
+    """Spherical-ish k-means over the rows of ``embeddings`` (n, d): fit on a sample, assign all.
 
     Returns:
         (assignment, closeness): (n,) int64 cluster of each row, and (n,) float32 cosine
         similarity of each row to its cluster's (normalised) centroid.
     """
-    from sklearn.cluster import MiniBatchKMeans  # lazy: keeps `import annotator` fast
+    from sklearn.cluster import KMeans  # lazy: keeps `import annotator` fast
+    from threadpoolctl import threadpool_limits
 
     n = len(embeddings)
     n_clusters = max(1, min(int(n_clusters), n))
     sample = embeddings if n <= KMEANS_FIT_SAMPLE else embeddings[np.sort(rng.choice(n, KMEANS_FIT_SAMPLE, replace=False))]
-    km = MiniBatchKMeans(n_clusters=n_clusters, random_state=int(rng.integers(2**31 - 1)), n_init=3,
-                         batch_size=2048).fit(np.asarray(sample, dtype=np.float32))
+    km = KMeans(n_clusters=n_clusters, n_init=KMEANS_N_INIT, random_state=int(rng.integers(2**31 - 1)))
+    # One thread: this runs beside request handlers and other jobs, and scikit-learn's OpenMP
+    # loops around OpenBLAS calls oversubscribe a busy machine. Measured on 2 loaded cores:
+    # 0.19 s single-threaded vs 2.4 s with default threads for a 5k × 384 fit.
+    with threadpool_limits(limits=1):
+        km.fit(np.asarray(sample, dtype=np.float32))
     centers = km.cluster_centers_.astype(np.float32)
     # Cosine to normalised centroids (a spherical assignment) suits L2-normalised vectors.
     centers /= np.maximum(np.linalg.norm(centers, axis=1, keepdims=True), 1e-12)
