@@ -349,14 +349,28 @@ class AnnotatorService:
                 return False
             return keep_status is None or row["status"] in keep_status
 
+        quality = self._quality_statement(project)
         with store.transaction(self.engine) as s:
             proj = project_q.get_project(s, project)
             labels = [lab["name"] for lab in proj.labels]
             return write_export(
                 label_q.iter_final_labels(s, proj.id), fmt=fmt, out_dir=Path(out), project_name=proj.name,
-                labels=labels, multi_label=proj.task_type == TaskType.multi_label, keep=keep,
+                labels=labels, multi_label=proj.task_type == TaskType.multi_label, keep=keep, quality=quality,
                 push_to_hub=push_to_hub, hub_token=hub_token,
             )
+
+    def _quality_statement(self, project: str) -> dict[str, Any]:
+        """What is measured about the labels' quality, for the dataset card."""
+        estimate = self.audit_estimate(project)
+        if not estimate.audits:
+            return {}
+        return {
+            "Precision of auto-accepted AI labels (blind audits)":
+                f"{estimate.value:.1%} (95 % interval {estimate.ci_low:.1%}–{estimate.ci_high:.1%}, "
+                f"{estimate.audits} audited items)",
+            "How it is measured": "a random slice of the AI labels that were auto-accepted is labelled by a person "
+                                  "with the AI label hidden; the interval is Clopper–Pearson",
+        }
 
     def final_labels(self, project: str) -> Iterator[dict[str, Any]]:
         """Every item's final label with provenance (rows of ``store.labels.EXPORT_COLUMNS``)."""

@@ -10,10 +10,15 @@ that keep the temporaries small: 1M × 384 takes well under a second on 2 cores
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from annotator.active._threads import single_threaded
 from annotator.errors import EmptyPoolError, ValidationError
+
+if TYPE_CHECKING:
+    from sklearn.linear_model import LogisticRegression
 
 #: Logit of a class with no labelled example yet: its probability is ~1e-13 of the others', so it
 #: never wins nor moves margin/entropy, but ``proba`` keeps one column per label.
@@ -80,13 +85,20 @@ class LinearProbe:
         return out
 
 
-def _logistic(C: float, sample_weight: np.ndarray | None, X: np.ndarray, y: np.ndarray, balanced: bool):
+def _logistic(
+    C: float, sample_weight: np.ndarray | None, X: np.ndarray, y: np.ndarray, balanced: bool,
+) -> LogisticRegression:
+    """A fitted scikit-learn LogisticRegression on ``X`` (n, d), ``y`` (n,) class indices."""
     from sklearn.linear_model import LogisticRegression  # lazy: keeps `import annotator` fast
 
     # "balanced" because people label what the queue serves, not the label distribution: the
     # rare class is under-represented early on and would otherwise never be predicted.
     model = LogisticRegression(C=C, class_weight="balanced" if balanced else None, max_iter=1000)
-    return model.fit(X, y, sample_weight=sample_weight)
+    # One thread: labelled sets are small (hundreds to thousands of rows) and the default pools
+    # spin-wait against the app's other work. Measured on 2 loaded cores, 2000 × 384, 5 classes:
+    # 0.16 s single-threaded vs 3.9 s with default threads.
+    with single_threaded():
+        return model.fit(X, y, sample_weight=sample_weight)
 
 
 def _smoothed_log_prior(counts: np.ndarray) -> np.ndarray:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from annotator.active._threads import single_threaded
 from annotator.errors import ValidationError
 
 #: Cosine similarities of sentence embeddings differ by a few hundredths between labels; dividing
@@ -73,16 +74,14 @@ def cluster_closeness(
         similarity of each row to its cluster's (normalised) centroid.
     """
     from sklearn.cluster import KMeans  # lazy: keeps `import annotator` fast
-    from threadpoolctl import threadpool_limits
 
     n = len(embeddings)
     n_clusters = max(1, min(int(n_clusters), n))
     sample = embeddings if n <= KMEANS_FIT_SAMPLE else embeddings[np.sort(rng.choice(n, KMEANS_FIT_SAMPLE, replace=False))]
     km = KMeans(n_clusters=n_clusters, n_init=KMEANS_N_INIT, random_state=int(rng.integers(2**31 - 1)))
-    # One thread: this runs beside request handlers and other jobs, and scikit-learn's OpenMP
-    # loops around OpenBLAS calls oversubscribe a busy machine. Measured on 2 loaded cores:
-    # 0.19 s single-threaded vs 2.4 s with default threads for a 5k × 384 fit.
-    with threadpool_limits(limits=1):
+    # One thread (see _threads.py). Measured on 2 loaded cores, 5k × 384, 20 clusters: 0.19 s
+    # single-threaded vs 2.4 s with the default thread pools.
+    with single_threaded():
         km.fit(np.asarray(sample, dtype=np.float32))
     centers = km.cluster_centers_.astype(np.float32)
     # Cosine to normalised centroids (a spherical assignment) suits L2-normalised vectors.

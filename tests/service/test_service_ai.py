@@ -53,6 +53,18 @@ def test_audits_are_served_first_with_the_ai_label_hidden(routed):
     assert estimate.audits == 1 and estimate.value in (0.0, 1.0)
 
 
+def test_dataset_card_states_the_measured_precision(routed, tmp_path):
+    service, _ = routed
+    for _ in range(10):
+        item = service.next_item("ai", "ana")
+        assert item.route == "audit"
+        service.submit("ai", "ana", item.item_id, [item.external_id.split("-")[0]])
+    estimate = service.audit_estimate("ai")
+    assert estimate.audits == 10 and estimate.ci_low <= estimate.value <= estimate.ci_high
+    card = service.export("ai", fmt="jsonl", out=tmp_path / "o").card_path.read_text()
+    assert "blind audits" in card and f"{estimate.audits} audited items" in card
+
+
 def test_auto_items_are_not_served_and_are_exported_as_agent_labels(routed, tmp_path):
     service, report = routed
     pool = service.pool("ai")
