@@ -194,6 +194,33 @@ def serve(
 
 
 @app.command()
+def ai(
+    project: ProjectOpt,
+    annotators: Annotated[str, typer.Option(help="Comma-separated: classifier, knn, zero-shot, llm-local, llm-endpoint; or all.")] = "knn,zero-shot,classifier",
+    target_precision: Annotated[Optional[float], typer.Option(help="Precision auto-accepted labels must keep (default: the project's, 0.95).")] = None,
+    audit_fraction: Annotated[Optional[float], typer.Option(help="Share of auto-accepted labels audited blind (default: the project's, 0.05).")] = None,
+    data_dir: DataDir = None, database_url: DatabaseUrl = None,
+) -> None:
+    """Label unlabelled items with calibrated AI annotators and route each: auto, audit, verify or blind.
+
+    Example: `python -m annotator ai --project reviews --annotators knn,zero-shot --target-precision 0.97`
+    """
+    service = _service(_settings(data_dir, database_url))
+    changes = {k: v for k, v in {"target_precision": target_precision, "audit_fraction": audit_fraction}.items()
+               if v is not None}
+    if changes:
+        service.update_project_settings(project, **changes)
+    summary = service.project(project)
+    typer.echo(f"Scoring {summary.items - summary.labelled} unlabelled items with {annotators} …", err=True)
+    report = service.run_ai(project, annotators)
+    estimate = service.audit_estimate(project)
+    report["audit_estimate"] = estimate.as_dict()
+    for name in report["calibration"]:
+        report["calibration"][name].pop("reliability", None)
+    typer.echo(json.dumps(report, indent=2))
+
+
+@app.command()
 def simulate(
     data: Annotated[Path, typer.Argument(help="Labelled CSV, JSONL or parquet (a pilot set with gold labels).")],
     text_column: Annotated[str, typer.Option(help="Column with the text.")] = "text",

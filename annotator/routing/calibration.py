@@ -156,9 +156,11 @@ def fit_ensemble(annotators: Sequence[AIAnnotator], context: LabelContext, *, se
             "temperature": round(t, 4), "oof_accuracy": round(float((cal.argmax(1) == labels).mean()), 4),
             "ece_raw": round(expected_calibration_error(p, labels), 4),
             "ece_calibrated": round(expected_calibration_error(cal, labels), 4),
+            "reliability": reliability(cal, labels),
         }
     ens.per_annotator["ensemble"] = {
         "oof_accuracy": round(float((ens.oof_proba.argmax(1) == labels).mean()), 4),
         "ece_calibrated": round(expected_calibration_error(ens.oof_proba, labels), 4),
+        "reliability": reliability(ens.oof_proba, labels),
     }
     return ens
