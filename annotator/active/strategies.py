@@ -2,14 +2,20 @@
 
 Every strategy has the signature ``(proba, rng, *, multi_label=False) -> scores``:
 ``proba`` (n_items, n_labels) float, ``scores`` (n_items,) float64, higher = ask a person first.
-The uncertainty strategies wrap modAL's proba-level functions (modAL's ``ActiveLearner`` breaks
-on scikit-learn >= 1.8, so the project drives the functions from its own loop); ``rng`` is only
-drawn from by ``random`` but every strategy takes it, so callers never special-case one.
+``rng`` is only drawn from by ``random``, but every strategy takes it so callers never
+special-case one.
+
+The uncertainty measures are modAL 0.4.2.1's proba-level functions (``modAL.uncertainty``:
+``_proba_uncertainty``, ``_proba_margin``, ``_proba_entropy``), restated here line for line and
+checked against modAL's own outputs in tests/active. They are not imported: any import of modAL
+runs ``modAL/__init__`` (the learner classes, which break on scikit-learn >= 1.8) and
+``modAL.utils.data``, which imports torch when installed (2.7 s, and torch in every process that
+ranks), against the rule that this package and ``import annotator`` stay light.
 
 Multi-label ``proba`` comes from one-vs-rest sigmoids: rows need not sum to 1, and scoring a row
-as one distribution would be wrong (modAL's entropy renormalises it). Each label is scored as its
-own binary problem (p, 1 - p) and the scores are averaged over labels (closed forms of the
-same modAL functions on two columns).
+as one distribution would be wrong (entropy would renormalise it). Each label is scored as its
+own binary problem (p, 1 - p) and the scores are averaged over labels (closed forms of the same
+functions on two columns).
 """
 
 from __future__ import annotations
@@ -18,7 +24,6 @@ from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
-from modAL.uncertainty import _proba_entropy, _proba_margin, _proba_uncertainty
 from scipy.special import entr
 
 from annotator.errors import ValidationError
@@ -28,6 +33,27 @@ class Strategy(Protocol):
     """Scores (n,) from ``proba`` (n, k); higher = more informative to label next."""
 
     def __call__(self, proba: np.ndarray, rng: np.random.Generator, *, multi_label: bool = False) -> np.ndarray: ...
+
+
+def _proba_uncertainty(proba: np.ndarray) -> np.ndarray:
+    """modAL: 1 - max p per row."""
+    return 1 - np.max(proba, axis=1)
+
+
+def _proba_margin(proba: np.ndarray) -> np.ndarray:
+    """modAL: p1 - p2, the gap between the two likeliest labels; 0 for a single column."""
+    if proba.shape[1] == 1:
+        return np.zeros(shape=len(proba))
+    part = np.partition(-proba, 1, axis=1)  # O(k) per row: only the top two are placed
+    return -part[:, 0] + part[:, 1]
+
+
+def _proba_entropy(proba: np.ndarray) -> np.ndarray:
+    """modAL (scipy.stats.entropy per row): Shannon entropy in nats of each row normalised to sum 1,
+    with 0 ln 0 = 0."""
+    p = np.asarray(proba, dtype=np.float64)
+    p = p / p.sum(axis=1, keepdims=True)
+    return entr(p).sum(axis=1)
 
 
 def _binary_margin(p: np.ndarray) -> np.ndarray:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from annotator.active.cold_start import cold_start_scores, coverage_order
+from annotator.active.cold_start import cluster_closeness, cold_start_scores, coverage_from_clusters, coverage_order
 from annotator.active.ranking import rank_cold_start
 from annotator.errors import ValidationError
 
@@ -73,3 +73,28 @@ def test_cold_start_with_label_vectors_asks_about_ambiguous_items_after_the_cove
     gap = np.abs(proba[:, 0] - proba[:, 1])
     rest = ranking.order[head_n:]
     assert gap[rest[0]] <= np.quantile(gap, 0.1)
+
+
+def test_coverage_from_clusters_is_a_round_robin_and_its_limited_form_a_prefix():
+    rng = np.random.default_rng(9)
+    assignment = rng.choice(4, size=200, p=[0.4, 0.3, 0.2, 0.1])
+    closeness = rng.random(200).astype(np.float32)
+    # Reference: per cluster, members nearest first; then take rank 0 of every cluster by size, etc.
+    sizes = np.bincount(assignment)
+    clusters = sorted(range(4), key=lambda c: (-sizes[c], c))
+    members = {c: sorted(np.flatnonzero(assignment == c), key=lambda i: -closeness[i]) for c in clusters}
+    expected = [members[c][r] for r in range(sizes.max()) for c in clusters if r < sizes[c]]
+    order = coverage_from_clusters(assignment, closeness)
+    assert order.tolist() == expected
+    np.testing.assert_array_equal(coverage_from_clusters(assignment, closeness, limit=37), order[:37])
+
+
+def test_scoring_a_subset_of_rows_equals_scoring_the_gathered_rows():
+    x, blob = make_blobs(n_per=20, n_blobs=3, seed=8)
+    labels = np.stack([x[blob == b].mean(axis=0) for b in range(3)])
+    rows = np.array([5, 0, 59, 31])
+    np.testing.assert_allclose(cold_start_scores(x, labels, rows=rows), cold_start_scores(x[rows], labels), atol=1e-7)
+    a_sub, c_sub = cluster_closeness(x, 3, np.random.default_rng(0), rows=np.arange(10, 60))
+    a_cp, c_cp = cluster_closeness(x[10:60], 3, np.random.default_rng(0))
+    np.testing.assert_array_equal(a_sub, a_cp)
+    np.testing.assert_allclose(c_sub, c_cp, atol=1e-6)

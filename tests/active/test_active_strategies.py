@@ -80,6 +80,32 @@ def test_multi_label_closed_forms_equal_modal_on_each_binary_problem(name, modal
     np.testing.assert_allclose(get_strategy(name)(proba, RNG, multi_label=True), expected, atol=1e-12)
 
 
+@pytest.mark.parametrize("name, modal_fn", [
+    ("margin", lambda q: 1.0 - _proba_margin(q)),
+    ("entropy", _proba_entropy),
+    ("least-confidence", _proba_uncertainty),
+])
+@pytest.mark.parametrize("k", [1, 2, 5])
+def test_single_label_scores_equal_modal(name, modal_fn, k):
+    """The strategies restate modAL's proba functions (importing modAL would pull torch)."""
+    proba = np.random.default_rng(k).dirichlet(np.ones(k), size=64).astype(np.float32)
+    proba[0] = 0.0
+    proba[0, 0] = 1.0  # a certain row: 0 ln 0 must count as 0
+    np.testing.assert_allclose(get_strategy(name)(proba, RNG), modal_fn(proba), atol=1e-6)
+
+
+def test_strategies_do_not_import_modal_or_torch():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = "import sys, annotator.active; print([m for m in ('modAL', 'torch') if m in sys.modules])"
+    out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
 def test_unknown_strategy_lists_the_valid_names():
     with pytest.raises(ValidationError) as err:
         get_strategy("confusion")
