@@ -92,3 +92,15 @@ def test_run_ai_needs_two_classes_of_human_labels(service):
     service.import_records("cold", _records(n_per=5))
     with pytest.raises(EmptyPoolError, match="two classes"):
         service.run_ai("cold", "knn")
+
+
+def test_a_higher_target_precision_shrinks_auto_coverage(routed):
+    from annotator.routing import RoutingPolicy
+
+    service, _ = routed
+    counts = {}
+    for target in (0.8, 0.95, 0.995):
+        report = service.run_ai("ai", "knn,classifier", policy=RoutingPolicy(target_precision=target))
+        counts[target] = report["routes"]["auto"] + report["routes"]["audit"]
+    assert counts[0.8] >= counts[0.95] >= counts[0.995]
+    assert counts[0.8] > counts[0.995]
