@@ -1,7 +1,7 @@
 """The Gradio app as a builder class, in the style of Gradio's own ``chat_interface.py``.
 
-``AnnotatorUI(service).build()`` returns a ``gr.Blocks`` with four tabs: Label (default), Browse,
-New project and Export. ``_render_*`` methods lay the page out, ``_wire_events`` connects every
+``AnnotatorUI(service).build()`` returns a ``gr.Blocks`` with five tabs: Label (default), Browse,
+AI, New project and Export. ``_render_*`` methods lay the page out, ``_wire_events`` connects every
 event in one place, and the handlers are thin typed methods that call the service facade and
 return ``{component: update}`` dicts.
 
@@ -26,6 +26,7 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
+from annotator.agents import ANNOTATORS, parse_annotator_names
 from annotator.errors import AnnotatorError, EmptyPoolError, ValidationError
 from annotator.service import AnnotatorService
 from annotator.ui import render
@@ -38,6 +39,17 @@ ANY_CHOICE = ("any", ANY)
 FORMATS = ["csv", "jsonl", "parquet", "hf"]
 BROWSE_COLUMNS = ["✓", "id", "text", "label", "status", "by", "suggestion", "score", "metadata"]
 Updates = dict[Any, Any]
+
+#: The AI tab's annotator choices: registry name → what it is (shown beside its checkbox).
+AI_CHOICES: dict[str, str] = {
+    "classifier": "classifier · the project's own model, refit on the human labels",
+    "knn": "knn · votes of the nearest human-labelled items",
+    "zero-shot": "zero-shot · similarity to the label names and descriptions",
+    "llm-local": "llm-local · few-shot local LLM: slow on CPU (~0.5 s per item)",
+}
+AI_DEFAULT = ["knn", "zero-shot", "classifier"]
+CALIB_COLUMNS = ["annotator", "temperature", "OOF accuracy", "ECE raw → calibrated"]
+LLM_SECONDS_PER_ITEM = 0.5  # SmolLM2, 4 demos, 2 CPU cores (annotator.llm.local)
 
 
 def _html(value: str = "", **kwargs: Any) -> gr.HTML:
@@ -97,6 +109,8 @@ class AnnotatorUI:
                     self._render_label_tab()
                 with gr.Tab("Browse", id="browse", elem_id="tab-browse"):
                     self._render_browse_tab()
+                with gr.Tab("AI", id="ai", elem_id="tab-ai") as self.ai_tab:
+                    self._render_ai_tab()
                 with gr.Tab("New project", id="new", elem_id="tab-new"):
                     self._render_new_project_tab()
                 with gr.Tab("Export", id="export", elem_id="tab-export"):
@@ -207,6 +221,35 @@ class AnnotatorUI:
             self.bulk_btn = gr.Button("Label selection", variant="primary", scale=0, min_width=180, elem_id="bulk-btn")
         self.browse_status = _html(elem_id="browse-status")
 
+    def _render_ai_tab(self) -> None:
+        with gr.Row(elem_id="ai-controls", equal_height=False):
+            with gr.Column(scale=3, min_width=360):
+                self.ai_annotators = gr.CheckboxGroup(
+                    [(text, name) for name, text in AI_CHOICES.items() if name in ANNOTATORS], value=AI_DEFAULT,
+                    label="AI annotators (calibrated on the human labels, then fused)", elem_id="ai-annotators")
+            with gr.Column(scale=2, min_width=300, elem_id="ai-policy"):
+                self.ai_target = gr.Slider(0.5, 0.999, value=0.95, step=0.001, elem_id="ai-target",
+                                           label="Target precision of auto-accepted labels")
+                self.ai_audit_fraction = gr.Slider(0.0, 0.5, value=0.05, step=0.01, elem_id="ai-audit-fraction",
+                                                   label="Audit fraction (auto labels people re-label blind)")
+        self.ai_estimate = _html(elem_id="ai-estimate")
+        with gr.Row(elem_classes=["ann-ai-run"], equal_height=True):
+            self.ai_run_btn = gr.Button("Run AI annotators", variant="primary", elem_id="ai-run-btn", scale=0,
+                                        min_width=220)
+            self.ai_save_btn = gr.Button("Save settings", elem_id="ai-save-btn", scale=0, min_width=150)
+            self.ai_status = _html(elem_id="ai-status")
+        self.ai_routes = _html(elem_id="ai-routes")
+        self.ai_audit = _html(elem_id="ai-audit")
+        with gr.Row(elem_id="ai-results"):
+            with gr.Column(scale=5, min_width=380):
+                self.ai_calibration = gr.Dataframe(
+                    headers=CALIB_COLUMNS, datatype=["str", "str", "str", "str"], interactive=False, wrap=True,
+                    label="Calibration: out of fold on the human labels (ECE: lower is better)",
+                    elem_id="ai-calibration", column_widths=["34%", "18%", "20%", "28%"])
+                self.ai_thresholds = _html(elem_id="ai-thresholds")
+            with gr.Column(scale=6, min_width=420):
+                self.ai_plot = gr.Plot(label="Reliability diagram (calibrated)", elem_id="ai-plot")
+
     def _render_new_project_tab(self) -> None:
         with gr.Row():
             with gr.Column(scale=1, min_width=280):
@@ -291,6 +334,20 @@ class AnnotatorUI:
                                             self.bulk_label_dd, *browse_inputs[1:], self.page_state],
                             browse_outputs, api_name="bulk_label")
 
+        # The AI tab: a fresh look at the routes when the tab opens; the run itself is slow work with a
+        # progress bar, after which the label page serves the newly routed queue (audits first).
+        ai_view = [self.ai_estimate, self.ai_routes, self.ai_audit]
+        self.ai_tab.select(self._on_ai_tab, [self.project_dd], ai_view, api_name=False, show_progress="hidden")
+        self.ai_save_btn.click(self._on_ai_save, [self.project_dd, self.ai_target, self.ai_audit_fraction],
+                               [self.ai_status, self.ai_target, self.ai_audit_fraction, *ai_view],
+                               api_name="save_ai_settings")
+        self.ai_run_btn.click(
+            self._on_ai_run, [self.project_dd, self.ai_annotators, self.ai_target, self.ai_audit_fraction],
+            [self.ai_status, self.ai_target, self.ai_audit_fraction, *ai_view, self.ai_calibration,
+             self.ai_thresholds, self.ai_plot], api_name="run_ai",
+        ).then(self._on_label_refresh, [self.project_dd, self.user_box, self.labels_state, self.multi_state,
+                                        self.preselect_state], [*item_outputs, self.progress_html], api_name=False)
+
         self.upload.upload(self._on_upload, [self.upload], [self.preview_table, self.text_col, self.label_col,
                                                             self.id_col, self.new_name, self.create_status],
                            api_name="preview_file")
@@ -312,9 +369,13 @@ class AnnotatorUI:
         extra = [self.user_state, self.labels_state, self.multi_state, self.preselect_state, self.guidelines_md,
                  self.hotkeys_html, self.keys_line,
                  self.progress_html, self.filter_label, self.filter_status, self.filter_route, self.filter_annotator,
-                 self.bulk_label_dd]
+                 self.bulk_label_dd, *self._ai_outputs()]
         outputs = self._item_outputs()
         return outputs + [c for c in extra if c not in outputs]
+
+    def _ai_outputs(self) -> list[Any]:
+        return [self.ai_target, self.ai_audit_fraction, self.ai_estimate, self.ai_routes, self.ai_audit,
+                self.ai_status, self.ai_calibration, self.ai_thresholds, self.ai_plot]
 
     # ------------------------------------------------------------------ views (service values → updates)
     def _item_view(self, item: Any, labels: Sequence[str], multi: bool, preselect: bool, *,
@@ -332,20 +393,26 @@ class AnnotatorUI:
             selected: list[str] = []
         else:
             suggestion = item.suggestion
+            # A verify item pre-selects the AI's label so Enter accepts it; blind and audit items
+            # carry no suggestion at all (the service hides it until the answer is in).
+            verify = item.route == "verify" and suggestion is not None
             if item.previous_value is not None:
                 selected = list(item.previous_value)
-            elif preselect and suggestion is not None:
+            elif (preselect or verify) and suggestion is not None:
                 selected = [v for v in suggestion.value if v in labels]
             else:
                 selected = []
+            if verify:
+                shown = render.verify_banner(suggestion.agent, suggestion.value, suggestion.score)
+            else:
+                shown = render.suggestion_box(suggestion.agent if suggestion else None,
+                                              suggestion.value if suggestion else None,
+                                              suggestion.score if suggestion else None,
+                                              preselected=bool(preselect and suggestion))
             out.update({
                 self.item_state: item.item_id, self.selected_state: selected,
                 self.item_html: render.item_card(item.item_id, item.text),
-                self.details_html: render.metadata_chips(item.item_id, item.external_id, item.metadata)
-                + render.suggestion_box(suggestion.agent if suggestion else None,
-                                        suggestion.value if suggestion else None,
-                                        suggestion.score if suggestion else None,
-                                        preselected=bool(preselect and suggestion)),
+                self.details_html: render.metadata_chips(item.item_id, item.external_id, item.metadata) + shown,
                 self.why_html: render.why_line(item.strategy, item.score, item.model_version,
                                                route=item.route,
                                                undo=item.previous_value is not None),
@@ -369,6 +436,9 @@ class AnnotatorUI:
                 self.multi_checks: gr.update(choices=[], value=[], visible=False),
                 self.guidelines_md: "", self.hotkeys_html: "", self.keys_line: "",
                 self.progress_html: render.note_box("No project yet."),
+                **self._ai_cleared(),
+                self.ai_estimate: "", self.ai_audit: "",
+                self.ai_routes: render.note_box("No project yet: create one in the “New project” tab."),
             })
             return _merge(out, self._item_view(None, [], False, False,
                                                empty_message="No project yet: create one in the “New project” tab."))
@@ -404,9 +474,40 @@ class AnnotatorUI:
                     (done, total) if total else None, desc="Embedding the items"))
             item = self.service.next_item(project, user)
         except EmptyPoolError as e:
-            return _merge(out, self._item_view(None, names, multi, settings.preselect_suggestion, empty_message=e.what))
-        return _merge(out, self._item_view(item, names, multi, settings.preselect_suggestion,
-                                           empty_message="Every item is labelled. Export it from the Export tab."))
+            view = self._item_view(None, names, multi, settings.preselect_suggestion, empty_message=e.what)
+        else:
+            view = self._item_view(item, names, multi, settings.preselect_suggestion,
+                                   empty_message="Every item is labelled. Export it from the Export tab.")
+        out.update({self.ai_target: settings.target_precision, self.ai_audit_fraction: settings.audit_fraction,
+                    **self._ai_cleared(), **self._ai_view(project, settings.target_precision)})
+        return _merge(out, view)
+
+    def _ai_cleared(self) -> Updates:
+        """The AI tab's run results, emptied (they belong to the project and run that made them)."""
+        return {self.ai_status: "", self.ai_thresholds: "", self.ai_plot: None,
+                self.ai_calibration: pd.DataFrame(columns=CALIB_COLUMNS)}
+
+    def _ai_view(self, project: str, target: float | None = None) -> Updates:
+        """The AI tab's live part: the run estimate, the items per route and the audit estimate."""
+        if target is None:
+            target = self.service.project_details(project)[2].target_precision
+        try:
+            pool = self.service.pool(project)
+        except EmptyPoolError:
+            counts, n_open, n_labelled = {}, 0, 0
+        else:
+            counts = pool.route_counts()
+            n_labelled = int(pool.n_labelled)
+            n_open = len(pool.item_ids) - n_labelled
+        audit = self.service.audit_estimate(project)
+        return {
+            self.ai_estimate: render.ai_estimate(n_open, n_labelled, cheap_seconds=estimate_cheap_seconds(
+                n_open + n_labelled), llm_seconds=LLM_SECONDS_PER_ITEM * (n_open + n_labelled)),
+            self.ai_routes: render.route_cards(counts, labelled=n_labelled,
+                                               unrouted=max(0, n_open - sum(counts.values()))),
+            self.ai_audit: render.audit_line(audit.value, audit.ci_low, audit.ci_high, audit.audits, target=target,
+                                             pending=counts.get("audit", 0)),
+        }
 
     def _progress_html(self, project: str | None) -> str:
         if not project:
@@ -508,6 +609,97 @@ class AnnotatorUI:
             return {self.progress_html: self._progress_html(project)}
         except AnnotatorError:
             return {}  # a poll never shows an error; the next action will
+
+    # ------------------------------------------------------------------ AI tab handlers
+    @_guard("ai_status")
+    def _on_ai_tab(self, project: str | None) -> Updates:
+        return self._ai_view(project) if project else {}
+
+    def _save_policy(self, project: str, target: float | None, audit_fraction: float | None) -> tuple[Any, bool]:
+        """Store the sliders' values in the project's settings when they changed: (settings, changed)."""
+        settings = self.service.project_details(project)[2]
+        changes = {key: round(float(value), 4) for key, value in
+                   (("target_precision", target), ("audit_fraction", audit_fraction)) if value is not None}
+        changes = {k: v for k, v in changes.items() if abs(getattr(settings, k) - v) > 1e-9}
+        if not changes:
+            return settings, False
+        try:
+            return self.service.update_project_settings(project, **changes), True
+        except ValueError as e:  # pydantic's ValidationError is a ValueError: a value out of range
+            raise ValidationError("Cannot save these routing settings.", got=", ".join(
+                f"{k}={v}" for k, v in changes.items()), expected="target precision in (0, 1], audit fraction "
+                "in [0, 1]") from e
+
+    @_guard("ai_status")
+    def _on_ai_save(self, project: str | None, target: float | None, audit_fraction: float | None) -> Updates:
+        if not project:
+            raise ValidationError("No project to configure.", fix="create or pick a project first")
+        settings, changed = self._save_policy(project, target, audit_fraction)
+        note = (f"Saved: target precision {settings.target_precision:.1%}, audit fraction "
+                f"{settings.audit_fraction:.0%}. They apply from the next run." if changed else "Nothing changed.")
+        return {self.ai_status: render.note_box(note), self.ai_target: settings.target_precision,
+                self.ai_audit_fraction: settings.audit_fraction, **self._ai_view(project, settings.target_precision)}
+
+    def _make_annotators(self, names: Sequence[str], progress: Callable[..., Any]) -> list[Any]:
+        """The chosen annotators; llm-local gets the configured models folder, an on-disk score cache
+        (a re-run costs nothing) and the page's progress bar."""
+        from annotator.agents import make_annotators
+
+        kwargs: dict[str, dict[str, Any]] = {}
+        if "llm-local" in names:
+            from annotator.llm.cache import JsonlCache
+
+            settings = self.service.settings
+            kwargs["llm-local"] = {
+                "models_dir": settings.resolved_models_dir,
+                "cache": JsonlCache(settings.data_dir / "llm-cache" / "llm-local.jsonl"),
+                "on_progress": lambda done, total: progress((done, total) if total else None,
+                                                          desc="llm-local: scoring items"),
+            }
+        return make_annotators(",".join(names), **kwargs)
+
+    @_guard("ai_status")
+    def _on_ai_run(self, project: str | None, names: list[str] | None, target: float | None,
+                   audit_fraction: float | None, progress: gr.Progress = gr.Progress()) -> Updates:  # noqa: B008
+        if not project:
+            raise ValidationError("No project to run the AI on.", fix="create or pick a project first")
+        chosen = parse_annotator_names(",".join(names or []) or "none")
+        if not chosen:
+            raise ValidationError("No AI annotator selected.", fix="tick at least one, e.g. knn and zero-shot")
+        started = time.perf_counter()
+        settings, _ = self._save_policy(project, target, audit_fraction)
+        progress(0.0, desc="Embedding the items")
+        self.service.pool(project, progress=lambda done, total: progress((done, total) if total else None,
+                                                                         desc="Embedding the items"))
+        progress(0.1, desc="Calibrating on the human labels, scoring and routing")
+        result = self.service.run_ai(project, self._make_annotators(chosen, progress),
+                                     progress=lambda done, total: progress((done, total) if total else None,
+                                                                          desc="Scoring"))
+        progress(1.0, desc="Done")
+        seconds = time.perf_counter() - started
+        out = self._ai_view(project, settings.target_precision)
+        out.update({
+            self.ai_target: settings.target_precision, self.ai_audit_fraction: settings.audit_fraction,
+            self.ai_status: render.note_box(
+                f"Routed {result['items']:,} items with {', '.join(chosen)}, calibrated on "
+                f"{result['human_labels']:,} human labels, in {seconds:.1f} s."),
+            self.ai_calibration: calibration_frame(result["calibration"]),
+            self.ai_thresholds: render.thresholds_table(result["thresholds"]),
+            self.ai_plot: reliability_figure(result["calibration"]),
+        })
+        return out
+
+    @_guard("label_status")
+    def _on_label_refresh(self, project: str | None, user: str, labels: list[str], multi: bool,
+                          preselect: bool) -> Updates:
+        """After a run: serve the person an item from the newly routed queue (audits first)."""
+        if not project or not labels:
+            return {}
+        user = user or self.user
+        self.service.release(project, user)
+        out = self._next_view(project, user, labels, multi, preselect)
+        out[self.progress_html] = self._progress_html(project)
+        return out
 
     # ------------------------------------------------------------------ browse handlers
     def _browse(self, project: str | None, query: str, label: str, status: str, route: str, annotator: str,
@@ -742,6 +934,64 @@ class AnnotatorUI:
             self.card_md: _strip_front_matter(card),
             self.export_status: render.note_box(f"Exported {result.n_rows:,} rows to {result.out_dir}"),
         }
+
+
+def estimate_cheap_seconds(n_items: int) -> float:
+    """Rough wall time of a run of the cheap annotators (classifier, knn, zero-shot) over a pool of
+    ``n_items``: measured ~1.4 s for 20,000 items on 2 CPU cores, mostly writing the suggestions."""
+    return 0.3 + 7e-5 * max(0, int(n_items))
+
+
+def calibration_frame(calibration: dict[str, dict[str, Any]]) -> pd.DataFrame:
+    """``run_ai``'s per-annotator calibration → rows of temperature, OOF accuracy and ECE raw → calibrated."""
+
+    def num(value: Any, fmt: str) -> str:
+        return "—" if value is None else format(value, fmt)
+
+    rows = []
+    for name, c in calibration.items():
+        label = "ensemble (fused)" if name == "ensemble" else name
+        ece = f"{num(c.get('ece_raw'), '.3f')} → {num(c.get('ece_calibrated'), '.3f')}"
+        rows.append([label, num(c.get("temperature"), ".2f"), num(c.get("oof_accuracy"), ".1%"), ece])
+    return pd.DataFrame(rows, columns=CALIB_COLUMNS)
+
+
+#: Line colours of the reliability diagram, in annotator order; the fused ensemble is drawn in black.
+PLOT_COLORS = ["#6366f1", "#f59e0b", "#10b981", "#ef4444", "#0ea5e9", "#a855f7"]
+
+
+def reliability_figure(calibration: dict[str, dict[str, Any]]) -> Any:
+    """A plotly reliability diagram: per annotator, accuracy against (calibrated) confidence per bin,
+    marker size by the bin's item count, and the diagonal of perfect calibration."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="perfect calibration", hoverinfo="skip",
+                             line={"color": "#94a3b8", "dash": "dash", "width": 1.5}))
+    colours = iter(PLOT_COLORS * 4)
+    for name, c in calibration.items():
+        points = c.get("reliability") or []
+        if not points:
+            continue
+        ensemble = name == "ensemble"
+        counts = [p["count"] for p in points]
+        top = max(counts) or 1
+        fig.add_trace(go.Scatter(
+            x=[p["confidence"] for p in points], y=[p["accuracy"] for p in points], mode="lines+markers",
+            name="ensemble (fused)" if ensemble else name, customdata=counts,
+            line={"color": "#0f172a" if ensemble else next(colours), "width": 3 if ensemble else 2},
+            marker={"size": [7 + 11 * (n / top) ** 0.5 for n in counts]},
+            hovertemplate="confidence %{x:.2f}<br>accuracy %{y:.2f}<br>%{customdata} items<extra>%{fullData.name}"
+                          "</extra>",
+        ))
+    fig.update_layout(
+        template="plotly_white", height=400, margin={"l": 56, "r": 16, "t": 16, "b": 48},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0, "font": {"size": 12}},
+        xaxis={"title": "confidence (calibrated)", "range": [0, 1.02], "dtick": 0.1},
+        yaxis={"title": "accuracy", "range": [0, 1.02], "dtick": 0.1},
+        font={"family": "Inter, ui-sans-serif, system-ui, sans-serif", "size": 13},
+    )
+    return fig
 
 
 def _strip_front_matter(card: str) -> str:

@@ -62,13 +62,15 @@ def why_line(strategy: str | None, score: float | None, model_version: int | Non
         return ""
     if route == "audit" or strategy == "audit":
         strategy = "random sample"  # truthful, and no hint that an AI already labelled it
-    parts = [f'<span class="ann-why-label">Why this item</span> <b>{esc(strategy)}</b>']
+    label = '<span class="ann-why-label">Why this item</span>'
+    if route == "verify":  # blind and audit items say nothing that could hint at the AI's answer
+        parts = [f"{label} <b>AI suggestion to verify</b>", f"ranked by {esc(strategy)}"]
+    else:
+        parts = [f"{label} <b>{esc(strategy)}</b>"]
     if score is not None:
         parts.append(f'<span title="how informative the strategy rates this item: higher is more">'
                      f"score {score:.3f}</span>")
     parts.append(f"model v{int(model_version or 0)}" if model_version else "no model yet (cold start)")
-    if route == "verify":  # blind and audit items say nothing that could hint at the AI's answer
-        parts.append("check the AI suggestion")
     if undo:
         parts.append("<b>undone</b>: your previous answer is pre-selected; change it or press Enter")
     return f'<div class="ann-why">{" · ".join(parts)}</div>'
@@ -83,6 +85,20 @@ def suggestion_box(agent: str | None, value: Sequence[str] | None, score: float 
     labels = " ".join(f'<span class="ann-sugg-label">{esc(v)}</span>' for v in value)
     return (f'<div class="ann-suggestion"><span class="ann-why-label">AI suggestion</span> {labels}'
             f' <span class="ann-muted">by {esc(agent)}{score_text} ({note})</span></div>')
+
+
+def verify_banner(agent: str | None, value: Sequence[str] | None, score: float | None) -> str:
+    """The AI suggestion of a ``verify`` item, shown prominently: one key accepts it, another corrects it."""
+    if not value:
+        return ""
+    labels = " ".join(f'<span class="ann-verify-label">{esc(v)}</span>' for v in value)
+    score_text = f' <span class="ann-verify-score">({score:.2f})</span>' if score is not None else ""
+    by = (agent or "").split("@", 1)[0]  # the agent's name; its version string is for the record
+    by_text = f'<div class="ann-verify-by ann-muted">suggested by {esc(by)}</div>' if by else ""
+    return (f'<div class="ann-verify" data-route="verify"><div class="ann-verify-head">'
+            f'<span class="ann-verify-lead">AI suggests:</span> {labels}{score_text}'
+            f' <span class="ann-verify-hint">— press its key (or <kbd>Enter</kbd>) to accept, '
+            f'or another to correct</span></div>{by_text}</div>')
 
 
 def progress_panel(total: int, labelled: int, by_label: Mapping[str, int], by_user: Mapping[str, int], *,
@@ -142,6 +158,98 @@ def hotkey_line(labels: Sequence[tuple[str, str | None]], *, multi_label: bool) 
     return (f'<div class="ann-keyline">{label_part}<span><kbd>Enter</kbd> submit</span>'
             '<span><kbd>S</kbd> skip</span><span><kbd>U</kbd>/<kbd>Backspace</kbd> undo</span>'
             '<span><kbd>F</kbd> flag</span><span><kbd>C</kbd> comment</span></div>')
+
+
+# ---------------------------------------------------------------------- AI tab
+#: The four routes in page order: (name, what happens, why).
+ROUTES: list[tuple[str, str, str]] = [
+    ("auto", "AI label accepted", "no person needed"),
+    ("audit", "auto labels checked blind", "a random slice; AI label hidden"),
+    ("verify", "person checks the AI", "one key accepts the suggestion"),
+    ("blind", "person labels, no hint", "the AI is unsure or weak here"),
+]
+
+
+def duration(seconds: float) -> str:
+    """A rough, readable duration: "under a second", "~4 s", "~2 min", "~1.5 h"."""
+    if seconds < 1:
+        return "under a second"
+    if seconds < 90:
+        return f"~{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"~{seconds / 60:.0f} min"
+    return f"~{seconds / 3600:.1f} h"
+
+
+def ai_estimate(n_unlabelled: int, n_labelled: int, *, cheap_seconds: float, llm_seconds: float | None) -> str:
+    """What a run will cost before it starts: items to label and the time per kind of annotator.
+
+    ``llm_seconds`` covers every item (the labelled ones are scored too, out of fold, to calibrate)."""
+    parts = [f"<b>~{int(n_unlabelled):,}</b> unlabelled item{'s' if n_unlabelled != 1 else ''} to route",
+             f"calibrated on <b>{int(n_labelled):,}</b> human label{'s' if n_labelled != 1 else ''}",
+             f"cheap annotators (classifier, kNN, zero-shot): <b>{esc(duration(cheap_seconds))}</b>"]
+    if llm_seconds is not None:
+        parts.append(f"llm-local: <b>{esc(duration(llm_seconds))}</b> on CPU "
+                     f"(~0.5 s per item, {int(n_unlabelled + n_labelled):,} items; cached items are free)")
+    return f'<div class="ann-estimate">{" · ".join(parts)}</div>'
+
+
+def route_cards(counts: Mapping[str, int], *, labelled: int, unrouted: int) -> str:
+    """How many open items each route holds, as four cards, plus what people labelled."""
+    total = max(1, sum(int(counts.get(name, 0)) for name, _, _ in ROUTES) + int(unrouted))
+    cards = []
+    for name, what, why in ROUTES:
+        n = int(counts.get(name, 0))
+        cards.append(
+            f'<div class="ann-route ann-route-{name}" data-route="{name}" data-count="{n}">'
+            f'<div class="ann-route-name">{name}</div><div class="ann-route-n">{n:,}</div>'
+            f'<div class="ann-route-bar"><span style="width:{100.0 * n / total:.1f}%"></span></div>'
+            f'<div class="ann-route-what">{esc(what)}</div><div class="ann-muted">{esc(why)}</div></div>')
+    foot = [f"{int(labelled):,} labelled by people"]
+    if unrouted:
+        foot.append(f"{int(unrouted):,} not routed yet (run the AI annotators)")
+    return (f'<div class="ann-routes">{"".join(cards)}</div>'
+            f'<div class="ann-routes-foot ann-muted">{" · ".join(foot)}</div>')
+
+
+def _pct(value: float) -> str:
+    return f"{100.0 * value:.1f}"
+
+
+def audit_line(value: float | None, ci_low: float | None, ci_high: float | None, audits: int, *,
+               target: float, pending: int = 0) -> str:
+    """The measured precision of auto-accepted labels: "auto-label precision 96.0 % [91.2–98.8], 25 audits"."""
+    if not audits or value is None:
+        wait = (f" {int(pending):,} audit item{'s' if pending != 1 else ''} wait at the front of the Label queue."
+                if pending else "")
+        return (f'<div class="ann-audit ann-audit-none"><span class="ann-why-label">Audit</span> '
+                f"no audits answered yet.{esc(wait)}</div>")
+    low, high = ci_low if ci_low is not None else 0.0, ci_high if ci_high is not None else 1.0
+    if low >= target:
+        state, verdict = "ok", f"meets the {_pct(target)} % target"
+    elif high < target:
+        state, verdict = "low", f"below the {_pct(target)} % target: raise the target or label more"
+    else:
+        state, verdict = "open", f"target {_pct(target)} % is inside the interval: more audits will tell"
+    return (f'<div class="ann-audit ann-audit-{state}"><span class="ann-why-label">Audit</span> '
+            f"auto-label precision <b>{_pct(value)} %</b> [{_pct(low)}–{_pct(high)}], "
+            f"{int(audits):,} audit{'s' if audits != 1 else ''}"
+            f' <span class="ann-muted">· 95 % interval · {esc(verdict)}</span></div>')
+
+
+def thresholds_table(thresholds: Mapping[str, float | None]) -> str:
+    """Per label, the confidence at or above which the AI label is auto-accepted (None: never yet)."""
+    if not thresholds:
+        return ""
+    rows = []
+    for name, tau in thresholds.items():
+        if tau is None:
+            cell = '<span class="ann-muted">never yet: too few confident, correct labelled examples</span>'
+        else:
+            cell = f"confidence ≥ <b>{tau:.3f}</b>"
+        rows.append(f'<tr><td class="ann-th-label">{esc(name)}</td><td>{cell}</td></tr>')
+    return (f'<table class="ann-thresholds"><thead><tr><th>label</th><th>auto-accept when</th></tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table>')
 
 
 def error_box(message: str) -> str:

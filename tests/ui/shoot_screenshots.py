@@ -1,11 +1,13 @@
 """Take the screenshots in docs/screenshots/ (not a test; pytest does not collect this file).
 
     HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False \
-        .venv/bin/python tests/ui/shoot_screenshots.py [--real-embedder]
+        .venv/bin/python tests/ui/shoot_screenshots.py [--real-embedder] [--pages label,browse,new,ai]
 
 Builds the demo project (assets/demo/support_tickets.csv) on a temporary data directory, has two
 people label a few dozen tickets so progress, the model and "why this item" have something to
-show, then photographs the Label, Browse and New project pages in Debian's Chromium.
+show, then photographs the Label, Browse and New project pages in Debian's Chromium. For the AI
+page they label more tickets, the AI annotators run from the page's button, and people answer the
+first audits, so routes, calibration, the reliability diagram and the audit estimate all show.
 """
 
 from __future__ import annotations
@@ -56,24 +58,43 @@ def build_demo(service) -> str:  # noqa: ANN001
     return "support-tickets"
 
 
-def label_some(service, project: str, n: int = 36) -> None:  # noqa: ANN001
+def _gold() -> dict[str, str]:
     import pandas as pd
 
-    gold = dict(pd.read_csv(DEMO_CSV)[["text", "label"]].itertuples(index=False))
+    return dict(pd.read_csv(DEMO_CSV)[["text", "label"]].itertuples(index=False))
+
+
+def label_some(service, project: str, n: int = 36, *, users: tuple[str, str] = ("ana", "ben")) -> None:  # noqa: ANN001
+    gold = _gold()
     for k in range(n):
-        user = "ana" if k % 3 else "ben"
+        user = users[0] if k % 3 else users[1]
         item = service.next_item(project, user)
+        if item is None:
+            break
         service.submit(project, user, item.item_id, [gold[item.text]])
         service.pool(project).release(user)
     service.wait_for_refit(project)
-    service.release(project, "ana")
-    service.release(project, "ben")
+    for user in users:
+        service.release(project, user)
+
+
+def answer_audits(service, project: str, n: int, user: str = "cam") -> None:  # noqa: ANN001
+    """A person answers the first ``n`` audits (served first, AI label hidden) with the true label."""
+    gold = _gold()
+    for _ in range(n):
+        item = service.next_item(project, user)
+        if item is None or item.route != "audit":
+            break
+        service.submit(project, user, item.item_id, [gold[item.text]])
+    service.release(project, user)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--real-embedder", action="store_true", help="use the configured sentence embedder")
+    parser.add_argument("--pages", default="label,browse,new,ai", help="which pages to photograph")
     args = parser.parse_args()
+    pages = {p.strip() for p in args.pages.split(",") if p.strip()}
 
     from playwright.sync_api import sync_playwright
 
@@ -107,28 +128,47 @@ def main() -> None:
         page.wait_for_function("() => { const el = document.querySelector('#item-card [data-item-id]');"
                                " return el && el.getAttribute('data-item-id') !== 'none'; }")
         page.locator("body").click(position={"x": 5, "y": 5})
-        current = page.locator("#item-card [data-item-id]").get_attribute("data-item-id")
-        page.keyboard.press("1")
-        page.wait_for_function("old => document.querySelector('#item-card [data-item-id]')"
-                               ".getAttribute('data-item-id') !== old", arg=current)
-        time.sleep(3.5)  # one progress poll
-        page.screenshot(path=str(OUT / "label-page.png"))
+        if "label" in pages:
+            current = page.locator("#item-card [data-item-id]").get_attribute("data-item-id")
+            page.keyboard.press("1")
+            page.wait_for_function("old => document.querySelector('#item-card [data-item-id]')"
+                                   ".getAttribute('data-item-id') !== old", arg=current)
+            time.sleep(3.5)  # one progress poll
+            page.screenshot(path=str(OUT / "label-page.png"))
 
-        page.get_by_role("tab", name="Browse").click()
-        page.locator("#browse-search input, #browse-search textarea").first.fill("refund")
-        page.locator("#browse-btn").click()
-        page.wait_for_selector("#browse-page-info .ann-page-info")
-        time.sleep(0.5)
-        page.screenshot(path=str(OUT / "browse-page.png"))
+        if "browse" in pages:
+            page.get_by_role("tab", name="Browse").click()
+            page.locator("#browse-search input, #browse-search textarea").first.fill("refund")
+            page.locator("#browse-btn").click()
+            page.wait_for_selector("#browse-page-info .ann-page-info")
+            time.sleep(0.5)
+            page.screenshot(path=str(OUT / "browse-page.png"))
 
-        page.get_by_role("tab", name="New project").click()
-        page.locator("#upload-file input[type=file]").set_input_files(str(DEMO_CSV))
-        page.wait_for_selector("#preview-table table")
-        page.locator("#new-labels input, #new-labels textarea").first.fill("billing, bug, feature_request, account")
-        page.locator("#new-descriptions textarea").fill("\n".join(f"{x['name']}: {x['description']}" for x in LABELS))
-        page.locator("#new-guidelines textarea").fill(GUIDELINES)
-        time.sleep(0.5)
-        page.screenshot(path=str(OUT / "new-project-page.png"), full_page=True)
+        if "new" in pages:
+            page.get_by_role("tab", name="New project").click()
+            page.locator("#upload-file input[type=file]").set_input_files(str(DEMO_CSV))
+            page.wait_for_selector("#preview-table table")
+            page.locator("#new-labels input, #new-labels textarea").first.fill(
+                "billing, bug, feature_request, account")
+            page.locator("#new-descriptions textarea").fill(
+                "\n".join(f"{x['name']}: {x['description']}" for x in LABELS))
+            page.locator("#new-guidelines textarea").fill(GUIDELINES)
+            time.sleep(0.5)
+            page.screenshot(path=str(OUT / "new-project-page.png"), full_page=True)
+
+        if "ai" in pages:
+            label_some(service, project, 120, users=("dan", "eve"))  # ~160 human labels to calibrate on
+            page.get_by_role("tab", name="AI").click()
+            page.wait_for_selector("#ai-routes .ann-routes")
+            page.locator("#ai-run-btn").click()
+            page.wait_for_selector("#ai-status .ann-note, #ai-status .ann-error", timeout=120_000)
+            page.wait_for_selector("#ai-plot .js-plotly-plot", timeout=30_000)
+            answer_audits(service, project, 16)
+            page.get_by_role("tab", name="Browse").click()
+            page.get_by_role("tab", name="AI").click()  # opening the tab refreshes routes and the audit line
+            page.wait_for_function("() => !document.querySelector('#ai-audit .ann-audit-none')")
+            time.sleep(1.0)
+            page.screenshot(path=str(OUT / "ai-page.png"), full_page=True)
         browser.close()
     blocks.close()
     service.close()

@@ -1,0 +1,222 @@
+"""The AI tab and the routed label page without a browser: run the AI annotators on a project
+that people have labelled, read routes, thresholds, calibration and the reliability diagram, and
+see a verify item's suggestion (and nothing of the AI on blind and audit items)."""
+
+from __future__ import annotations
+
+import random
+import re
+
+import pandas as pd
+import pytest
+
+from annotator.ui import AnnotatorUI
+
+TOPICS = {
+    "billing": ["refund", "invoice", "charged", "payment", "card", "price", "receipt", "subscription", "vat", "plan"],
+    "bug": ["crash", "error", "freezes", "broken", "fails", "blank", "slow", "glitch", "exception", "hangs"],
+    "account": ["password", "login", "email", "profile", "delete", "locked", "username", "2fa", "signin", "reset"],
+}
+LABELS = list(TOPICS)
+CHEAP = ["knn", "zero-shot", "classifier"]
+
+
+def _tickets(n: int = 330, seed: int = 0) -> list[dict]:
+    """Three clear topics; every fourth ticket mixes in two words of another topic (a harder item)."""
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        label = LABELS[i % 3]
+        words = rng.sample(TOPICS[label], 3)
+        if i % 4 == 0:
+            words = words[:2] + rng.sample(TOPICS[LABELS[(i + 1) % 3]], 2)
+        rows.append({"external_id": f"r{i}", "text": f"ticket {i}: " + " ".join(words), "gold": label})
+    return rows
+
+
+def _make_project(service, name: str, *, labelled: int, classes: list[str] | None = None) -> dict[int, str]:
+    """Create ``name``, import the tickets and label the first ``labelled`` of them (of ``classes``)
+    through the service, as bulk answers by "ana". Returns the gold label of every item id."""
+    rows = _tickets()
+    service.create_project(name, LABELS)
+    service.import_records(name, [{"text": r["text"], "external_id": r["external_id"]} for r in rows])
+    by_external = {r["external_id"]: r["gold"] for r in rows}
+    page = service.browse(name, page_size=500).rows
+    gold = {r["item_id"]: by_external[r["external_id"]] for r in page}
+    picked: dict[str, list[int]] = {}
+    for r in page[:labelled]:
+        if classes is None or gold[r["item_id"]] in classes:
+            picked.setdefault(gold[r["item_id"]], []).append(r["item_id"])
+    for label, ids in picked.items():
+        service.bulk_label(name, "ana", ids, [label])
+    service.wait_for_refit(name)
+    return gold
+
+
+@pytest.fixture
+def ui(ui_service) -> AnnotatorUI:
+    ui = AnnotatorUI(ui_service)
+    ui.build()
+    return ui
+
+
+@pytest.fixture
+def routed(ui, ui_service) -> tuple[dict, dict[int, str]]:
+    """A project with 150 human labels, after one run of the cheap annotators through the AI tab."""
+    gold = _make_project(ui_service, "tickets", labelled=150)
+    ui._on_page_load(None, "ana")
+    out = ui._on_ai_run("tickets", CHEAP, 0.95, 0.05)
+    return out, gold
+
+
+def _counts(routes_html: str) -> dict[str, int]:
+    return {m[0]: int(m[1]) for m in re.findall(r'data-route="(\w+)" data-count="(\d+)"', routes_html)}
+
+
+def _answer_inputs(out: dict, ui: AnnotatorUI) -> list:
+    return ["tickets", "ana", out[ui.item_state], LABELS, False, False, "", False]
+
+
+# ------------------------------------------------------------------ the tab
+def test_ai_tab_builds_with_its_events_and_the_projects_settings(ui, ui_service):
+    fns = {fn.api_name: fn for fn in ui.blocks.fns.values() if fn.api_name}
+    assert {"run_ai", "save_ai_settings"} <= set(fns)
+    tabs = [b for b in ui.blocks.blocks.values() if type(b).__name__ == "Tab"]
+    assert [t.label for t in tabs] == ["Label", "Browse", "AI", "New project", "Export"]
+    choices = [value for _, value in ui.ai_annotators.choices]
+    assert choices == ["classifier", "knn", "zero-shot", "llm-local"] and ui.ai_annotators.value == CHEAP
+    assert "slow on CPU" in dict((v, k) for k, v in ui.ai_annotators.choices)["llm-local"]
+
+    ui_service.create_project("tickets", LABELS, settings={"target_precision": 0.97, "audit_fraction": 0.1})
+    ui_service.import_records("tickets", [{"text": r["text"]} for r in _tickets(40)])
+    out = ui._on_page_load(None, "ana")
+    assert out[ui.ai_target] == 0.97 and out[ui.ai_audit_fraction] == 0.1
+    assert "~40" in out[ui.ai_estimate] and "cheap annotators" in out[ui.ai_estimate]
+    assert "llm-local" in out[ui.ai_estimate] and "~20 s" in out[ui.ai_estimate]  # 40 items × 0.5 s
+    assert _counts(out[ui.ai_routes]) == {"auto": 0, "audit": 0, "verify": 0, "blind": 0}
+    assert "40 not routed yet" in out[ui.ai_routes]
+    assert "no audits answered yet" in out[ui.ai_audit]
+    assert ui.ai_plot in out and out[ui.ai_plot] is None  # a project switch clears the last run's results
+
+
+def test_saving_the_policy_updates_the_project(ui, ui_service):
+    ui_service.create_project("tickets", LABELS)
+    ui_service.import_records("tickets", [{"text": r["text"]} for r in _tickets(12)])
+    out = ui._on_ai_save("tickets", 0.98, 0.1)
+    assert "Saved" in out[ui.ai_status] and out[ui.ai_target] == 0.98
+    settings = ui_service.project_details("tickets")[2]
+    assert settings.target_precision == 0.98 and settings.audit_fraction == 0.1
+    assert "Nothing changed" in ui._on_ai_save("tickets", 0.98, 0.1)[ui.ai_status]
+
+
+# ------------------------------------------------------------------ a run
+def test_run_fills_routes_thresholds_calibration_and_the_reliability_diagram(ui, ui_service, routed):
+    import plotly.graph_objects as go
+
+    out, _ = routed
+    assert 'class="ann-error"' not in out[ui.ai_status] and "Routed 180 items" in out[ui.ai_status]
+    counts = _counts(out[ui.ai_routes])
+    assert sum(counts.values()) == 180 and counts == ui_service.pool("tickets").route_counts()
+    assert counts["auto"] > 0 and counts["audit"] >= 10 and counts["verify"] > 0
+    assert "150 labelled by people" in out[ui.ai_routes] and "not routed" not in out[ui.ai_routes]
+
+    table = out[ui.ai_calibration]
+    assert list(table.columns) == ["annotator", "temperature", "OOF accuracy", "ECE raw → calibrated"]
+    assert list(table["annotator"]) == [*CHEAP, "ensemble (fused)"]
+    knn = table.iloc[0]
+    assert float(knn["temperature"]) > 0 and knn["OOF accuracy"].endswith("%")
+    assert re.fullmatch(r"\d\.\d{3} → \d\.\d{3}", knn["ECE raw → calibrated"])
+
+    for label in LABELS:
+        assert label in out[ui.ai_thresholds]
+    assert "confidence ≥" in out[ui.ai_thresholds]
+
+    fig = out[ui.ai_plot]
+    assert isinstance(fig, go.Figure)
+    names = [trace.name for trace in fig.data]
+    assert names[0] == "perfect calibration" and list(fig.data[0].x) == [0, 1] and list(fig.data[0].y) == [0, 1]
+    assert set(names[1:]) == {*CHEAP, "ensemble (fused)"}
+    assert all(0 <= y <= 1 for trace in fig.data[1:] for y in trace.y)
+
+    assert "no audits answered yet" in out[ui.ai_audit] and f"{counts['audit']} audit items wait" in out[ui.ai_audit]
+
+
+def test_answered_audits_give_the_precision_estimate(ui, ui_service, routed):
+    _, gold = routed
+    for _ in range(10):  # audits are served first, with the AI label hidden
+        item = ui_service.next_item("tickets", "ben")
+        assert item.route == "audit" and item.suggestion is None
+        ui_service.submit("tickets", "ben", item.item_id, [gold[item.item_id]])
+    line = ui._on_ai_tab("tickets")[ui.ai_audit]
+    estimate = ui_service.audit_estimate("tickets")
+    assert estimate.audits == 10
+    expected = (f"auto-label precision <b>{100 * estimate.value:.1f} %</b> "
+                f"[{100 * estimate.ci_low:.1f}–{100 * estimate.ci_high:.1f}], 10 audits")
+    assert expected in line
+
+
+def test_a_project_with_one_labelled_class_gets_a_clear_error(ui, ui_service):
+    _make_project(ui_service, "one-class", labelled=90, classes=["billing"])
+    out = ui._on_ai_run("one-class", CHEAP, 0.95, 0.05)
+    assert 'class="ann-error"' in out[ui.ai_status] and "at least two classes" in out[ui.ai_status]
+    assert "label a few items of each class" in out[ui.ai_status]
+    assert set(out) == {ui.ai_status}  # nothing else changes, nothing was routed
+    assert sum(ui_service.pool("one-class").route_counts().values()) == 0
+
+
+def test_no_annotator_or_no_project_is_explained(ui, ui_service):
+    assert "No AI annotator selected" in ui._on_ai_run("x", [], 0.95, 0.05)[ui.ai_status]
+    assert "No project" in ui._on_ai_run(None, CHEAP, 0.95, 0.05)[ui.ai_status]
+
+
+# ------------------------------------------------------------------ the label page after a run
+def test_verify_item_shows_the_suggestion_and_enter_accepts_it(ui, ui_service, routed):
+    _, gold = routed
+    shown = ui._on_label_refresh("tickets", "ana", LABELS, False, False)
+    # Audits come first: nothing about the AI shows before the answer.
+    for _ in range(40):
+        if shown[ui.item_state] is None or ui_service.pool("tickets").route_of(shown[ui.item_state]) == "verify":
+            break
+        assert "AI" not in shown[ui.details_html] and "AI" not in shown[ui.why_html]
+        assert shown[ui.selected_state] == []
+        index = LABELS.index(gold[shown[ui.item_state]])
+        shown = ui._label_handler(index)(*_answer_inputs(shown, ui))
+    item_id = shown[ui.item_state]
+    assert item_id is not None and ui_service.pool("tickets").route_of(item_id) == "verify"
+    assert "AI suggests:" in shown[ui.details_html] and "press its key" in shown[ui.details_html]
+    assert re.search(r"\(0\.\d\d\)", shown[ui.details_html])
+    assert "AI suggestion to verify" in shown[ui.why_html]
+    suggested = shown[ui.selected_state]
+    assert len(suggested) == 1 and suggested[0] in LABELS  # pre-selected: Enter accepts it
+    assert shown[ui.label_buttons[LABELS.index(suggested[0])]]["variant"] == "primary"
+
+    ui._on_submit(*_answer_inputs(shown, ui), shown[ui.selected_state], [])
+    row = next(r for r in ui_service.final_labels("tickets") if r["item_id"] == item_id)
+    assert row["label"] == suggested and row["route"] == "verify"
+
+
+def test_verify_banner_escapes_and_blind_items_say_nothing(ui):
+    from annotator.schema import QueuedItem, SuggestionView
+
+    evil = "<img src=x onerror=alert(1)>"
+    sugg = SuggestionView(agent=f"ensemble({evil})@v1", value=["bug"], score=0.934)
+    verify = ui._item_view(QueuedItem(item_id=1, text="x", strategy="margin", score=0.2, route="verify",
+                                      suggestion=sugg), LABELS, False, False)
+    assert "AI suggests:" in verify[ui.details_html] and "(0.93)" in verify[ui.details_html]
+    assert "<img" not in verify[ui.details_html] and "@v1" not in verify[ui.details_html]
+    assert verify[ui.selected_state] == ["bug"]
+    blind = ui._item_view(QueuedItem(item_id=2, text="y", strategy="margin", route="blind"), LABELS, False, False)
+    assert "AI" not in blind[ui.details_html] and "AI" not in blind[ui.why_html] and blind[ui.selected_state] == []
+
+
+def test_calibration_frame_handles_the_ensemble_row():
+    from annotator.ui.app import calibration_frame
+
+    frame = calibration_frame({"knn": {"temperature": 0.5, "oof_accuracy": 0.9, "ece_raw": 0.2, "ece_calibrated": 0.05},
+                               "ensemble": {"oof_accuracy": 0.95, "ece_calibrated": 0.01}})
+    assert frame.to_dict("records") == [
+        {"annotator": "knn", "temperature": "0.50", "OOF accuracy": "90.0%", "ECE raw → calibrated": "0.200 → 0.050"},
+        {"annotator": "ensemble (fused)", "temperature": "—", "OOF accuracy": "95.0%",
+         "ECE raw → calibrated": "— → 0.010"},
+    ]
+    assert isinstance(frame, pd.DataFrame)
