@@ -593,6 +593,11 @@ class AnnotatorService:
         ensemble = fit_ensemble(annotators, context, seed=settings.seed)
         thresholds = choose_thresholds(ensemble.oof_proba, ensemble.oof_labels, policy)
         rows = np.flatnonzero(~pool.labelled)
+        names = context.label_names
+        if len(rows) == 0:  # every item has a human label: nothing to route, the calibration still informs
+            return {"agent": ensemble.name, "items": 0, "routes": dict.fromkeys(("auto", "audit", "verify", "blind"), 0),
+                    "thresholds": _thresholds_dict(names, thresholds), "calibration": ensemble.per_annotator,
+                    "human_labels": len(context.labels)}
         needs_text = any(getattr(a, "needs_text", True) for a in annotators)
         texts: dict[int, str] = {}
         if needs_text:
@@ -604,7 +609,6 @@ class AnnotatorService:
         already = (pool.route[rows] == 2)  # pending audits stay audits while the AI still accepts them
         rng = np.random.default_rng([settings.seed, pool.n_labelled])
         routes = route_items(proba, thresholds, policy, rng, already_audited=audited, keep_audit=already)
-        names = context.label_names
         with store.transaction(self.engine) as s:
             response_q.insert_suggestions(s, [
                 {"item_id": int(item_id), "agent": ensemble.name, "agent_version": ensemble.version,
@@ -617,8 +621,7 @@ class AnnotatorService:
         pool.rerank()
         counts = {r: int((routes.route == r).sum()) for r in ("auto", "audit", "verify", "blind")}
         return {"agent": ensemble.name, "items": len(rows), "routes": counts,
-                "thresholds": {n: (None if not np.isfinite(t) else round(float(t), 4)) for n, t in
-                               zip(names, thresholds)},
+                "thresholds": _thresholds_dict(names, thresholds),
                 "calibration": ensemble.per_annotator, "human_labels": len(context.labels)}
 
     def audit_estimate(self, project: str) -> PrecisionEstimate:
@@ -823,3 +826,8 @@ class AnnotatorService:
             "labels": labels, "statuses": list(browse_q.STATUSES), "annotators": annotators,
             "routes": [r.value for r in Route], "orders": [*browse_q.ORDERS, "uncertainty"],
         }
+
+
+def _thresholds_dict(names: Sequence[str], thresholds: np.ndarray) -> dict[str, float | None]:
+    """Per label, the auto-accept confidence threshold; None where no threshold holds the target."""
+    return {n: (None if not np.isfinite(t) else round(float(t), 4)) for n, t in zip(names, thresholds)}

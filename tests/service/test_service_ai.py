@@ -104,3 +104,16 @@ def test_a_higher_target_precision_shrinks_auto_coverage(routed):
         counts[target] = report["routes"]["auto"] + report["routes"]["audit"]
     assert counts[0.8] >= counts[0.95] >= counts[0.995]
     assert counts[0.8] > counts[0.995]
+
+
+def test_run_ai_on_a_fully_labelled_pool_routes_nothing_and_keeps_the_labels(service):
+    service.create_project("done", list(TOPICS))
+    service.import_records("done", _records(n_per=8))
+    for _ in range(24):
+        item = service.next_item("done", "ana")
+        service.submit("done", "ana", item.item_id, [item.external_id.split("-")[0]])
+    report = service.run_ai("done", "knn")
+    assert report["items"] == 0 and sum(report["routes"].values()) == 0
+    assert set(report["thresholds"]) == set(TOPICS)
+    rows = list(service.final_labels("done"))
+    assert len(rows) == 24 and all(r["label_source"] != "agent" for r in rows)
