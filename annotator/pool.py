@@ -46,7 +46,7 @@ class LabelPool:
     def __init__(
         self, item_ids: np.ndarray, embeddings: np.ndarray, label_names: Sequence[str], *,
         multi_label: bool = False, strategy: str = "margin", batch_size: int = 10,
-        label_embeddings: np.ndarray | None = None, seed: int = 0,
+        label_embeddings: np.ndarray | None = None, seed: int = 0, explore_fraction: float = 0.0,
     ):
         if len(item_ids) != len(embeddings):
             raise ValueError(f"{len(item_ids)} item ids but {len(embeddings)} embedding rows")
@@ -57,6 +57,7 @@ class LabelPool:
         self.multi_label = multi_label
         self.strategy = strategy
         self.batch_size = batch_size
+        self.explore_fraction = explore_fraction
         self.label_embeddings = label_embeddings
         self.rng = np.random.default_rng(seed)
         n, k = len(self.item_ids), len(self.label_names)
@@ -174,7 +175,10 @@ class LabelPool:
                         continue
                     self.reserved[row] = user
                     route = ROUTE_NAMES[int(self.route[row])] or "manual"
-                    return Served(item_id, ranking.strategy, float(ranking.scores[pos]), self.model_version, route)
+                    strategy = ranking.strategy_at(pos)
+                    if strategy != ranking.strategy:
+                        route = "blind"  # a random calibration item: no AI hint may bias the answer
+                    return Served(item_id, strategy, float(ranking.scores[pos]), self.model_version, route)
                 # Ranking used up: rank again, this time letting skipped items come back.
                 if attempt == 0:
                     self.skipped[:] = False
@@ -239,7 +243,7 @@ class LabelPool:
             else:
                 self._ranking = rank_pool(
                     self.proba, self.embeddings, unlabelled, strategy=self.strategy, batch_size=self.batch_size,
-                    rng=self.rng, multi_label=self.multi_label,
+                    rng=self.rng, multi_label=self.multi_label, explore_fraction=self.explore_fraction,
                 )
         except EmptyPoolError:
             self._ranking = Ranking(order=np.zeros(0, dtype=np.int64), scores=np.zeros(0), strategy=self.strategy)

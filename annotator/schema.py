@@ -84,6 +84,10 @@ class ProjectSettings(BaseModel):
     preselect_suggestion: bool = False
     target_precision: float = Field(default=0.95, gt=0, le=1)
     audit_fraction: float = Field(default=0.05, ge=0, le=1)
+    explore_fraction: float = Field(
+        default=0.1, ge=0, le=0.5,
+        description="Share of the uncertainty queue drawn at random and served blind: the router "
+                    "calibrates its auto-accept thresholds on these unbiased answers.")
 
 
 class FinalLabel(BaseModel):

@@ -409,7 +409,7 @@ class AnnotatorService:
         pool = LabelPool(
             np.asarray(ids), vectors, [sp.name for sp in specs], multi_label=proj.task_type == TaskType.multi_label,
             strategy=settings.strategy, label_embeddings=label_vectors, seed=settings.seed,
-            batch_size=settings.batch_size,
+            batch_size=settings.batch_size, explore_fraction=settings.explore_fraction,
         )
         for item_id, value in labelled.items():
             pool.set_label(item_id, [v for v in value if v in pool.label_names])
@@ -452,11 +452,15 @@ class AnnotatorService:
     def submit(
         self, project: str, user: str | None, item_id: int, value: Sequence[str], *, comment: str | None = None,
         flagged: bool = False, source: str = "human", route: str | None = None,
-    ) -> None:
+    ) -> SuggestionView | None:
         """Save a person's answer (one transaction), update the pool, and refit in the background
         every ``refit_every`` labels. Never waits for the refit.
 
         ``route`` defaults to the route the item was served with (manual, verify, blind, audit).
+
+        Returns:
+            for an item served ``blind`` or ``audit`` with an AI suggestion hidden from the person,
+            that suggestion, revealed now that the answer is stored (for the record); else None.
         """
         user = user or self.settings.default_user
         with store.transaction(self.engine) as s:
@@ -480,11 +484,19 @@ class AnnotatorService:
             )
             refit_every = ProjectSettings.model_validate(proj.settings).refit_every
             pid = proj.id
+            revealed = None
+            if suggestion_id is not None and served_route in (Route.blind.value, Route.audit.value):
+                hidden = response_q.latest_suggestions(s, [item_id]).get(item_id)
+                if hidden is not None:
+                    revealed = SuggestionView(agent=f"{hidden.agent}@{hidden.agent_version}".rstrip("@"),
+                                              value=list(hidden.value), score=hidden.score,
+                                              scores=dict(hidden.scores or {}))
         pool = self._pools.get(pid)
         if pool is not None:
             pool.set_label(item_id, value)
             if pool.labels_since_refit >= refit_every:
                 self.schedule_refit(project)
+        return revealed
 
     def _validate_value(self, proj, value: Sequence[str]) -> list[str]:  # noqa: ANN001
         allowed = [lab["name"] for lab in proj.labels]
@@ -591,9 +603,10 @@ class AnnotatorService:
             raise EmptyPoolError("The AI needs human labels of at least two classes to calibrate against.",
                                  fix="label a few items of each class first")
         ensemble = fit_ensemble(annotators, context, seed=settings.seed)
-        thresholds = choose_thresholds(ensemble.oof_proba, ensemble.oof_labels, policy)
-        rows = np.flatnonzero(~pool.labelled)
         names = context.label_names
+        thresholds = choose_thresholds(ensemble.oof_proba, ensemble.oof_labels, policy,
+                                       audits=self._audits_by_label(project, names))
+        rows = np.flatnonzero(~pool.labelled)
         if len(rows) == 0:  # every item has a human label: nothing to route, the calibration still informs
             return {"agent": ensemble.name, "items": 0, "routes": dict.fromkeys(("auto", "audit", "verify", "blind"), 0),
                     "thresholds": _thresholds_dict(names, thresholds), "calibration": ensemble.per_annotator,
@@ -623,6 +636,18 @@ class AnnotatorService:
         return {"agent": ensemble.name, "items": len(rows), "routes": counts,
                 "thresholds": _thresholds_dict(names, thresholds),
                 "calibration": ensemble.per_annotator, "human_labels": len(context.labels)}
+
+    def _audits_by_label(self, project: str, names: Sequence[str]) -> dict[int, tuple[int, int]]:
+        """Per audited AI label (index into ``names``): (audits the person agreed with, audits)."""
+        with store.transaction(self.engine) as s:
+            outcomes = response_q.audit_outcomes(s, project_q.get_project(s, project).id)
+        out: dict[int, list[int]] = {}
+        for person, ai in outcomes:
+            if len(ai) == 1 and ai[0] in names:
+                tally = out.setdefault(list(names).index(ai[0]), [0, 0])
+                tally[0] += sorted(person) == sorted(ai)
+                tally[1] += 1
+        return {label: (agree, n) for label, (agree, n) in out.items()}
 
     def audit_estimate(self, project: str) -> PrecisionEstimate:
         """Precision of auto-accepted labels, measured on blind audits (value and 95 % interval)."""

@@ -20,6 +20,8 @@ from annotator.errors import EmptyPoolError, ValidationError
 #: Rows kept in one ranking, best first. A person labels far fewer between two refits.
 MAX_RANKED = 20_000
 COLD_START_STRATEGY = "cold-start"
+#: Name served with the randomly chosen rows of an uncertainty ranking (see ``explore_fraction``).
+EXPLORE_STRATEGY = "random (calibration)"
 
 
 @dataclass(frozen=True)
@@ -31,11 +33,20 @@ class Ranking:
             m = min(unlabelled rows, MAX_RANKED).
         scores: (m,) float64 the strategy's score of each row in ``order`` (why it was chosen).
         strategy: the strategy name, or "cold-start".
+        explore: (m,) bool, True where the row was drawn uniformly at random rather than by the
+            strategy (``rank_pool(explore_fraction=…)``); None when no row was.
     """
 
     order: np.ndarray
     scores: np.ndarray
     strategy: str
+    explore: np.ndarray | None = None
+
+    def strategy_at(self, position: int) -> str:
+        """The name that chose the row at ``position``: the strategy, or ``EXPLORE_STRATEGY``."""
+        if self.explore is not None and self.explore[position]:
+            return EXPLORE_STRATEGY
+        return self.strategy
 
 
 def _unlabelled_rows(unlabeled_mask: np.ndarray, n: int) -> np.ndarray:
@@ -74,6 +85,7 @@ def _put_first(rows: np.ndarray, scores: np.ndarray, first: np.ndarray) -> tuple
 def rank_pool(
     proba: np.ndarray, embeddings: np.ndarray, unlabeled_mask: np.ndarray, strategy: str = "margin",
     batch_size: int = 10, rng: np.random.Generator | None = None, multi_label: bool = False,
+    explore_fraction: float = 0.0,
 ) -> Ranking:
     """Rank the unlabelled rows of a pool by ``strategy``; diversify the first batch.
 
@@ -85,6 +97,11 @@ def rank_pool(
         batch_size: how many items at the head are picked for diversity; the rest follow by score.
         rng: for "random" and for tie-breaking; None → a fixed seed (reproducible).
         multi_label: ``proba`` holds independent per-label sigmoids.
+        explore_fraction: share of the ranking (one row in every ``round(1 / f)``) drawn uniformly
+            at random from the unlabelled rows instead of by ``strategy``. Uncertainty sampling
+            never asks about items the model is sure of, so without these the human labels say
+            nothing about how often a confident AI label is right; the router calibrates its
+            auto-accept thresholds on them (``Ranking.explore`` marks them).
 
     Raises:
         EmptyPoolError: no row is unlabelled.
@@ -104,7 +121,52 @@ def rank_pool(
     if strategy in UNCERTAINTY_STRATEGIES and batch_size > 1:
         head = diverse_batch(top_rows, top_scores, embeddings, batch_size, rng)
         top_rows, top_scores = _put_first(top_rows, top_scores, head)
-    return Ranking(order=top_rows.astype(np.int64), scores=top_scores.astype(np.float64), strategy=strategy)
+    explore = None
+    if explore_fraction > 0 and strategy in UNCERTAINTY_STRATEGIES:
+        top_rows, top_scores, explore = _interleave_random(rows, scores, top_rows, top_scores, explore_fraction, rng)
+    return Ranking(order=top_rows.astype(np.int64), scores=top_scores.astype(np.float64), strategy=strategy,
+                   explore=explore)
+
+
+def _interleave_random(
+    rows: np.ndarray, scores: np.ndarray, top_rows: np.ndarray, top_scores: np.ndarray, fraction: float,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Insert uniformly drawn rows (not already ranked) at every ``round(1/fraction)``-th position.
+
+    Returns the new (order, scores, explore mask); the result keeps at most ``MAX_RANKED`` rows.
+    """
+    period = max(2, int(round(1.0 / min(fraction, 0.5))))
+    n_random = min(len(rows) - len(top_rows), int(np.ceil(len(top_rows) / (period - 1))))
+    if n_random <= 0:
+        # every unlabelled row is ranked already: mark a random share of them as exploration instead
+        explore = np.zeros(len(top_rows), dtype=bool)
+        explore[period - 1::period] = True
+        shuffled = top_rows.copy()
+        spots = np.flatnonzero(explore)
+        pick = rng.choice(np.flatnonzero(~explore), size=min(len(spots), int((~explore).sum())), replace=False)
+        spots = spots[:len(pick)]
+        shuffled[spots], shuffled[pick] = top_rows[pick], top_rows[spots]
+        new_scores = top_scores.copy()
+        new_scores[spots], new_scores[pick] = top_scores[pick], top_scores[spots]
+        return shuffled, new_scores, explore
+    taken = np.zeros(int(rows.max()) + 1, dtype=bool)
+    taken[top_rows] = True
+    free = np.flatnonzero(~taken[rows])  # positions into ``rows``
+    chosen = rng.choice(free, size=n_random, replace=False)
+    out_rows, out_scores, explore = [], [], []
+    r = 0
+    for start in range(0, len(top_rows), period - 1):
+        out_rows.append(top_rows[start:start + period - 1])
+        out_scores.append(top_scores[start:start + period - 1])
+        explore.append(np.zeros(len(out_rows[-1]), dtype=bool))
+        if r < n_random:
+            out_rows.append(rows[chosen[r:r + 1]])
+            out_scores.append(scores[chosen[r:r + 1]].astype(np.float64))
+            explore.append(np.ones(1, dtype=bool))
+            r += 1
+    order = np.concatenate(out_rows)[:MAX_RANKED]
+    return order, np.concatenate(out_scores)[:MAX_RANKED], np.concatenate(explore)[:MAX_RANKED]
 
 
 def rank_cold_start(

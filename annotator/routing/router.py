@@ -37,25 +37,63 @@ class Routes:
     thresholds: np.ndarray
 
 
-def choose_thresholds(oof_proba: np.ndarray, labels: np.ndarray, policy: RoutingPolicy) -> np.ndarray:
-    """(k,) the lowest confidence per predicted label at which auto-accept keeps the target precision."""
+def _deepest_certified(correct: np.ndarray, confs: np.ndarray, policy: RoutingPolicy) -> float:
+    """τ of the deepest confidence-sorted prefix whose precision lower bound meets the target.
+
+    ``correct`` and ``confs`` are sorted by confidence, highest first; inf when no prefix holds.
+    """
+    hits = np.cumsum(correct)
+    n = np.arange(1, len(correct) + 1)
+    lower = np.array([clopper_pearson(int(h), int(t), 1 - 2 * (1 - policy.bound_confidence))[0]
+                      for h, t in zip(hits, n)])
+    ok = np.flatnonzero((lower >= policy.target_precision) & (n >= policy.min_support))
+    return float(confs[ok.max()]) if len(ok) else np.inf
+
+
+def min_certifiable(policy: RoutingPolicy) -> int:
+    """Fewest items, all correct, whose precision lower bound reaches the target (45 for 0.95 at 90 %)."""
+    n = max(1, policy.min_support)
+    while clopper_pearson(n, n, 1 - 2 * (1 - policy.bound_confidence))[0] < policy.target_precision and n < 100_000:
+        n += 1
+    return n
+
+
+def choose_thresholds(oof_proba: np.ndarray, labels: np.ndarray, policy: RoutingPolicy,
+                      audits: dict[int, tuple[int, int]] | None = None) -> np.ndarray:
+    """(k,) the lowest confidence per predicted label at which auto-accept keeps the target precision.
+
+    A label predicted often enough to be certified on its own (``min_certifiable`` items) gets its
+    own τ. A rarer label borrows the τ certified on all labels pooled, but only if its own items at
+    or above that τ are right at least as often as the target (no evidence against it): per label
+    alone, 4 labels would need ~180 confident human labels before anything goes auto.
+
+    Args:
+        oof_proba: (m, k) out-of-fold fused probabilities of the human-labelled items.
+        labels: (m,) their human labels (class indices).
+        audits: per label index, (agreements, audits) of blind audits of its auto labels. A label
+            whose audit interval lies wholly below the target stops going auto (τ = inf) until
+            the audits recover: the audited items are human labels too and so re-certify it.
+    """
     k = oof_proba.shape[1]
     pred, conf = oof_proba.argmax(axis=1), oof_proba.max(axis=1)
+    correct_all = pred == labels
+    order = np.argsort(-conf, kind="stable")
+    pooled = _deepest_certified(correct_all[order], conf[order], policy)
+    need = min_certifiable(policy)
     thresholds = np.full(k, np.inf)
     for label in range(k):
         mask = pred == label
-        if mask.sum() < policy.min_support:
-            continue
-        order = np.argsort(-conf[mask], kind="stable")
-        correct = (labels[mask] == label)[order]
-        confs = conf[mask][order]
-        hits = np.cumsum(correct)
-        n = np.arange(1, len(correct) + 1)
-        lower = np.array([clopper_pearson(int(h), int(t), 1 - 2 * (1 - policy.bound_confidence))[0]
-                          for h, t in zip(hits, n)])
-        ok = np.flatnonzero((lower >= policy.target_precision) & (n >= policy.min_support))
-        if len(ok):
-            thresholds[label] = confs[ok.max()]  # the deepest prefix that still meets the bound
+        if mask.sum() >= need:
+            own_order = np.argsort(-conf[mask], kind="stable")
+            thresholds[label] = _deepest_certified(correct_all[mask][own_order], conf[mask][own_order], policy)
+        elif np.isfinite(pooled):
+            above = mask & (conf >= pooled)
+            if not above.any() or correct_all[above].mean() >= policy.target_precision:
+                thresholds[label] = pooled
+        if audits and label in audits:
+            agree, n = audits[label]
+            if n and clopper_pearson(agree, n, 0.95)[1] < policy.target_precision:
+                thresholds[label] = np.inf
     return thresholds
 
 

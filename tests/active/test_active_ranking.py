@@ -114,3 +114,31 @@ def test_bad_inputs_are_refused_with_the_expected_shape():
         rank_pool(np.full((10, 2), 0.5), x, np.ones(9, dtype=bool), "margin", 5)
     with pytest.raises(ValidationError, match="Unknown query strategy"):
         rank_pool(np.full((10, 2), 0.5), x, np.ones(10, dtype=bool), "bald", 5)
+
+
+@pytest.mark.parametrize("n", [600, 40])  # a pool larger than the ranking head, and one fully ranked
+def test_explore_fraction_interleaves_random_rows_marked_as_such(n):
+    x, truth = _pool(n=n)
+    model = fit_classifier(x[:30], truth[:30], 2)
+    proba = model.predict_proba(x)
+    mask = np.ones(len(x), dtype=bool)
+    mask[:30] = False
+    plain = rank_pool(proba, x, mask, "margin", batch_size=1, rng=np.random.default_rng(3))
+    mixed = rank_pool(proba, x, mask, "margin", batch_size=1, rng=np.random.default_rng(3), explore_fraction=0.1)
+    assert plain.explore is None
+    explore = mixed.explore
+    assert explore is not None and len(explore) == len(mixed.order)
+    assert 0.07 <= explore[:100].mean() <= 0.13  # one row in ten
+    assert len(np.unique(mixed.order)) == len(mixed.order) and mask[mixed.order].all()
+    assert mixed.strategy_at(int(np.flatnonzero(explore)[0])) == ranking_module.EXPLORE_STRATEGY
+    assert mixed.strategy_at(0) == "margin"
+    # The strategy's rows keep their order; the random ones are not just the next most uncertain.
+    ranked = mixed.order[~explore]
+    margins = np.abs(proba[:, 1] - proba[:, 0])
+    assert margins[mixed.order[explore]].mean() > margins[ranked[: int(explore.sum())]].mean()
+
+
+def test_random_strategy_never_explores():
+    x, truth = _pool(n=100)
+    proba = fit_classifier(x[:20], truth[:20], 2).predict_proba(x)
+    assert rank_pool(proba, x, np.ones(100, dtype=bool), "random", explore_fraction=0.2).explore is None

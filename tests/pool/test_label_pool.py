@@ -94,3 +94,16 @@ def test_unknown_item_is_a_key_error():
     pool = LabelPool(np.array([5, 9]), x, LABELS)
     with pytest.raises(KeyError):
         pool.row_of(7)
+
+
+def test_exploration_items_are_served_blind_and_named_as_random():
+    x, blob = _blobs()
+    pool = LabelPool(np.arange(1, len(x) + 1), x, LABELS, batch_size=5, seed=0, explore_fraction=0.2)
+    for i in [*range(0, 8), *range(40, 48), *range(80, 88)]:  # three classes, so the classifier can rank
+        pool.set_label(i + 1, [LABELS[blob[i] % 3]])
+    assert pool.refit()
+    served = [pool.next("ana") for _ in range(20)]
+    explored = [s for s in served if s.strategy == "random (calibration)"]
+    assert 2 <= len(explored) <= 6
+    assert all(s.route == "blind" for s in explored)
+    assert all(s.strategy == "margin" and s.route == "manual" for s in served if s not in explored)

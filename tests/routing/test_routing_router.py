@@ -114,3 +114,36 @@ def test_annotator_names_are_validated():
     assert parse_annotator_names("none") == [] and "knn" in parse_annotator_names("all")
     with pytest.raises(ValidationError, match="Unknown AI annotator"):
         parse_annotator_names("knn,gpt7")
+
+
+def test_rare_labels_borrow_the_pooled_threshold_unless_their_own_items_contradict_it():
+    from annotator.routing.router import min_certifiable
+
+    policy = RoutingPolicy(target_precision=0.95)
+    need = min_certifiable(policy)
+    assert need == 45  # 45 right answers of 45: the one-sided 90 % Clopper-Pearson bound passes 0.95
+    # 4 labels, 30 confident right answers each: no label alone can certify 95 %, pooled they can.
+    k, per = 4, 30
+    labels = np.repeat(np.arange(k), per)
+    proba = np.full((k * per, k), 0.02)
+    proba[np.arange(k * per), labels] = 0.94
+    thresholds = choose_thresholds(proba, labels, policy)
+    assert np.isfinite(thresholds).all()
+    # The same, but label 3's confident predictions are wrong a third of the time: it must not borrow.
+    wrong = np.flatnonzero(labels == 3)[:10]
+    noisy = labels.copy()
+    noisy[wrong] = 0
+    thresholds = choose_thresholds(proba, noisy, policy)
+    assert not np.isfinite(thresholds[3]) and np.isfinite(thresholds[:3]).all()
+
+
+def test_audits_below_the_target_stop_a_label_going_auto():
+    x, y, centers = _blobs(n_per=300, spread=0.5)
+    ens = fit_ensemble([KnnAnnotator(), ZeroShotAnnotator()], _context(x, y, centers))
+    policy = RoutingPolicy(target_precision=0.95)
+    base = choose_thresholds(ens.oof_proba, ens.oof_labels, policy)
+    assert np.isfinite(base).all()
+    good = choose_thresholds(ens.oof_proba, ens.oof_labels, policy, audits={0: (30, 30), 1: (29, 30)})
+    assert np.array_equal(good, base)  # audits that agree change nothing
+    bad = choose_thresholds(ens.oof_proba, ens.oof_labels, policy, audits={1: (22, 30)})
+    assert not np.isfinite(bad[1]) and np.array_equal(bad[[0, 2]], base[[0, 2]])
