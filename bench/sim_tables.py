@@ -1,0 +1,74 @@
+"""Render the markdown tables of docs/benchmarks.md from simulate reports.
+
+    python bench/sim_tables.py docs/sim/*.json
+
+Each report is the JSON that ``python -m annotator simulate … --report FILE`` writes. Reports run
+with ``--ai none`` and ``--compare`` give the active-learning table (classifier accuracy at 50 …
+800 human labels, mean ± std over seeds); reports run with ``--ai`` give the routing table
+(human and auto labels, coverage, final label accuracy, true and audited precision of the
+auto-accepted labels, and in how many runs the audit interval contains the true precision).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+CHECKPOINTS = ("50", "100", "200", "400", "800")
+
+
+def _cell(point: dict[str, float] | None) -> str:
+    return "—" if not point else f"{point['mean']:.3f} ± {point['std']:.3f}"
+
+
+def active_learning_table(reports: dict[str, dict[str, Any]]) -> str:
+    lines = ["| data set | pool | strategy | " + " | ".join(f"@{n}" for n in CHECKPOINTS) + " |",
+             "| --- | ---: | --- | " + " | ".join("---:" for _ in CHECKPOINTS) + " |"]
+    for name, rep in reports.items():
+        for strategy, row in rep.get("comparison", {}).items():
+            cells = " | ".join(_cell(row["accuracy_at"].get(n)) for n in CHECKPOINTS)
+            lines.append(f"| {name} | {rep['pool_size']:,} | {strategy} | {cells} |")
+    needed = [f"- {name}: {rep['labels_needed'][b]['sentence']} (reached in "
+              f"{rep['labels_needed'][b][rep['strategy']]['reached']} vs {rep['labels_needed'][b][b]['reached']} seeds)"
+              for name, rep in reports.items() for b in rep.get("labels_needed", {})]
+    return "\n".join(lines + [""] + needed)
+
+
+def _ci_contains(run: dict[str, Any]) -> bool | None:
+    est, truth = run["auto_label_precision_estimate"], run["auto_label_precision"]
+    if truth is None or est.get("ci_low") is None:
+        return None
+    return est["ci_low"] <= truth <= est["ci_high"]
+
+
+def routing_table(reports: dict[str, dict[str, Any]]) -> str:
+    lines = ["| data set | pool | AI | seeds | human labels | auto labels | coverage | final label acc. | "
+             "auto precision (true) | audits | audit CI contains truth |",
+             "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for name, rep in reports.items():
+        runs = rep.get("runs", [rep])
+        contains = [c for c in (_ci_contains(r) for r in runs) if c is not None]
+        audits = sum(r["auto_label_precision_estimate"].get("audits") or 0 for r in runs) / max(1, len(runs))
+        prec = "—" if rep["auto_label_precision"] is None else \
+            f"{rep['auto_label_precision']:.3f} ± {rep.get('auto_label_precision_std', 0):.3f}"
+        lines.append(
+            f"| {name} | {rep['pool_size']:,} | {rep['ai']} | {len(runs)} | {rep['human_labels']:.0f} | "
+            f"{rep['auto_labels']:.0f} | {rep['coverage']:.3f} | {rep['final_label_accuracy']:.3f} | {prec} | "
+            f"{audits:.0f} | {sum(contains)}/{len(contains)} |")
+    return "\n".join(lines)
+
+
+def main(paths: list[str]) -> None:
+    reports = {Path(p).stem: json.loads(Path(p).read_text(encoding="utf-8")) for p in paths}
+    plain = {k: v for k, v in reports.items() if v.get("ai", "none") == "none"}
+    routed = {k: v for k, v in reports.items() if v.get("ai", "none") != "none"}
+    if plain:
+        print("### Active learning (`--ai none`)\n\n" + active_learning_table(plain) + "\n")
+    if routed:
+        print("### AI annotators and the router\n\n" + routing_table(routed) + "\n")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
