@@ -563,9 +563,11 @@ class AnnotatorUI:
         if not project or item_id is None:
             return {self.label_status: render.note_box("Nothing to answer: no item is shown.")}
         user = user or self.user
-        self.service.submit(project, user, int(item_id), value, comment=(comment or "").strip() or None,
-                            flagged=bool(flagged))
-        return self._next_view(project, user, labels, multi, preselect)
+        revealed = self.service.submit(project, user, int(item_id), value, comment=(comment or "").strip() or None,
+                                       flagged=bool(flagged))
+        # A blind or audit item's AI label is revealed only now, with the next item, for the record.
+        status = render.reveal_line(int(item_id), revealed.value, revealed.score, value) if revealed else ""
+        return self._next_view(project, user, labels, multi, preselect, status=status)
 
     @_guard("label_status")
     def _on_submit(self, project: str | None, user: str, item_id: int | None, labels: list[str], multi: bool,

@@ -101,6 +101,22 @@ def verify_banner(agent: str | None, value: Sequence[str] | None, score: float |
             f'or another to correct</span></div>{by_text}</div>')
 
 
+def reveal_line(item_id: int, suggested: Sequence[str] | None, score: float | None, answered: Sequence[str]) -> str:
+    """After a blind or audit answer is stored, the AI label that was hidden, for the record:
+    "Item #12, for the record: AI had suggested billing (0.87) — you said bug." Never shown before
+    the answer (the service only returns it from ``submit``)."""
+    if not suggested:
+        return ""
+    agree = sorted(suggested) == sorted(answered)
+    ai = ", ".join(esc(v) for v in suggested)
+    you = ", ".join(esc(v) for v in answered)
+    score_text = f" ({score:.2f})" if score is not None else ""
+    verdict = "same answer" if agree else "you disagreed"
+    return (f'<div class="ann-note ann-reveal" data-item-id="{int(item_id)}" data-agree="{str(agree).lower()}">'
+            f'<span class="ann-why-label">For the record</span> item #{int(item_id)}: AI had suggested '
+            f'<b>{ai}</b>{score_text} — you said <b>{you}</b> <span class="ann-muted">({verdict})</span></div>')
+
+
 def progress_panel(total: int, labelled: int, by_label: Mapping[str, int], by_user: Mapping[str, int], *,
                    model_version: int = 0, refitting: bool = False, labels_since_refit: int = 0) -> str:
     """Labelled / total with a bar, counts by label and by person, and the model's state."""

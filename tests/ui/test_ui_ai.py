@@ -4,53 +4,13 @@ see a verify item's suggestion (and nothing of the AI on blind and audit items).
 
 from __future__ import annotations
 
-import random
 import re
 
 import pandas as pd
 import pytest
 
+from ai_data import CHEAP, LABELS, make_project, route_counts, tickets
 from annotator.ui import AnnotatorUI
-
-TOPICS = {
-    "billing": ["refund", "invoice", "charged", "payment", "card", "price", "receipt", "subscription", "vat", "plan"],
-    "bug": ["crash", "error", "freezes", "broken", "fails", "blank", "slow", "glitch", "exception", "hangs"],
-    "account": ["password", "login", "email", "profile", "delete", "locked", "username", "2fa", "signin", "reset"],
-}
-LABELS = list(TOPICS)
-CHEAP = ["knn", "zero-shot", "classifier"]
-
-
-def _tickets(n: int = 330, seed: int = 0) -> list[dict]:
-    """Three clear topics; every fourth ticket mixes in two words of another topic (a harder item)."""
-    rng = random.Random(seed)
-    rows = []
-    for i in range(n):
-        label = LABELS[i % 3]
-        words = rng.sample(TOPICS[label], 3)
-        if i % 4 == 0:
-            words = words[:2] + rng.sample(TOPICS[LABELS[(i + 1) % 3]], 2)
-        rows.append({"external_id": f"r{i}", "text": f"ticket {i}: " + " ".join(words), "gold": label})
-    return rows
-
-
-def _make_project(service, name: str, *, labelled: int, classes: list[str] | None = None) -> dict[int, str]:
-    """Create ``name``, import the tickets and label the first ``labelled`` of them (of ``classes``)
-    through the service, as bulk answers by "ana". Returns the gold label of every item id."""
-    rows = _tickets()
-    service.create_project(name, LABELS)
-    service.import_records(name, [{"text": r["text"], "external_id": r["external_id"]} for r in rows])
-    by_external = {r["external_id"]: r["gold"] for r in rows}
-    page = service.browse(name, page_size=500).rows
-    gold = {r["item_id"]: by_external[r["external_id"]] for r in page}
-    picked: dict[str, list[int]] = {}
-    for r in page[:labelled]:
-        if classes is None or gold[r["item_id"]] in classes:
-            picked.setdefault(gold[r["item_id"]], []).append(r["item_id"])
-    for label, ids in picked.items():
-        service.bulk_label(name, "ana", ids, [label])
-    service.wait_for_refit(name)
-    return gold
 
 
 @pytest.fixture
@@ -63,14 +23,10 @@ def ui(ui_service) -> AnnotatorUI:
 @pytest.fixture
 def routed(ui, ui_service) -> tuple[dict, dict[int, str]]:
     """A project with 150 human labels, after one run of the cheap annotators through the AI tab."""
-    gold = _make_project(ui_service, "tickets", labelled=150)
+    gold = make_project(ui_service, "tickets", labelled=150)
     ui._on_page_load(None, "ana")
     out = ui._on_ai_run("tickets", CHEAP, 0.95, 0.05)
     return out, gold
-
-
-def _counts(routes_html: str) -> dict[str, int]:
-    return {m[0]: int(m[1]) for m in re.findall(r'data-route="(\w+)" data-count="(\d+)"', routes_html)}
 
 
 def _answer_inputs(out: dict, ui: AnnotatorUI) -> list:
@@ -88,12 +44,12 @@ def test_ai_tab_builds_with_its_events_and_the_projects_settings(ui, ui_service)
     assert "slow on CPU" in dict((v, k) for k, v in ui.ai_annotators.choices)["llm-local"]
 
     ui_service.create_project("tickets", LABELS, settings={"target_precision": 0.97, "audit_fraction": 0.1})
-    ui_service.import_records("tickets", [{"text": r["text"]} for r in _tickets(40)])
+    ui_service.import_records("tickets", [{"text": r["text"]} for r in tickets(40)])
     out = ui._on_page_load(None, "ana")
     assert out[ui.ai_target] == 0.97 and out[ui.ai_audit_fraction] == 0.1
     assert "~40" in out[ui.ai_estimate] and "cheap annotators" in out[ui.ai_estimate]
     assert "llm-local" in out[ui.ai_estimate] and "~20 s" in out[ui.ai_estimate]  # 40 items × 0.5 s
-    assert _counts(out[ui.ai_routes]) == {"auto": 0, "audit": 0, "verify": 0, "blind": 0}
+    assert route_counts(out[ui.ai_routes]) == {"auto": 0, "audit": 0, "verify": 0, "blind": 0}
     assert "40 not routed yet" in out[ui.ai_routes]
     assert "no audits answered yet" in out[ui.ai_audit]
     assert ui.ai_plot in out and out[ui.ai_plot] is None  # a project switch clears the last run's results
@@ -101,7 +57,7 @@ def test_ai_tab_builds_with_its_events_and_the_projects_settings(ui, ui_service)
 
 def test_saving_the_policy_updates_the_project(ui, ui_service):
     ui_service.create_project("tickets", LABELS)
-    ui_service.import_records("tickets", [{"text": r["text"]} for r in _tickets(12)])
+    ui_service.import_records("tickets", [{"text": r["text"]} for r in tickets(12)])
     out = ui._on_ai_save("tickets", 0.98, 0.1)
     assert "Saved" in out[ui.ai_status] and out[ui.ai_target] == 0.98
     settings = ui_service.project_details("tickets")[2]
@@ -115,7 +71,7 @@ def test_run_fills_routes_thresholds_calibration_and_the_reliability_diagram(ui,
 
     out, _ = routed
     assert 'class="ann-error"' not in out[ui.ai_status] and "Routed 180 items" in out[ui.ai_status]
-    counts = _counts(out[ui.ai_routes])
+    counts = route_counts(out[ui.ai_routes])
     assert sum(counts.values()) == 180 and counts == ui_service.pool("tickets").route_counts()
     assert counts["auto"] > 0 and counts["audit"] >= 10 and counts["verify"] > 0
     assert "150 labelled by people" in out[ui.ai_routes] and "not routed" not in out[ui.ai_routes]
@@ -156,7 +112,7 @@ def test_answered_audits_give_the_precision_estimate(ui, ui_service, routed):
 
 
 def test_a_project_with_one_labelled_class_gets_a_clear_error(ui, ui_service):
-    _make_project(ui_service, "one-class", labelled=90, classes=["billing"])
+    make_project(ui_service, "one-class", labelled=90, classes=["billing"])
     out = ui._on_ai_run("one-class", CHEAP, 0.95, 0.05)
     assert 'class="ann-error"' in out[ui.ai_status] and "at least two classes" in out[ui.ai_status]
     assert "label a few items of each class" in out[ui.ai_status]
@@ -193,6 +149,50 @@ def test_verify_item_shows_the_suggestion_and_enter_accepts_it(ui, ui_service, r
     ui._on_submit(*_answer_inputs(shown, ui), shown[ui.selected_state], [])
     row = next(r for r in ui_service.final_labels("tickets") if r["item_id"] == item_id)
     assert row["label"] == suggested and row["route"] == "verify"
+
+
+def test_blind_and_audit_answers_reveal_the_ai_label_only_afterwards(ui, ui_service, routed):
+    _, gold = routed
+    suggested = {r["item_id"]: r["suggestion"] for r in ui_service.browse("tickets", page_size=500).rows}
+    shown = ui._on_label_refresh("tickets", "ana", LABELS, False, False)
+    assert "ann-reveal" not in shown[ui.label_status]  # nothing answered yet: nothing to reveal
+    seen: dict[str, int] = {}
+    for _ in range(60):
+        item_id = shown[ui.item_state]
+        route = ui_service.pool("tickets").route_of(item_id)
+        seen[route] = seen.get(route, 0) + 1
+        ai = suggested[item_id][0]
+        if route in ("audit", "blind"):  # the AI label exists, but the page shows none of it
+            assert "AI" not in shown[ui.details_html] and "AI" not in shown[ui.why_html]
+            assert f'data-item-id="{item_id}"' not in shown[ui.label_status]
+        # Every other blind / audit answer disagrees with the AI, so both verdicts show.
+        answer = gold[item_id]
+        if route != "verify" and seen[route] % 2 == 0:
+            answer = next(lab for lab in LABELS if lab != ai)
+        shown = ui._label_handler(LABELS.index(answer))(*_answer_inputs(shown, ui))
+        status = shown[ui.label_status]
+        if route in ("audit", "blind"):
+            assert f'class="ann-note ann-reveal" data-item-id="{item_id}"' in status
+            assert f"AI had suggested <b>{ai}</b> (" in status and f"you said <b>{answer}</b>" in status
+            assert ("same answer" in status) == (answer == ai)
+            assert re.search(r"\(\d\.\d\d\)", status)
+        else:
+            assert "ann-reveal" not in status  # a verify item showed its suggestion before the answer
+        if seen.get("blind") and seen.get("verify") or shown[ui.item_state] is None:
+            break
+    assert seen.get("audit", 0) >= 2 and seen.get("blind") and seen.get("verify")
+    routes = {r["route"] for r in ui_service.final_labels("tickets") if r["annotator"] == "ana"}
+    assert {"audit", "blind", "verify"} <= routes
+
+
+def test_reveal_line_escapes_and_is_empty_without_a_suggestion():
+    from annotator.ui import render
+
+    line = render.reveal_line(7, ["<b>x</b>"], 0.871, ["a&b"])
+    assert "&lt;b&gt;x&lt;/b&gt;" in line and "a&amp;b" in line and "<b>x</b>" not in line
+    assert "(0.87)" in line and 'data-item-id="7"' in line and 'data-agree="false"' in line
+    assert 'data-agree="true"' in render.reveal_line(7, ["bug"], None, ["bug"])
+    assert render.reveal_line(7, [], 0.5, ["bug"]) == "" and render.reveal_line(7, None, 0.5, ["bug"]) == ""
 
 
 def test_verify_banner_escapes_and_blind_items_say_nothing(ui):
