@@ -34,6 +34,7 @@ from annotator.embeddings import EmbeddingCache, Embedder, embed_with_cache, mak
 from annotator.errors import EmptyPoolError, ValidationError
 from annotator.export import ExportResult, write_export
 from annotator.importers import ImportSpec, check_labels, preview, read_chunks
+from annotator.active.ranking import EXPLORE_STRATEGY
 from annotator.pool import LabelPool
 from annotator.routing import (
     PrecisionEstimate, RoutingPolicy, choose_thresholds, estimate_precision, fit_ensemble, route_items,
@@ -68,6 +69,10 @@ def parse_labels(labels: Sequence[str | LabelSpec | dict[str, Any]]) -> list[Lab
             got=", ".join(names) or "(none)", fix="pass distinct names, e.g. --labels positive,negative",
         )
     return specs
+
+
+#: Queue strategies that pick items at random: answers to them are an unbiased sample of the pool.
+RANDOM_PICK_STRATEGIES = (EXPLORE_STRATEGY, "audit", "random")
 
 
 class AnnotatorService:
@@ -567,8 +572,10 @@ class AnnotatorService:
             proj = project_q.get_project(s, project)
             rows = np.flatnonzero(pool.labelled)
             texts = item_q.texts_by_ids(s, pool.item_ids[rows].tolist())
+            picked = response_q.randomly_picked_item_ids(s, proj.id, RANDOM_PICK_STRATEGIES)
         specs = [LabelSpec(**lab) for lab in proj.labels]
         return LabelContext(
+            random_pick=np.fromiter((int(i) in picked for i in pool.item_ids[rows]), dtype=bool, count=len(rows)),
             label_names=[sp.name for sp in specs], label_descriptions=[sp.description for sp in specs],
             label_embeddings=pool.label_embeddings,
             texts=[texts[int(i)] for i in pool.item_ids[rows]], embeddings=pool.embeddings[rows],
@@ -604,8 +611,14 @@ class AnnotatorService:
                                  fix="label a few items of each class first")
         ensemble = fit_ensemble(annotators, context, seed=settings.seed)
         names = context.label_names
-        thresholds = choose_thresholds(ensemble.oof_proba, ensemble.oof_labels, policy,
-                                       audits=self._audits_by_label(project, names))
+        audits = self._audits_by_label(project, names)
+        thresholds = choose_thresholds(ensemble.oof_proba, ensemble.oof_labels, policy, audits=audits)
+        picked = context.random_pick
+        if picked is not None and picked.any():
+            # The queue's uncertain picks over-represent hard items, so a threshold certified on all
+            # human labels is safe but late; the random picks are an unbiased sample of the pool.
+            thresholds = np.minimum(thresholds, choose_thresholds(
+                ensemble.oof_proba[picked], ensemble.oof_labels[picked], policy, audits=audits))
         rows = np.flatnonzero(~pool.labelled)
         if len(rows) == 0:  # every item has a human label: nothing to route, the calibration still informs
             return {"agent": ensemble.name, "items": 0, "routes": dict.fromkeys(("auto", "audit", "verify", "blind"), 0),

@@ -26,6 +26,8 @@ class LabelContext:
         texts: (m,) texts of the human-labelled items.
         embeddings: (m, d) their embeddings.
         labels: (m,) class index of each labelled item.
+        random_pick: (m,) bool, True where the item was served at random (calibration slice or
+            audit) rather than by the uncertainty ranking; None when unknown.
     """
 
     label_names: Sequence[str]
@@ -34,6 +36,7 @@ class LabelContext:
     texts: Sequence[str] = ()
     embeddings: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
     labels: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    random_pick: np.ndarray | None = None
 
     @property
     def n_labels(self) -> int:

@@ -148,3 +148,14 @@ def counts_by_user(session: Session, project_id: int) -> dict[int, int]:
         .where(Item.project_id == project_id, Response.status == "submitted").group_by(Response.user_id)
     ).all()
     return {uid: int(n) for uid, n in rows}
+
+
+def randomly_picked_item_ids(session: Session, project_id: int, strategies: Sequence[str]) -> set[int]:
+    """Items whose submitted human answer was served by one of ``strategies`` (the random picks:
+    calibration slice, audits, a random queue): the unbiased sample the router certifies on."""
+    rows = session.exec(
+        select(Response.item_id).join(Item, Item.id == Response.item_id)
+        .where(Item.project_id == project_id, Response.status == "submitted",
+               Response.query_strategy.in_(list(strategies)))
+    ).all()
+    return {int(r) for r in rows}

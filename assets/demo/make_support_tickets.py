@@ -733,9 +733,10 @@ def compose(label: str, product: str, channel: str, rng: random.Random) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def generate(seed: int = SEED) -> list[dict[str, str]]:
+def generate(seed: int = SEED, scale: int = 1) -> list[dict[str, str]]:
+    """``scale`` × COUNTS tickets (the demo is scale 1; benchmarks use larger sets)."""
     rng = random.Random(seed)
-    labels = [label for label, n in COUNTS.items() for _ in range(n)]
+    labels = [label for label, n in COUNTS.items() for _ in range(n * scale)]
     rng.shuffle(labels)
     seen: set[str] = set()
     rows: list[dict[str, str]] = []
@@ -756,12 +757,20 @@ def generate(seed: int = SEED) -> list[dict[str, str]]:
 
 
 def main() -> None:
-    rows = generate()
-    with OUT.open("w", newline="", encoding="utf-8") as fh:
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Write synthetic support tickets (the demo data set).")
+    parser.add_argument("--scale", type=int, default=1, help="multiply the 600 demo tickets (benchmarks)")
+    parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args()
+    rows = generate(args.seed, args.scale)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    with args.out.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=["id", "text", "label", "product", "channel"])
         writer.writeheader()
         writer.writerows(rows)
-    print(f"wrote {len(rows)} tickets to {OUT}")
+    print(f"wrote {len(rows)} tickets to {args.out}")
 
 
 if __name__ == "__main__":

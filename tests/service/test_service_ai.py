@@ -117,3 +117,21 @@ def test_run_ai_on_a_fully_labelled_pool_routes_nothing_and_keeps_the_labels(ser
     assert set(report["thresholds"]) == set(TOPICS)
     rows = list(service.final_labels("done"))
     assert len(rows) == 24 and all(r["label_source"] != "agent" for r in rows)
+
+
+def test_random_calibration_picks_are_known_to_the_label_context(service):
+    service.create_project("cal", list(TOPICS), settings={"refit_every": 10, "explore_fraction": 0.2})
+    service.import_records("cal", _records(n_per=40))
+    served = []
+    for _ in range(80):
+        item = service.next_item("cal", "ana")
+        served.append(item)
+        service.submit("cal", "ana", item.item_id, [item.external_id.split("-")[0]])
+        service.wait_for_refit("cal")
+    explored = {i.item_id for i in served if i.strategy == "random (calibration)"}
+    assert explored and all(i.route == "blind" and i.suggestion is None for i in served if i.item_id in explored)
+    context = service.label_context("cal")
+    pool = service.pool("cal")
+    ids = pool.item_ids[pool.labelled]
+    assert context.random_pick is not None and len(context.random_pick) == len(ids)
+    assert {int(i) for i, r in zip(ids, context.random_pick) if r} == explored
