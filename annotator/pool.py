@@ -168,7 +168,9 @@ class LabelPool:
                     pos = self._cursor
                     row = int(ranking.order[pos])
                     self._cursor += 1
-                    if self.labelled[row] or self.skipped[row] or row in self.reserved or self.route[row] == 1:
+                    explored = ranking.strategy_at(pos) != ranking.strategy
+                    if self.labelled[row] or self.skipped[row] or row in self.reserved or (
+                            self.route[row] == ROUTE_CODES["auto"] and not explored):
                         continue
                     item_id = int(self.item_ids[row])
                     if exclude and item_id in exclude:
@@ -176,7 +178,7 @@ class LabelPool:
                     self.reserved[row] = user
                     route = ROUTE_NAMES[int(self.route[row])] or "manual"
                     strategy = ranking.strategy_at(pos)
-                    if strategy != ranking.strategy:
+                    if explored:
                         route = "blind"  # a random calibration item: no AI hint may bias the answer
                     return Served(item_id, strategy, float(ranking.scores[pos]), self.model_version, route)
                 # Ranking used up: rank again, this time letting skipped items come back.
@@ -244,6 +246,8 @@ class LabelPool:
                 self._ranking = rank_pool(
                     self.proba, self.embeddings, unlabelled, strategy=self.strategy, batch_size=self.batch_size,
                     rng=self.rng, multi_label=self.multi_label, explore_fraction=self.explore_fraction,
+                    # random picks may land on auto-accepted items too: the slice samples the whole pool
+                    explore_mask=~self.labelled & ~self.skipped,
                 )
         except EmptyPoolError:
             self._ranking = Ranking(order=np.zeros(0, dtype=np.int64), scores=np.zeros(0), strategy=self.strategy)

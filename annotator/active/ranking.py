@@ -8,6 +8,7 @@ where a full argsort is O(n log n): for 1M float64 scores on 2 busy cores, 75 ms
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -85,7 +86,7 @@ def _put_first(rows: np.ndarray, scores: np.ndarray, first: np.ndarray) -> tuple
 def rank_pool(
     proba: np.ndarray, embeddings: np.ndarray, unlabeled_mask: np.ndarray, strategy: str = "margin",
     batch_size: int = 10, rng: np.random.Generator | None = None, multi_label: bool = False,
-    explore_fraction: float = 0.0,
+    explore_fraction: float = 0.0, explore_mask: np.ndarray | None = None,
 ) -> Ranking:
     """Rank the unlabelled rows of a pool by ``strategy``; diversify the first batch.
 
@@ -102,6 +103,9 @@ def rank_pool(
             never asks about items the model is sure of, so without these the human labels say
             nothing about how often a confident AI label is right; the router calibrates its
             auto-accept thresholds on them (``Ranking.explore`` marks them).
+        explore_mask: (n,) bool, the rows random picks are drawn from; default ``unlabeled_mask``.
+            The pool passes every unlabelled row, auto-accepted ones included, so that the random
+            slice stays a sample of the whole pool, not of what the AI left to people.
 
     Raises:
         EmptyPoolError: no row is unlabelled.
@@ -123,37 +127,43 @@ def rank_pool(
         top_rows, top_scores = _put_first(top_rows, top_scores, head)
     explore = None
     if explore_fraction > 0 and strategy in UNCERTAINTY_STRATEGIES:
-        top_rows, top_scores, explore = _interleave_random(rows, scores, top_rows, top_scores, explore_fraction, rng)
+        candidates = rows if explore_mask is None else np.flatnonzero(np.asarray(explore_mask, dtype=bool))
+        top_rows, top_scores, explore = _interleave_random(
+            candidates, top_rows, top_scores, explore_fraction, rng,
+            lambda chosen: score_fn(proba[chosen], rng, multi_label=multi_label))
     return Ranking(order=top_rows.astype(np.int64), scores=top_scores.astype(np.float64), strategy=strategy,
                    explore=explore)
 
 
 def _interleave_random(
-    rows: np.ndarray, scores: np.ndarray, top_rows: np.ndarray, top_scores: np.ndarray, fraction: float,
-    rng: np.random.Generator,
+    candidates: np.ndarray, top_rows: np.ndarray, top_scores: np.ndarray, fraction: float,
+    rng: np.random.Generator, score_of: Callable[[np.ndarray], np.ndarray],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Insert uniformly drawn rows (not already ranked) at every ``round(1/fraction)``-th position.
+    """Insert rows drawn uniformly from ``candidates`` (not already ranked) at every
+    ``round(1/fraction)``-th position; ``score_of(rows)`` gives their strategy scores.
 
     Returns the new (order, scores, explore mask); the result keeps at most ``MAX_RANKED`` rows.
     """
     period = max(2, int(round(1.0 / min(fraction, 0.5))))
-    n_random = min(len(rows) - len(top_rows), int(np.ceil(len(top_rows) / (period - 1))))
+    taken = np.zeros(int(max(candidates.max(initial=0), top_rows.max(initial=0))) + 1, dtype=bool)
+    taken[top_rows] = True
+    free = candidates[~taken[candidates]]
+    n_random = min(len(free), int(np.ceil(len(top_rows) / (period - 1))))
     if n_random <= 0:
-        # every unlabelled row is ranked already: mark a random share of them as exploration instead
+        # every candidate is ranked already (a small pool): mark a random share of them as exploration
         explore = np.zeros(len(top_rows), dtype=bool)
         explore[period - 1::period] = True
-        shuffled = top_rows.copy()
         spots = np.flatnonzero(explore)
         pick = rng.choice(np.flatnonzero(~explore), size=min(len(spots), int((~explore).sum())), replace=False)
         spots = spots[:len(pick)]
-        shuffled[spots], shuffled[pick] = top_rows[pick], top_rows[spots]
-        new_scores = top_scores.copy()
-        new_scores[spots], new_scores[pick] = top_scores[pick], top_scores[spots]
-        return shuffled, new_scores, explore
-    taken = np.zeros(int(rows.max()) + 1, dtype=bool)
-    taken[top_rows] = True
-    free = np.flatnonzero(~taken[rows])  # positions into ``rows``
+        explore[:] = False
+        explore[spots] = True
+        order, scores = top_rows.copy(), top_scores.copy()
+        order[spots], order[pick] = top_rows[pick], top_rows[spots]
+        scores[spots], scores[pick] = top_scores[pick], top_scores[spots]
+        return order, scores, explore
     chosen = rng.choice(free, size=n_random, replace=False)
+    chosen_scores = np.asarray(score_of(chosen), dtype=np.float64)
     out_rows, out_scores, explore = [], [], []
     r = 0
     for start in range(0, len(top_rows), period - 1):
@@ -161,8 +171,8 @@ def _interleave_random(
         out_scores.append(top_scores[start:start + period - 1])
         explore.append(np.zeros(len(out_rows[-1]), dtype=bool))
         if r < n_random:
-            out_rows.append(rows[chosen[r:r + 1]])
-            out_scores.append(scores[chosen[r:r + 1]].astype(np.float64))
+            out_rows.append(chosen[r:r + 1])
+            out_scores.append(chosen_scores[r:r + 1])
             explore.append(np.ones(1, dtype=bool))
             r += 1
     order = np.concatenate(out_rows)[:MAX_RANKED]
