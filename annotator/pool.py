@@ -169,6 +169,10 @@ class LabelPool:
                     row = int(ranking.order[pos])
                     self._cursor += 1
                     explored = ranking.strategy_at(pos) != ranking.strategy
+                    if explored and not self._strategy_rows_left(ranking, pos):
+                        # random picks ride along with the queue; they never outlast it, or a person
+                        # would be served auto-accepted items forever once the real work is done
+                        continue
                     if self.labelled[row] or self.skipped[row] or row in self.reserved or (
                             self.route[row] == ROUTE_CODES["auto"] and not explored):
                         continue
@@ -186,6 +190,16 @@ class LabelPool:
                     self.skipped[:] = False
                     self._ranking = None
             return None
+
+    def _strategy_rows_left(self, ranking: Ranking, pos: int) -> bool:
+        """Whether a strategy-ranked row after ``pos`` could still be served (not labelled, auto or held)."""
+        rows = ranking.order[pos + 1:]
+        if ranking.explore is not None:
+            rows = rows[~ranking.explore[pos + 1:]]
+        if len(rows) == 0:
+            return False
+        open_rows = ~self.labelled[rows] & ~self.skipped[rows] & (self.route[rows] != ROUTE_CODES["auto"])
+        return bool(open_rows.any()) and any(int(r) not in self.reserved for r in rows[open_rows][:64])
 
     def next_batch(self, user: str, size: int) -> list[Served]:
         out: list[Served] = []

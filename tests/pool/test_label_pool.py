@@ -107,3 +107,25 @@ def test_exploration_items_are_served_blind_and_named_as_random():
     assert 2 <= len(explored) <= 6
     assert all(s.route == "blind" for s in explored)
     assert all(s.strategy == "margin" and s.route == "manual" for s in served if s not in explored)
+
+
+def test_random_picks_never_outlast_the_queue():
+    x, blob = _blobs()
+    n = len(x)
+    pool = LabelPool(np.arange(1, n + 1), x, LABELS, batch_size=5, seed=0, explore_fraction=0.2)
+    for i in [*range(0, 8), *range(40, 48), *range(80, 88)]:
+        pool.set_label(i + 1, [LABELS[blob[i] % 3]])
+    assert pool.refit()
+    open_rows = np.flatnonzero(~pool.labelled)
+    routes = np.array(["auto"] * len(open_rows), dtype=object)
+    routes[:5] = "verify"  # all but five open items were auto-accepted
+    pool.set_routes(open_rows, routes)
+    pool.rerank()
+    served = []
+    while (item := pool.next("ana")) is not None:
+        served.append(item)
+        pool.set_label(item.item_id, ["a"])
+        assert len(served) < 50, "the queue must end once only auto items are left"
+    verify_ids = {int(pool.item_ids[r]) for r in open_rows[:5]}
+    assert verify_ids <= {s.item_id for s in served}
+    assert all(s.route == "blind" for s in served if s.item_id not in verify_ids)
