@@ -293,6 +293,47 @@ def simulate(
         typer.secho("Interrupted: the report holds the rounds finished so far.", err=True)
 
 
+@app.command()
+def agreement(
+    project: ProjectOpt,
+    include_ai: Annotated[bool, typer.Option("--include-ai", help="Count each AI annotator (its newest suggestion per item) as a rater.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")] = False,
+    data_dir: DataDir = None, database_url: DatabaseUrl = None,
+) -> None:
+    """Agreement between the people (and optionally the AI) who answered the same items: Krippendorff's
+    alpha, Fleiss' kappa, pairwise Cohen's kappa, per label and per rater, accuracy on settled items.
+
+    Example: `python -m annotator agreement --project reviews --include-ai --json`
+    """
+    service = _service(_settings(data_dir, database_url))
+    report = service.agreement(project, include_ai=include_ai)
+    if as_json:
+        typer.echo(json.dumps(report, indent=2))
+        return
+
+    def num(x: float | None) -> str:
+        return "-" if x is None else f"{x:.3f}"
+
+    macro = " (macro over labels)" if report.get("macro_over_labels") else ""
+    typer.echo(f"{report['project']}: {report['overlap_items']} items answered by 2+ of {len(report['raters'])} "
+               f"raters ({', '.join(report['raters'])})")
+    typer.echo(f"Krippendorff's alpha{macro}: {num(report['krippendorff_alpha'])}\n"
+               f"Fleiss' kappa{macro}:        {num(report['fleiss_kappa'])}\n"
+               f"Mean pairwise Cohen's kappa{macro}: {num(report['mean_pairwise_kappa'])}")
+    typer.echo("\npair\titems\tkappa\tagreement")
+    for row in report["pairwise"]:
+        typer.echo(f"{row['rater_a']} / {row['rater_b']}\t{row['items']}\t{num(row['kappa'])}\t{num(row['agreement'])}")
+    typer.echo("\nlabel\tratings\talpha\tfleiss")
+    for row in report["per_label"]:
+        typer.echo(f"{row['label']}\t{row['ratings']}\t{num(row['krippendorff_alpha'])}\t{num(row['fleiss_kappa'])}")
+    accuracy = {row["rater"]: row for row in report.get("accuracy", [])}
+    typer.echo(f"\nrater\titems\toverlap\tagreement\tmean kappa\taccuracy on settled ({report['settled_items']} items)")
+    for row in report["per_rater"]:
+        acc = accuracy.get(row["rater"], {})
+        typer.echo(f"{row['rater']}\t{row['items']}\t{row['overlap_items']}\t{num(row['agreement'])}\t"
+                   f"{num(row['mean_kappa'])}\t{num(acc.get('accuracy'))} ({acc.get('settled_items', 0)})")
+
+
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:

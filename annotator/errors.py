@@ -83,3 +83,15 @@ class EmptyPoolError(AnnotatorError):
 
 class JobCancelled(AnnotatorError):
     """A long task was cancelled by the user."""
+
+
+class AgreementError(AnnotatorError):
+    """Agreement between raters cannot be measured on the answers there are."""
+
+
+class NotEnoughRatersError(AgreementError):
+    """Fewer than two raters answered in the project (or in the ratings table)."""
+
+
+class NoOverlapError(AgreementError):
+    """No item was answered by two raters, so there is nothing to compare."""

@@ -31,7 +31,7 @@ from annotator.agents import make_annotators
 from annotator.annotators import AIAnnotator, ItemBatch, LabelContext
 from annotator.config import Settings
 from annotator.embeddings import EmbeddingCache, Embedder, embed_with_cache, make_embedder, text_hash
-from annotator.errors import EmptyPoolError, ValidationError
+from annotator.errors import AgreementError, EmptyPoolError, ValidationError
 from annotator.export import ExportResult, write_export
 from annotator.importers import ImportSpec, check_labels, preview, read_chunks
 from annotator.active.ranking import EXPLORE_STRATEGY
@@ -40,7 +40,8 @@ from annotator.routing import (
     PrecisionEstimate, RoutingPolicy, choose_thresholds, estimate_precision, fit_ensemble, route_items,
 )
 from annotator.schema import (
-    ImportReport, LabelSpec, Progress, ProjectSettings, ProjectSummary, QueuedItem, Route, SuggestionView, TaskType,
+    ImportReport, LabelSpec, Progress, ProjectSettings, ProjectSummary, QueuedItem, Role, Route, SuggestionView,
+    TaskType,
 )
 from annotator.store import items as item_q
 from annotator.store import labels as label_q
@@ -355,13 +356,14 @@ class AnnotatorService:
             return keep_status is None or row["status"] in keep_status
 
         quality = self._quality_statement(project)
+        agreement = self._card_agreement(project)
         with store.transaction(self.engine) as s:
             proj = project_q.get_project(s, project)
             labels = [lab["name"] for lab in proj.labels]
             return write_export(
                 label_q.iter_final_labels(s, proj.id), fmt=fmt, out_dir=Path(out), project_name=proj.name,
                 labels=labels, multi_label=proj.task_type == TaskType.multi_label, keep=keep, quality=quality,
-                push_to_hub=push_to_hub, hub_token=hub_token,
+                agreement=agreement, push_to_hub=push_to_hub, hub_token=hub_token,
             )
 
     def _quality_statement(self, project: str) -> dict[str, Any]:
@@ -865,7 +867,76 @@ class AnnotatorService:
             "routes": [r.value for r in Route], "orders": [*browse_q.ORDERS, "uncertainty"],
         }
 
+    # ------------------------------------------------------------------ agreement
+    def agreement(self, project: str, include_ai: bool = False) -> dict[str, Any]:
+        """Agreement between the people who answered the same items (and, with ``include_ai``, the
+        AI annotators: each agent's newest suggestion per item is its rating, rater ``ai:<agent>``).
+
+        Pairwise Cohen's kappa, Fleiss' kappa, Krippendorff's alpha (nominal), per label
+        (one-vs-rest; multi-label projects: each label as a yes/no question, headline figures the
+        macro mean), per rater, and each rater's accuracy on items with a settled label: a
+        reviewer's answer (people with role ``reviewer`` settle, they do not rate), otherwise the
+        strict majority of at least three raters.
+
+        Returns:
+            the ``agreement.agreement_report`` dict plus ``project``, ``task_type``, ``labels``,
+            ``include_ai``, ``rater_kinds`` (name → person | ai), ``settled_items``, ``settled_by``,
+            ``answers_skipped``.
+
+        Raises:
+            NotEnoughRatersError: fewer than two raters answered. NoOverlapError: no item has two answers.
+        """
+        from annotator import agreement as agr
+
+        with store.transaction(self.engine) as s:
+            proj = project_q.get_project(s, project)
+            answers = response_q.answers_by_person(s, proj.id)
+            suggestions = response_q.suggestions_by_agent(s, proj.id) if include_ai else []
+        labels = [lab["name"] for lab in proj.labels]
+        multi = proj.task_type == TaskType.multi_label
+        reviewer = Role.reviewer.value
+        rated = [(i, name, v) for i, name, role, v in answers if role != reviewer]
+        kinds = {name: "person" for _, name, _ in rated}
+        for item_id, agent, value in suggestions:
+            rated.append((item_id, f"ai:{agent}", value))
+            kinds[f"ai:{agent}"] = "ai"
+        order = sorted(kinds, key=lambda name: (kinds[name] == "ai", name))  # people, then AI, by name
+        ratings, item_ids, raters, skipped = agr.ratings_from_answers(rated, labels, multi_label=multi, raters=order)
+        rows = set(item_ids)
+        reviewed, reviewed_ids, _, _ = agr.ratings_from_answers(
+            [(i, "reviewer", v) for i, _, role, v in answers if role == reviewer and i in rows], labels,
+            multi_label=multi)
+        settled, how = agr.settled_labels(ratings, _align(reviewed, reviewed_ids, item_ids))
+        if multi:
+            report = agr.multilabel_agreement_report(ratings, labels, raters, settled=settled)
+        else:
+            report = agr.agreement_report(ratings, labels, raters, settled=settled.tolist())
+        return {
+            "project": proj.name, "task_type": proj.task_type, "labels": labels, "include_ai": include_ai,
+            "rater_kinds": {name: kinds[name] for name in raters}, **report,
+            "settled_items": int((how > 0).sum()),
+            "settled_by": {"reviewer": int((how == 1).sum()), "majority": int((how == 2).sum())},
+            "answers_skipped": skipped,
+        }
+
+    def _card_agreement(self, project: str) -> dict[str, Any] | None:
+        """People's agreement for the dataset card; None while no item has two people's answers."""
+        try:
+            return self.agreement(project)
+        except AgreementError:
+            return None
+
 
 def _thresholds_dict(names: Sequence[str], thresholds: np.ndarray) -> dict[str, float | None]:
     """Per label, the auto-accept confidence threshold; None where no threshold holds the target."""
     return {n: (None if not np.isfinite(t) else round(float(t), 4)) for n, t in zip(names, thresholds)}
+
+
+def _align(table: np.ndarray, ids: Sequence[int], item_ids: Sequence[int]) -> np.ndarray:
+    """Rows of ``table`` (one rater column, rows following ``ids``) re-ordered to ``item_ids``,
+    NaN where an item has no row: shape (len(item_ids), *table.shape[2:])."""
+    out = np.full((len(item_ids), *table.shape[2:]), np.nan)
+    row_of = {item_id: k for k, item_id in enumerate(item_ids)}
+    for k, item_id in enumerate(ids):
+        out[row_of[item_id]] = table[k, 0]
+    return out

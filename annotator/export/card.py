@@ -43,18 +43,65 @@ def _table(header: tuple[str, str], counts: Counter, total: int) -> str:
     return "\n".join(lines)
 
 
-def render_card(stats: CardStats, quality: dict[str, Any]) -> str:
-    """Markdown with a YAML header the Hugging Face hub understands."""
+def _num(x: float | None, fmt: str = ".3f") -> str:
+    return "–" if x is None else format(x, fmt)
+
+
+def _agreement_section(agreement: dict[str, Any] | None) -> str:
+    """The card's "Agreement" section from ``AnnotatorService.agreement``'s dict ("" without one)."""
+    if not agreement:
+        return ""
+    raters = agreement["raters"]
+    macro = " (macro mean of the per-label yes/no figures)" if agreement.get("macro_over_labels") else ""
+    accuracy = {row["rater"]: row for row in agreement.get("accuracy", [])}
+    lines = [
+        "## Agreement", "",
+        f"Measured on **{agreement['overlap_items']} items** answered by two or more of the {len(raters)} raters "
+        f"({', '.join(raters)}); Cohen's kappa on the items each pair shares.", "",
+        "| measure | value |", "| --- | ---: |",
+        f"| Krippendorff's alpha (nominal){macro} | {_num(agreement['krippendorff_alpha'])} |",
+        f"| Fleiss' kappa{macro} | {_num(agreement['fleiss_kappa'])} |",
+        f"| Mean pairwise Cohen's kappa{macro} | {_num(agreement['mean_pairwise_kappa'])} |",
+        "", "Per label (this label or not, on the overlapping items):", "",
+        "| label | ratings | Krippendorff's alpha | Fleiss' kappa |", "| --- | ---: | ---: | ---: |",
+        *(f"| {row['label']} | {row['ratings']} | {_num(row['krippendorff_alpha'])} | {_num(row['fleiss_kappa'])} |"
+          for row in agreement["per_label"]),
+        "", "Per rater:", "",
+        "| rater | items | overlapping items | agreement with the others | mean kappa | accuracy on settled items |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for row in agreement["per_rater"]:
+        acc = accuracy.get(row["rater"], {})
+        settled = f"{_num(acc.get('accuracy'), '.1%')} ({acc.get('settled_items', 0)})" if acc else "–"
+        lines.append(f"| {row['rater']} | {row['items']} | {row['overlap_items']} | {_num(row['agreement'], '.1%')} "
+                     f"| {_num(row['mean_kappa'])} | {settled} |")
+    by = agreement.get("settled_by") or {}
+    lines += ["", f"Settled items: {agreement.get('settled_items', 0)} (by a reviewer: {by.get('reviewer', 0)}, "
+              f"by a strict majority of at least three raters: {by.get('majority', 0)}). Undefined values (a label "
+              "nobody or everybody chose) are shown as –.", "", ""]
+    return "\n".join(lines)
+
+
+def render_card(stats: CardStats, quality: dict[str, Any], agreement: dict[str, Any] | None = None) -> str:
+    """Markdown with a YAML header the Hugging Face hub understands.
+
+    Args:
+        quality: measured quality statements, one bullet each (audit precision).
+        agreement: the people's agreement (``AnnotatorService.agreement``); adds an "Agreement" section.
+    """
     task = "multi-label" if stats.multi_label else "single-label"
     label_counts = Counter({label: stats.by_label.get(label, 0) for label in stats.labels})
     label_counts.update({k: v for k, v in stats.by_label.items() if k not in label_counts})
     people = sum(n for source, n in stats.by_source.items() if source in ("human", "bulk"))
     imported = stats.by_source.get("import", 0)
     agents = sum(n for source, n in stats.by_source.items() if source == "agent")
-    quality_lines = [f"- {key}: {value}" for key, value in quality.items()] or [
+    quality_lines = [f"- {key}: {value}" for key, value in quality.items()] or ([
+        "- No blind audit of AI labels exists for this export yet; no AI label was auto-accepted without one. "
+        "The agreement between raters is measured below.",
+    ] if agreement else [
         "- No audit or agreement measurement exists for this export yet: labels given by people are taken as "
         "they are, and no AI label was auto-accepted without one.",
-    ]
+    ])
     return f"""---
 task_categories:
 - text-classification
@@ -92,7 +139,7 @@ Exported by **annotator** ({task} text classification, format `{stats.fmt}`).
 
 {chr(10).join(quality_lines)}
 
-## Columns
+{_agreement_section(agreement)}## Columns
 
 `item_id`, `external_id`, `text`, `metadata` (JSON), `split`, `label`, and provenance: `label_source`
 (human | bulk | import | agent), `annotator` (person or `agent@version`), `route` (manual | verify |

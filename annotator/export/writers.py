@@ -142,13 +142,14 @@ FORMATS: dict[str, tuple[_Writer, str]] = {
 def write_export(
     chunks: Iterable[Rows], *, fmt: str, out_dir: Path, project_name: str, labels: list[str], multi_label: bool,
     keep: Callable[[dict[str, Any]], bool] | None = None, quality: dict[str, Any] | None = None,
-    push_to_hub: str | None = None, hub_token: str | None = None,
+    agreement: dict[str, Any] | None = None, push_to_hub: str | None = None, hub_token: str | None = None,
 ) -> ExportResult:
     """Write ``chunks`` of export rows (see ``store.labels.EXPORT_COLUMNS``) and a dataset card.
 
     Args:
         keep: row filter (e.g. human-verified only); rows it rejects are not written.
         quality: measured quality figures for the card (audit estimates, agreement), if any.
+        agreement: the people's agreement (``AnnotatorService.agreement``) for the card, if measured.
         push_to_hub: a hub repo id; the HF dataset is pushed there after writing (needs internet).
     """
     if fmt not in FORMATS:
@@ -162,7 +163,7 @@ def write_export(
     data_path = out_dir / data_name
     n_rows = writer(filtered, data_path, multi_label, stats.add_rows)
     card_path = out_dir / "README.md"
-    card_path.write_text(render_card(stats, quality or {}), encoding="utf-8")
+    card_path.write_text(render_card(stats, quality or {}, agreement), encoding="utf-8")
     if push_to_hub:
         _push(data_path, fmt, push_to_hub, hub_token)
     return ExportResult(out_dir=out_dir, data_path=data_path, card_path=card_path, n_rows=n_rows, stats=stats)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, insert
 from sqlmodel import Session, select
 
-from annotator.store.tables import Item, Response, Suggestion, utcnow
+from annotator.store.tables import Item, Response, Suggestion, User, utcnow
 
 
 def add_response(
@@ -159,3 +159,35 @@ def randomly_picked_item_ids(session: Session, project_id: int, strategies: Sequ
                Response.query_strategy.in_(list(strategies)))
     ).all()
     return {int(r) for r in rows}
+
+
+def answers_by_person(session: Session, project_id: int) -> list[tuple[int, str, str, list[str]]]:
+    """(item_id, person's name, role, value) of each person's newest submitted answer per item.
+
+    System users (the ``import`` pseudo-user) are left out: imported labels are no one's answer
+    in this project. Ordered by item id, then name (agreement tables).
+    """
+    newest = (
+        select(func.max(Response.id)).join(Item, Item.id == Response.item_id)
+        .where(Item.project_id == project_id, Response.status == "submitted")
+        .group_by(Response.item_id, Response.user_id)
+    )
+    rows = session.exec(
+        select(Response.item_id, User.name, User.role, Response.value).join(User, User.id == Response.user_id)
+        .where(Response.id.in_(newest), User.is_system == False)  # noqa: E712 - SQL, not Python
+        .order_by(Response.item_id, User.name)
+    ).all()
+    return [(int(item_id), name, role, list(value)) for item_id, name, role, value in rows]
+
+
+def suggestions_by_agent(session: Session, project_id: int) -> list[tuple[int, str, list[str]]]:
+    """(item_id, agent, value) of each agent's newest suggestion per item, ordered by item, agent."""
+    newest = (
+        select(func.max(Suggestion.id)).join(Item, Item.id == Suggestion.item_id)
+        .where(Item.project_id == project_id).group_by(Suggestion.item_id, Suggestion.agent)
+    )
+    rows = session.exec(
+        select(Suggestion.item_id, Suggestion.agent, Suggestion.value).where(Suggestion.id.in_(newest))
+        .order_by(Suggestion.item_id, Suggestion.agent)
+    ).all()
+    return [(int(item_id), agent, list(value)) for item_id, agent, value in rows]
