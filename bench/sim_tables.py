@@ -43,10 +43,20 @@ def _ci_contains(run: dict[str, Any]) -> bool | None:
     return est["ci_low"] <= truth <= est["ci_high"]
 
 
+def _full(rep: dict[str, Any]) -> str:
+    full = rep.get("human_labels_to_full_coverage")
+    if not full:
+        return "not reached"
+    reached = f", {full['reached']} seeds" if "reached" in full else ""
+    share = full["human_labels"] / rep["pool_size"]
+    return (f"{full['human_labels']:.0f} ({share:.0%} of the pool; label acc. {full['label_accuracy']:.3f}, "
+            f"{full['auto_labels']:.0f} auto{reached})")
+
+
 def routing_table(reports: dict[str, dict[str, Any]]) -> str:
     lines = ["| data set | pool | AI | seeds | human labels | auto labels | coverage | final label acc. | "
-             "auto precision (true) | audits | audit CI contains truth |",
-             "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+             "auto precision (true) | audits | audit CI contains truth | human labels to label the whole pool |",
+             "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
     for name, rep in reports.items():
         runs = rep.get("runs", [rep])
         contains = [c for c in (_ci_contains(r) for r in runs) if c is not None]
@@ -56,7 +66,7 @@ def routing_table(reports: dict[str, dict[str, Any]]) -> str:
         lines.append(
             f"| {name} | {rep['pool_size']:,} | {rep['ai']} | {len(runs)} | {rep['human_labels']:.0f} | "
             f"{rep['auto_labels']:.0f} | {rep['coverage']:.3f} | {rep['final_label_accuracy']:.3f} | {prec} | "
-            f"{audits:.0f} | {sum(contains)}/{len(contains)} |")
+            f"{audits:.0f} | {sum(contains)}/{len(contains)} | {_full(rep)} |")
     return "\n".join(lines)
 
 

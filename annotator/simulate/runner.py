@@ -159,6 +159,11 @@ def _session(
             kappa = stopper.update(None if predictions is None else predictions.argmax(axis=1))
             point = {"human_labels": human, "classifier_accuracy": accuracy, "stability_kappa": kappa,
                      "stop": stopper.stop_round is not None and stopper.stop_human_labels is None}
+            if use_ai:  # scored against gold for the report only; nothing in the loop reads it
+                so_far = _final_label_accuracy(service, gold)
+                point["coverage"] = round((so_far["human"] + so_far["auto"]) / len(pool_idx), 4)
+                point["label_accuracy"] = so_far["accuracy"]
+                point["auto_labels"] = so_far["auto"]
             if point["stop"]:
                 stopper.stop_human_labels = human
             curve.append(point)
@@ -169,6 +174,8 @@ def _session(
     final = _final_label_accuracy(service, gold)
     estimate = service.audit_estimate(PROJECT)
     pool_size = len(pool_idx)
+    # The judge's figures from the last AI run: out-of-fold AUROC on the simulated person's verdicts.
+    judge = (ai_runs[-1].get("judge") if ai_runs else None) or {}
     report: dict[str, Any] = {
         "strategy": cfg.strategy, "seed": cfg.seed, "ai": cfg.ai,
         "pool_size": pool_size, "test_size": len(test_idx), "labels": data.label_names,
@@ -178,7 +185,9 @@ def _session(
         "auto_label_precision": final["auto_precision"],
         "auto_label_precision_estimate": estimate.as_dict(),
         "ai_last_run": ai_runs[-1] if ai_runs else None,
+        "judge_auroc": judge.get("auroc"), "confidence_auroc": judge.get("confidence_auroc"),
         "classifier_accuracy": curve[-1]["classifier_accuracy"] if curve else None,
+        "human_labels_to_full_coverage": _first_full_coverage(curve),
         "learning_curve": curve,
         "stopping": {"criterion": "kappa-average", "threshold": cfg.stop_threshold, "window": cfg.stop_window,
                      "stop_human_labels": stopper.stop_human_labels},
@@ -186,6 +195,16 @@ def _session(
         "interrupted": interrupted,
     }
     return report
+
+
+def _first_full_coverage(curve: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
+    """The first round after which every pool item had a label (a person's or an auto-accepted
+    AI label): how many human labels that took and how accurate the labels were then."""
+    for point in curve:
+        if point.get("coverage", 0) >= 1.0:
+            return {"human_labels": point["human_labels"], "label_accuracy": point["label_accuracy"],
+                    "auto_labels": point["auto_labels"]}
+    return None
 
 
 def _accuracy(model, vectors: np.ndarray, gold: np.ndarray) -> float | None:  # noqa: ANN001
@@ -268,12 +287,19 @@ def simulate_many(
 def aggregate(runs: list[dict[str, Any]], default: str, strategies: Sequence[str]) -> dict[str, Any]:
     main = [r for r in runs if r["strategy"] == default]
     numeric = ["human_labels", "auto_labels", "coverage", "final_label_accuracy", "classifier_accuracy", "seconds",
-               "auto_label_precision"]
+               "auto_label_precision", "judge_auroc", "confidence_auroc"]
     out: dict[str, Any] = dict(main[0]) if main else {}
     for key in numeric:
         values = [r[key] for r in main if r.get(key) is not None]
         out[key] = round(float(np.mean(values)), 4) if values else None
         out[f"{key}_std"] = round(float(np.std(values)), 4) if len(values) > 1 else 0.0
+    full = [r["human_labels_to_full_coverage"] for r in main if r.get("human_labels_to_full_coverage")]
+    out["human_labels_to_full_coverage"] = {
+        "human_labels": round(float(np.mean([f["human_labels"] for f in full])), 1),
+        "label_accuracy": round(float(np.mean([f["label_accuracy"] for f in full])), 4),
+        "auto_labels": round(float(np.mean([f["auto_labels"] for f in full])), 1),
+        "reached": f"{len(full)}/{len(main)}",
+    } if full else None
     out["seeds"] = [r["seed"] for r in main]
     out["learning_curve"] = _mean_curve(main)
     table = {}

@@ -134,3 +134,21 @@ def test_labels_needed_finds_the_first_round_at_target():
     curve = [{"human_labels": 10, "classifier_accuracy": 0.5}, {"human_labels": 20, "classifier_accuracy": 0.8},
              {"human_labels": 30, "classifier_accuracy": 0.9}]
     assert labels_needed(curve, 0.8) == 20 and labels_needed(curve, 0.95) is None
+
+
+def test_ai_run_reports_coverage_per_round_and_the_labels_to_cover_the_pool(fake_embedder, tmp_path):
+    data = _topic_data(n_per_class=120)
+    cfg = SimulationConfig(human_budget=288, batch_size=24, seed=0, ai="knn,classifier", target_precision=0.9)
+    report = run_simulation(data, cfg, cache_dir=tmp_path, embedder=fake_embedder)
+    curve = report["learning_curve"]
+    assert all({"coverage", "label_accuracy", "auto_labels"} <= set(p) for p in curve)
+    covered = [p["coverage"] for p in curve]
+    assert covered[0] < 1.0 and all(0 < c <= 1.0 for c in covered)
+    full = report["human_labels_to_full_coverage"]
+    if full is not None:  # the queue ran out once only auto items were left
+        first = next(p for p in curve if p["coverage"] >= 1.0)
+        assert full == {"human_labels": first["human_labels"], "label_accuracy": first["label_accuracy"],
+                        "auto_labels": first["auto_labels"]}
+        assert full["auto_labels"] > 0 and full["human_labels"] < report["pool_size"]
+    else:
+        assert covered[-1] < 1.0 and report["human_labels"] == 288
