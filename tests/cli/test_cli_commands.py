@@ -40,7 +40,7 @@ def test_init_import_projects_export(tmp_path):
 
 
 def test_every_command_has_help_with_an_example():
-    for command in ("init", "import", "export", "projects", "embed", "serve", "simulate", "ai"):
+    for command in ("init", "import", "export", "projects", "embed", "serve", "simulate", "ai", "agreement"):
         result = runner.invoke(app, [command, "--help"])
         assert result.exit_code == 0
         assert "Example" in result.output, command
