@@ -192,13 +192,16 @@ class LabelPool:
             return None
 
     def _strategy_rows_left(self, ranking: Ranking, pos: int) -> bool:
-        """Whether a strategy-ranked row after ``pos`` could still be served (not labelled, auto or held)."""
+        """Whether a strategy-ranked row after ``pos`` could still be served (not labelled, auto,
+        audit or held by someone)."""
         rows = ranking.order[pos + 1:]
         if ranking.explore is not None:
             rows = rows[~ranking.explore[pos + 1:]]
         if len(rows) == 0:
             return False
-        open_rows = ~self.labelled[rows] & ~self.skipped[rows] & (self.route[rows] != ROUTE_CODES["auto"])
+        # audits are served ahead of the ranking and do not count: they are checks of auto labels
+        open_rows = ~self.labelled[rows] & ~self.skipped[rows] & (self.route[rows] != ROUTE_CODES["auto"]) \
+            & (self.route[rows] != ROUTE_CODES["audit"])
         return bool(open_rows.any()) and any(int(r) not in self.reserved for r in rows[open_rows][:64])
 
     def next_batch(self, user: str, size: int) -> list[Served]:
