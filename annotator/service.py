@@ -72,6 +72,9 @@ def parse_labels(labels: Sequence[str | LabelSpec | dict[str, Any]]) -> list[Lab
     return specs
 
 
+#: Served-but-unanswered items remembered for their provenance (strategy, route, shown suggestion).
+MAX_OPEN_SERVED = 100_000
+
 #: Queue strategies that pick items at random: answers to them are an unbiased sample of the pool.
 RANDOM_PICK_STRATEGIES = (EXPLORE_STRATEGY, "audit", "random")
 
@@ -87,8 +90,10 @@ class AnnotatorService:
         self._pool_lock = threading.Lock()
         self._refits: dict[int, Future] = {}
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="annotator-refit")
-        # (project id, user) → what that person was last shown: item, when, why, route, suggestion id
-        self._served_at: dict[tuple[int, str], tuple[int, float, str, float | None, str, int | None]] = {}
+        # (project id, user, item id) → what that person was shown: item, when, why, route, suggestion id.
+        # Keyed by item, not just by person: the page pre-fetches the next item, and simulate serves a
+        # batch before answering it, so several served items can be open at once per person.
+        self._served_at: dict[tuple[int, str, int], tuple[int, float, str, float | None, str, int | None]] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings, *, embedder: Embedder | None = None) -> AnnotatorService:
@@ -446,8 +451,11 @@ class AnnotatorService:
             item = item_q.get_item(s, item_id)
             suggestion = response_q.latest_suggestions(s, [item_id]).get(item_id)
         pid = item.project_id
-        self._served_at[(pid, user)] = (item_id, time.monotonic(), strategy, score, route,
-                                        suggestion.id if suggestion else None)
+        if len(self._served_at) > MAX_OPEN_SERVED:  # forget the oldest half: abandoned tabs, people gone
+            for key in sorted(self._served_at, key=lambda k: self._served_at[k][1])[: MAX_OPEN_SERVED // 2]:
+                del self._served_at[key]
+        self._served_at[(pid, user, item_id)] = (item_id, time.monotonic(), strategy, score, route,
+                                                 suggestion.id if suggestion else None)
         hidden = route in (Route.blind.value, Route.audit.value)
         view = SuggestionView(agent=f"{suggestion.agent}@{suggestion.agent_version}".rstrip("@"),
                               value=suggestion.value, score=suggestion.score, scores=suggestion.scores) \
@@ -477,7 +485,7 @@ class AnnotatorService:
             if item.project_id != proj.id:
                 raise ValidationError(f"Item {item_id} does not belong to project {project!r}.")
             person = project_q.get_or_create_user(s, user)
-            served = self._served_at.pop((proj.id, user), None)
+            served = self._served_at.pop((proj.id, user, item_id), None)
             strategy = score = seconds = suggestion_id = None
             served_route = Route.manual.value
             if served and served[0] == item_id:

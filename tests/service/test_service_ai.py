@@ -139,3 +139,18 @@ def test_random_calibration_picks_are_known_to_the_label_context(service):
     ids = pool.item_ids[pool.labelled]
     assert context.random_pick is not None and len(context.random_pick) == len(ids)
     assert {int(i) for i, r in zip(ids, context.random_pick) if r} == explored
+
+
+def test_items_served_in_a_batch_keep_their_route_and_strategy_when_answered(routed):
+    """The page pre-fetches and simulate serves a batch before answering: provenance must hold."""
+    service, _ = routed
+    batch = [service.next_item("ai", "ana") for _ in range(12)]
+    assert batch[0].route == "audit"
+    for item in batch:
+        service.submit("ai", "ana", item.item_id, [item.external_id.split("-")[0]])
+    rows = {r["item_id"]: r for r in service.final_labels("ai")}
+    for item in batch:
+        assert rows[item.item_id]["route"] == item.route
+        assert rows[item.item_id]["query_strategy"] == item.strategy
+    audits = sum(item.route == "audit" for item in batch)
+    assert service.audit_estimate("ai").audits == audits > 0
