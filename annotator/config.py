@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -48,6 +48,16 @@ class Settings(BaseSettings):
     demo: bool = Field(default=True, description="Create the bundled demo project on first start.")
     models_dir: Path | None = Field(default=None, description="Run-time model artifacts; default ./models")
     embedding_cache_dir: Path | None = Field(default=None, description="Default <data_dir>/embeddings.")
+    # The llm-endpoint annotator: any OpenAI-compatible server. The default is where
+    # `python -m annotator llm-server` listens, so the offline model works out of the box.
+    llm_endpoint_url: str = Field(default="http://127.0.0.1:8001/v1", description="OpenAI base URL, ending in /v1.")
+    llm_endpoint_model: str = Field(default="smollm2", description="Model name the endpoint serves (GET /v1/models).")
+    llm_api_key: SecretStr | None = Field(default=None, description="Bearer key of the endpoint (ANNOTATOR_LLM_API_KEY).")
+    llm_timeout_s: float = Field(default=60.0, gt=0, description="Seconds one endpoint request may take.")
+    llm_max_retries: int = Field(default=2, ge=0, description="Retries of failed endpoint requests (with backoff).")
+    llm_mode: str = Field(default="auto", description="auto | logprobs | vote | completions-logprobs | chat-logprobs | "
+                          "completions-vote | chat-vote")
+    llm_usd_per_1m_tokens: float | None = Field(default=None, ge=0, description="Endpoint price, for cost estimates.")
 
     @classmethod
     def settings_customise_sources(

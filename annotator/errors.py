@@ -95,3 +95,8 @@ class NotEnoughRatersError(AgreementError):
 
 class NoOverlapError(AgreementError):
     """No item was answered by two raters, so there is nothing to compare."""
+
+
+class EndpointError(AnnotatorError):
+    """An LLM endpoint (OpenAI-compatible) cannot be used: unreachable, too slow, rejecting the key,
+    not serving the model, or answering something that is not a label."""
