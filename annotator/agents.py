@@ -7,6 +7,9 @@ Cheap annotators (``annotator.annotators``) are always there; LLM annotators
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
+
+from annotator.config import Settings
 
 from annotator.annotators import AIAnnotator, ClassifierAnnotator, KnnAnnotator, ZeroShotAnnotator
 from annotator.errors import ValidationError
@@ -50,3 +53,34 @@ def parse_annotator_names(spec: str) -> list[str]:
 def make_annotators(spec: str, **kwargs) -> list[AIAnnotator]:  # noqa: ANN003
     """Build the named annotators; ``kwargs[name]`` holds keyword arguments for one of them."""
     return [ANNOTATORS[name](**kwargs.get(name, {})) for name in parse_annotator_names(spec)]
+
+
+#: The annotators that call a language model: they take options from Settings and cache their scores.
+LLM_ANNOTATORS = ("llm-local", "llm-endpoint")
+
+
+def llm_options(settings: Settings, names: list[str],
+                progress_for: Callable[[str], Callable[[int, int], None] | None] | None = None,
+                ) -> dict[str, dict[str, Any]]:
+    """Keyword arguments of the LLM annotators among ``names``, for ``make_annotators``.
+
+    Each gets its options from ``settings`` (models folder; endpoint URL, model, key, timeout,
+    retries, mode and price), an on-disk score cache ``<data_dir>/llm-cache/<name>.jsonl`` (a
+    re-run costs nothing) and ``progress_for(name)`` as its (done, total) callback.
+    """
+    from annotator.llm.cache import JsonlCache
+
+    kwargs: dict[str, dict[str, Any]] = {}
+    for name in names:
+        if name not in LLM_ANNOTATORS:
+            continue
+        common = {"cache": JsonlCache(settings.data_dir / "llm-cache" / f"{name}.jsonl"),
+                  "on_progress": progress_for(name) if progress_for else None}
+        if name == "llm-local":
+            kwargs[name] = {"models_dir": settings.resolved_models_dir, **common}
+        else:
+            key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+            kwargs[name] = {"base_url": settings.llm_endpoint_url, "model": settings.llm_endpoint_model, "api_key": key,
+                            "timeout_s": settings.llm_timeout_s, "max_retries": settings.llm_max_retries,
+                            "mode": settings.llm_mode, "usd_per_1m_tokens": settings.llm_usd_per_1m_tokens, **common}
+    return kwargs

@@ -194,25 +194,15 @@ def serve(
 
 
 def _annotator_kwargs(settings: Settings, names: list[str], bars: list) -> dict[str, dict]:
-    """Keyword arguments of the LLM annotators among ``names``: models folder or endpoint options
-    from ``settings``, an on-disk score cache per annotator (a re-run costs nothing) and a tqdm bar."""
-    from annotator.llm.cache import JsonlCache
+    """``agents.llm_options`` with a tqdm bar per LLM annotator (appended to ``bars`` to close)."""
+    from annotator.agents import llm_options
 
-    kwargs: dict[str, dict] = {}
-    for name in names:
-        if name not in ("llm-local", "llm-endpoint"):
-            continue
+    def progress_for(name: str):  # noqa: ANN202 - the bar's (done, total) callback
         bar, update = _progress(f"{name}: scoring", unit="items")
         bars.append(bar)
-        common = {"cache": JsonlCache(settings.data_dir / "llm-cache" / f"{name}.jsonl"), "on_progress": update}
-        if name == "llm-local":
-            kwargs[name] = {"models_dir": settings.resolved_models_dir, **common}
-        else:
-            key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
-            kwargs[name] = {"base_url": settings.llm_endpoint_url, "model": settings.llm_endpoint_model, "api_key": key,
-                            "timeout_s": settings.llm_timeout_s, "max_retries": settings.llm_max_retries,
-                            "mode": settings.llm_mode, "usd_per_1m_tokens": settings.llm_usd_per_1m_tokens, **common}
-    return kwargs
+        return update
+
+    return llm_options(settings, names, progress_for)
 
 
 @app.command()

@@ -46,6 +46,7 @@ AI_CHOICES: dict[str, str] = {
     "knn": "knn · votes of the nearest human-labelled items",
     "zero-shot": "zero-shot · similarity to the label names and descriptions",
     "llm-local": "llm-local · few-shot local LLM: slow on CPU (~0.5 s per item)",
+    "llm-endpoint": "llm-endpoint · an OpenAI-compatible server (ANNOTATOR_LLM_ENDPOINT_URL)",
 }
 AI_DEFAULT = ["knn", "zero-shot", "classifier"]
 CALIB_COLUMNS = ["annotator", "temperature", "OOF accuracy", "ECE raw → calibrated"]
@@ -643,22 +644,14 @@ class AnnotatorUI:
                 self.ai_audit_fraction: settings.audit_fraction, **self._ai_view(project, settings.target_precision)}
 
     def _make_annotators(self, names: Sequence[str], progress: Callable[..., Any]) -> list[Any]:
-        """The chosen annotators; llm-local gets the configured models folder, an on-disk score cache
-        (a re-run costs nothing) and the page's progress bar."""
-        from annotator.agents import make_annotators
+        """The chosen annotators; the LLM ones get their Settings, an on-disk score cache (a re-run
+        costs nothing) and the page's progress bar."""
+        from annotator.agents import llm_options, make_annotators
 
-        kwargs: dict[str, dict[str, Any]] = {}
-        if "llm-local" in names:
-            from annotator.llm.cache import JsonlCache
+        def progress_for(name: str) -> Callable[[int, int], None]:
+            return lambda done, total: progress((done, total) if total else None, desc=f"{name}: scoring items")
 
-            settings = self.service.settings
-            kwargs["llm-local"] = {
-                "models_dir": settings.resolved_models_dir,
-                "cache": JsonlCache(settings.data_dir / "llm-cache" / "llm-local.jsonl"),
-                "on_progress": lambda done, total: progress((done, total) if total else None,
-                                                          desc="llm-local: scoring items"),
-            }
-        return make_annotators(",".join(names), **kwargs)
+        return make_annotators(",".join(names), **llm_options(self.service.settings, list(names), progress_for))
 
     @_guard("ai_status")
     def _on_ai_run(self, project: str | None, names: list[str] | None, target: float | None,

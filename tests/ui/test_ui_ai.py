@@ -40,7 +40,7 @@ def test_ai_tab_builds_with_its_events_and_the_projects_settings(ui, ui_service)
     tabs = [b for b in ui.blocks.blocks.values() if type(b).__name__ == "Tab"]
     assert [t.label for t in tabs] == ["Label", "Browse", "AI", "New project", "Export"]
     choices = [value for _, value in ui.ai_annotators.choices]
-    assert choices == ["classifier", "knn", "zero-shot", "llm-local"] and ui.ai_annotators.value == CHEAP
+    assert choices == ["classifier", "knn", "zero-shot", "llm-local", "llm-endpoint"] and ui.ai_annotators.value == CHEAP
     assert "slow on CPU" in dict((v, k) for k, v in ui.ai_annotators.choices)["llm-local"]
 
     ui_service.create_project("tickets", LABELS, settings={"target_precision": 0.97, "audit_fraction": 0.1})
