@@ -629,22 +629,39 @@ class AnnotatorService:
             # human labels is safe but late; the random picks are an unbiased sample of the pool.
             thresholds = np.minimum(thresholds, choose_thresholds(
                 ensemble.oof_proba[picked], ensemble.oof_labels[picked], policy, audits=audits))
+        from annotator.routing import judge as judge_m
+
+        # The judge learns from the same human labels (out of fold) when the AI label is right; once it
+        # has enough verdicts an item goes auto only if the judge's P(correct) also clears its threshold.
+        judge = judge_m.fit_ensemble_judge(ensemble, context, seed=settings.seed)
+        judge_thresholds = judge_m.judge_thresholds(judge, len(names), policy, random_pick=picked)
         rows = np.flatnonzero(~pool.labelled)
         if len(rows) == 0:  # every item has a human label: nothing to route, the calibration still informs
             return {"agent": ensemble.name, "items": 0, "routes": dict.fromkeys(("auto", "audit", "verify", "blind"), 0),
                     "thresholds": _thresholds_dict(names, thresholds), "calibration": ensemble.per_annotator,
-                    "human_labels": len(context.labels)}
+                    "human_labels": len(context.labels), "judge": judge.as_dict()}
         needs_text = any(getattr(a, "needs_text", True) for a in annotators)
         texts: dict[int, str] = {}
         if needs_text:
             with store.transaction(self.engine) as s:
                 texts = item_q.texts_by_ids(s, pool.item_ids[rows].tolist())
         batch = ItemBatch(texts=[texts.get(int(i), "") for i in pool.item_ids[rows]], embeddings=pool.embeddings[rows])
-        proba = ensemble.predict_proba(batch, context)
+        raw = [a.predict_proba(batch, context) for a in ensemble.annotators]
+        proba = ensemble.combine(raw)
+        judge_score = None
+        if judge_thresholds is not None:
+            if needs_text:
+                lengths = np.fromiter((len(t) for t in batch.texts), dtype=np.float64, count=len(rows))
+            else:
+                with store.transaction(self.engine) as s:
+                    by_id = item_q.text_lengths_by_ids(s, pool.item_ids[rows].tolist())
+                lengths = np.asarray([by_id.get(int(i), 0) for i in pool.item_ids[rows]], dtype=np.float64)
+            judge_score = judge_m.score_items(judge, proba, ensemble.calibrate(raw), batch.embeddings, context, lengths)
         audited = self.audit_estimate(project).audits
         already = (pool.route[rows] == 2)  # pending audits stay audits while the AI still accepts them
         rng = np.random.default_rng([settings.seed, pool.n_labelled])
-        routes = route_items(proba, thresholds, policy, rng, already_audited=audited, keep_audit=already)
+        routes = route_items(proba, thresholds, policy, rng, already_audited=audited, keep_audit=already,
+                             judge_score=judge_score, judge_thresholds=judge_thresholds)
         with store.transaction(self.engine) as s:
             response_q.insert_suggestions(s, [
                 {"item_id": int(item_id), "agent": ensemble.name, "agent_version": ensemble.version,
@@ -656,9 +673,12 @@ class AnnotatorService:
         pool.set_routes(rows, routes.route)
         pool.rerank()
         counts = {r: int((routes.route == r).sum()) for r in ("auto", "audit", "verify", "blind")}
+        vetoed = (routes.confidence >= thresholds[routes.label]) & ~np.isin(routes.route, ("auto", "audit"))
         return {"agent": ensemble.name, "items": len(rows), "routes": counts,
                 "thresholds": _thresholds_dict(names, thresholds),
-                "calibration": ensemble.per_annotator, "human_labels": len(context.labels)}
+                "calibration": ensemble.per_annotator, "human_labels": len(context.labels),
+                "judge": {**judge.as_dict(), "vetoed": int(vetoed.sum()),
+                          "thresholds": None if judge_thresholds is None else _thresholds_dict(names, judge_thresholds)}}
 
     def _audits_by_label(self, project: str, names: Sequence[str]) -> dict[int, tuple[int, int]]:
         """Per audited AI label (index into ``names``): (audits the person agreed with, audits)."""

@@ -99,6 +99,7 @@ class Ensemble:
     oof_proba: np.ndarray  # (m, k) fused out-of-fold probabilities of the labelled items
     oof_labels: np.ndarray  # (m,)
     per_annotator: dict[str, dict[str, float]] = field(default_factory=dict)  # ECE and accuracy, OOF
+    oof_calibrated: list[np.ndarray] = field(default_factory=list)  # per annotator (m, k), OOF, temperature applied
 
     @property
     def name(self) -> str:
@@ -114,6 +115,10 @@ class Ensemble:
     def predict_proba(self, batch: ItemBatch, context: LabelContext) -> np.ndarray:
         raw = [a.predict_proba(batch, context) for a in self.annotators]
         return self.combine(raw)
+
+    def calibrate(self, raw: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """Each annotator's (n, k) raw scores with its temperature applied, in annotator order."""
+        return [apply_temperature(p, t) for p, t in zip(raw, self.temperatures, strict=True)]
 
     def combine(self, raw: Sequence[np.ndarray]) -> np.ndarray:
         feats = self.features(raw)
@@ -150,8 +155,8 @@ def fit_ensemble(annotators: Sequence[AIAnnotator], context: LabelContext, *, se
         ens.oof_proba = fused.astype(np.float32)
     else:
         ens.oof_proba = ens.combine(oof)
-    for a, p, t in zip(annotators, oof, temperatures, strict=True):
-        cal = apply_temperature(p, t)
+    ens.oof_calibrated = ens.calibrate(oof)
+    for a, p, t, cal in zip(annotators, oof, temperatures, ens.oof_calibrated, strict=True):
         ens.per_annotator[a.name] = {
             "temperature": round(t, 4), "oof_accuracy": round(float((cal.argmax(1) == labels).mean()), 4),
             "ece_raw": round(expected_calibration_error(p, labels), 4),

@@ -74,21 +74,34 @@ def choose_thresholds(oof_proba: np.ndarray, labels: np.ndarray, policy: Routing
             whose audit interval lies wholly below the target stops going auto (τ = inf) until
             the audits recover: the audited items are human labels too and so re-certify it.
     """
-    k = oof_proba.shape[1]
     pred, conf = oof_proba.argmax(axis=1), oof_proba.max(axis=1)
-    correct_all = pred == labels
-    order = np.argsort(-conf, kind="stable")
-    pooled = _deepest_certified(correct_all[order], conf[order], policy)
+    return certify_thresholds(pred, conf, pred == labels, oof_proba.shape[1], policy, audits=audits)
+
+
+def certify_thresholds(pred: np.ndarray, score: np.ndarray, correct: np.ndarray, n_labels: int,
+                       policy: RoutingPolicy, audits: dict[int, tuple[int, int]] | None = None) -> np.ndarray:
+    """(n_labels,) per predicted label, the lowest ``score`` at which auto-accept keeps the target.
+
+    The rule of ``choose_thresholds`` for any score that should rank right answers first: the
+    fused confidence, or the judge's P(correct).
+
+    Args:
+        pred: (m,) predicted label of each human-labelled item (out of fold).
+        score: (m,) its score, higher = more likely right.
+        correct: (m,) bool, the prediction equals the human label.
+    """
+    order = np.argsort(-score, kind="stable")
+    pooled = _deepest_certified(correct[order], score[order], policy)
     need = min_certifiable(policy)
-    thresholds = np.full(k, np.inf)
-    for label in range(k):
+    thresholds = np.full(n_labels, np.inf)
+    for label in range(n_labels):
         mask = pred == label
         if mask.sum() >= need:
-            own_order = np.argsort(-conf[mask], kind="stable")
-            thresholds[label] = _deepest_certified(correct_all[mask][own_order], conf[mask][own_order], policy)
+            own_order = np.argsort(-score[mask], kind="stable")
+            thresholds[label] = _deepest_certified(correct[mask][own_order], score[mask][own_order], policy)
         elif np.isfinite(pooled):
-            above = mask & (conf >= pooled)
-            if not above.any() or correct_all[above].mean() >= policy.target_precision:
+            above = mask & (score >= pooled)
+            if not above.any() or correct[above].mean() >= policy.target_precision:
                 thresholds[label] = pooled
         if audits and label in audits:
             agree, n = audits[label]
@@ -98,17 +111,23 @@ def choose_thresholds(oof_proba: np.ndarray, labels: np.ndarray, policy: Routing
 
 
 def route_items(proba: np.ndarray, thresholds: np.ndarray, policy: RoutingPolicy, rng: np.random.Generator, *,
-                already_audited: int = 0, keep_audit: np.ndarray | None = None) -> Routes:
+                already_audited: int = 0, keep_audit: np.ndarray | None = None,
+                judge_score: np.ndarray | None = None, judge_thresholds: np.ndarray | None = None) -> Routes:
     """Routes for unlabelled items with fused probabilities ``proba`` (n, k).
 
     Args:
         already_audited: audits answered so far; they count toward the audit quota.
         keep_audit: (n,) bool, items already picked for audit and not yet answered: they stay
             audits while the AI would still auto-accept them, so the sample stays random and stable.
+        judge_score: (n,) the judge's P(AI label correct), or None (no judge yet).
+        judge_thresholds: (k,) per label, the judge score an ``auto`` item also needs; an item the
+            judge vetoes goes to a person (verify or blind, by its confidence) as if below τ.
     """
     label, conf = proba.argmax(axis=1), proba.max(axis=1)
     route = np.where(conf >= policy.verify_min_confidence, "verify", "blind").astype(object)
     auto = conf >= thresholds[label]
+    if judge_score is not None and judge_thresholds is not None:
+        auto &= judge_score >= judge_thresholds[label]
     route[auto] = "auto"
     auto_rows = np.flatnonzero(auto)
     if len(auto_rows):

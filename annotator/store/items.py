@@ -60,6 +60,15 @@ def texts_by_ids(session: Session, item_ids: Sequence[int]) -> dict[int, str]:
     return out
 
 
+def text_lengths_by_ids(session: Session, item_ids: Sequence[int]) -> dict[int, int]:
+    """Text length in characters per item id, without loading the texts."""
+    out: dict[int, int] = {}
+    for start in range(0, len(item_ids), 5000):  # stay under SQLite's bound-parameter limit
+        chunk = list(item_ids[start:start + 5000])
+        out.update(dict(session.exec(select(Item.id, func.length(Item.text)).where(Item.id.in_(chunk))).all()))
+    return out
+
+
 def get_item(session: Session, item_id: int) -> Item:
     item = session.get(Item, item_id)
     if item is None:
