@@ -152,3 +152,39 @@ def test_ai_run_reports_coverage_per_round_and_the_labels_to_cover_the_pool(fake
         assert full["auto_labels"] > 0 and full["human_labels"] < report["pool_size"]
     else:
         assert covered[-1] < 1.0 and report["human_labels"] == 288
+
+
+def test_router_calibration_audit_and_judge_never_read_gold(fake_embedder, tmp_path, monkeypatch):
+    """The same permutation test with the AI on: gold of items the simulated person never answered
+    is shuffled; if the AI annotators, calibration, router, audits or judge read it, the routes,
+    thresholds, audit estimate or questions asked would change."""
+    from annotator.simulate import runner
+
+    asked: list[str] = []
+    original = runner.GoldOracle.answer
+
+    def spy(self, key):
+        asked.append(key)
+        return original(self, key)
+
+    monkeypatch.setattr(runner.GoldOracle, "answer", spy)
+    data = _topic_data(n_per_class=100)
+    cfg = SimulationConfig(human_budget=150, batch_size=25, seed=0, ai="knn,zero-shot,classifier", target_precision=0.9)
+    first = run_simulation(data, cfg, cache_dir=tmp_path, embedder=fake_embedder)
+    assert first["ai_last_run"] and sum(first["ai_last_run"]["routes"].values()) > 0
+    _, test_idx = runner._split(data, cfg)
+    keep = {int(k) for k in asked} | set(test_idx.tolist())
+    labels = list(data.labels)
+    free = [i for i in range(len(labels)) if i not in keep]
+    for i, lab in zip(free, np.random.default_rng(1).permutation([labels[i] for i in free]), strict=True):
+        labels[i] = lab
+    assert sum(labels[i] != data.labels[i] for i in free) > 10
+    asked_before = list(asked)
+    asked.clear()
+    second = run_simulation(LabelledData(data.texts, labels, data.label_names), cfg, cache_dir=tmp_path,
+                            embedder=fake_embedder)
+    assert asked == asked_before
+    for key in ("ai_last_run", "auto_label_precision_estimate", "auto_labels", "judge_auroc", "confidence_auroc"):
+        assert first[key] == second[key], key
+    assert [p["classifier_accuracy"] for p in first["learning_curve"]] == \
+        [p["classifier_accuracy"] for p in second["learning_curve"]]
