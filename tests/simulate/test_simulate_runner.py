@@ -58,6 +58,20 @@ def test_same_seed_same_report(fake_embedder, tmp_path):
     assert a == b
 
 
+def _shuffle_unasked_gold(data: LabelledData, asked: list[str], cfg: SimulationConfig) -> LabelledData:
+    """``data`` with the gold labels permuted among pool items the simulated person was never asked."""
+    from annotator.simulate import runner
+
+    _, test_idx = runner._split(data, cfg)
+    keep = {int(k) for k in asked} | set(test_idx.tolist())
+    labels = list(data.labels)
+    free = [i for i in range(len(labels)) if i not in keep]
+    for i, lab in zip(free, np.random.default_rng(1).permutation([labels[i] for i in free]), strict=True):
+        labels[i] = lab
+    assert sum(labels[i] != data.labels[i] for i in free) > 10  # the permutation changed something
+    return LabelledData(data.texts, labels, data.label_names)
+
+
 def test_gold_of_unqueried_items_is_never_read(fake_embedder, tmp_path, monkeypatch):
     """Permute the gold labels of every item the first run never asked about (test slice kept):
     if ranking, training or stopping read gold, the second run would diverge."""
@@ -73,20 +87,10 @@ def test_gold_of_unqueried_items_is_never_read(fake_embedder, tmp_path, monkeypa
     monkeypatch.setattr(runner.GoldOracle, "answer", spy)
     data = _topic_data()
     first = run_simulation(data, CFG, cache_dir=tmp_path, embedder=fake_embedder)
-    _, test_idx = runner._split(data, CFG)
-    keep = {int(k) for k in asked} | set(test_idx.tolist())
-    rng = np.random.default_rng(1)
-    labels = list(data.labels)
-    free = [i for i in range(len(labels)) if i not in keep]
-    shuffled = rng.permutation([labels[i] for i in free])
-    for i, lab in zip(free, shuffled, strict=True):
-        labels[i] = lab
-    changed = sum(labels[i] != data.labels[i] for i in free)
-    assert changed > 10
+    shuffled = _shuffle_unasked_gold(data, asked, CFG)
     asked_before = list(asked)
     asked.clear()
-    second = run_simulation(LabelledData(data.texts, labels, data.label_names), CFG, cache_dir=tmp_path,
-                            embedder=fake_embedder)
+    second = run_simulation(shuffled, CFG, cache_dir=tmp_path, embedder=fake_embedder)
     assert asked == asked_before
     assert first["learning_curve"] == second["learning_curve"]
 
@@ -172,17 +176,10 @@ def test_router_calibration_audit_and_judge_never_read_gold(fake_embedder, tmp_p
     cfg = SimulationConfig(human_budget=150, batch_size=25, seed=0, ai="knn,zero-shot,classifier", target_precision=0.9)
     first = run_simulation(data, cfg, cache_dir=tmp_path, embedder=fake_embedder)
     assert first["ai_last_run"] and sum(first["ai_last_run"]["routes"].values()) > 0
-    _, test_idx = runner._split(data, cfg)
-    keep = {int(k) for k in asked} | set(test_idx.tolist())
-    labels = list(data.labels)
-    free = [i for i in range(len(labels)) if i not in keep]
-    for i, lab in zip(free, np.random.default_rng(1).permutation([labels[i] for i in free]), strict=True):
-        labels[i] = lab
-    assert sum(labels[i] != data.labels[i] for i in free) > 10
+    shuffled = _shuffle_unasked_gold(data, asked, cfg)
     asked_before = list(asked)
     asked.clear()
-    second = run_simulation(LabelledData(data.texts, labels, data.label_names), cfg, cache_dir=tmp_path,
-                            embedder=fake_embedder)
+    second = run_simulation(shuffled, cfg, cache_dir=tmp_path, embedder=fake_embedder)
     assert asked == asked_before
     for key in ("ai_last_run", "auto_label_precision_estimate", "auto_labels", "judge_auroc", "confidence_auroc"):
         assert first[key] == second[key], key
