@@ -11,7 +11,8 @@ Shapes: ``item_ids`` (n,) int64 sorted; ``embeddings`` (n, d) float32 L2-normali
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,6 +38,47 @@ class Served:
     route: str = "manual"
 
 
+class Leases:
+    """Rows handed to people: row → (user, expiry on a monotonic clock, seconds).
+
+    An item shown to a person is theirs until they answer, skip or leave, or until the lease
+    runs out (a closed tab, a lunch break): then it returns to the queue for everyone.
+    ``seconds=None`` never expires.
+    """
+
+    def __init__(self, seconds: float | None = None, clock: Callable[[], float] = time.monotonic):
+        self.seconds = seconds
+        self.clock = clock
+        self._by_row: dict[int, tuple[str, float]] = {}
+
+    def __contains__(self, row: int) -> bool:
+        lease = self._by_row.get(row)
+        if lease is None:
+            return False
+        if lease[1] <= self.clock():
+            del self._by_row[row]  # expired: the item is free again
+            return False
+        return True
+
+    def __setitem__(self, row: int, user: str) -> None:
+        expires = self.clock() + self.seconds if self.seconds else float("inf")
+        self._by_row[row] = (user, expires)
+
+    def __len__(self) -> int:
+        return sum(1 for row in list(self._by_row) if row in self)
+
+    def holder(self, row: int) -> str | None:
+        return self._by_row[row][0] if row in self else None
+
+    def pop(self, row: int, default: str | None = None) -> str | None:
+        lease = self._by_row.pop(row, None)
+        return default if lease is None else lease[0]
+
+    def release(self, user: str) -> None:
+        for row in [r for r, (u, _) in self._by_row.items() if u == user]:
+            del self._by_row[row]
+
+
 class LabelPool:
     """Labels, model and ranking of one project's items.
 
@@ -47,6 +89,7 @@ class LabelPool:
         self, item_ids: np.ndarray, embeddings: np.ndarray, label_names: Sequence[str], *,
         multi_label: bool = False, strategy: str = "margin", batch_size: int = 10,
         label_embeddings: np.ndarray | None = None, seed: int = 0, explore_fraction: float = 0.0,
+        lease_seconds: float | None = None,
     ):
         if len(item_ids) != len(embeddings):
             raise ValueError(f"{len(item_ids)} item ids but {len(embeddings)} embedding rows")
@@ -64,7 +107,7 @@ class LabelPool:
         self.targets = np.zeros((n, k), dtype=np.float32)
         self.labelled = np.zeros(n, dtype=bool)
         self.skipped = np.zeros(n, dtype=bool)
-        self.reserved: dict[int, str] = {}  # row → user currently shown it
+        self.reserved = Leases(lease_seconds)  # row → the person it is handed to, until the lease ends
         self.route = np.zeros(n, dtype=np.int8)  # ROUTE_CODES; auto rows are not served to people
         self.model = None
         self.model_version = 0
@@ -124,8 +167,7 @@ class LabelPool:
     def release(self, user: str) -> None:
         """Forget what ``user`` was shown (they left or reloaded)."""
         with self._lock:
-            for row in [r for r, u in self.reserved.items() if u == user]:
-                del self.reserved[row]
+            self.reserved.release(user)
 
     # ------------------------------------------------------------------ serving
     def set_routes(self, rows: np.ndarray, routes: np.ndarray) -> None:

@@ -84,6 +84,9 @@ class ProjectSettings(BaseModel):
     preselect_suggestion: bool = False
     target_precision: float = Field(default=0.95, gt=0, le=1)
     audit_fraction: float = Field(default=0.05, ge=0, le=1)
+    lease_minutes: float = Field(
+        default=30.0, gt=0,
+        description="An item shown to a person is reserved for them this long; then it returns to the queue.")
     explore_fraction: float = Field(
         default=0.1, ge=0, le=0.5,
         description="Share of the uncertainty queue drawn at random and served blind: the router "
@@ -163,3 +166,14 @@ class Progress(BaseModel):
     model_version: int = 0
     labels_since_refit: int = 0
     refitting: bool = False
+
+
+class UserInfo(BaseModel):
+    """One account as the UI, API and CLI see it: never the password hash."""
+
+    id: int
+    name: str
+    role: Role
+    has_password: bool
+    is_system: bool = False
+    created_at: datetime | None = None

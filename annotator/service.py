@@ -31,7 +31,9 @@ from annotator.agents import make_annotators
 from annotator.annotators import AIAnnotator, ItemBatch, LabelContext
 from annotator.config import Settings
 from annotator.embeddings import EmbeddingCache, Embedder, embed_with_cache, make_embedder, text_hash
-from annotator.errors import AgreementError, EmptyPoolError, ValidationError
+from annotator.errors import (
+    AgreementError, AuthenticationError, EmptyPoolError, PermissionDeniedError, ValidationError,
+)
 from annotator.export import ExportResult, write_export
 from annotator.importers import ImportSpec, check_labels, preview, read_chunks
 from annotator.active.ranking import EXPLORE_STRATEGY
@@ -41,12 +43,13 @@ from annotator.routing import (
 )
 from annotator.schema import (
     ImportReport, LabelSpec, Progress, ProjectSettings, ProjectSummary, QueuedItem, Role, Route, SuggestionView,
-    TaskType,
+    TaskType, UserInfo,
 )
 from annotator.store import items as item_q
 from annotator.store import labels as label_q
 from annotator.store import projects as project_q
 from annotator.store import responses as response_q
+from annotator.store import users as user_q
 
 log = logging.getLogger("annotator.service")
 
@@ -422,6 +425,7 @@ class AnnotatorService:
             np.asarray(ids), vectors, [sp.name for sp in specs], multi_label=proj.task_type == TaskType.multi_label,
             strategy=settings.strategy, label_embeddings=label_vectors, seed=settings.seed,
             batch_size=settings.batch_size, explore_fraction=settings.explore_fraction,
+            lease_seconds=60.0 * settings.lease_minutes,
         )
         for item_id, value in labelled.items():
             pool.set_label(item_id, [v for v in value if v in pool.label_names])
@@ -953,6 +957,62 @@ class AnnotatorService:
             return self.agreement(project)
         except AgreementError:
             return None
+
+    # ---- accounts -------------------------------------------------------------------------------
+    # The seam the login page, the admin page and the HTTP API call: they authenticate once, keep
+    # the UserInfo, and call require_role before anything a role may not do.
+
+    def add_user(self, name: str, role: str = Role.annotator.value, password: str | None = None) -> UserInfo:
+        """Create an account; ``password`` None makes one without a login (set it with reset_password)."""
+        with store.transaction(self.engine) as s:
+            return _user_info(user_q.add_user(s, name, role=str(role), password=password))
+
+    def list_users(self) -> list[UserInfo]:
+        """Every person's account, by name (system users such as 'import' left out)."""
+        with store.transaction(self.engine) as s:
+            return [_user_info(u) for u in user_q.list_users(s)]
+
+    def set_role(self, name: str, role: str) -> UserInfo:
+        with store.transaction(self.engine) as s:
+            return _user_info(user_q.set_role(s, name, str(role)))
+
+    def reset_password(self, name: str, password: str) -> UserInfo:
+        with store.transaction(self.engine) as s:
+            return _user_info(user_q.set_password(s, name, password))
+
+    def authenticate(self, name: str, password: str) -> UserInfo:
+        """The account when ``password`` is right.
+
+        Raises:
+            AuthenticationError: unknown user, no password set, or a wrong password (one message
+                for all three, so the answer does not tell which names exist).
+        """
+        with store.transaction(self.engine) as s:
+            user = user_q.verify_password(s, name, password)
+            if user is None:
+                raise AuthenticationError(
+                    f"Login refused for {name!r}.", expected="an existing user name and its password",
+                    got="an unknown name, a user without a password, or a wrong password",
+                    fix="check name and password; an admin can set one: python -m annotator user reset-password NAME",
+                )
+            return _user_info(user)
+
+    @staticmethod
+    def require_role(user: UserInfo, *roles: str) -> UserInfo:
+        """``user`` if their role is one of ``roles``, else PermissionDeniedError."""
+        allowed = [str(r) for r in roles]
+        if str(user.role) not in allowed:
+            raise PermissionDeniedError(
+                f"User {user.name!r} ({user.role}) may not do this.", expected=f"role {' or '.join(allowed)}",
+                got=str(user.role), fix="ask an admin: python -m annotator user set-role "
+                f"{user.name} {allowed[0] if allowed else 'ROLE'}",
+            )
+        return user
+
+
+def _user_info(user: store.User) -> UserInfo:
+    return UserInfo(id=user.id, name=user.name, role=user.role, has_password=user.password_hash is not None,
+                    is_system=user.is_system, created_at=user.created_at)
 
 
 def _thresholds_dict(names: Sequence[str], thresholds: np.ndarray) -> dict[str, float | None]:

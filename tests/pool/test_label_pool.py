@@ -129,3 +129,35 @@ def test_random_picks_never_outlast_the_queue():
     verify_ids = {int(pool.item_ids[r]) for r in open_rows[:5]}
     assert verify_ids <= {s.item_id for s in served}
     assert all(s.route == "blind" for s in served if s.item_id not in verify_ids)
+
+
+def test_an_expired_lease_returns_the_item_to_the_queue():
+    from annotator.pool import Leases
+
+    now = [0.0]
+    x, _ = _blobs(n_per=2)
+    pool = LabelPool(np.arange(1, 11), x, LABELS, seed=0, lease_seconds=60)
+    pool.reserved = Leases(60, clock=lambda: now[0])
+    ana = [pool.next("ana").item_id for _ in range(10)]
+    assert pool.next("ben") is None  # every item is held by ana
+    now[0] = 59.0
+    assert pool.next("ben") is None
+    now[0] = 61.0  # ana's leases ran out (closed tab): the items return for everyone
+    pool.rerank()
+    ben = pool.next("ben")
+    assert ben is not None and ben.item_id in ana
+    assert pool.reserved.holder(pool.row_of(ben.item_id)) == "ben"
+
+
+def test_leases_release_and_never_expire_without_a_time():
+    from annotator.pool import Leases
+
+    now = [0.0]
+    leases = Leases(None, clock=lambda: now[0])
+    leases[3] = "ana"
+    leases[4] = "ben"
+    now[0] = 1e9
+    assert 3 in leases and leases.holder(4) == "ben" and len(leases) == 2
+    leases.release("ana")
+    assert 3 not in leases and len(leases) == 1
+    assert leases.pop(4) == "ben" and leases.pop(4) is None
