@@ -393,6 +393,85 @@ def llm_server(
     serve(model, settings.resolved_models_dir, host=host, port=port, api_key=api_key)
 
 
+user_app = typer.Typer(no_args_is_help=True, rich_markup_mode="markdown",
+                       help="Accounts: add, list, set-role, reset-password. Roles: admin | annotator | reviewer.")
+app.add_typer(user_app, name="user")
+
+PasswordStdin = Annotated[bool, typer.Option("--password-stdin", help="Read the password from the first line of "
+                                             "standard input instead of prompting (for scripts).")]
+
+
+def _read_password(from_stdin: bool) -> str:
+    """The new password: stdin's first line, or a hidden prompt asked twice; never echoed."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="User name (their login).")],
+    role: Annotated[str, typer.Option("--role", "-r", help="admin | annotator | reviewer.")] = "annotator",
+    password_stdin: PasswordStdin = False,
+    no_password: Annotated[bool, typer.Option("--no-password", help="Create the account without a login.")] = False,
+    data_dir: DataDir = None, database_url: DatabaseUrl = None,
+) -> None:
+    """Create an account; the password is asked twice (hidden) and stored only as an argon2 hash.
+
+    Example: `python -m annotator user add ana --role annotator`, or in a script
+    `echo "$PASS" | python -m annotator user add ana --role reviewer --password-stdin`
+    """
+    from annotator.store.users import check_role
+
+    check_role(role)  # before asking for a password
+    password = None if no_password else _read_password(password_stdin)
+    user = _service(_settings(data_dir, database_url)).add_user(name, role, password)
+    typer.echo(f"Added user {user.name!r} ({user.role})" + ("" if user.has_password else ", no password"))
+
+
+@user_app.command("list")
+def user_list(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
+    """List accounts with their role and whether a password is set (never the hash).
+
+    Example: `python -m annotator user list`
+    """
+    rows = _service(_settings(data_dir, database_url)).list_users()
+    if not rows:
+        typer.echo("No users yet. Add one: python -m annotator user add NAME --role annotator")
+    for u in rows:
+        typer.echo(f"{u.name}\t{u.role}\t{'password set' if u.has_password else 'no password'}")
+
+
+@user_app.command("set-role")
+def user_set_role(
+    name: Annotated[str, typer.Argument(help="User name.")],
+    role: Annotated[str, typer.Argument(help="admin | annotator | reviewer.")],
+    data_dir: DataDir = None, database_url: DatabaseUrl = None,
+) -> None:
+    """Change a user's role.
+
+    Example: `python -m annotator user set-role ana reviewer`
+    """
+    user = _service(_settings(data_dir, database_url)).set_role(name, role)
+    typer.echo(f"User {user.name!r} is now {user.role}")
+
+
+@user_app.command("reset-password")
+def user_reset_password(
+    name: Annotated[str, typer.Argument(help="User name.")],
+    password_stdin: PasswordStdin = False,
+    data_dir: DataDir = None, database_url: DatabaseUrl = None,
+) -> None:
+    """Set a new password for a user (asked twice, hidden).
+
+    Example: `python -m annotator user reset-password ana`
+    """
+    service = _service(_settings(data_dir, database_url))
+    service.get_user(name)  # an unknown name fails before the prompt
+    user = service.reset_password(name, _read_password(password_stdin))
+    typer.echo(f"Password of {user.name!r} changed")
+
+
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:

@@ -100,3 +100,11 @@ class NoOverlapError(AgreementError):
 class EndpointError(AnnotatorError):
     """An LLM endpoint (OpenAI-compatible) cannot be used: unreachable, too slow, rejecting the key,
     not serving the model, or answering something that is not a label."""
+
+
+class AuthenticationError(AnnotatorError):
+    """A login refused: unknown user, no password set, or a wrong password."""
+
+
+class PermissionDeniedError(AnnotatorError):
+    """The user's role does not allow the action (an annotator exporting, changing settings...)."""

@@ -972,6 +972,10 @@ class AnnotatorService:
         with store.transaction(self.engine) as s:
             return [_user_info(u) for u in user_q.list_users(s)]
 
+    def get_user(self, name: str) -> UserInfo:
+        with store.transaction(self.engine) as s:
+            return _user_info(user_q.get_user(s, name))
+
     def set_role(self, name: str, role: str) -> UserInfo:
         with store.transaction(self.engine) as s:
             return _user_info(user_q.set_role(s, name, str(role)))

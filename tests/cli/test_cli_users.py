@@ -1,0 +1,56 @@
+"""`python -m annotator user add|list|set-role|reset-password`: hidden passwords, no hashes shown."""
+
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from annotator.cli import app
+from annotator.config import Settings
+from annotator.service import AnnotatorService
+
+runner = CliRunner()
+
+
+def _user(*args: str, data_dir, input: str | None = None):  # noqa: A002 - CliRunner's name
+    return runner.invoke(app, ["user", *args, "--data-dir", str(data_dir)], input=input)
+
+
+def test_add_list_set_role_reset_password(tmp_path):
+    data = tmp_path / "d"
+    out = _user("add", "ana", "--role", "reviewer", "--password-stdin", data_dir=data, input="ana's secret\n")
+    assert out.exit_code == 0, out.output
+    assert "Added user 'ana' (reviewer)" in out.output and "secret" not in out.output
+    out = _user("add", "bo", data_dir=data, input="bo password\nbo password\n")  # the hidden prompt, twice
+    assert out.exit_code == 0, out.output
+    assert "bo password" not in out.output
+    listed = _user("list", data_dir=data).output
+    assert "ana\treviewer\tpassword set" in listed and "bo\tannotator\tpassword set" in listed
+    assert "$argon2" not in listed
+    assert "now admin" in _user("set-role", "bo", "admin", data_dir=data).output
+    out = _user("reset-password", "ana", "--password-stdin", data_dir=data, input="a new secret\n")
+    assert out.exit_code == 0 and "new secret" not in out.output
+    service = AnnotatorService.from_settings(Settings(data_dir=data, demo=False))
+    try:
+        assert service.authenticate("ana", "a new secret").role == "reviewer"
+        assert service.authenticate("bo", "bo password").role == "admin"
+    finally:
+        service.close()
+
+
+def test_errors_are_messages(tmp_path):
+    data = tmp_path / "d"
+    out = _user("add", "ana", "--role", "owner", "--password-stdin", data_dir=data, input="whatever pw\n")
+    assert out.exit_code != 0 and "Unknown role 'owner'" in str(out.exception)
+    _user("add", "ana", "--no-password", data_dir=data)
+    out = _user("add", "ana", "--no-password", data_dir=data)
+    assert "already exists" in str(out.exception)
+    out = _user("reset-password", "nobody", data_dir=data)  # fails before asking for a password
+    assert "User 'nobody' not found" in str(out.exception) and "Password" not in out.output
+    out = _user("add", "cy", data_dir=data, input="first one\nsecond one\nfirst one\nfirst one\n")
+    assert out.exit_code == 0 and "do not match" in out.output and "first one" not in out.output
+
+
+def test_user_commands_have_help_with_an_example():
+    for command in ("add", "list", "set-role", "reset-password"):
+        result = runner.invoke(app, ["user", command, "--help"])
+        assert result.exit_code == 0 and "Example" in result.output, command

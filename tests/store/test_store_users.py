@@ -1,0 +1,86 @@
+"""Accounts in the store: argon2 hashes, roles, and the 0001 → 0002 upgrade keeping old users."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from annotator.errors import ConflictError, NotFoundError, ValidationError
+from annotator.store import make_engine, transaction
+from annotator.store import users as user_q
+from annotator.store.engine import MIGRATIONS_DIR
+
+
+def test_password_is_stored_only_as_an_argon2_hash(engine):
+    with transaction(engine) as s:
+        user_q.add_user(s, "ana", role="reviewer", password="correct horse")
+    with transaction(engine) as s:
+        stored = user_q.get_user(s, "ana").password_hash
+        assert stored.startswith("$argon2id$") and "correct horse" not in stored
+        assert user_q.verify_password(s, "ana", "correct horse").name == "ana"
+        assert user_q.verify_password(s, "ana", "wrong horse!") is None
+        assert user_q.verify_password(s, "nobody", "correct horse") is None
+
+
+def test_same_password_gets_a_different_salted_hash(engine):
+    with transaction(engine) as s:
+        a = user_q.add_user(s, "a", password="same password").password_hash
+        b = user_q.add_user(s, "b", password="same password").password_hash
+    assert a != b
+
+
+def test_user_without_password_cannot_log_in(engine):
+    with transaction(engine) as s:
+        user_q.add_user(s, "local")
+        assert user_q.verify_password(s, "local", "") is None
+        assert user_q.get_user(s, "local").role == "annotator"
+
+
+def test_roles_and_passwords_change(engine):
+    with transaction(engine) as s:
+        user_q.add_user(s, "ana", password="first password")
+        assert user_q.set_role(s, "ana", "admin").role == "admin"
+        user_q.set_password(s, "ana", "second password")
+        assert user_q.verify_password(s, "ana", "first password") is None
+        assert user_q.verify_password(s, "ana", "second password") is not None
+
+
+def test_errors_say_what_and_how_to_fix(engine):
+    with transaction(engine) as s:
+        user_q.add_user(s, "ana", password="a password")
+    with pytest.raises(ValidationError, match="admin | annotator | reviewer"), transaction(engine) as s:
+        user_q.add_user(s, "bo", role="owner")
+    with pytest.raises(ConflictError, match="already exists"), transaction(engine) as s:
+        user_q.add_user(s, "ana")
+    with pytest.raises(NotFoundError) as err, transaction(engine) as s:
+        user_q.set_role(s, "anna", "admin")
+    assert "ana" in err.value.message and "Fix:" in err.value.message
+    with pytest.raises(ValidationError, match="too short"), transaction(engine) as s:
+        user_q.set_password(s, "ana", "short")
+
+
+def test_upgrade_from_0001_keeps_existing_users(tmp_path):
+    from alembic import command
+    from alembic.config import Config
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as c:
+        cfg.attributes["connection"] = c
+        command.upgrade(cfg, "0001")
+    with engine.begin() as c:
+        c.execute(text("INSERT INTO user (name, role, is_system, created_at) VALUES "
+                       "('local', 'annotator', 0, '2026-01-01'), ('odd', 'owner', 0, '2026-01-01')"))
+    with engine.begin() as c:
+        cfg.attributes["connection"] = c
+        command.upgrade(cfg, "head")
+    with engine.begin() as c:  # the database now defaults the role itself
+        c.execute(text("INSERT INTO user (name, is_system, created_at) VALUES ('raw', 0, '2026-01-01')"))
+    with transaction(engine) as s:
+        got = {u.name: (u.role, u.password_hash) for u in user_q.list_users(s)}
+        assert got == {"local": ("annotator", None), "odd": ("annotator", None), "raw": ("annotator", None)}
+        user_q.set_password(s, "local", "now with a password")
+    with transaction(engine) as s:
+        assert user_q.verify_password(s, "local", "now with a password") is not None
+    engine.dispose()
