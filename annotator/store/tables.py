@@ -48,7 +48,7 @@ class User(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(index=True, unique=True, max_length=200)
     # admin | annotator | reviewer (schema.Role); the server default keeps rows written outside the app valid.
-    role: str = Field(default="annotator", max_length=32, sa_column_kwargs={"server_default": "annotator"})
+    role: str = Field(default="annotator", max_length=32)
     # An argon2id hash (store.users), never the password; None = no login (the local single user).
     password_hash: str | None = Field(default=None, max_length=512)
     is_system: bool = Field(default=False, description="The 'import' pseudo-user and similar.")

@@ -59,28 +59,43 @@ def test_errors_say_what_and_how_to_fix(engine):
         user_q.set_password(s, "ana", "short")
 
 
-def test_upgrade_from_0001_keeps_existing_users(tmp_path):
+def test_upgrade_from_0001_keeps_existing_users_and_their_answers(tmp_path):
+    """A data directory from before accounts, with people's answers pointing at their users (foreign
+    keys on, as the app runs SQLite), upgrades in place; odd roles become 'annotator'."""
     from alembic import command
     from alembic.config import Config
 
-    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    from annotator.config import Settings
+    from annotator.embeddings import make_embedder
+    from annotator.service import AnnotatorService
+
+    settings = Settings(data_dir=tmp_path, demo=False, embedding_model="hashing")
+    service = AnnotatorService.from_settings(settings, embedder=make_embedder("hashing"))
+    service.create_project("p", ["a", "b"])
+    service.import_records("p", [{"text": f"text {i}"} for i in range(6)])
+    for _ in range(3):
+        item = service.next_item("p", "ana")
+        service.submit("p", "ana", item.item_id, ["a"])
+    service.close()
+
+    engine = make_engine(settings.resolved_database_url)
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     with engine.begin() as c:
         cfg.attributes["connection"] = c
-        command.upgrade(cfg, "0001")
+        command.downgrade(cfg, "0001")
     with engine.begin() as c:
-        c.execute(text("INSERT INTO user (name, role, is_system, created_at) VALUES "
-                       "('local', 'annotator', 0, '2026-01-01'), ('odd', 'owner', 0, '2026-01-01')"))
+        c.execute(text("UPDATE user SET role = 'owner' WHERE name = 'ana'"))
     with engine.begin() as c:
         cfg.attributes["connection"] = c
         command.upgrade(cfg, "head")
-    with engine.begin() as c:  # the database now defaults the role itself
-        c.execute(text("INSERT INTO user (name, is_system, created_at) VALUES ('raw', 0, '2026-01-01')"))
     with transaction(engine) as s:
         got = {u.name: (u.role, u.password_hash) for u in user_q.list_users(s)}
-        assert got == {"local": ("annotator", None), "odd": ("annotator", None), "raw": ("annotator", None)}
-        user_q.set_password(s, "local", "now with a password")
+        assert got["ana"] == ("annotator", None)
+        user_q.set_password(s, "ana", "now with a password")
     with transaction(engine) as s:
-        assert user_q.verify_password(s, "local", "now with a password") is not None
+        assert user_q.verify_password(s, "ana", "now with a password") is not None
     engine.dispose()
+    service = AnnotatorService.from_settings(settings, embedder=make_embedder("hashing"))
+    assert service.progress("p").labelled == 3  # nothing that was stored is lost
+    service.close()
