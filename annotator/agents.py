@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy.engine import Engine
+
 from annotator.config import Settings
 
 from annotator.annotators import AIAnnotator, ClassifierAnnotator, KnnAnnotator, ZeroShotAnnotator
@@ -61,21 +63,24 @@ LLM_ANNOTATORS = ("llm-local", "llm-endpoint")
 
 def llm_options(settings: Settings, names: list[str],
                 progress_for: Callable[[str], Callable[[int, int], None] | None] | None = None,
-                ) -> dict[str, dict[str, Any]]:
+                engine: Engine | None = None) -> dict[str, dict[str, Any]]:
     """Keyword arguments of the LLM annotators among ``names``, for ``make_annotators``.
 
     Each gets its options from ``settings`` (models folder; endpoint URL, model, key, timeout,
-    retries, mode and price), an on-disk score cache ``<data_dir>/llm-cache/<name>.jsonl`` (a
-    re-run costs nothing) and ``progress_for(name)`` as its (done, total) callback.
+    retries, mode and price), a score cache (a re-run costs nothing): the project database's
+    ``llm_score`` table when ``engine`` is given, else ``<data_dir>/llm-cache/<name>.jsonl``, and
+    ``progress_for(name)`` as its (done, total) callback.
     """
     from annotator.llm.cache import JsonlCache
+    from annotator.store.llm_cache import StoreLLMCache
 
     kwargs: dict[str, dict[str, Any]] = {}
     for name in names:
         if name not in LLM_ANNOTATORS:
             continue
-        common = {"cache": JsonlCache(settings.data_dir / "llm-cache" / f"{name}.jsonl"),
-                  "on_progress": progress_for(name) if progress_for else None}
+        cache = StoreLLMCache(engine) if engine is not None else \
+            JsonlCache(settings.data_dir / "llm-cache" / f"{name}.jsonl")
+        common = {"cache": cache, "on_progress": progress_for(name) if progress_for else None}
         if name == "llm-local":
             kwargs[name] = {"models_dir": settings.resolved_models_dir, **common}
         else:

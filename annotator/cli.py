@@ -193,16 +193,16 @@ def serve(
     run_app(_settings(data_dir, database_url, port=port, host=host, demo=demo), project=project)
 
 
-def _annotator_kwargs(settings: Settings, names: list[str], bars: list) -> dict[str, dict]:
-    """``agents.llm_options`` with a tqdm bar per LLM annotator (appended to ``bars`` to close)."""
-    from annotator.agents import llm_options
+def _annotator_kwargs(service: AnnotatorService, names: list[str], bars: list) -> dict[str, dict]:
+    """The service's LLM annotator options (scores cached in the project database) with a tqdm bar
+    per LLM annotator (appended to ``bars`` to close)."""
 
     def progress_for(name: str):  # noqa: ANN202 - the bar's (done, total) callback
         bar, update = _progress(f"{name}: scoring", unit="items")
         bars.append(bar)
         return update
 
-    return llm_options(settings, names, progress_for)
+    return service.llm_options(names, progress_for)
 
 
 @app.command()
@@ -238,7 +238,7 @@ def ai(
     summary = service.project(project)
     names = parse_annotator_names(annotators)
     bars: list = []
-    chosen = make_annotators(",".join(names) or "none", **_annotator_kwargs(settings, names, bars))
+    chosen = make_annotators(",".join(names) or "none", **_annotator_kwargs(service, names, bars))
     typer.echo(f"Scoring {summary.items - summary.labelled} unlabelled items with {annotators} …", err=True)
     for a in chosen:
         if hasattr(a, "estimate"):  # the LLMs also score every human-labelled item once (calibration)

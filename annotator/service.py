@@ -696,6 +696,15 @@ class AnnotatorService:
                 tally[1] += 1
         return {label: (agree, n) for label, (agree, n) in out.items()}
 
+    def llm_options(self, names: Sequence[str],
+                    progress_for: Callable[[str], Callable[[int, int], None] | None] | None = None,
+                    ) -> dict[str, dict[str, Any]]:
+        """Options of the LLM annotators among ``names`` (``agents.llm_options``), their scores
+        cached in this database's ``llm_score`` table."""
+        from annotator.agents import llm_options
+
+        return llm_options(self.settings, list(names), progress_for, engine=self.engine)
+
     def audit_estimate(self, project: str) -> PrecisionEstimate:
         """Precision of auto-accepted labels, measured on blind audits (value and 95 % interval)."""
         with store.transaction(self.engine) as s:

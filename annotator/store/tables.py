@@ -120,3 +120,19 @@ class Job(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     started_at: datetime | None = None
     finished_at: datetime | None = None
+
+
+class LLMScore(SQLModel, table=True):
+    """One LLM call's result, so that a re-run costs nothing: per-label probabilities of one item.
+
+    ``key`` is ``annotator.llm.prompts.cache_key`` (model id, prompt hash, rendered-prompt hash);
+    ``model`` and ``prompt_hash`` are kept beside it for inspection and clean-up.
+    """
+
+    __tablename__ = "llm_score"
+
+    key: str = Field(primary_key=True, max_length=255)
+    model: str = Field(default="", max_length=200, index=True)
+    prompt_hash: str = Field(default="", max_length=64)
+    value: list[float] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)

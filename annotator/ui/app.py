@@ -646,12 +646,12 @@ class AnnotatorUI:
     def _make_annotators(self, names: Sequence[str], progress: Callable[..., Any]) -> list[Any]:
         """The chosen annotators; the LLM ones get their Settings, an on-disk score cache (a re-run
         costs nothing) and the page's progress bar."""
-        from annotator.agents import llm_options, make_annotators
+        from annotator.agents import make_annotators
 
         def progress_for(name: str) -> Callable[[int, int], None]:
             return lambda done, total: progress((done, total) if total else None, desc=f"{name}: scoring items")
 
-        return make_annotators(",".join(names), **llm_options(self.service.settings, list(names), progress_for))
+        return make_annotators(",".join(names), **self.service.llm_options(names, progress_for))
 
     @_guard("ai_status")
     def _on_ai_run(self, project: str | None, names: list[str] | None, target: float | None,

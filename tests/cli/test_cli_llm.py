@@ -45,7 +45,7 @@ def project(tmp_path, monkeypatch) -> Path:
     return data
 
 
-def test_ai_with_llm_endpoint_uses_the_options_and_caches_on_disk(project):
+def test_ai_with_llm_endpoint_uses_the_options_and_caches_in_the_store(project):
     with FakeOpenAI() as server:
         args = ("ai", "--project", "reviews", "--annotators", "knn,llm-endpoint", "--llm-url", server.base_url,
                 "--llm-model", MODEL, "--llm-api-key", "sk-test", "--llm-timeout", "5", "--llm-retries", "0")
@@ -55,9 +55,13 @@ def test_ai_with_llm_endpoint_uses_the_options_and_caches_on_disk(project):
         first = len(server.requests)
         assert first == 24  # 12 labelled items (calibration folds) + 12 unlabelled, one request each
         assert all(body["model"] == MODEL for _, _, body in server.requests)
-        cache = project / "llm-cache" / "llm-endpoint.jsonl"
-        assert len(cache.read_text().splitlines()) == 24
-        _invoke(*args, data_dir=project)  # a re-run: every row from the cache file
+        from annotator.store import make_engine
+        from annotator.store.llm_cache import StoreLLMCache
+
+        engine = make_engine(f"sqlite:///{project / 'annotator.db'}")
+        assert len(StoreLLMCache(engine)) == 24  # one row per item scored, in the project database
+        engine.dispose()
+        _invoke(*args, data_dir=project)  # a re-run: every row from the cache
         assert len(server.requests) == first
 
 
