@@ -58,6 +58,21 @@ def test_same_seed_same_report(fake_embedder, tmp_path):
     assert a == b
 
 
+def _spy_on_the_oracle(monkeypatch) -> list[str]:  # noqa: ANN001
+    """The keys the simulated person is asked about, in order (filled as simulations run)."""
+    from annotator.simulate import runner
+
+    asked: list[str] = []
+    original = runner.GoldOracle.answer
+
+    def spy(self, key):  # noqa: ANN001, ANN202
+        asked.append(key)
+        return original(self, key)
+
+    monkeypatch.setattr(runner.GoldOracle, "answer", spy)
+    return asked
+
+
 def _shuffle_unasked_gold(data: LabelledData, asked: list[str], cfg: SimulationConfig) -> LabelledData:
     """``data`` with the gold labels permuted among pool items the simulated person was never asked."""
     from annotator.simulate import runner
@@ -75,16 +90,7 @@ def _shuffle_unasked_gold(data: LabelledData, asked: list[str], cfg: SimulationC
 def test_gold_of_unqueried_items_is_never_read(fake_embedder, tmp_path, monkeypatch):
     """Permute the gold labels of every item the first run never asked about (test slice kept):
     if ranking, training or stopping read gold, the second run would diverge."""
-    from annotator.simulate import runner
-
-    asked: list[str] = []
-    original = runner.GoldOracle.answer
-
-    def spy(self, key):
-        asked.append(key)
-        return original(self, key)
-
-    monkeypatch.setattr(runner.GoldOracle, "answer", spy)
+    asked = _spy_on_the_oracle(monkeypatch)
     data = _topic_data()
     first = run_simulation(data, CFG, cache_dir=tmp_path, embedder=fake_embedder)
     shuffled = _shuffle_unasked_gold(data, asked, CFG)
@@ -162,16 +168,7 @@ def test_router_calibration_audit_and_judge_never_read_gold(fake_embedder, tmp_p
     """The same permutation test with the AI on: gold of items the simulated person never answered
     is shuffled; if the AI annotators, calibration, router, audits or judge read it, the routes,
     thresholds, audit estimate or questions asked would change."""
-    from annotator.simulate import runner
-
-    asked: list[str] = []
-    original = runner.GoldOracle.answer
-
-    def spy(self, key):
-        asked.append(key)
-        return original(self, key)
-
-    monkeypatch.setattr(runner.GoldOracle, "answer", spy)
+    asked = _spy_on_the_oracle(monkeypatch)
     data = _topic_data(n_per_class=100)
     cfg = SimulationConfig(human_budget=150, batch_size=25, seed=0, ai="knn,zero-shot,classifier", target_precision=0.9)
     first = run_simulation(data, cfg, cache_dir=tmp_path, embedder=fake_embedder)
