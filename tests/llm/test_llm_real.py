@@ -92,10 +92,9 @@ def test_llm_local_rerun_is_served_from_its_cache(local_run, sentiment):
     ann, proba, _ = local_run
     batch, context, _ = sentiment
     scored = ann.stats["scored"]
-    t0 = time.perf_counter()
     again = ann.predict_proba(batch, context)
-    assert ann.stats["scored"] == scored and ann.stats["cached"] >= 40
-    assert np.array_equal(again, proba) and time.perf_counter() - t0 < 1.0
+    assert ann.stats["scored"] == scored and ann.stats["cached"] >= 40  # no forward pass ran again
+    assert np.array_equal(again, proba)
 
 
 def test_llm_endpoint_on_the_real_server_agrees_with_llm_local(llm_server, local_run, sentiment):

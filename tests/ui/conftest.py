@@ -76,3 +76,4 @@ def served_app(ui_service):
         yield f"http://127.0.0.1:{port}/", ui_service, ui
     finally:
         blocks.close()
+

@@ -12,6 +12,7 @@ import time
 
 import pandas as pd
 import pytest
+from browser_pages import open_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -78,10 +79,7 @@ def test_label_ten_items_by_keyboard_undo_reload_and_export(browser, served_app,
     url, service, _ui = served_app
     csv_path, truth = _csv(tmp_path)
     started = time.perf_counter()
-    context = browser.new_context(accept_downloads=True, viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    dialogs: list[str] = []
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    context, page, dialogs = open_page(browser)
 
     # --- create the project from the CSV through the New project page
     page.goto(url)
