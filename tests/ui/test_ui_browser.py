@@ -12,7 +12,7 @@ import time
 
 import pandas as pd
 import pytest
-from browser_pages import open_page
+from browser_pages import download_export, open_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -153,13 +153,7 @@ def test_label_ten_items_by_keyboard_undo_reload_and_export(browser, served_app,
         assert label in counts
 
     # --- export (Export tab) and download it
-    page.get_by_role("tab", name="Export").click()
-    page.locator("#export-btn").click()
-    link = page.locator("#export-file a").first
-    link.wait_for(timeout=20_000)
-    with page.expect_download() as info:
-        link.click()
-    data = info.value.path().read_bytes()
+    data = download_export(page)
     frame = pd.read_csv(io.BytesIO(data))
     for column in ("label", "label_source", "annotator", "route", "status", "verified", "query_strategy"):
         assert column in frame.columns

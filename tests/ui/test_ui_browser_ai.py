@@ -16,7 +16,7 @@ import time
 import pandas as pd
 import pytest
 from ai_data import LABELS, make_project
-from browser_pages import open_page
+from browser_pages import download_export, open_page
 
 pytestmark = [pytest.mark.browser]
 
@@ -140,13 +140,7 @@ def test_four_routes_in_the_browser(browser, served_app):
     assert f"{counts['audit']} audits" in page.locator("#ai-audit").inner_text()
 
     # --- the export, downloaded through the page: auto items with route auto, not audited
-    page.get_by_role("tab", name="Export").click()
-    page.locator("#export-btn").click()
-    link = page.locator("#export-file a").first
-    link.wait_for(timeout=20_000)
-    with page.expect_download() as info:
-        link.click()
-    frame = pd.read_csv(io.BytesIO(info.value.path().read_bytes())).set_index("item_id")
+    frame = pd.read_csv(io.BytesIO(download_export(page))).set_index("item_id")
     auto = frame[frame["route"] == "auto"]
     assert len(auto) == counts["auto"]
     assert set(auto["status"]) == {"auto"} and set(auto["label_source"]) == {"agent"}
