@@ -136,3 +136,38 @@ class LLMScore(SQLModel, table=True):
     prompt_hash: str = Field(default="", max_length=64)
     value: list[float] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
+
+
+# ---- teams: leases and assignments (migration 0004) ------------------------------------------
+
+class Lease(SQLModel, table=True):
+    """An item handed to a person, reserved for them until ``expires_at`` (the cross-process arbiter).
+
+    One row per (item, person). An answer or a release deletes it; an expired row no longer counts
+    (the item is free again) but is kept until then, so a late answer can be told from a direct one.
+    """
+
+    __table_args__ = (
+        UniqueConstraint("item_id", "user_id", name="uq_lease_item_user"),
+        Index("ix_lease_project_user", "project_id", "user_id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id")
+    item_id: int = Field(foreign_key="item.id", index=True)
+    user_id: int = Field(foreign_key="user.id")
+    expires_at: datetime
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Assignment(SQLModel, table=True):
+    """An admin gave this item to this person: it is served to its assignees only (first)."""
+
+    __table_args__ = (
+        UniqueConstraint("item_id", "user_id", name="uq_assignment_item_user"),
+        Index("ix_assignment_project_user", "project_id", "user_id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id")
+    item_id: int = Field(foreign_key="item.id", index=True)
+    user_id: int = Field(foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow)
