@@ -42,6 +42,7 @@ class Route(StrEnum):
     blind = "blind"  # a person labelled with no suggestion shown
     audit = "audit"  # a random auto-accepted item re-labelled blind to measure precision
     imported = "import"
+    review = "review"  # a reviewer settled the item (accepted one of the answers, or corrected it)
 
 
 class Role(StrEnum):

@@ -92,6 +92,8 @@ class Suggestion(SQLModel, table=True):
     score: float | None = Field(default=None, description="Confidence of ``value`` in [0, 1].")
     route: str | None = Field(default=None, max_length=16, description="Set when the router decided.")
     prompt_hash: str | None = Field(default=None, max_length=64)
+    # The judge's P(value is correct | item) when the router had a judge (review: low scores are checked).
+    judge_score: float | None = None
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -171,3 +173,26 @@ class Assignment(SQLModel, table=True):
     item_id: int = Field(foreign_key="item.id", index=True)
     user_id: int = Field(foreign_key="user.id")
     created_at: datetime = Field(default_factory=utcnow)
+
+
+# ---- review (issue 8) ------------------------------------------------------------------------------
+class ReviewRequest(SQLModel, table=True):
+    """An item put in front of a reviewer by code or a person, or sent back by a reviewer.
+
+    ``kind``: ``flag`` (a request with a ``reason`` shown to the reviewer, e.g. a suspect label;
+    ``score`` is how likely the label is wrong, when known) or ``send_back`` (the reviewer wants one
+    more answer: open until a person answers after ``after_response_id``). A reviewer's decision
+    closes the open requests of the item (``resolved_at``).
+    """
+
+    __tablename__ = "review_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="item.id", index=True)
+    kind: str = Field(default="flag", max_length=16)
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    score: float | None = None
+    requested_by: str = Field(default="", max_length=200)
+    after_response_id: int | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    resolved_at: datetime | None = None

@@ -39,10 +39,40 @@ def upgrade() -> None:
         )
         op.create_index(op.f(f'ix_{name}_item_id'), name, ['item_id'], unique=False)
         op.create_index(f'ix_{name}_project_user', name, ['project_id', 'user_id'], unique=False)
+    _upgrade_review()  # engineer "review": its own block below
 
 
 def downgrade() -> None:
+    _downgrade_review()  # engineer "review": its own block below
     for name in ('lease', 'assignment'):
         op.drop_index(f'ix_{name}_project_user', table_name=name)
         op.drop_index(op.f(f'ix_{name}_item_id'), table_name=name)
         op.drop_table(name)
+
+
+# ---- review (issue 8, engineer "review"): review requests and the judge's score per suggestion ----
+def _upgrade_review() -> None:
+    op.create_table(
+        'review_request',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('item_id', sa.Integer(), nullable=False),
+        sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column('reason', sa.Text(), nullable=False),
+        sa.Column('score', sa.Float(), nullable=True),
+        sa.Column('requested_by', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column('after_response_id', sa.Integer(), nullable=True),
+        sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column('resolved_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(['item_id'], ['item.id']),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    op.create_index(op.f('ix_review_request_item_id'), 'review_request', ['item_id'], unique=False)
+    with op.batch_alter_table('suggestion') as batch:
+        batch.add_column(sa.Column('judge_score', sa.Float(), nullable=True))
+
+
+def _downgrade_review() -> None:
+    with op.batch_alter_table('suggestion') as batch:
+        batch.drop_column('judge_score')
+    op.drop_index(op.f('ix_review_request_item_id'), table_name='review_request')
+    op.drop_table('review_request')
