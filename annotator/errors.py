@@ -106,5 +106,18 @@ class AuthenticationError(AnnotatorError):
     """A login refused: unknown user, no password set, or a wrong password."""
 
 
+class LoginRefusedError(AuthenticationError):
+    """A login refused by the password check or the failed-login throttle.
+
+    ``delay_s``: seconds the caller should wait before it answers (slows down password guessing);
+    ``locked_s``: seconds until the name may try again when the throttle locked it, else 0.
+    """
+
+    def __init__(self, what: str, *, delay_s: float = 0.0, locked_s: float = 0.0, **kwargs: str | None):
+        super().__init__(what, **kwargs)
+        self.delay_s = delay_s
+        self.locked_s = locked_s
+
+
 class PermissionDeniedError(AnnotatorError):
     """The user's role does not allow the action (an annotator exporting, changing settings...)."""

@@ -32,12 +32,13 @@ from annotator.annotators import AIAnnotator, ItemBatch, LabelContext
 from annotator.config import Settings
 from annotator.embeddings import EmbeddingCache, Embedder, embed_with_cache, make_embedder, text_hash
 from annotator.errors import (
-    AgreementError, AuthenticationError, EmptyPoolError, PermissionDeniedError, ValidationError,
+    AgreementError, AuthenticationError, EmptyPoolError, LoginRefusedError, PermissionDeniedError, ValidationError,
 )
 from annotator.export import ExportResult, write_export
 from annotator.importers import ImportSpec, check_labels, preview, read_chunks
 from annotator.active.ranking import EXPLORE_STRATEGY
 from annotator.pool import LabelPool
+from annotator.login_throttle import LoginThrottle
 from annotator.routing import (
     PrecisionEstimate, RoutingPolicy, choose_thresholds, estimate_precision, fit_ensemble, route_items,
 )
@@ -967,6 +968,149 @@ class AnnotatorService:
         except AgreementError:
             return None
 
+    # ---- suspect labels, dashboard and report (issue 7, engineer "dashboard") -------------------
+    # Confident learning over the people's labels (annotator.quality) and the figure data of the
+    # dashboard and the HTML report (annotator.reporting). A finished suspect search and the last
+    # AI run's summary are kept as Job rows (kinds "suspects", "run_ai") through store.reports, so
+    # the dashboard reads them back from any machine of a team.
+
+    def find_suspects(self, project: str, *, folds: int = 5) -> list[Any]:
+        """Human labels that the out-of-fold classifier confidently contradicts (cleanlab's
+        ``find_label_issues`` on cross-validated probabilities of the cached embeddings), most
+        suspect first. Each is recorded (a Job of kind "suspects") and sent to the review queue
+        with its reason, e.g. "suspect label: model says 'billing' with p=0.97 (given 'bug', p=0.02)".
+
+        Returns:
+            ``quality.Suspect`` items: item_id, given, model_label, p, given_p, rank, reason.
+
+        Raises:
+            ValidationError: a multi-label project. EmptyPoolError: fewer than two labels of two classes.
+        """
+        from annotator.quality import find_suspects as find
+        from annotator.store import reports as report_q
+
+        with store.transaction(self.engine) as s:
+            proj = project_q.get_project(s, project)
+            if proj.task_type == TaskType.multi_label:
+                raise ValidationError("Suspect labels are found for single-label projects for now.",
+                                      got="a multi-label project", fix="review multi-label answers in the browse page")
+            seed = ProjectSettings.model_validate(proj.settings).seed
+            pid = proj.id
+        pool = self.pool(project)
+        rows = np.flatnonzero(pool.labelled)
+        ids = pool.item_ids[rows]
+        suspects = find(pool.embeddings[rows], pool.targets[rows].argmax(axis=1), ids, pool.label_names,
+                        folds=folds, seed=seed)
+        with store.transaction(self.engine) as s:
+            answers = report_q.newest_answers(s, [sp.item_id for sp in suspects])
+            report_q.record_finished_run(
+                s, pid, "suspects",
+                {"checked": int(len(rows)), "found": len(suspects),
+                 "suspects": [{**sp.as_dict(), "response_id": answers.get(sp.item_id, (None,))[0]} for sp in suspects]},
+                message=f"{len(suspects)} suspect labels among {len(rows)} labelled items")
+        self._send_suspects_to_review(project, suspects)
+        return suspects
+
+    def _send_suspects_to_review(self, project: str, suspects: Sequence[Any]) -> bool:
+        """Flag each suspect for review with its own reason, through the review queue's
+        ``flag_for_review`` when the service has one; False when it does not (the finding stays in
+        the suspects record, which the dashboard lists)."""
+        flag = getattr(self, "flag_for_review", None)
+        if flag is None or not suspects:
+            return False
+        for sp in suspects:
+            flag(project, [sp.item_id], sp.reason)
+        return True
+
+    def suspect_report(self, project: str) -> dict[str, Any]:
+        """The last suspect search and what people did since: per suspect ``status`` "changed" (a
+        newer answer with another label), "confirmed" (a newer answer keeping it) or "pending".
+
+        Returns:
+            {"at", "checked", "found", "changed", "confirmed", "pending", "suspects": [...]}; zeros
+            and ``at`` None before the first search.
+        """
+        from annotator.store import reports as report_q
+
+        with store.transaction(self.engine) as s:
+            pid = project_q.get_project(s, project).id
+            run = report_q.latest_run(s, pid, "suspects", with_key="suspects")
+            rows = list((run.result or {}).get("suspects", [])) if run else []
+            now = report_q.newest_answers(s, [int(r["item_id"]) for r in rows])
+        counts = {"changed": 0, "confirmed": 0, "pending": 0}
+        out = []
+        for r in rows:
+            rid, value = now.get(int(r["item_id"]), (None, None))
+            if rid is None or rid == r.get("response_id"):
+                status = "pending"
+            else:
+                status = "confirmed" if value == [r["given"]] else "changed"
+            counts[status] += 1
+            out.append({**r, "status": status, "now": value})
+        return {"at": report_q.as_utc(run.finished_at).isoformat(timespec="seconds") if run else None,
+                "checked": int((run.result or {}).get("checked", 0)) if run else 0, "found": len(rows), **counts,
+                "suspects": out}
+
+    def _record_ai_run(self, project: str, result: dict[str, Any]) -> None:
+        """Keep the last AI run's summary (routes, thresholds, calibration) for the dashboard."""
+        from annotator.store import reports as report_q
+
+        with store.transaction(self.engine) as s:
+            pid = project_q.get_project(s, project).id
+            report_q.record_finished_run(s, pid, "run_ai", _json_safe(result),
+                                         message=f"routed {result.get('items', 0)} items: {result.get('routes')}")
+
+    def dashboard(self, project: str) -> Any:
+        """The dashboard's figure data (``reporting.Dashboard``), read from the store and the pool.
+
+        Figures: learning curve (model versions; cross-validated while there is none), the last AI
+        run's reliability diagram, route mix per run and coverage over time, the audit estimate after
+        each audit, the stopping signal (pool predictions changed per refit, with advice), labels
+        per hour, the job list and the suspect labels.
+        """
+        from datetime import UTC, datetime
+
+        from annotator import reporting
+        from annotator.store import reports as report_q
+
+        with store.transaction(self.engine) as s:
+            proj = project_q.get_project(s, project)
+            pid = proj.id
+            counts = project_q.project_counts(s, pid)
+            settings = ProjectSettings.model_validate(proj.settings)
+            versions = [{"kind": v.kind, "version": v.version, "n_labels": v.n_labels, "metrics": dict(v.metrics or {}),
+                         "promoted": v.promoted, "created_at": _iso(v.created_at)}
+                        for v in report_q.model_versions(s, pid)]
+            jobs = [{"id": j.id, "kind": j.kind, "status": j.status, "progress": j.progress, "message": j.message,
+                     "created_at": _iso(j.created_at), "finished_at": _iso(j.finished_at)}
+                    for j in report_q.jobs(s, pid)]
+            answers = report_q.answer_times(s, pid)
+            first_labels = report_q.first_label_times(s, pid)
+            routed = report_q.routed_suggestions(s, pid)
+            audits = report_q.timed_audit_outcomes(s, pid)
+            ordered = report_q.labelled_in_order(s, pid)
+            ai_job = report_q.latest_run(s, pid, "run_ai", with_key="calibration")
+            ai_run = {"calibration": ai_job.result.get("calibration"), "at": _iso(ai_job.finished_at)} if ai_job else None
+        names = [lab["name"] for lab in proj.labels]
+        multi = proj.task_type == TaskType.multi_label
+        X = targets = embeddings = None
+        if counts["items"]:
+            pool = self.pool(project)
+            rows = np.asarray([pool.row_of(i) for i, *_ in ordered if pool.labelled[pool.row_of(i)]], dtype=np.int64)
+            X, targets, embeddings = pool.embeddings[rows], pool.targets[rows], pool.embeddings
+        return reporting.build_dashboard(
+            project=proj.name, now=datetime.now(UTC), items=counts["items"], labelled=counts["labelled"],
+            versions=versions, jobs=jobs, answers=answers, first_labels=first_labels, routed=routed, audits=audits,
+            label_names=names, X_labelled=X, targets=targets, pool=embeddings, multi_label=multi,
+            refit_every=settings.refit_every, seed=settings.seed, ai_run=ai_run, suspects=self.suspect_report(project),
+        )
+
+    def write_report(self, project: str, out: str | Path) -> Path:
+        """Write the dashboard as one self-contained HTML page (plotly.js embedded) to ``out``."""
+        from annotator import reporting
+
+        return reporting.write_report(self.dashboard(project), out)
+
     # ---- accounts -------------------------------------------------------------------------------
     # The seam the login page, the admin page and the HTTP API call: they authenticate once, keep
     # the UserInfo, and call require_role before anything a role may not do.
@@ -1021,6 +1165,92 @@ class AnnotatorService:
                 f"{user.name} {allowed[0] if allowed else 'ROLE'}",
             )
         return user
+
+
+    # ---- teams: login, throttle and roles (issue 8, "auth") ------------------------------------
+    # The app's login page calls login(); every UI event looks the session's user up with
+    # get_user() and checks the policy in annotator/ui/auth.py.
+
+    def auth_required(self) -> bool:
+        """Whether the app must ask for a login: ``settings.auth_required``, or any account has a
+        password. False is single-user mode: no login, the local user acts as admin."""
+        if self.settings.auth_required:
+            return True
+        with store.transaction(self.engine) as s:
+            return user_q.any_password(s)
+
+    @property
+    def login_throttle(self) -> LoginThrottle:
+        """The failed-login throttle (one per service; tests replace it to inject a clock)."""
+        throttle = getattr(self, "_login_throttle", None)  # made on first use: __init__ stays as it was
+        if throttle is None:
+            throttle = self._login_throttle = LoginThrottle(
+                base_delay_s=self.settings.login_delay_s, lock_after=self.settings.login_lock_after,
+                lock_s=self.settings.login_lock_s)
+        return throttle
+
+    @login_throttle.setter
+    def login_throttle(self, throttle: LoginThrottle) -> None:
+        self._login_throttle = throttle
+
+    def login(self, name: str, password: str) -> UserInfo:
+        """``authenticate`` behind the throttle: the account when the password is right.
+
+        Raises:
+            LoginRefusedError: a wrong password (``delay_s``: how long to wait before answering;
+                it doubles with each failure in a row), or a name locked after too many failures
+                (``locked_s``; refused without checking the password).
+        """
+        throttle = self.login_throttle
+        locked = throttle.locked_for(name)
+        if locked > 0:
+            raise LoginRefusedError(
+                f"Login refused for {name!r}: too many failed logins.", delay_s=throttle.base_delay_s,
+                locked_s=locked, expected=f"at most {throttle.lock_after - 1} wrong passwords in a row",
+                got=f"{throttle.failures(name)} in a row", fix=f"wait {locked:.0f} s, or ask an admin to "
+                f"reset the password: python -m annotator user reset-password {name}",
+            )
+        try:
+            user = self.authenticate(name, password)
+        except AuthenticationError as e:
+            delay = throttle.record_failure(name)
+            raise LoginRefusedError(e.what, delay_s=delay, locked_s=throttle.locked_for(name), expected=e.expected,
+                                    got=e.got, fix=e.fix) from e
+        throttle.record_success(name)
+        return user
+
+    def set_role_keeping_admin(self, name: str, role: str) -> UserInfo:
+        """``set_role``, refusing to demote the last admin (nobody could manage accounts then)."""
+        with store.transaction(self.engine) as s:
+            user = user_q.get_user(s, name)
+            if user.role == Role.admin.value and str(role) != Role.admin.value and user_q.count_role(s, "admin") <= 1:
+                raise ValidationError(
+                    f"{name!r} is the last admin.", expected="at least one admin account", got=f"{name} → {role}",
+                    fix="make another account admin first, then change this one",
+                )
+            return _user_info(user_q.set_role(s, name, str(role)))
+
+
+def _iso(at: Any) -> str | None:
+    """A stored time as ISO-8601 UTC text (SQLite drops the zone; it was written in UTC)."""
+    from annotator.store.reports import as_utc
+
+    return None if at is None else as_utc(at).isoformat(timespec="seconds")
+
+
+def _json_safe(value: Any) -> Any:
+    """``value`` with numpy scalars and arrays turned into plain Python (for JSON columns)."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _json_safe(value.tolist())
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
 
 
 def _user_info(user: store.User) -> UserInfo:

@@ -118,3 +118,17 @@ def verify_password(session: Session, name: str, password: str) -> User | None:
         session.add(user)
         session.flush()
     return user
+
+
+def any_password(session: Session) -> bool:
+    """Whether any (non-system) account has a password, i.e. whether the app needs a login."""
+    query = select(User.id).where(User.password_hash.is_not(None), User.is_system == False).limit(1)  # noqa: E712
+    return session.exec(query).first() is not None
+
+
+def count_role(session: Session, role: str) -> int:
+    """How many (non-system) accounts have ``role``."""
+    from sqlalchemy import func
+
+    query = select(func.count()).select_from(User).where(User.role == role, User.is_system == False)  # noqa: E712
+    return int(session.exec(query).one())

@@ -58,3 +58,51 @@ def test_people_who_labelled_before_accounts_get_a_login(service):
         service.authenticate("ana", "")
     service.reset_password("ana", "ana's password")
     assert service.authenticate("ana", "ana's password").name == "ana"
+
+
+# ---- login through the throttle (issue 8, auth) -------------------------------------------------
+
+def test_login_slows_wrong_passwords_and_locks_the_name(service):
+    from annotator.errors import LoginRefusedError
+    from annotator.login_throttle import LoginThrottle
+
+    now = [0.0]
+    service.login_throttle = LoginThrottle(base_delay_s=1.0, lock_after=3, lock_s=120.0, clock=lambda: now[0])
+    service.add_user("ana", "annotator", "ana's password")
+    assert service.login("ana", "ana's password").name == "ana"
+    delays = []
+    for _ in range(3):
+        with pytest.raises(LoginRefusedError) as err:
+            service.login("ana", "wrong password")
+        delays.append(err.value.delay_s)
+    assert delays == [1.0, 2.0, 4.0]
+    assert err.value.locked_s == 120.0
+    # Locked: even the right password is refused, without a password check, saying how long to wait.
+    with pytest.raises(LoginRefusedError) as err:
+        service.login("ana", "ana's password")
+    assert "too many failed logins" in err.value.message and "wait 120 s" in err.value.message
+    assert isinstance(err.value, AuthenticationError)
+    now[0] += 121.0
+    assert service.login("ana", "ana's password").role == "annotator"
+    with pytest.raises(LoginRefusedError) as err:
+        service.login("ana", "wrong again")
+    assert err.value.delay_s == 1.0  # the success forgave the earlier failures
+
+
+def test_auth_required_follows_passwords_and_setting(service):
+    assert service.auth_required() is False  # single-user mode
+    service.add_user("bo", "annotator", None)
+    assert service.auth_required() is False  # an account without a password asks no login
+    service.reset_password("bo", "bo's password")
+    assert service.auth_required() is True
+    service.settings.auth_required = True
+    assert service.auth_required() is True
+
+
+def test_last_admin_cannot_be_demoted(service):
+    service.add_user("root", "admin", "root's password")
+    with pytest.raises(ValidationError) as err:
+        service.set_role_keeping_admin("root", "annotator")
+    assert "last admin" in err.value.message
+    service.add_user("bo", "admin", "bo's password")
+    assert service.set_role_keeping_admin("root", "annotator").role == "annotator"
