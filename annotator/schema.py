@@ -15,6 +15,10 @@ from pydantic import BaseModel, Field, field_validator
 class TaskType(StrEnum):
     single_label = "single-label"
     multi_label = "multi-label"
+    # Post-training data (issue 9; annotator.tasks): the item text is the prompt, responses are metadata.
+    rating = "rating"
+    preference = "preference"
+    correction = "correction"
 
 
 class ResponseStatus(StrEnum):
@@ -92,6 +96,8 @@ class ProjectSettings(BaseModel):
         default=0.1, ge=0, le=0.5,
         description="Share of the uncertainty queue drawn at random and served blind: the router "
                     "calibrates its auto-accept thresholds on these unbiased answers.")
+    rating_min: int = Field(default=1, description="Rating projects: the lowest score of the scale.")
+    rating_max: int = Field(default=5, description="Rating projects: the highest score of the scale (at most 9 keys).")
 
 
 class FinalLabel(BaseModel):

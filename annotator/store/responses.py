@@ -16,14 +16,14 @@ def add_response(
     session: Session, *, item_id: int, user_id: int, value: list[str], status: str = "submitted",
     source: str = "human", route: str = "manual", comment: str | None = None, flagged: bool = False,
     shown_suggestion_id: int | None = None, query_strategy: str | None = None, query_score: float | None = None,
-    started_at: datetime | None = None, seconds_spent: float | None = None,
+    started_at: datetime | None = None, seconds_spent: float | None = None, payload: dict[str, Any] | None = None,
 ) -> Response:
     now = utcnow()
     response = Response(
         item_id=item_id, user_id=user_id, value=value, status=status, source=source, route=route,
         comment=comment, flagged=flagged, shown_suggestion_id=shown_suggestion_id,
         query_strategy=query_strategy, query_score=query_score, started_at=started_at,
-        submitted_at=now if status == "submitted" else None, seconds_spent=seconds_spent,
+        submitted_at=now if status == "submitted" else None, seconds_spent=seconds_spent, payload=payload,
         created_at=now, updated_at=now,
     )
     session.add(response)

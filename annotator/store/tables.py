@@ -75,6 +75,9 @@ class Response(SQLModel, table=True):
     started_at: datetime | None = None
     submitted_at: datetime | None = None
     seconds_spent: float | None = None
+    # Post-training answers (annotator.tasks): shown order, per-criterion ratings, edited text and diff,
+    # rationale. None for classification answers.
+    payload: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

@@ -16,8 +16,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    # Post-training answers: shown order, ratings per criterion, edited text and diff, rationale.
+    op.add_column('response', sa.Column('payload', sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table('response') as batch:
+        batch.drop_column('payload')
