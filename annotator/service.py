@@ -35,6 +35,7 @@ from annotator.errors import (
     AgreementError, AuthenticationError, EmptyPoolError, LoginRefusedError, PermissionDeniedError, ValidationError,
 )
 from annotator.export import ExportResult, write_export
+from annotator.export.posttraining import POSTTRAINING_FORMATS
 from annotator.importers import ImportSpec, check_labels, preview, read_chunks
 from annotator.active.ranking import EXPLORE_STRATEGY
 from annotator.pool import LabelPool
@@ -50,6 +51,7 @@ from annotator.store import items as item_q
 from annotator.store import labels as label_q
 from annotator.store import projects as project_q
 from annotator.store import responses as response_q
+from annotator.tasks import TaskAnswer, TaskView, check_fields, default_labels, is_posttraining
 from annotator.store import users as user_q
 
 log = logging.getLogger("annotator.service")
@@ -158,6 +160,8 @@ class AnnotatorService:
         name = name.strip()
         if not name:
             raise ValidationError("A project needs a name.", fix="pass a non-empty NAME")
+        if not labels and is_posttraining(str(task_type)):  # post-training tasks come with default labels
+            labels = default_labels(str(task_type))
         specs = parse_labels(labels)
         project_settings = ProjectSettings.model_validate(settings or {})
         get_strategy(project_settings.strategy)
@@ -252,6 +256,7 @@ class AnnotatorService:
             for chunk in chunks:
                 report.rows_read += len(chunk)
                 rows = chunk.to_dict(orient="records")
+                check_fields(proj.task_type, rows)  # post-training items need their response columns
                 self._check_chunk_labels(rows, allowed, label_specs, multi, add_labels, report)
                 new_rows = self._dedupe(rows, seen_hashes, seen_ids, report)
                 item_ids = item_q.insert_items(s, proj.id, new_rows)
@@ -364,6 +369,8 @@ class AnnotatorService:
                 return False
             return keep_status is None or row["status"] in keep_status
 
+        if fmt in POSTTRAINING_FORMATS:  # sft | dpo | ratings (issue 9)
+            return self.export_posttraining(project, fmt=fmt, out=out, keep=keep)
         quality = self._quality_statement(project)
         agreement = self._card_agreement(project)
         with store.transaction(self.engine) as s:
@@ -729,6 +736,149 @@ class AnnotatorService:
             labels_since_refit=pool.labels_since_refit if pool else 0,
             refitting=bool(pending and not pending.done()),
         )
+
+    # ---- post-training data: rating, preference, correction (issue 9, engineer "tasks") --------
+    # Items keep text = the prompt (dedupe, embeddings, the queue); responses are item metadata; a
+    # person's answer is a response whose payload keeps shown order, ratings, edited text and diff.
+    def next_task(self, project: str, user: str | None = None) -> TaskView | None:
+        """The next item of a post-training project as its labelling page shows it, or None."""
+        user = user or self.settings.default_user
+        item = self.next_item(project, user)
+        return None if item is None else self.task_view(project, user, item)
+
+    def task_view(self, project: str, user: str, item: QueuedItem) -> TaskView:
+        """``item`` with its responses laid out (preference: left/right in the seeded shown order)."""
+        from annotator.tasks import shown_order, task_definition
+
+        with store.transaction(self.engine) as s:
+            proj = project_q.get_project(s, project)
+        task_definition(proj.task_type)
+        settings = ProjectSettings.model_validate(proj.settings)
+        meta = item.metadata or {}
+        view = TaskView(item_id=item.item_id, task_type=proj.task_type, prompt=item.text, route=item.route,
+                        criteria=[lab["name"] for lab in proj.labels] if proj.task_type == TaskType.rating else [],
+                        scale=(settings.rating_min, settings.rating_max),
+                        suggestion=item.suggestion.value[0] if item.suggestion and item.suggestion.value else None,
+                        suggestion_score=item.suggestion.score if item.suggestion else None)
+        if proj.task_type == TaskType.preference:
+            order = shown_order(settings.seed, item.item_id, user)
+            a, b = str(meta.get("response_a", "")), str(meta.get("response_b", ""))
+            view.shown_order, view.left, view.right = order, *((a, b) if order == "AB" else (b, a))
+        else:
+            view.response = str(meta.get("response", ""))
+        return view
+
+    def submit_task(
+        self, project: str, user: str | None, item_id: int, *, choice: str | None = None,
+        ratings: dict[str, Any] | None = None, edited: str | None = None, rationale: str | None = None,
+    ) -> TaskAnswer:
+        """Save a person's answer to a post-training item (one transaction) and update the queue.
+
+        Args:
+            choice: preference: left | right | tie | both-bad (or keys 1-4), as shown to ``user``;
+                stored as the verdict A | B | tie | both-bad about the original responses.
+            ratings: rating: criterion → score on the project's scale, every criterion.
+            edited: correction: the corrected response (the unified diff is kept with it).
+            rationale: optional free text, for every task type.
+        """
+        from annotator.tasks import correction_answer, preference_answer, rating_answer, shown_order, task_definition
+
+        user = user or self.settings.default_user
+        with store.transaction(self.engine) as s:
+            proj = project_q.get_project(s, project)
+            task_definition(proj.task_type)
+            settings = ProjectSettings.model_validate(proj.settings)
+            item = item_q.get_item(s, item_id)
+            if item.project_id != proj.id:
+                raise ValidationError(f"Item {item_id} does not belong to project {project!r}.")
+            if proj.task_type == TaskType.preference:
+                answer = preference_answer(choice or "", shown_order(settings.seed, item_id, user), rationale)
+            elif proj.task_type == TaskType.rating:
+                answer = rating_answer(ratings or {}, [lab["name"] for lab in proj.labels],
+                                       (settings.rating_min, settings.rating_max), rationale)
+            else:
+                answer = correction_answer(str((item.meta or {}).get("response", "")), edited or "", rationale)
+            person = project_q.get_or_create_user(s, user)
+            served = self._served_at.pop((proj.id, user, item_id), None)
+            strategy = score = seconds = suggestion_id = None
+            route = Route.manual.value
+            if served and served[0] == item_id:
+                _, at, strategy, score, route, suggestion_id = served
+                seconds = round(time.monotonic() - at, 3)
+            response_q.discard_responses(s, item_id, person.id)
+            response_q.add_response(
+                s, item_id=item_id, user_id=person.id, value=answer.value, route=route, comment=answer.comment,
+                query_strategy=strategy, query_score=score, seconds_spent=seconds, shown_suggestion_id=suggestion_id,
+                payload=answer.payload,
+            )
+            pid = proj.id
+        pool = self._pools.get(pid)
+        if pool is not None:
+            pool.set_label(item_id, [v for v in answer.value if v in pool.label_names])
+            if pool.labels_since_refit >= settings.refit_every:
+                self.schedule_refit(project)
+        return answer
+
+    def option_scorer(self, name: str = "llm-local", progress: ProgressFn | None = None):  # noqa: ANN201
+        """The LLM behind the judge: "llm-local" (offline SmolLM2) or "llm-endpoint" (Settings'
+        OpenAI-compatible server); scores cached in the project database like the LLM annotators'."""
+        from annotator.llm.pairwise import EndpointOptionScorer, LocalOptionScorer
+        from annotator.store.llm_cache import StoreLLMCache
+
+        cache = StoreLLMCache(self.engine)
+        if name == "llm-local":
+            return LocalOptionScorer(models_dir=self.settings.resolved_models_dir, cache=cache, on_progress=progress)
+        if name == "llm-endpoint":
+            key = self.settings.llm_api_key.get_secret_value() if self.settings.llm_api_key else None
+            return EndpointOptionScorer(base_url=self.settings.llm_endpoint_url, model=self.settings.llm_endpoint_model,
+                                        api_key=key, timeout_s=self.settings.llm_timeout_s,
+                                        max_retries=self.settings.llm_max_retries, cache=cache)
+        raise ValidationError(f"Unknown judge {name!r}.", expected="llm-local | llm-endpoint",
+                              fix="pass --judge llm-local (offline) or llm-endpoint (Settings' server)")
+
+    def run_judge(
+        self, project: str, judge: str | Any = "llm-local", *, swap: bool = True, policy: RoutingPolicy | None = None,
+        progress: ProgressFn | None = None,
+    ) -> dict[str, Any]:
+        """The pairwise LLM judge over a preference project, both orders asked, calibrated on the
+        people's verdicts and routed / audited exactly like ``run_ai`` (whose result it returns).
+
+        Args:
+            judge: "llm-local" | "llm-endpoint" | an ``annotator.llm.pairwise.OptionScorer``.
+        """
+        from annotator.llm.pairwise import PairwiseJudge
+        from annotator.store.tasks import item_fields
+
+        with store.transaction(self.engine) as s:
+            proj = project_q.get_project(s, project)
+            if proj.task_type != TaskType.preference:
+                raise ValidationError("The pairwise judge routes preference projects.",
+                                      got=f"a {proj.task_type} project",
+                                      fix="create the project with --task preference")
+            fields = item_fields(s, proj.id, ("response_a", "response_b"))
+        scorer = self.option_scorer(judge, progress) if isinstance(judge, str) else judge
+        annotator = PairwiseJudge(scorer, {t: (f["response_a"], f["response_b"]) for t, f in fields.items()},
+                                  swap=swap)
+        return self.run_ai(project, [annotator], policy=policy, progress=progress)
+
+    def export_posttraining(
+        self, project: str, *, fmt: str, out: str | Path, keep: Callable[[dict[str, Any]], bool] | None = None,
+        min_rating: float | None = None,
+    ) -> ExportResult:
+        """SFT chat JSONL, DPO pairs or a ratings table with provenance and a dataset card
+        (``annotator.export.posttraining``); ``export(fmt="sft"|"dpo"|"ratings")`` lands here."""
+        from annotator.export.posttraining import write_posttraining
+        from annotator.store.tasks import iter_task_rows
+
+        quality = self._quality_statement(project)
+        with store.transaction(self.engine) as s:
+            proj = project_q.get_project(s, project)
+            settings = ProjectSettings.model_validate(proj.settings)
+            return write_posttraining(
+                iter_task_rows(s, proj.id), fmt=fmt, out_dir=Path(out), project_name=proj.name,
+                task_type=proj.task_type, labels=[lab["name"] for lab in proj.labels],
+                scale=(settings.rating_min, settings.rating_max), min_rating=min_rating, keep=keep, quality=quality,
+            )
 
     # ------------------------------------------------------------------ browse
     # Paged search / filter, nearest neighbours and bulk labelling for the browse page. Pages come

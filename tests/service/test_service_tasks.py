@@ -1,0 +1,128 @@
+"""Post-training projects through the service: import, label, judge (routed), export SFT / DPO / ratings."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from annotator.errors import ValidationError
+from annotator.llm.pairwise import FirstPositionScorer, KnownAnswerScorer
+from annotator.routing import RoutingPolicy
+from annotator.tasks.demo_pairs import correction_items, preference_pairs, rating_items
+
+
+def _import_pairs(service, name="prefs", n=40, seed=0):
+    service.create_project(name, [], task_type="preference")
+    pairs = preference_pairs(n, seed)
+    service.import_records(name, [{"text": p["prompt"], "metadata": {"response_a": p["response_a"],
+                                                                     "response_b": p["response_b"]}}
+                                  for p in pairs])
+    return {p["prompt"]: p for p in pairs}
+
+
+def _label_truthfully(service, name, truth, n):
+    """Answer n items as a careful person would, by what is shown left/right."""
+    for _ in range(n):
+        view = service.next_task(name, "ana")
+        pair = truth[view.prompt]
+        good = pair["response_a"] if pair["better"] == "A" else pair["response_b"]
+        service.submit_task(name, "ana", view.item_id, choice="left" if view.left == good else "right")
+
+
+def test_preference_project_defaults_and_import_checks(service):
+    summary = service.create_project("p", [], task_type="preference")
+    assert [lab.name for lab in summary.labels] == ["A", "B", "tie", "both-bad"]
+    with pytest.raises(ValidationError, match="response_b"):
+        service.import_records("p", [{"text": "q?", "metadata": {"response_a": "x"}}])
+    assert service.project("p").items == 0  # nothing half-imported
+
+
+def test_preference_answer_is_stored_about_the_original_pair(service):
+    truth = _import_pairs(service, n=12)
+    orders = set()
+    for _ in range(12):
+        view = service.next_task("prefs", "ana")
+        orders.add(view.shown_order)
+        pair = truth[view.prompt]
+        assert {view.left, view.right} == {pair["response_a"], pair["response_b"]}
+        assert (view.left == pair["response_a"]) == (view.shown_order == "AB")
+        answer = service.submit_task("prefs", "ana", view.item_id, choice="left", rationale="looks right")
+        expected = "A" if view.shown_order == "AB" else "B"
+        assert answer.value == [expected]
+    assert orders == {"AB", "BA"}  # the seeded coin shows both orders
+    rows = {r["item_id"]: r for r in service.final_labels("prefs")}
+    assert all(r["label"] in (["A"], ["B"]) and r["comment"] == "looks right" for r in rows.values())
+
+
+def test_judge_routes_a_consistent_judge_and_holds_back_a_position_biased_one(service):
+    truth = _import_pairs(service, n=60)
+    _label_truthfully(service, "prefs", truth, 30)
+    good = {p["response_a"] if p["better"] == "A" else p["response_b"] for p in truth.values()}
+    # 30 verdicts certify at most ~0.9 precision (one-sided lower bound), hence the target 0.85 here
+    policy = RoutingPolicy(target_precision=0.85, audit_fraction=0.1)
+    biased = service.run_judge("prefs", FirstPositionScorer(0.9), policy=policy)
+    assert biased["routes"]["auto"] == 0 and biased["routes"]["audit"] == 0  # low-confidence ties only
+    result = service.run_judge("prefs", KnownAnswerScorer(good, p=0.9), policy=policy)
+    assert result["items"] == 30 and result["routes"]["auto"] >= 10 and result["routes"]["audit"] >= 1
+    autos = [r for r in service.final_labels("prefs") if r["label_source"] == "agent"]
+    assert autos and all(r["label"] == [truth[r["text"]]["better"]] for r in autos)
+
+
+def test_dpo_export_loads_with_datasets(service, tmp_path):
+    datasets = pytest.importorskip("datasets")
+    truth = _import_pairs(service, n=10)
+    _label_truthfully(service, "prefs", truth, 8)
+    view = service.next_task("prefs", "ana")
+    service.submit_task("prefs", "ana", view.item_id, choice="tie")
+    result = service.export("prefs", fmt="dpo", out=tmp_path / "dpo")
+    assert result.n_rows == 8  # the tie gives no pair
+    ds = datasets.load_from_disk(str(tmp_path / "dpo" / "dataset"))
+    assert {"prompt", "chosen", "rejected", "margin", "decided_by"} <= set(ds.column_names)
+    for row in ds:
+        pair = truth[row["prompt"]]
+        good = pair["response_a"] if pair["better"] == "A" else pair["response_b"]
+        assert row["chosen"] == good and row["rejected"] != good and row["decided_by"] == "ana"
+        assert row["margin"] == 1.0
+    jsonl = datasets.load_dataset("json", data_files=str(tmp_path / "dpo" / "data.jsonl"), split="train",
+                                  cache_dir=str(tmp_path / "cache"))
+    assert len(jsonl) == 8 and "chosen" in jsonl.column_names
+    card = (tmp_path / "dpo" / "README.md").read_text()
+    assert "Post-training export (`dpo`)" in card and "tie / both-bad" in card
+    with pytest.raises(ValidationError, match="needs a correction or rating project"):
+        service.export("prefs", fmt="sft", out=tmp_path / "sft")
+
+
+def test_ratings_and_sft_from_top_rated_responses(service, tmp_path):
+    service.create_project("rate", ["helpfulness", "correctness"], task_type="rating")
+    items = rating_items(6)
+    service.import_records("rate", [{"text": r["prompt"], "metadata": {"response": r["response"]}} for r in items])
+    good = {r["prompt"]: r["good"] for r in items}
+    for _ in range(6):
+        view = service.next_task("rate", "ana")
+        assert view.criteria == ["helpfulness", "correctness"] and view.scale == (1, 5)
+        score = 5 if good[view.prompt] else 1
+        service.submit_task("rate", "ana", view.item_id, ratings={"helpfulness": score, "correctness": score})
+    ratings = service.export("rate", fmt="ratings", out=tmp_path / "ratings")
+    assert ratings.n_rows == 6
+    table = [json.loads(line) for line in (tmp_path / "ratings" / "data.jsonl").read_text().splitlines()]
+    assert {row["helpfulness"] for row in table} == {1, 5} and (tmp_path / "ratings" / "data.csv").is_file()
+    sft = service.export("rate", fmt="sft", out=tmp_path / "sft")
+    assert sft.n_rows == sum(good.values()) == 3  # only the top-rated responses
+    rows = [json.loads(line) for line in (tmp_path / "sft" / "data.jsonl").read_text().splitlines()]
+    assert all(r["messages"][0]["role"] == "user" and r["mean_rating"] == 5 for r in rows)
+
+
+def test_corrections_keep_the_diff_and_become_sft_messages(service, tmp_path):
+    service.create_project("fix", [], task_type="correction")
+    items = correction_items(4)
+    service.import_records("fix", [{"text": r["prompt"], "metadata": {"response": r["response"]}} for r in items])
+    fixed = {r["prompt"]: r["fixed"] for r in items}
+    for _ in range(4):
+        view = service.next_task("fix", "ana")
+        answer = service.submit_task("fix", "ana", view.item_id, edited=fixed[view.prompt])
+        assert answer.value == ["edited"] and answer.payload["diff"].startswith("--- response")
+    result = service.export("fix", fmt="sft", out=tmp_path / "sft")
+    rows = [json.loads(line) for line in (tmp_path / "sft" / "data.jsonl").read_text().splitlines()]
+    assert result.n_rows == 4
+    assert {r["messages"][1]["content"] for r in rows} == set(fixed.values())
