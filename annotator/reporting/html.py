@@ -1,0 +1,109 @@
+"""The dashboard as HTML: the headline figures, the job list and the suspect labels as small
+tables (shared with the app's Dashboard tab), and one self-contained report page with the
+plotly.js library embedded (the machine may be offline: no CDN)."""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from annotator.reporting.data import Dashboard
+from annotator.reporting.figures import FIGURE_TITLES, dashboard_figures
+
+JOB_COLUMNS = ("id", "kind", "status", "progress", "message", "created_at", "finished_at")
+STYLE = """
+body{font-family:Inter,ui-sans-serif,system-ui,sans-serif;margin:24px auto;max-width:1180px;color:#0f172a}
+h1{font-size:22px}h2{font-size:16px;margin-top:28px}
+.dash-stats{display:flex;flex-wrap:wrap;gap:10px;margin:8px 0 12px}
+.dash-stat{border:1px solid #e2e8f0;border-radius:10px;padding:8px 14px;min-width:120px}
+.dash-stat b{display:block;font-size:20px}.dash-stat span{color:#64748b;font-size:12px}
+.dash-advice{background:#eef2ff;border-radius:8px;padding:8px 12px}
+table.dash-table{border-collapse:collapse;font-size:13px;width:100%}
+table.dash-table td,table.dash-table th{border-bottom:1px solid #e2e8f0;padding:4px 8px;text-align:left}
+"""
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{100 * value:.1f} %"
+
+
+def summary_html(d: Dashboard) -> str:
+    """The headline numbers as cards; each carries its raw value in ``data-value`` (tests read it)."""
+    est = d.audit_estimate or {}
+    interval = "" if est.get("value") is None else f" ({_pct(est.get('ci_low'))}–{_pct(est.get('ci_high'))})"
+    suspects = d.suspects or {}
+    cards = [
+        ("items", d.items, f"{d.items:,}", "items"),
+        ("labelled", d.labelled, f"{d.labelled:,}", "items with a person's label"),
+        ("answers", d.human_answers, f"{d.human_answers:,}", "answers people gave"),
+        ("model-versions", d.model_versions, f"{d.model_versions:,}", "model versions"),
+        ("audit-estimate", est.get("value"), _pct(est.get("value")) + interval,
+         f"auto-label precision, {est.get('audits', 0)} audits"),
+        ("suspects", suspects.get("found", 0), f"{suspects.get('found', 0):,} / {suspects.get('changed', 0):,}",
+         "suspect labels found / changed by a person"),
+    ]
+    body = "".join(
+        f'<div class="dash-stat" data-stat="{key}" data-value="{escape(str(raw))}"><b>{escape(text)}</b>'
+        f"<span>{escape(label)}</span></div>" for key, raw, text, label in cards)
+    advice = escape((d.stability or {}).get("advice", ""))
+    return (f'<div class="dash-stats" id="dash-stats">{body}</div>'
+            f'<p class="dash-advice" id="dash-advice"><b>Stopping signal:</b> {advice}</p>')
+
+
+def jobs_html(jobs: list[dict[str, Any]]) -> str:
+    if not jobs:
+        return '<p class="dash-empty">No jobs yet.</p>'
+    head = "".join(f"<th>{c}</th>" for c in JOB_COLUMNS)
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{escape(_cell(j.get(c)))}</td>" for c in JOB_COLUMNS) + "</tr>" for j in jobs)
+    return f'<table class="dash-table" id="dash-jobs"><tr>{head}</tr>{rows}</table>'
+
+
+def suspects_html(suspects: dict[str, Any], limit: int = 50) -> str:
+    rows = (suspects or {}).get("suspects") or []
+    if not rows:
+        at = (suspects or {}).get("at")
+        return f'<p class="dash-empty">{"No suspect labels found." if at else "No suspect search run yet."}</p>'
+    body = "".join(
+        f"<tr><td>{r['item_id']}</td><td>{escape(r['given'])}</td><td>{escape(r['model_label'])}</td>"
+        f"<td>{r['p']:.2f}</td><td>{escape(r.get('status', ''))}</td><td>{escape(r.get('reason', ''))}</td></tr>"
+        for r in rows[:limit])
+    return ('<table class="dash-table" id="dash-suspects"><tr><th>item</th><th>given</th><th>model says</th>'
+            f"<th>p</th><th>status</th><th>reason</th></tr>{body}</table>")
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return str(value)
+
+
+def render_report(d: Dashboard) -> str:
+    """One HTML page: headline numbers, the six figures, the suspect labels and the job list."""
+    from plotly.offline import get_plotlyjs
+
+    figures = dashboard_figures(d)
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'>",
+        f"<title>annotator report: {escape(d.project)}</title><style>{STYLE}</style>",
+        f"<script>{get_plotlyjs()}</script></head><body>",
+        f"<h1>annotator report: {escape(d.project)}</h1><p>Generated {escape(d.generated_at)} UTC.</p>",
+        summary_html(d),
+    ]
+    for key, fig in figures.items():
+        parts.append(f"<h2>{escape(FIGURE_TITLES[key])}</h2>")
+        parts.append(fig.to_html(full_html=False, include_plotlyjs=False, div_id=f"fig-{key}"))
+    parts += ["<h2>Suspect labels</h2>", suspects_html(d.suspects), "<h2>Jobs</h2>", jobs_html(d.jobs),
+              "</body></html>"]
+    return "\n".join(parts)
+
+
+def write_report(d: Dashboard, out: str | Path) -> Path:
+    """Write ``render_report(d)`` to ``out`` (parent folders created); returns the path."""
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_report(d), encoding="utf-8")
+    return path

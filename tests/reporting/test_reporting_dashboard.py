@@ -1,0 +1,137 @@
+"""The dashboard's figure data match the store, and the report is one self-contained HTML page."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pytest
+from sqlmodel import select
+
+from annotator import store
+from annotator.reporting import FIGURE_TITLES, dashboard_figures, stopping_advice
+from annotator.store.tables import Item, ModelVersion, Response, Suggestion
+
+TOPICS = {"sport": "match goal team coach league striker referee stadium",
+          "food": "recipe bake flavour kitchen dinner oven spice salad",
+          "tech": "laptop software update battery screen server code keyboard"}
+
+
+def _records(n_per=100, seed=0):
+    rng = np.random.default_rng(seed)
+    return [{"text": " ".join(rng.choice(words.split(), 4)) + f" note {label} {i}", "external_id": f"{label}-{i}"}
+            for label, words in TOPICS.items() for i in range(n_per)]
+
+
+@pytest.fixture
+def project(service):
+    """165 queue answers, one AI run, 10 answered audits, a suspect search."""
+    service.create_project("ai", list(TOPICS), settings={"refit_every": 20, "audit_fraction": 0.1})
+    service.import_records("ai", _records())
+    for _ in range(165):
+        item = service.next_item("ai", "ana")
+        service.submit("ai", "ana", item.item_id, [item.external_id.split("-")[0]])
+    service.refit_now("ai")
+    report = service.run_ai("ai", "knn,classifier")
+    for _ in range(10):
+        item = service.next_item("ai", "ana")
+        assert item.route == "audit"
+        service.submit("ai", "ana", item.item_id, [item.external_id.split("-")[0]])
+    service.find_suspects("ai")
+    return service, report
+
+
+def _pid(s):
+    return s.exec(select(Item.project_id)).first()
+
+
+def test_figure_data_match_the_store(project):
+    service, report = project
+    d = service.dashboard("ai")
+    with store.transaction(service.engine) as s:
+        pid = _pid(s)
+        routes = Counter(s.exec(select(Suggestion.route).join(Item, Item.id == Suggestion.item_id)
+                                .where(Item.project_id == pid, Suggestion.route.is_not(None))).all())
+        answers = s.exec(select(Response.id).join(Item, Item.id == Response.item_id)
+                         .where(Item.project_id == pid, Response.source != "import")).all()
+    # Route mix: one run, its counts are the stored suggestions' routes and run_ai's own report.
+    assert len(d.route_runs) == 1
+    run = d.route_runs[0]
+    assert {r: run[r] for r in ("auto", "audit", "verify", "blind")} == report["routes"]
+    assert {r: run[r] for r in routes} == dict(routes)
+    # Labels per hour: every answer a person gave, counted once.
+    assert sum(h["labels"] for h in d.labels_per_hour) == len(answers) == d.human_answers == 175
+    # The audit estimate is the service's, and the series ends on it.
+    assert d.audit_estimate == service.audit_estimate("ai").as_dict()
+    assert d.audits[-1]["audits"] == 10 and [a["audits"] for a in d.audits] == list(range(1, 11))
+    # Coverage ends at people's items plus the auto-accepted ones.
+    assert d.coverage[-1]["human"] == 175
+    assert d.coverage[-1]["ai"] == report["routes"]["auto"]
+    assert d.coverage[-1]["coverage"] == pytest.approx((175 + report["routes"]["auto"]) / 300, abs=1e-4)
+    # Reliability: the last AI run's calibration, kept in the store.
+    assert set(d.calibration) == set(report["calibration"])
+    assert d.calibration["ensemble"]["reliability"] == report["calibration"]["ensemble"]["reliability"]
+    # The job list holds the recorded runs.
+    assert [j["kind"] for j in d.jobs][:2] == ["suspects", "ai_summary"]
+    assert d.suspects["found"] == len(d.suspects["suspects"])
+
+
+def test_learning_curve_by_model_version(project):
+    service, _ = project
+    d = service.dashboard("ai")
+    assert d.model_versions == 0 and d.learning_curve["source"] == "cross-validation"
+    points = d.learning_curve["points"]
+    assert len(points) >= 3 and points[-1]["n_labels"] == 175
+    assert all(0.0 <= p["accuracy"] <= 1.0 for p in points) and points[-1]["accuracy"] > 0.8
+    with store.transaction(service.engine) as s:
+        pid = _pid(s)
+        for v, (n, acc) in enumerate([(50, 0.7), (100, 0.82), (150, 0.8)], start=1):
+            s.add(ModelVersion(project_id=pid, kind="finetune", version=v, n_labels=n, promoted=v == 2,
+                               metrics={"heldout_accuracy": acc, "heldout_n": 40, "train_n": n}))
+    d = service.dashboard("ai")
+    assert d.model_versions == 3 and d.learning_curve["source"] == "model versions"
+    assert [(p["version"], p["n_labels"], p["accuracy"], p["promoted"]) for p in d.learning_curve["points"]] == [
+        (1, 50, 0.7, False), (2, 100, 0.82, True), (3, 150, 0.8, False)]
+
+
+def test_stopping_signal_compares_successive_refits(project):
+    service, _ = project
+    d = service.dashboard("ai")
+    points = d.stability["points"]
+    assert [p["n_labels"] for p in points] == [135, 155, 175]  # refit_every 20: the last 3 refits
+    assert all(0.0 <= p["changed"] <= 1.0 for p in points)
+    assert d.stability["advice"] == stopping_advice([p["changed"] for p in points])
+    assert "over the last 3 refits" in d.stability["advice"]
+
+
+def test_stopping_advice_in_plain_words():
+    assert stopping_advice([0.004, 0.003, 0.005]) == (
+        "predictions changed on 0.4 % of items over the last 3 refits: more labels will change little.")
+    assert "still learning" in stopping_advice([0.2, 0.1])
+    assert "settling" in stopping_advice([0.03])
+    assert "Not enough refits" in stopping_advice([])
+
+
+def test_figures_and_report(project, tmp_path):
+    service, _ = project
+    d = service.dashboard("ai")
+    figs = dashboard_figures(d)
+    assert list(figs) == list(FIGURE_TITLES)
+    assert sum(figs["routes"].data[i].y[0] for i in range(4)) == d.route_runs[0]["items"]
+    assert list(figs["labels_per_hour"].data[0].y) == [h["labels"] for h in d.labels_per_hour]
+    path = service.write_report("ai", tmp_path / "r" / "report.html")
+    html = path.read_text(encoding="utf-8")
+    for title in FIGURE_TITLES.values():
+        assert title.replace("&", "&amp;") in html
+    assert html.count('class="plotly-graph-div"') == len(FIGURE_TITLES)
+    # plotly.js inline (the machine may be offline): no script is loaded from anywhere.
+    assert "<script src=" not in html and "Plotly.newPlot" in html and len(html) > 1_000_000
+
+
+def test_an_empty_project_has_an_empty_dashboard(service, tmp_path):
+    service.create_project("new", ["a", "b"])
+    d = service.dashboard("new")
+    assert d.items == 0 and d.route_runs == [] and d.audits == [] and d.labels_per_hour == []
+    assert d.learning_curve["points"] == [] and d.calibration is None and d.jobs == []
+    html = service.write_report("new", tmp_path / "new.html").read_text(encoding="utf-8")
+    assert "No AI run yet" in html and "No jobs yet." in html
