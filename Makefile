@@ -61,6 +61,7 @@ bench: $(VENV)/.installed-test
 	$(PY) bench/bench_embed.py
 	$(PY) bench/bench_rerank.py
 	$(PY) bench/bench_next_item.py
+	$(PY) bench/bench_browse.py
 
 clean:
 	rm -rf $(VENV) annotator-data .pytest_cache

@@ -54,5 +54,6 @@ def build(settings: Settings, project: str | None = None):  # noqa: ANN201
 def run_app(settings: Settings, project: str | None = None) -> None:
     """Build everything and serve until interrupted."""
     service, blocks = build(settings, project)
+    service.start_jobs()  # recover jobs a dead process left, start the in-process job consumer
     print(f"annotator: serving on http://{settings.host}:{settings.port}  (data: {settings.data_dir.resolve()})")
     blocks.launch(server_name=settings.host, server_port=settings.port, show_error=True, quiet=True)

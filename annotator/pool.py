@@ -113,6 +113,8 @@ class LabelPool:
         self.model_version = 0
         self.proba: np.ndarray | None = None  # (n, k) under the current model
         self.labels_since_refit = 0
+        # A promoted fine-tuned model's probabilities, computed in a job: (rows (n,) bool, proba (n, k), name).
+        self.external: tuple[np.ndarray, np.ndarray, str] | None = None
         self._ranking: Ranking | None = None
         self._cursor = 0
         self._lock = threading.RLock()
@@ -277,6 +279,7 @@ class LabelPool:
             model = fit_classifier(X, y, len(self.label_names), multi_label=self.multi_label)
             proba = model.predict_proba(self.embeddings)
             with self._lock:
+                proba = self._with_external(proba)
                 self.model, self.proba = model, proba
                 self.model_version += 1
                 self._rerank_locked()
@@ -285,6 +288,41 @@ class LabelPool:
     def rerank(self) -> None:
         with self._lock:
             self._rerank_locked()
+
+    # ---- externally computed probabilities (a promoted fine-tuned model) --------------------
+    def set_external_proba(self, item_ids: np.ndarray, proba: np.ndarray, name: str) -> int:
+        """Rank with ``proba`` (m, k), computed elsewhere for ``item_ids`` (m,), instead of the
+        probe's, from now on and after every refit; rows of items it has not seen keep the probe's.
+        Returns how many pool rows it covers."""
+        item_ids = np.asarray(item_ids, dtype=np.int64)
+        if proba.shape != (len(item_ids), len(self.label_names)):
+            raise ValueError(f"proba of shape {proba.shape} for {len(item_ids)} items and {len(self.label_names)} labels")
+        pos = np.searchsorted(self.item_ids, item_ids)
+        pos = np.clip(pos, 0, len(self.item_ids) - 1)
+        hit = self.item_ids[pos] == item_ids
+        rows = np.zeros(len(self.item_ids), dtype=bool)
+        rows[pos[hit]] = True
+        full = np.zeros((len(self.item_ids), len(self.label_names)), dtype=np.float32)
+        full[pos[hit]] = proba[hit]
+        with self._lock:
+            self.external = (rows, full, name)
+            if self.proba is not None:
+                self.proba = self._with_external(self.proba)
+                self.model_version += 1
+                self._rerank_locked()
+        return int(rows.sum())
+
+    def clear_external_proba(self) -> None:
+        with self._lock:
+            self.external = None
+
+    def _with_external(self, proba: np.ndarray) -> np.ndarray:
+        if self.external is None:
+            return proba
+        rows, full, _ = self.external
+        out = np.array(proba, dtype=np.float32, copy=True)
+        out[rows] = full[rows]
+        return out
 
     def _rerank_locked(self) -> None:
         servable = ~self.labelled & (self.route != ROUTE_CODES["auto"])

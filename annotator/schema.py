@@ -184,3 +184,36 @@ class UserInfo(BaseModel):
     has_password: bool
     is_system: bool = False
     created_at: datetime | None = None
+
+
+# ---- background jobs and model versions (annotator.jobs, annotator.training) -------------------
+
+class JobInfo(BaseModel):
+    """One background job as the job list shows it."""
+
+    id: int
+    project: str | None = None
+    kind: str
+    status: JobStatus
+    progress: float = 0.0
+    message: str = ""
+    payload: dict[str, Any] = Field(default_factory=dict)
+    result: dict[str, Any] = Field(default_factory=dict)
+    error: str | None = None
+    created_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class ModelVersionInfo(BaseModel):
+    """A trained model version: metrics hold heldout_accuracy, heldout_n, train_n (and more)."""
+
+    id: int
+    project: str
+    kind: str
+    version: int
+    path: str | None = None
+    metrics: dict[str, Any] = Field(default_factory=dict)
+    n_labels: int = 0
+    promoted: bool = False
+    created_at: datetime | None = None

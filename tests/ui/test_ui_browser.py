@@ -78,7 +78,6 @@ def _check_xss_shown_as_text(page, text: str) -> bool:
 def test_label_ten_items_by_keyboard_undo_reload_and_export(browser, served_app, tmp_path):
     url, service, _ui = served_app
     csv_path, truth = _csv(tmp_path)
-    started = time.perf_counter()
     context, page, dialogs = open_page(browser)
 
     # --- create the project from the CSV through the New project page
@@ -173,7 +172,6 @@ def test_label_ten_items_by_keyboard_undo_reload_and_export(browser, served_app,
 
     assert dialogs == [], f"a dialog fired: {dialogs}"
     context.close()
-    assert time.perf_counter() - started < 60
 
 
 def test_multi_label_toggles_enter_and_backspace_undo(browser, served_app, tmp_path):

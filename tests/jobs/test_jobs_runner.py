@@ -1,0 +1,190 @@
+"""Jobs: persisted rows, progress, cancel, failures that do not stop the next job, restart recovery."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from jobs_helpers import PROJECT, parity_project, parity_rule
+
+from annotator.training import RuleTrainer
+
+
+@pytest.fixture
+def immediate(settings):
+    settings.jobs_backend = "immediate"
+    return settings
+
+
+def _service(settings):
+    from annotator.embeddings import HashingEmbedder
+    from annotator.service import AnnotatorService
+
+    return AnnotatorService.from_settings(settings, embedder=HashingEmbedder())
+
+
+def test_embed_job_is_recorded_with_progress_and_result(immediate):
+    service = _service(immediate)
+    try:
+        parity_project(service, n=30, labelled=0)
+        job = service.submit_job("embed", PROJECT)
+        assert job.status == "done" and job.progress == 1.0
+        assert job.result["items"] == 30 and job.result["worker"].endswith(f":{__import__('os').getpid()}")
+        assert job.started_at is not None and job.finished_at is not None
+        assert [j.id for j in service.list_jobs(PROJECT)] == [job.id]
+    finally:
+        service.close()
+
+
+def test_unknown_kind_says_which_exist(immediate):
+    from annotator.errors import ValidationError
+
+    service = _service(immediate)
+    try:
+        with pytest.raises(ValidationError, match="finetune"):
+            service.submit_job("train-everything", None)
+    finally:
+        service.close()
+
+
+def test_a_failing_job_does_not_stop_the_next(settings):
+    """On the embedded SQLite queue with one consumer thread: a fine-tune that raises is marked
+    failed with its error, and the embed job queued after it still runs."""
+    settings.jobs_backend = "sqlite"
+    service = _service(settings)
+    try:
+        parity_project(service, n=60)
+        service.trainer = RuleTrainer(parity_rule, steps=3, fail_at=2)
+        service.start_jobs(workers=1)
+        bad = service.submit_job("finetune", PROJECT)
+        good = service.submit_job("embed", PROJECT)
+        bad, good = service.wait_for_job(bad.id, 60), service.wait_for_job(good.id, 60)
+        assert bad.status == "failed" and "told to fail at step 2" in bad.error
+        assert good.status == "done" and good.result["items"] == 60
+        assert service.model_versions(PROJECT) == []
+        assert not any((Path(settings.resolved_models_dir) / PROJECT / "finetune").glob("*"))
+    finally:
+        service.close()
+
+
+def test_cancel_a_running_job_applies_nothing(settings):
+    settings.jobs_backend = "sqlite"
+    service = _service(settings)
+    try:
+        parity_project(service, n=60)
+        service.trainer = RuleTrainer(parity_rule, steps=200, sleep_s=0.02)
+        service.start_jobs(workers=1)
+        job = service.submit_job("finetune", PROJECT, min_heldout=5)
+        deadline = time.monotonic() + 30
+        while service.get_job(job.id).progress < 0.1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert service.get_job(job.id).status == "running"
+        service.cancel_job(job.id)
+        done = service.wait_for_job(job.id, 30)
+        assert done.status == "cancelled" and done.finished_at is not None
+        assert "nothing was applied" in done.message
+        assert done.progress < 0.9  # it stopped at a checkpoint, long before the end
+        assert service.model_versions(PROJECT) == []
+        assert not any((Path(settings.resolved_models_dir) / PROJECT / "finetune").glob("*"))
+    finally:
+        service.close()
+
+
+def test_cancel_a_queued_job_never_runs_it(immediate):
+    from annotator import store
+    from annotator.store import jobs as jobs_q
+
+    service = _service(immediate)
+    try:
+        parity_project(service, n=20, labelled=0)
+        with store.transaction(service.engine) as s:
+            job_id = jobs_q.create_job(s, service.project(PROJECT).id, "embed", {}).id
+        assert service.cancel_job(job_id).status == "cancelled"
+        service.execute_job(job_id)  # what the consumer would do when it reaches it
+        job = service.get_job(job_id)
+        assert job.status == "cancelled" and job.started_at is None and job.result == {}
+    finally:
+        service.close()
+
+
+KILL_SCRIPT = textwrap.dedent("""
+    import sys
+    from annotator.config import Settings
+    from annotator.embeddings import HashingEmbedder
+    from annotator.service import AnnotatorService
+    from annotator.training import RuleTrainer
+    sys.path.insert(0, {tests!r})
+    from jobs_helpers import PROJECT, parity_project, parity_rule
+
+    settings = Settings(data_dir={data!r}, models_dir={models!r}, demo=False, jobs_backend="immediate")
+    service = AnnotatorService.from_settings(settings, embedder=HashingEmbedder())
+    parity_project(service, n=60)
+    service.trainer = RuleTrainer(parity_rule, steps=10_000, sleep_s=0.01)
+    service.run_job("finetune", PROJECT)
+""")
+
+
+def test_killed_mid_finetune_restart_marks_it_interrupted(settings, tmp_path):
+    """kill -9 in the middle of a fine-tune (fake trainer, slow steps): after a restart the job row
+    says failed / interrupted, there is no ModelVersion row and no model folder left behind."""
+    script = KILL_SCRIPT.format(tests=str(Path(__file__).parent), data=str(settings.data_dir),
+                                models=str(settings.models_dir))
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        watcher = None
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            time.sleep(0.2)
+            if proc.poll() is not None:
+                raise AssertionError(proc.stderr.read().decode())
+            # the temp folder appears once the job runs (the schema is migrated by then)
+            if any((Path(settings.models_dir) / PROJECT / "finetune").glob(".tmp-*")):
+                watcher = watcher or _service(settings)
+                jobs = watcher.list_jobs()
+                if jobs and jobs[0].status == "running" and jobs[0].progress > 0.05:
+                    break
+        tmp_dirs = list((Path(settings.models_dir) / PROJECT / "finetune").glob(".tmp-*"))
+        assert tmp_dirs, "the job should be writing its temp folder"
+        proc.kill()
+        proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    watcher.close()
+    service = _service(settings)
+    try:
+        assert service.list_jobs()[0].status == "running"  # what the dead process left behind
+        recovered = service.start_jobs(workers=0)
+        job = service.list_jobs()[0]
+        assert recovered == [job.id]
+        assert job.status == "failed" and "interrupted by a restart" in job.message
+        assert service.model_versions(PROJECT) == []
+        assert list((Path(settings.models_dir) / PROJECT / "finetune").iterdir()) == []
+        assert service.start_jobs(workers=0) == []  # a second start finds nothing to recover
+    finally:
+        service.close()
+
+
+def test_jobs_cli_lists_and_runs(settings, monkeypatch):
+    from typer.testing import CliRunner
+
+    from annotator.cli import app
+
+    service = _service(settings)
+    parity_project(service, n=20, labelled=0)
+    service.close()
+    monkeypatch.setenv("ANNOTATOR_EMBEDDING_MODEL", "hashing")
+    monkeypatch.setenv("ANNOTATOR_DEMO", "false")
+    runner = CliRunner()
+    args = ["--data-dir", str(settings.data_dir)]
+    res = runner.invoke(app, ["jobs", "run", "embed", "--project", PROJECT, *args])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["jobs", "list", "--json", *args])
+    rows = json.loads(res.output)
+    assert [(r["kind"], r["status"], r["result"]["items"]) for r in rows] == [("embed", "done", 20)]
