@@ -371,6 +371,36 @@ def agreement(
                    f"{num(row['mean_kappa'])}\t{num(acc.get('accuracy'))} ({acc.get('settled_items', 0)})")
 
 
+# ---- review (issue 8, engineer "review") ---------------------------------------------------------
+@app.command()
+def review(
+    project: ProjectOpt,
+    top: Annotated[int, typer.Option(help="How many of the first items to list.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the counts and the top items as JSON.")] = False,
+    data_dir: DataDir = None, database_url: DatabaseUrl = None,
+) -> None:
+    """The reviewer's queue: items with disagreement, flags, a low judge score or a request (suspect
+    labels), counted by reason, and the first TOP items in the order a reviewer gets them (most
+    likely wrong label first). Settle them in the app's Review tab.
+
+    Example: `python -m annotator review --project reviews --top 5 --json`
+    """
+    service = _service(_settings(data_dir, database_url))
+    summary = service.review_summary(project, top=top)
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2, default=str))
+        return
+    typer.echo(f"{summary['project']}: {summary['items']} items to review")
+    for reason, n in summary["by_reason"].items():
+        typer.echo(f"  {reason}\t{n}")
+    if summary["top"]:
+        typer.echo("\nitem\tpriority\tlabel\tanswers\treasons")
+    for row in summary["top"]:
+        answers = ", ".join(f"{a['user']}={'+'.join(a['value'])}" for a in row["answers"]) or "-"
+        label = "+".join(row["final_label"] or []) or "-"
+        typer.echo(f"{row['item_id']}\t{row['priority']:.2f}\t{label}\t{answers}\t{'; '.join(row['reasons'])}")
+
+
 @app.command("llm-server")
 def llm_server(
     model: Annotated[str, typer.Option(help="smollm2 | gemma3-270m | a transformers model folder | a .gguf file.")] = "smollm2",

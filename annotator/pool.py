@@ -160,6 +160,17 @@ class LabelPool:
             self.reserved.pop(row, None)
             self.labels_since_refit += 1
 
+    # ---- review (engineer "review"): a reviewer sent the row back for one more answer
+    def need_another_answer(self, item_id: int) -> None:
+        """Serve the row again until one more person (not one who answered it) answers it; its
+        current label stays for training until then."""
+        with self._lock:
+            row = self.row_of(item_id)
+            self.required[row] = max(int(self.required[row]), int(self.answers[row]) + 1)
+            self.done[row] = False
+            self.skipped[row] = False
+            self._open[row] = None  # served ahead of the ranking, like a begun overlap row
+
     def skip(self, item_id: int) -> None:
         with self._lock:
             row = self.row_of(item_id)

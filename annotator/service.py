@@ -445,6 +445,7 @@ class AnnotatorService:
         )
         for item_id, value in labelled.items():
             pool.set_label(item_id, [v for v in value if v in pool.label_names])
+        self._review_reopen(pool, proj.id)  # review: items sent back get one more answer
         pool.refit()
         return pool
 
@@ -686,9 +687,10 @@ class AnnotatorService:
             response_q.insert_suggestions(s, [
                 {"item_id": int(item_id), "agent": ensemble.name, "agent_version": ensemble.version,
                  "value": [names[int(lab)]], "scores": {n: round(float(v), 5) for n, v in zip(names, p)},
-                 "score": round(float(conf), 5), "route": str(route)}
-                for item_id, lab, p, conf, route in zip(pool.item_ids[rows], routes.label, proba, routes.confidence,
-                                                        routes.route)
+                 "score": round(float(conf), 5), "route": str(route),
+                 "judge_score": None if judge_score is None else round(float(judge_score[n]), 5)}  # review reads it
+                for n, (item_id, lab, p, conf, route) in enumerate(zip(
+                    pool.item_ids[rows], routes.label, proba, routes.confidence, routes.route))
             ])
         pool.set_routes(rows, routes.route)
         pool.rerank()
@@ -1066,6 +1068,200 @@ class AnnotatorService:
             "labels": labels, "statuses": list(browse_q.STATUSES), "annotators": annotators,
             "routes": [r.value for r in Route], "orders": [*browse_q.ORDERS, "uncertainty"],
         }
+
+    # ---- review (issue 8, engineer "review") ------------------------------------------------------
+    # The reviewer's queue: items with disagreement, flags, a low judge score or a request from other
+    # code (suspect labels), ranked by how likely their label is wrong (annotator.review). A
+    # reviewer accepts an answer or corrects it (a response with route "review", which the final
+    # label derivation lets win) or sends the item back for one more answer.
+
+    def review_queue(self, project: str, *, limit: int | None = None) -> list[Any]:
+        """The items that need a reviewer, highest priority first (``annotator.review.ReviewEntry``:
+        item, reasons, every answer with name, value, seconds and comment, the AI suggestions with
+        score and judge score, the current label and how it was settled)."""
+        from annotator import review as rv
+        from annotator.store import review as review_q
+
+        with store.transaction(self.engine) as s:
+            proj = project_q.get_project(s, project)
+            judge_below = ProjectSettings.model_validate(proj.settings).target_precision
+            ids = sorted(review_q.candidate_item_ids(s, proj.id, judge_below))
+            answers = review_q.answers_of(s, ids)
+            requests = review_q.open_requests(s, ids)
+            routed = review_q.routed_suggestion(s, ids)
+            assessed: dict[int, tuple[list[str], float]] = {}
+            for item_id in ids:
+                verdict = rv.assess(answers.get(item_id, []), requests.get(item_id, []), routed.get(item_id),
+                                    judge_below=judge_below)
+                if verdict is not None:
+                    assessed[item_id] = verdict
+            order = sorted(assessed, key=lambda i: (-assessed[i][1], i))
+            if limit is not None:
+                order = order[:limit]
+            suggestions = review_q.suggestions_of(s, order)
+            items = {i: item_q.get_item(s, i) for i in order}
+        entries = []
+        for item_id in order:
+            item, (reasons, priority) = items[item_id], assessed[item_id]
+            value, how = rv.current_label(answers.get(item_id, []), routed.get(item_id))
+            entries.append(rv.ReviewEntry(
+                item_id=item_id, external_id=item.external_id, text=item.text, metadata=dict(item.meta or {}),
+                reasons=reasons, priority=priority, final_label=value, settled_by=how,
+                answers=[rv.ReviewAnswer(user=a.user, role=a.role, value=a.value, route=a.route, seconds=a.seconds,
+                                         comment=a.comment, flagged=a.flagged, submitted_at=a.submitted_at,
+                                         reviewer=a.route == rv.REVIEW_ROUTE)
+                         for a in answers.get(item_id, [])],
+                suggestions=[rv.ReviewSuggestion(agent=f"{g.agent}@{g.agent_version}".rstrip("@"), value=list(g.value),
+                                                 score=g.score, judge_score=g.judge_score, route=g.route)
+                             for g in suggestions.get(item_id, [])],
+            ))
+        return entries
+
+    def review_summary(self, project: str, *, top: int = 10) -> dict[str, Any]:
+        """Queue length, items per kind of reason, and the ``top`` entries (CLI, the tab's header)."""
+        from annotator import review as rv
+
+        entries = self.review_queue(project)
+        return {"project": project, **rv.summary(entries), "top": [e.model_dump(mode="json") for e in entries[:top]]}
+
+    def flag_for_review(self, project: str, item_ids: Sequence[int], reason: str, *, score: float | None = None,
+                        requested_by: str = "system") -> int:
+        """Put items in front of a reviewer with ``reason`` (shown as is, e.g. "suspect label: model
+        says 'billing' with p=0.97"); ``score`` is how likely the current label is wrong when known
+        (it orders the queue; 0.5 otherwise). Asking again with the same reason while a request is
+        open adds nothing. Returns how many requests were added."""
+        from annotator.store import review as review_q
+
+        reason = str(reason).strip()
+        if not reason:
+            raise ValidationError("A review request needs a reason.", expected="a short text shown to the reviewer",
+                                  got="''", fix='e.g. "suspect label: model says \'billing\' with p=0.97"')
+        if score is not None and not 0.0 <= float(score) <= 1.0:
+            raise ValidationError("A review request's score is a probability.", expected="0 <= score <= 1",
+                                  got=str(score), fix="pass how likely the label is wrong, or no score")
+        with store.transaction(self.engine) as s:
+            pid = project_q.get_project(s, project).id
+            ids = [int(i) for i in item_ids]
+            self._check_items_in_project(s, pid, project, ids)
+            return review_q.add_requests(s, ids, kind=review_q.FLAG, reason=reason, requested_by=requested_by,
+                                         score=None if score is None else float(score))
+
+    def review_accept(self, project: str, reviewer: str, item_id: int, value: Sequence[str], *,
+                      comment: str | None = None) -> None:
+        """Settle the item with one of the values already given (a person's answer or an AI
+        suggestion). Raises ValidationError when nobody gave ``value``; use review_correct for a new one."""
+        entry = self.review_values(project, item_id)
+        wanted = sorted(dict.fromkeys(value))
+        if wanted not in entry:
+            raise ValidationError(
+                f"Nobody answered item {item_id} with {', '.join(wanted) or '(nothing)'}.",
+                expected=" | ".join(", ".join(v) for v in entry) or "an existing answer",
+                got=", ".join(wanted) or "(nothing)", fix="accept one of the answers shown, or correct the label")
+        self._review_decide(project, reviewer, item_id, wanted, comment)
+
+    def review_settle(self, project: str, reviewer: str, item_id: int, value: Sequence[str], *,
+                      comment: str | None = None) -> str:
+        """Accept ``value`` when someone already gave it, else correct to it (the Review tab's
+        numbered keys). Returns "accepted" or "corrected"."""
+        if sorted(dict.fromkeys(value)) in self.review_values(project, item_id):
+            self.review_accept(project, reviewer, item_id, value, comment=comment)
+            return "accepted"
+        self.review_correct(project, reviewer, item_id, value, comment=comment)
+        return "corrected"
+
+    def review_correct(self, project: str, reviewer: str, item_id: int, value: Sequence[str], *,
+                       comment: str | None = None) -> None:
+        """Settle the item with the reviewer's own value (any valid label)."""
+        self._review_decide(project, reviewer, item_id, list(value), comment)
+
+    def review_send_back(self, project: str, reviewer: str, item_id: int, *, comment: str | None = None) -> None:
+        """Ask for one more answer: the item leaves the review queue and is served again to people
+        who have not answered it; every answer stays. It returns to the queue once answered."""
+        from annotator.store import review as review_q
+
+        with store.transaction(self.engine) as s:
+            proj = project_q.get_project(s, project)
+            self._require_reviewer(s, reviewer)
+            self._check_items_in_project(s, proj.id, project, [item_id])
+            review_q.resolve_requests(s, item_id)
+            review_q.add_requests(s, [item_id], kind=review_q.SEND_BACK, reason=(comment or "").strip(),
+                                  requested_by=reviewer, after_response_id=review_q.newest_response_id(s, item_id))
+            pid = proj.id
+        if (pool := self._pools.get(pid)) is not None:
+            pool.need_another_answer(item_id)
+
+    def _review_decide(self, project: str, reviewer: str, item_id: int, value: list[str],
+                       comment: str | None) -> None:
+        from annotator.review import REVIEW_ROUTE
+        from annotator.store import review as review_q
+
+        with store.transaction(self.engine) as s:
+            proj = project_q.get_project(s, project)
+            person = self._require_reviewer(s, reviewer)
+            value = self._validate_value(proj, value)
+            self._check_items_in_project(s, proj.id, project, [item_id])
+            response_q.discard_responses(s, item_id, person.id)  # a reviewer's new decision replaces theirs
+            response_q.add_response(s, item_id=item_id, user_id=person.id, value=value, source="human",
+                                    route=REVIEW_ROUTE, comment=(comment or "").strip() or None,
+                                    query_strategy="review")
+            review_q.resolve_requests(s, item_id)
+            pid, refit_every = proj.id, ProjectSettings.model_validate(proj.settings).refit_every
+        if (pool := self._pools.get(pid)) is not None:
+            pool.set_label(item_id, value)  # the decision is the item's label for training too
+            if pool.labels_since_refit >= refit_every:
+                self.schedule_refit(project)
+
+    def review_values(self, project: str, item_id: int) -> list[list[str]]:
+        """The distinct values given for the item so far (people's answers and AI suggestions), sorted."""
+        from annotator.store import review as review_q
+
+        with store.transaction(self.engine) as s:
+            pid = project_q.get_project(s, project).id
+            self._check_items_in_project(s, pid, project, [item_id])
+            values = [a.value for a in review_q.answers_of(s, [item_id]).get(item_id, [])]
+            values += [list(g.value) for g in review_q.suggestions_of(s, [item_id]).get(item_id, [])]
+        out: list[list[str]] = []
+        for v in values:
+            if sorted(v) not in out and v:
+                out.append(sorted(v))
+        return out
+
+    def _local_admin(self, s, name: str) -> bool:  # noqa: ANN001 - session
+        """Single-user mode (no account has a password, no auth_required): the local user is admin."""
+        return name == self.settings.default_user and not self.settings.auth_required and not user_q.any_password(s)
+
+    def _require_reviewer(self, s, name: str):  # noqa: ANN001, ANN205 - session, store.User
+        """The account of ``name`` when it may review (reviewer or admin), else PermissionDeniedError."""
+        if self._local_admin(s, name):
+            return project_q.get_or_create_user(s, name)
+        user = user_q.get_user(s, name)
+        if user.role not in (Role.reviewer.value, Role.admin.value):
+            raise PermissionDeniedError(
+                f"User {name!r} ({user.role}) may not review.", expected="role reviewer or admin", got=user.role,
+                fix=f"ask an admin: python -m annotator user set-role {name} reviewer")
+        return user
+
+    @staticmethod
+    def _check_items_in_project(s, pid: int, project: str, item_ids: Sequence[int]) -> None:  # noqa: ANN001
+        from annotator.store import review as review_q
+
+        owners = review_q.project_of_items(s, item_ids)
+        wrong = [int(i) for i in item_ids if owners.get(int(i)) != pid]
+        if wrong:
+            raise ValidationError(
+                f"Item {wrong[0]} is not an item of project {project!r}"
+                + (f" (and {len(wrong) - 1} more)." if len(wrong) > 1 else "."),
+                expected=f"ids of items in project {project!r}", got=", ".join(map(str, wrong[:5])),
+                fix="pick item ids from this project (the review queue, browse, or the export's item_id)")
+
+    def _review_reopen(self, pool: LabelPool, project_id: int) -> None:
+        """On building a pool: items sent back and not answered since are served again."""
+        from annotator.store import review as review_q
+
+        with store.transaction(self.engine) as s:
+            sent_back = review_q.sent_back_item_ids(s, project_id)
+        for item_id in sent_back:
+            pool.need_another_answer(item_id)
 
     # ------------------------------------------------------------------ agreement
     def agreement(self, project: str, include_ai: bool = False) -> dict[str, Any]:
