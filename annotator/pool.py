@@ -39,44 +39,89 @@ class Served:
 
 
 class Leases:
-    """Rows handed to people: row → (user, expiry on a monotonic clock, seconds).
+    """Rows handed to people: row → {user: expiry on a monotonic clock}.
 
     An item shown to a person is theirs until they answer, skip or leave, or until the lease
     runs out (a closed tab, a lunch break): then it returns to the queue for everyone.
-    ``seconds=None`` never expires.
+    ``seconds=None`` never expires. With overlap (k answers per item) up to k people hold a row at
+    once; ``row in leases`` says whether anyone does.
     """
 
     def __init__(self, seconds: float | None = None, clock: Callable[[], float] = time.monotonic):
         self.seconds = seconds
         self.clock = clock
-        self._by_row: dict[int, tuple[str, float]] = {}
+        self._by_row: dict[int, dict[str, float]] = {}
+
+    def holders(self, row: int) -> dict[str, float]:
+        """The people holding ``row`` now (user → expiry); expired leases are dropped on the way."""
+        held = self._by_row.get(row)
+        if not held:
+            return {}
+        now = self.clock()
+        expired = [u for u, until in held.items() if until <= now]
+        for user in expired:  # the item is free again
+            del held[user]
+        if not held:
+            del self._by_row[row]
+            return {}
+        return held
 
     def __contains__(self, row: int) -> bool:
-        lease = self._by_row.get(row)
-        if lease is None:
-            return False
-        if lease[1] <= self.clock():
-            del self._by_row[row]  # expired: the item is free again
-            return False
-        return True
+        return bool(self.holders(row))
 
     def __setitem__(self, row: int, user: str) -> None:
-        expires = self.clock() + self.seconds if self.seconds else float("inf")
-        self._by_row[row] = (user, expires)
+        self.hold(row, user, self.seconds)
+
+    def hold(self, row: int, user: str, seconds: float | None) -> None:
+        expires = self.clock() + seconds if seconds else float("inf")
+        self._by_row.setdefault(row, {})[user] = expires
 
     def __len__(self) -> int:
-        return sum(1 for row in list(self._by_row) if row in self)
+        return sum(len(self.holders(row)) for row in list(self._by_row))
 
     def holder(self, row: int) -> str | None:
-        return self._by_row[row][0] if row in self else None
+        held = self.holders(row)
+        return next(iter(held)) if held else None
 
     def pop(self, row: int, default: str | None = None) -> str | None:
-        lease = self._by_row.pop(row, None)
-        return default if lease is None else lease[0]
+        """Drop every lease on ``row``; returns one of its holders."""
+        held = self._by_row.pop(row, None)
+        return next(iter(held)) if held else default
+
+    def drop(self, row: int, user: str) -> None:
+        """Drop ``user``'s lease on ``row`` (they answered or skipped it)."""
+        held = self._by_row.get(row)
+        if held is not None:
+            held.pop(user, None)
+            if not held:
+                del self._by_row[row]
 
     def release(self, user: str) -> None:
-        for row in [r for r, (u, _) in self._by_row.items() if u == user]:
-            del self._by_row[row]
+        for row in [r for r, held in self._by_row.items() if user in held]:
+            self.drop(row, user)
+
+
+#: Open overlap rows looked at per ``next`` call before the ranking (a person who answered all of
+#: the first ones gets fresh items instead; the full list is scanned once the ranking is used up).
+OPEN_SCAN = 256
+
+
+def required_answers(item_ids: np.ndarray, *, seed: int, fraction: float, k: int) -> np.ndarray:
+    """How many people must answer each item: ``k`` for a ``fraction`` of items, 1 for the rest.
+
+    The choice hashes (seed, item id) (splitmix64), so it is deterministic, the same in every
+    process, and an item keeps its count as the project grows. Returns (n,) int16.
+    """
+    ids = np.asarray(item_ids, dtype=np.uint64)
+    if fraction <= 0 or k <= 1 or len(ids) == 0:
+        return np.ones(len(ids), dtype=np.int16)
+    with np.errstate(over="ignore"):
+        z = ids + np.uint64((seed * 0x9E3779B97F4A7C15 + 0x9E3779B97F4A7C15) % 2**64)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z = z ^ (z >> np.uint64(31))
+    u = (z >> np.uint64(11)).astype(np.float64) / float(2**53)  # uniform in [0, 1)
+    return np.where(u < fraction, k, 1).astype(np.int16)
 
 
 class LabelPool:
@@ -89,7 +134,7 @@ class LabelPool:
         self, item_ids: np.ndarray, embeddings: np.ndarray, label_names: Sequence[str], *,
         multi_label: bool = False, strategy: str = "margin", batch_size: int = 10,
         label_embeddings: np.ndarray | None = None, seed: int = 0, explore_fraction: float = 0.0,
-        lease_seconds: float | None = None,
+        lease_seconds: float | None = None, required: np.ndarray | None = None,
     ):
         if len(item_ids) != len(embeddings):
             raise ValueError(f"{len(item_ids)} item ids but {len(embeddings)} embedding rows")
@@ -109,6 +154,15 @@ class LabelPool:
         self.skipped = np.zeros(n, dtype=bool)
         self.reserved = Leases(lease_seconds)  # row → the person it is handed to, until the lease ends
         self.route = np.zeros(n, dtype=np.int8)  # ROUTE_CODES; auto rows are not served to people
+        # ---- teams: overlap (k answers from k people for some rows) and admin assignments
+        self.required = np.ones(n, dtype=np.int16) if required is None else np.asarray(required, np.int16)[order]
+        self.answers = np.zeros(n, dtype=np.int16)  # distinct people who answered each row
+        self.done = np.zeros(n, dtype=bool)  # enough answers (or an import / bulk label): never served
+        self._answerers: dict[int, set[str]] = {}  # row → people who answered it
+        self._answered_by: dict[str, set[int]] = {}  # person → rows they answered
+        self._open: dict[int, None] = {}  # overlap rows begun but short of answers, oldest first
+        self._assigned: dict[int, frozenset[str]] = {}  # row → the only people it may go to
+        self._assigned_queue: dict[str, list[int]] = {}  # person → their assigned rows, served first
         self.model = None
         self.model_version = 0
         self.proba: np.ndarray | None = None  # (n, k) under the current model
@@ -149,33 +203,149 @@ class LabelPool:
         """Record (or with ``None`` clear) an item's label in the pool."""
         with self._lock:
             row = self.row_of(item_id)
-            self.targets[row] = 0
-            if value is None:
-                self.labelled[row] = False
-            else:
-                for name in value:
-                    self.targets[row, self.label_names.index(name)] = 1
-                self.labelled[row] = True
+            self._set_target(row, value)
+            # a label from no particular person (import, bulk, undo with nobody left) settles the row
+            self.done[row] = value is not None or self.answers[row] >= self.required[row]
+            if self.done[row]:
+                self._open.pop(row, None)
             self.skipped[row] = False
             self.reserved.pop(row, None)
             self.labels_since_refit += 1
 
-    # ---- review (engineer "review"): a reviewer sent the row back for one more answer
-    def need_another_answer(self, item_id: int) -> None:
-        """Serve the row again until one more person (not one who answered it) answers it; its
-        current label stays for training until then."""
+    def _set_target(self, row: int, value: Sequence[str] | None) -> None:
+        self.targets[row] = 0
+        if value is None:
+            self.labelled[row] = False
+        else:
+            for name in value:
+                self.targets[row, self.label_names.index(name)] = 1
+            self.labelled[row] = True
+
+    # ------------------------------------------------------------------ teams: answers per person
+    def add_answer(self, item_id: int, user: str, value: Sequence[str] | None) -> None:
+        """Record ``user``'s answer: the row's label becomes ``value`` (newest wins, for training)
+        and it counts towards the row's required answers; ``value=None`` only counts it."""
         with self._lock:
             row = self.row_of(item_id)
-            self.required[row] = max(int(self.required[row]), int(self.answers[row]) + 1)
-            self.done[row] = False
+            if value is not None:
+                self._set_target(row, value)
+                self.labels_since_refit += 1
+            users = self._answerers.setdefault(row, set())
+            users.add(user)
+            self._answered_by.setdefault(user, set()).add(row)
+            self.answers[row] = len(users)
+            self.done[row] = self.answers[row] >= self.required[row]
+            if self.done[row]:
+                self._open.pop(row, None)
+            elif self.required[row] > 1:
+                self._open[row] = None
             self.skipped[row] = False
-            self._open[row] = None  # served ahead of the ranking, like a begun overlap row
+            self.reserved.drop(row, user)
 
-    def skip(self, item_id: int) -> None:
+    def load_answers(self, labelled: dict[int, Sequence[str]], answerers: Sequence[tuple[int, str]]) -> None:
+        """Rebuild from the store: ``labelled`` item → current value (training target), ``answerers``
+        (item, user) pairs of submitted answers (an imported label is the ``import`` user's answer)."""
+        with self._lock:
+            for item_id, user in answerers:
+                row = self.row_of(item_id)
+                users = self._answerers.setdefault(row, set())
+                users.add(user)
+                self._answered_by.setdefault(user, set()).add(row)
+            for row, users in self._answerers.items():
+                self.answers[row] = len(users)
+            for item_id, value in labelled.items():
+                self._set_target(self.row_of(item_id), [v for v in value if v in self.label_names])
+            self.done = self.answers >= self.required
+            self._open = {int(r): None for r in np.flatnonzero((self.answers > 0) & ~self.done)}
+
+    def remove_answer(self, item_id: int, user: str, value_left: Sequence[str] | None) -> None:
+        """Take back ``user``'s answer (undo); ``value_left`` is the item's label without it."""
+        with self._lock:
+            row = self.row_of(item_id)
+            self._set_target(row, value_left)
+            users = self._answerers.get(row, set())
+            users.discard(user)
+            self._answered_by.get(user, set()).discard(row)
+            self.answers[row] = len(users)
+            self.done[row] = self.answers[row] >= self.required[row] or (value_left is not None and not users)
+            if not self.done[row] and self.required[row] > 1 and users:
+                self._open[row] = None
+            self.labels_since_refit += 1
+
+    def mark_done(self, item_id: int) -> None:
+        """Another process filled this row's answers: stop serving it here."""
+        with self._lock:
+            row = self.row_of(item_id)
+            self.done[row] = True
+            self._open.pop(row, None)
+
+    def hold_elsewhere(self, item_id: int, seconds: float | None) -> None:
+        """Another process holds the row's free slots: keep it out of this pool's queue for a while."""
+        with self._lock:
+            row = self.row_of(item_id)
+            for slot in range(int(self.required[row])):  # every slot, or the row comes straight back
+                self.reserved.hold(row, f"\x00elsewhere{slot}", seconds)
+
+    def set_required(self, required: np.ndarray) -> None:
+        """New answers-per-row counts (the overlap settings changed), in ``item_ids`` order."""
+        with self._lock:
+            self.required = np.asarray(required, dtype=np.int16)
+            answered = self.answers > 0
+            self.done[answered] = self.answers[answered] >= self.required[answered]
+            self._open = {int(r): None for r in np.flatnonzero(answered & ~self.done & (self.required > 1))}
+
+    def answered_by(self, user: str) -> set[int]:
+        """Item ids ``user`` has answered (as this pool knows)."""
+        with self._lock:
+            return {int(self.item_ids[r]) for r in self._answered_by.get(user, ())}
+
+    def set_assignees(self, item_ids: Sequence[int], users: Sequence[str] | None) -> None:
+        """Serve ``item_ids`` only to ``users`` (and to them first); ``users=None`` lifts that."""
+        with self._lock:
+            for item_id in item_ids:
+                row = self.row_of(int(item_id))
+                if users is None:
+                    self._assigned.pop(row, None)
+                else:
+                    self._assigned[row] = frozenset(users)
+            self._assigned_queue = {}
+            for row in sorted(self._assigned):
+                for user in self._assigned[row]:
+                    self._assigned_queue.setdefault(user, []).append(row)
+            for rows in self._assigned_queue.values():
+                rows.reverse()  # popped from the end: lowest id first
+
+    def clear_assignees(self) -> None:
+        """Lift every assignment (before loading them again from the store)."""
+        with self._lock:
+            self._assigned = {}
+            self._assigned_queue = {}
+
+    def _open_for(self, row: int, user: str) -> bool:
+        """Whether ``row`` may go to ``user`` now: short of answers, a free slot (answers plus
+        other people's leases below the required count), not answered by them, not held by them,
+        and not assigned to other people."""
+        if self.done[row]:
+            return False
+        held = self.reserved.holders(row)
+        if user in held or len(held) + self.answers[row] >= self.required[row]:
+            return False
+        if self.answers[row] and row in self._answered_by.get(user, ()):
+            return False
+        if self._assigned:
+            assignees = self._assigned.get(row)
+            if assignees is not None and user not in assignees:
+                return False
+        return True
+
+    def skip(self, item_id: int, user: str | None = None) -> None:
         with self._lock:
             row = self.row_of(item_id)
             self.skipped[row] = True
-            self.reserved.pop(row, None)
+            if user is None:
+                self.reserved.pop(row, None)
+            else:
+                self.reserved.drop(row, user)
 
     def release(self, user: str) -> None:
         """Forget what ``user`` was shown (they left or reloaded)."""
@@ -202,9 +372,39 @@ class LabelPool:
         rows = np.flatnonzero((self.route == ROUTE_CODES["audit"]) & ~self.labelled)
         for row in rows:
             row = int(row)
-            if row not in self.reserved and not self.skipped[row]:
+            if self._open_for(row, user) and not self.skipped[row]:
                 self.reserved[row] = user
                 return Served(int(self.item_ids[row]), "audit", None, self.model_version, route="audit")
+        return None
+
+    def _next_assigned(self, user: str, exclude: set[int] | None) -> Served | None:
+        """An item an admin assigned to ``user``, lowest id first."""
+        rows = self._assigned_queue.get(user)
+        while rows:
+            row = rows[-1]
+            if self.done[row] or row not in self._assigned or (
+                    self.answers[row] and row in self._answered_by.get(user, ())):
+                rows.pop()  # finished for this person: never again
+                continue
+            for n, row in enumerate(reversed(rows)):
+                if n >= OPEN_SCAN:
+                    break
+                if self._open_for(row, user) and not (exclude and int(self.item_ids[row]) in exclude):
+                    self.reserved[row] = user
+                    return Served(int(self.item_ids[row]), "assigned", None, self.model_version,
+                                  ROUTE_NAMES[int(self.route[row])] or "manual")
+            return None
+        return None
+
+    def _next_open(self, user: str, exclude: set[int] | None, limit: int | None = OPEN_SCAN) -> Served | None:
+        """An overlap row that others began and still needs answers, oldest first."""
+        for n, row in enumerate(self._open):
+            if limit is not None and n >= limit:
+                break
+            if self._open_for(row, user) and not (exclude and int(self.item_ids[row]) in exclude):
+                self.reserved[row] = user
+                route = ROUTE_NAMES[int(self.route[row])] or "manual"
+                return Served(int(self.item_ids[row]), "overlap", None, self.model_version, route)
         return None
 
     def next(self, user: str, *, exclude: set[int] | None = None) -> Served | None:
@@ -214,6 +414,14 @@ class LabelPool:
             audit = self._next_audit(user)
             if audit is not None:
                 return audit
+            if self._assigned_queue:
+                assigned = self._next_assigned(user, exclude)
+                if assigned is not None:
+                    return assigned
+            if self._open:
+                begun = self._next_open(user, exclude)
+                if begun is not None:
+                    return begun
             for attempt in range(2):
                 if self._ranking is None:
                     self._rerank_locked()
@@ -228,13 +436,15 @@ class LabelPool:
                         # random picks ride along with the queue; they never outlast it, or a person
                         # would be served auto-accepted items forever once the real work is done
                         continue
-                    if self.labelled[row] or self.skipped[row] or row in self.reserved or (
+                    if self.labelled[row] or self.skipped[row] or not self._open_for(row, user) or (
                             self.route[row] == ROUTE_CODES["auto"] and not explored):
                         continue
                     item_id = int(self.item_ids[row])
                     if exclude and item_id in exclude:
                         continue
                     self.reserved[row] = user
+                    if self.required[row] > 1:
+                        self._open[row] = None  # others may take it too, through _next_open
                     route = ROUTE_NAMES[int(self.route[row])] or "manual"
                     strategy = ranking.strategy_at(pos)
                     if explored:
@@ -244,6 +454,8 @@ class LabelPool:
                 if attempt == 0:
                     self.skipped[:] = False
                     self._ranking = None
+            if self._open:  # the queue is empty: any begun overlap row this person may still answer
+                return self._next_open(user, exclude, limit=None)
             return None
 
     def _strategy_rows_left(self, ranking: Ranking, pos: int) -> bool:
@@ -336,7 +548,7 @@ class LabelPool:
         return out
 
     def _rerank_locked(self) -> None:
-        servable = ~self.labelled & (self.route != ROUTE_CODES["auto"])
+        servable = ~self.labelled & ~self.done & (self.route != ROUTE_CODES["auto"])
         unlabelled = servable & ~self.skipped
         if not unlabelled.any():
             unlabelled = servable

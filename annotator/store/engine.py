@@ -6,6 +6,7 @@ connection; PostgreSQL is reached through the same code by URL.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -91,15 +92,35 @@ def table_names(engine: Engine) -> list[str]:
     return sorted(inspect(engine).get_table_names())
 
 
+#: One writer lock per SQLite database in this process (``transaction(serialized=True)``).
+_WRITER_LOCKS: dict[str, threading.Lock] = {}
+_WRITER_LOCKS_GUARD = threading.Lock()
+
+
+def _writer_lock(engine: Engine) -> threading.Lock:
+    with _WRITER_LOCKS_GUARD:
+        return _WRITER_LOCKS.setdefault(str(engine.url), threading.Lock())
+
+
 @contextmanager
-def transaction(engine: Engine) -> Iterator[Session]:
+def transaction(engine: Engine, *, serialized: bool = False) -> Iterator[Session]:
     """One unit of work: commit on success, roll back everything on any error.
 
     The service layer wraps each user action in one of these; the store's query functions take
     the yielded session and never commit themselves.
+
+    ``serialized=True`` (claiming and answering items in teams): on SQLite the transaction is the
+    database's only writer from its first statement (a per-database lock in this process, then
+    ``BEGIN IMMEDIATE`` against other processes), so what it reads stays true until it commits; on
+    PostgreSQL nothing changes here, the caller takes row locks (``store.teams``).
     """
+    lock = _writer_lock(engine) if serialized and engine.dialect.name == "sqlite" else None
+    if lock is not None:
+        lock.acquire()
     session = Session(engine, expire_on_commit=False)
     try:
+        if lock is not None:
+            session.connection().exec_driver_sql("BEGIN IMMEDIATE")
         yield session
         session.commit()
     except OperationalError as e:
@@ -114,3 +135,5 @@ def transaction(engine: Engine) -> Iterator[Session]:
         raise
     finally:
         session.close()
+        if lock is not None:
+            lock.release()

@@ -1,0 +1,225 @@
+"""Teams in the database: leases (who may answer which item now), admin assignments, and the
+per-person figures behind ``AnnotatorService.person_stats``.
+
+The in-memory pool ranks; these functions arbitrate. ``claim`` and ``consume`` run inside
+``transaction(engine, serialized=True)``: on PostgreSQL they lock the item row first (``claim``
+with ``FOR UPDATE SKIP LOCKED``, so a claimer never waits behind another: it takes the next item),
+on SQLite the whole transaction is the only writer. Either way the counts they read (answers,
+other people's live leases) cannot change before the transaction commits, so no item is ever
+handed to more people than its required answers.
+
+An item's *answerers* are the distinct users with a submitted response (the ``import`` pseudo-user
+included: an imported label is one answer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func
+from sqlmodel import Session, select
+
+from annotator.store.tables import Assignment, Item, Lease, Response, User, utcnow
+
+#: ``claim`` outcomes.
+OK, BUSY, HELD, FULL, ANSWERED, ASSIGNED = "ok", "busy", "held", "full", "answered", "assigned"
+
+def _as_utc(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; they were written as UTC."""
+    from datetime import UTC
+
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _lock_item(session: Session, item_id: int, *, skip_locked: bool) -> bool:
+    """PostgreSQL: lock the item row (False when another transaction holds it and ``skip_locked``).
+    SQLite: the serialized transaction already excludes every other writer."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    stmt = select(Item.id).where(Item.id == item_id).with_for_update(skip_locked=skip_locked)
+    return session.exec(stmt).first() is not None
+
+
+def _answerers(session: Session, item_id: int) -> set[int]:
+    """Users with a submitted answer to the item."""
+    return set(session.exec(
+        select(Response.user_id).where(Response.item_id == item_id, Response.status == "submitted")
+    ).all())
+
+
+def claim(
+    session: Session, *, project_id: int, item_id: int, user_id: int, required: int, lease_seconds: float,
+    now: datetime | None = None,
+) -> str:
+    """Reserve ``item_id`` for ``user_id`` for ``lease_seconds`` if a slot is free.
+
+    Returns ``OK`` (the lease is written or renewed), ``BUSY`` (PostgreSQL: another claim holds
+    the row this instant), ``HELD`` (other people's live leases fill the free slots), ``FULL``
+    (enough answers), ``ANSWERED`` (this person answered it already) or ``ASSIGNED`` (an admin
+    gave it to other people).
+    """
+    if not _lock_item(session, item_id, skip_locked=True):
+        return BUSY
+    now = now or utcnow()
+    assignees = set(session.exec(select(Assignment.user_id).where(Assignment.item_id == item_id)).all())
+    if assignees and user_id not in assignees:
+        return ASSIGNED
+    answerers = _answerers(session, item_id)
+    if user_id in answerers:
+        return ANSWERED
+    if len(answerers) >= required:
+        return FULL
+    leases = session.exec(select(Lease).where(Lease.item_id == item_id)).all()
+    mine = next((lease for lease in leases if lease.user_id == user_id), None)
+    others = sum(1 for lease in leases if lease.user_id != user_id and _as_utc(lease.expires_at) > now)
+    if len(answerers) + others >= required:
+        return HELD
+    expires = now + timedelta(seconds=lease_seconds)
+    if mine is None:
+        session.add(Lease(project_id=project_id, item_id=item_id, user_id=user_id, expires_at=expires, created_at=now))
+    else:
+        mine.expires_at = expires
+        session.add(mine)
+    session.flush()
+    return OK
+
+
+def consume(session: Session, *, item_id: int, user_id: int, required: int, now: datetime | None = None) -> bool:
+    """Before ``user_id``'s answer to ``item_id`` is written: False if it would exceed the item's
+    required answers, else True, and the person's lease (if any) is used up.
+
+    An answer is refused only when the item reached this person through the queue (a lease row,
+    live or expired, exists) and, since their lease ran out, the other people's answers and live
+    leases filled the item. A re-answer and an answer given directly (an item id typed on the
+    command line, the browse page) are never refused.
+    """
+    _lock_item(session, item_id, skip_locked=False)
+    now = now or utcnow()
+    leases = session.exec(select(Lease).where(Lease.item_id == item_id)).all()
+    mine = next((lease for lease in leases if lease.user_id == user_id), None)
+    if mine is None:
+        return True
+    answerers = _answerers(session, item_id)
+    if user_id not in answerers:
+        others = sum(1 for lease in leases if lease.user_id != user_id and _as_utc(lease.expires_at) > now)
+        if len(answerers) + others >= required:
+            return False
+    session.delete(mine)
+    session.flush()
+    return True
+
+
+def release(session: Session, *, project_id: int, user_id: int, item_id: int | None = None) -> int:
+    """Return ``user_id``'s leases in the project (or on one item) to the queue; how many."""
+    stmt = delete(Lease).where(Lease.project_id == project_id, Lease.user_id == user_id)
+    if item_id is not None:
+        stmt = stmt.where(Lease.item_id == item_id)
+    return int(session.execute(stmt).rowcount or 0)
+
+
+def active_leases(session: Session, project_id: int, now: datetime | None = None) -> list[tuple[int, str, datetime]]:
+    """(item_id, person, expires_at) of every live lease in the project."""
+    now = now or utcnow()
+    rows = session.exec(
+        select(Lease.item_id, User.name, Lease.expires_at).join(User, User.id == Lease.user_id)
+        .where(Lease.project_id == project_id).order_by(Lease.item_id)
+    ).all()
+    return [(int(i), name, _as_utc(t)) for i, name, t in rows if _as_utc(t) > now]
+
+
+# ---------------------------------------------------------------------------------- pool state
+def answerers_by_item(session: Session, project_id: int) -> list[tuple[int, str]]:
+    """(item_id, user name) of every submitted answer, one per user and item, by item id: what the
+    pool needs to count answers and never serve an item twice to one person."""
+    rows = session.exec(
+        select(Response.item_id, User.name).join(User, User.id == Response.user_id)
+        .join(Item, Item.id == Response.item_id)
+        .where(Item.project_id == project_id, Response.status == "submitted")
+        .distinct().order_by(Response.item_id)
+    ).all()
+    return [(int(i), name) for i, name in rows]
+
+
+# ---------------------------------------------------------------------------------- assignments
+def assign(session: Session, *, project_id: int, item_ids: Sequence[int], user_ids: Sequence[int]) -> int:
+    """Give ``item_ids`` to ``user_ids`` (on top of any earlier assignment); new pairs written."""
+    if not item_ids or not user_ids:
+        return 0
+    have: set[tuple[int, int]] = set()
+    for start in range(0, len(item_ids), 5000):
+        chunk = list(item_ids[start:start + 5000])
+        have |= set(session.exec(select(Assignment.item_id, Assignment.user_id).where(
+            Assignment.item_id.in_(chunk), Assignment.user_id.in_(list(user_ids)))).all())
+    now = utcnow()
+    new = [Assignment(project_id=project_id, item_id=int(i), user_id=int(u), created_at=now)
+           for i in item_ids for u in user_ids if (int(i), int(u)) not in have]
+    session.add_all(new)
+    session.flush()
+    return len(new)
+
+
+def unassign(session: Session, *, project_id: int, item_ids: Sequence[int] | None = None,
+             user_ids: Sequence[int] | None = None) -> int:
+    """Lift assignments of the project (only of ``item_ids`` / ``user_ids`` when given); how many."""
+    total = 0
+    chunks = [None] if item_ids is None else [list(item_ids[s:s + 5000]) for s in range(0, len(item_ids), 5000)]
+    for chunk in chunks:
+        stmt = delete(Assignment).where(Assignment.project_id == project_id)
+        if chunk is not None:
+            stmt = stmt.where(Assignment.item_id.in_(chunk))
+        if user_ids is not None:
+            stmt = stmt.where(Assignment.user_id.in_(list(user_ids)))
+        total += int(session.execute(stmt).rowcount or 0)
+    return total
+
+
+def assignments(session: Session, project_id: int) -> dict[int, list[str]]:
+    """item_id → names of the people it is assigned to."""
+    rows = session.exec(
+        select(Assignment.item_id, User.name).join(User, User.id == Assignment.user_id)
+        .where(Assignment.project_id == project_id).order_by(Assignment.item_id, User.name)
+    ).all()
+    out: dict[int, list[str]] = {}
+    for item_id, name in rows:
+        out.setdefault(int(item_id), []).append(name)
+    return out
+
+
+# ---------------------------------------------------------------------------------- analytics
+@dataclass
+class AnswerRecord:
+    """One response of a person, as the analytics read it."""
+
+    item_id: int
+    person: str
+    role: str
+    status: str
+    source: str
+    value: list[str]
+    submitted_at: datetime | None
+    seconds_spent: float | None
+
+
+def answer_records(session: Session, project_id: int) -> list[AnswerRecord]:
+    """Every response (any status) of people (not system users) in the project, oldest first."""
+    rows = session.exec(
+        select(Response.item_id, User.name, User.role, Response.status, Response.source, Response.value,
+               Response.submitted_at, Response.seconds_spent, Response.created_at)
+        .join(User, User.id == Response.user_id).join(Item, Item.id == Response.item_id)
+        .where(Item.project_id == project_id, User.is_system == False)  # noqa: E712 - SQL
+        .order_by(Response.id)
+    ).all()
+    return [AnswerRecord(int(i), name, role, status, source, list(value or []),
+                         _as_utc(sub or created) if (sub or created) else None, secs)
+            for i, name, role, status, source, value, sub, secs, created in rows]
+
+
+def count_answers_per_item(session: Session, project_id: int) -> dict[int, int]:
+    """item_id → distinct people with a submitted answer (items with at least one)."""
+    rows = session.exec(
+        select(Response.item_id, func.count(func.distinct(Response.user_id))).join(Item, Item.id == Response.item_id)
+        .where(Item.project_id == project_id, Response.status == "submitted").group_by(Response.item_id)
+    ).all()
+    return {int(i): int(n) for i, n in rows}
