@@ -338,6 +338,17 @@ class LabelPool:
                 return False
         return True
 
+    # ---- review (engineer "review"): a reviewer sent the row back for one more answer
+    def need_another_answer(self, item_id: int) -> None:
+        """Serve the row again until one more person (not one who answered it) answers it; its
+        current label stays for training until then."""
+        with self._lock:
+            row = self.row_of(item_id)
+            self.required[row] = max(int(self.required[row]), int(self.answers[row]) + 1)
+            self.done[row] = False
+            self.skipped[row] = False
+            self._open[row] = None  # served ahead of the ranking, like a begun overlap row
+
     def skip(self, item_id: int, user: str | None = None) -> None:
         with self._lock:
             row = self.row_of(item_id)
