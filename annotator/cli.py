@@ -56,8 +56,10 @@ def _progress(desc: str, unit: str = "rows"):  # noqa: ANN202
 @app.command()
 def init(
     name: Annotated[str, typer.Argument(help="Project name.")],
-    labels: Annotated[str, typer.Option("--labels", "-l", help="Comma-separated label names.")],
+    labels: Annotated[str, typer.Option("--labels", "-l", help="Comma-separated label names (rating: the criteria; optional for --task).")] = "",
     multi_label: Annotated[bool, typer.Option("--multi-label", help="Items may take several labels.")] = False,
+    task: Annotated[Optional[str], typer.Option("--task", help="Post-training data: rating | preference | correction (default: text classification).")] = None,
+    scale: Annotated[Optional[str], typer.Option("--scale", help="--task rating: lowest-highest score, e.g. 1-5 (the default).")] = None,
     guidelines: Annotated[Optional[Path], typer.Option(help="Markdown file with labelling guidelines.")] = None,
     strategy: Annotated[str, typer.Option(help="Queue strategy: margin | entropy | least-confidence | random.")] = "margin",
     data_dir: DataDir = None, database_url: DatabaseUrl = None,
@@ -72,11 +74,25 @@ def init(
     text = guidelines.read_text(encoding="utf-8") if guidelines else ""
     service = _service(_settings(data_dir, database_url))
     summary = service.create_project(
-        name, [x for x in labels.split(",") if x.strip()], task_type="multi-label" if multi_label else "single-label",
-        guidelines=text, settings={"strategy": strategy},
+        name, [x for x in labels.split(",") if x.strip()],
+        task_type=task or ("multi-label" if multi_label else "single-label"),
+        guidelines=text, settings={"strategy": strategy, **_scale_settings(scale)},
     )
     typer.echo(f"Created project {summary.name!r} ({summary.task_type}) with labels: "
                + ", ".join(f"{lab.name} [{lab.hotkey}]" for lab in summary.labels))
+
+
+def _scale_settings(scale: str | None) -> dict[str, int]:
+    """"1-5" → rating_min / rating_max project settings."""
+    if not scale:
+        return {}
+    lo, sep, hi = scale.partition("-")
+    if not sep or not lo.strip().isdigit() or not hi.strip().isdigit() or int(lo) >= int(hi) or int(hi) > 9:
+        from annotator.errors import ValidationError
+
+        raise ValidationError(f"Bad --scale {scale!r}.", expected="LOW-HIGH with one-digit scores, e.g. 1-5",
+                              fix="pass e.g. --scale 1-5 or --scale 1-7")
+    return {"rating_min": int(lo), "rating_max": int(hi)}
 
 
 @app.command("import")
@@ -120,7 +136,7 @@ def import_(
 @app.command()
 def export(
     project: ProjectOpt,
-    format: Annotated[str, typer.Option("--format", "-f", help="hf | parquet | jsonl | csv")] = "jsonl",  # noqa: A002
+    format: Annotated[str, typer.Option("--format", "-f", help="hf | parquet | jsonl | csv; post-training projects also sft | dpo | ratings")] = "jsonl",  # noqa: A002
     out: Annotated[Path, typer.Option(help="Output directory: data file + README.md dataset card.")] = Path("export"),
     only: Annotated[Optional[str], typer.Option(help="'human': labels a person gave or confirmed; 'labelled': any label.")] = None,
     source: Annotated[Optional[str], typer.Option(help="Comma-separated label sources to keep: human,bulk,import,agent.")] = None,
@@ -252,6 +268,41 @@ def ai(
             bar.close()
     estimate = service.audit_estimate(project)
     report["audit_estimate"] = estimate.as_dict()
+    for name in report["calibration"]:
+        report["calibration"][name].pop("reliability", None)
+    typer.echo(json.dumps(report, indent=2))
+
+
+@app.command()
+def judge(
+    project: ProjectOpt,
+    judge: Annotated[str, typer.Option("--judge", help="llm-local (offline SmolLM2) | llm-endpoint (an OpenAI-compatible server).")] = "llm-local",
+    no_swap: Annotated[bool, typer.Option("--no-swap", help="Ask only the (A, B) order (the position-biased baseline).")] = False,
+    target_precision: Annotated[Optional[float], typer.Option(help="Precision auto-accepted verdicts must keep (default: the project's, 0.95).")] = None,
+    audit_fraction: Annotated[Optional[float], typer.Option(help="Share of auto-accepted verdicts audited blind (default: the project's, 0.05).")] = None,
+    llm_url: Annotated[Optional[str], typer.Option("--llm-url", envvar="ANNOTATOR_LLM_ENDPOINT_URL", help="llm-endpoint: OpenAI-compatible base URL.")] = None,
+    llm_model: Annotated[Optional[str], typer.Option("--llm-model", envvar="ANNOTATOR_LLM_ENDPOINT_MODEL", help="llm-endpoint: model name.")] = None,
+    data_dir: DataDir = None, database_url: DatabaseUrl = None,
+) -> None:
+    """LLM-as-a-judge for a preference project: every pair asked in both orders (position bias
+    cancelled), calibrated on people's verdicts, and routed auto / audit / verify / blind.
+
+    Example: `python -m annotator judge --project prefs --judge llm-local --target-precision 0.9`
+    """
+    settings = _settings(data_dir, database_url, llm_endpoint_url=llm_url, llm_endpoint_model=llm_model)
+    service = _service(settings)
+    changes = {k: v for k, v in {"target_precision": target_precision, "audit_fraction": audit_fraction}.items()
+               if v is not None}
+    if changes:
+        service.update_project_settings(project, **changes)
+    summary = service.project(project)
+    typer.echo(f"Judging {summary.items} pairs ({'one order' if no_swap else 'both orders'}) with {judge} …", err=True)
+    bar, update = _progress("judge", unit="prompts")
+    try:
+        report = service.run_judge(project, judge, swap=not no_swap, progress=update)
+    finally:
+        bar.close()
+    report["audit_estimate"] = service.audit_estimate(project).as_dict()
     for name in report["calibration"]:
         report["calibration"][name].pop("reliability", None)
     typer.echo(json.dumps(report, indent=2))

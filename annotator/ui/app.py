@@ -30,6 +30,7 @@ from annotator.agents import ANNOTATORS, parse_annotator_names
 from annotator.errors import AnnotatorError, EmptyPoolError, ValidationError
 from annotator.service import AnnotatorService
 from annotator.ui import render
+from annotator.ui.review_tab import ReviewTab
 from annotator.ui.keyboard import HEAD
 
 STYLE_PATH = Path(__file__).resolve().parents[2] / "assets" / "style.css"
@@ -116,7 +117,11 @@ class AnnotatorUI:
                     self._render_new_project_tab()
                 with gr.Tab("Export", id="export", elem_id="tab-export"):
                     self._render_export_tab()
+                with gr.Tab("Review", id="review", elem_id="tab-review") as self.review_tab:  # teams (review)
+                    self.review = ReviewTab(self.service)
+                    self.review.render()
             self._wire_events(blocks)
+            self.review.wire(blocks, self)
         self.blocks = blocks
         return blocks
 
