@@ -18,6 +18,7 @@ Rules:
 from __future__ import annotations
 
 from annotator.ui.render import HOTKEY_SEP
+from annotator.ui.review_keys import REVIEW_KEYS_JS
 
 KEYBOARD_JS = r"""
 (() => {
@@ -89,4 +90,4 @@ KEYBOARD_JS = r"""
 })();
 """.replace("__SEP__", HOTKEY_SEP)
 
-HEAD = f"<script>{KEYBOARD_JS}</script>"
+HEAD = f"<script>{KEYBOARD_JS}</script><script>{REVIEW_KEYS_JS}</script>"  # + the Review tab's keys
