@@ -1846,7 +1846,7 @@ class AnnotatorService:
                      if payload.get(k) is not None}
         trainer = self.finetune_trainer(**overrides)
         with store.transaction(self.engine) as s:
-            all_ids, _ = item_q.pool_ids_and_hashes(s, proj.id)
+            all_ids = sorted(item_q.pool_ids_and_hashes(s, proj.id)[0])  # sorted: proba.npy rows follow item ids
             auto = {}
             if auto_weight > 0:
                 labelled = set(ids.tolist())
@@ -1876,7 +1876,8 @@ class AnnotatorService:
             held_texts = [texts[i] for i in ids[heldout].tolist()]
             cand = trainer.predict(tmp, held_texts)
             if incumbent and incumbent[1] and Path(incumbent[1]).is_dir():
-                base, base_name = trainer.predict(Path(incumbent[1]), held_texts), f"fine-tuned v{incumbent[0]}"
+                base, base_name = self._incumbent_heldout(Path(incumbent[1]), ids[heldout], held_texts, trainer), \
+                    f"fine-tuned v{incumbent[0]}"
             else:
                 base, base_name = self._probe_heldout(project, ids, y, heldout, len(names)), "the fast classifier"
             decision = decide_promotion(cand.argmax(1) == y_held, base.argmax(1) == y_held, baseline=base_name,
@@ -1922,6 +1923,20 @@ class AnnotatorService:
         return {**metrics, "version": version, "path": str(final),
                 "message": f"v{version}: held-out accuracy {decision.heldout_accuracy} vs {base_name} "
                            f"{decision.baseline_accuracy}; {'promoted' if decision.promoted else 'not promoted'}"}
+
+    @staticmethod
+    def _incumbent_heldout(path: Path, item_ids: np.ndarray, texts: Sequence[str], trainer: TextTrainer) -> np.ndarray:
+        """(h, k) the promoted version's probabilities for the held-out items: read from the pool
+        probabilities it stored when promoted; items it never scored are predicted with its model."""
+        stored_ids, stored = np.load(path / "item_ids.npy"), np.load(path / "proba.npy")
+        pos = np.clip(np.searchsorted(stored_ids, item_ids), 0, len(stored_ids) - 1)
+        hit = stored_ids[pos] == item_ids
+        if hit.all():
+            return stored[pos]
+        out = np.zeros((len(item_ids), stored.shape[1]), dtype=np.float32)
+        out[hit] = stored[pos[hit]]
+        out[~hit] = trainer.predict(path, [t for t, h in zip(texts, hit, strict=True) if not h])
+        return out
 
     def _sync_promoted(self, pid: int, pool: LabelPool | None = None, *, force: bool = False) -> None:
         """Swap the promoted fine-tuned model's stored probabilities into the project's pool (when a
