@@ -452,6 +452,48 @@ def review(
         typer.echo(f"{row['item_id']}\t{row['priority']:.2f}\t{label}\t{answers}\t{'; '.join(row['reasons'])}")
 
 
+@app.command()
+def suspects(
+    project: ProjectOpt,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the suspects and the counts as JSON.")] = False,
+    folds: Annotated[int, typer.Option(help="Cross-validation folds of the out-of-fold classifier.")] = 5,
+    data_dir: DataDir = None, database_url: DatabaseUrl = None,
+) -> None:
+    """Find human labels the out-of-fold classifier confidently contradicts (confident learning) and
+    send them to the review queue with the reason; prints how many earlier suspects people changed.
+
+    Example: `python -m annotator suspects --project reviews --json`
+    """
+    service = _service(_settings(data_dir, database_url))
+    found = service.find_suspects(project, folds=folds)
+    report = service.suspect_report(project)
+    if as_json:
+        typer.echo(json.dumps(report, indent=2, default=str))
+        return
+    typer.echo(f"{len(found)} suspect labels among {report['checked']} labelled items.")
+    for s in found[:50]:
+        typer.echo(f"item {s.item_id}\tgiven {s.given!r}\t{s.reason}")
+    if len(found) > 50:
+        typer.echo(f"… and {len(found) - 50} more (--json lists all).")
+
+
+@app.command()
+def report(
+    project: ProjectOpt,
+    out: Annotated[Path, typer.Option("--out", "-o", help="HTML file to write.")] = Path("report.html"),
+    data_dir: DataDir = None, database_url: DatabaseUrl = None,
+) -> None:
+    """Write the dashboard as one self-contained HTML page (works offline: plotly.js is embedded):
+    learning curve, reliability diagram, route mix and coverage, audit estimate over time, the
+    stopping signal with advice, labels per hour, suspect labels and the job list.
+
+    Example: `python -m annotator report --project reviews --out report.html`
+    """
+    service = _service(_settings(data_dir, database_url))
+    path = service.write_report(project, out)
+    typer.echo(f"Wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+
+
 @app.command("llm-server")
 def llm_server(
     model: Annotated[str, typer.Option(help="smollm2 | gemma3-270m | a transformers model folder | a .gguf file.")] = "smollm2",

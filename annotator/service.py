@@ -658,9 +658,11 @@ class AnnotatorService:
         judge_thresholds = judge_m.judge_thresholds(judge, len(names), policy, random_pick=picked)
         rows = np.flatnonzero(~pool.labelled)
         if len(rows) == 0:  # every item has a human label: nothing to route, the calibration still informs
-            return {"agent": ensemble.name, "items": 0, "routes": dict.fromkeys(("auto", "audit", "verify", "blind"), 0),
-                    "thresholds": _thresholds_dict(names, thresholds), "calibration": ensemble.per_annotator,
-                    "human_labels": len(context.labels), "judge": judge.as_dict()}
+            result = {"agent": ensemble.name, "items": 0, "routes": dict.fromkeys(("auto", "audit", "verify", "blind"), 0),
+                      "thresholds": _thresholds_dict(names, thresholds), "calibration": ensemble.per_annotator,
+                      "human_labels": len(context.labels), "judge": judge.as_dict()}
+            self._record_ai_run(project, result)  # the dashboard's reliability diagram reads it back
+            return result
         needs_text = any(getattr(a, "needs_text", True) for a in annotators)
         texts: dict[int, str] = {}
         if needs_text:
@@ -696,11 +698,13 @@ class AnnotatorService:
         pool.rerank()
         counts = {r: int((routes.route == r).sum()) for r in ("auto", "audit", "verify", "blind")}
         vetoed = (routes.confidence >= thresholds[routes.label]) & ~np.isin(routes.route, ("auto", "audit"))
-        return {"agent": ensemble.name, "items": len(rows), "routes": counts,
-                "thresholds": _thresholds_dict(names, thresholds),
-                "calibration": ensemble.per_annotator, "human_labels": len(context.labels),
-                "judge": {**judge.as_dict(), "vetoed": int(vetoed.sum()),
-                          "thresholds": None if judge_thresholds is None else _thresholds_dict(names, judge_thresholds)}}
+        result = {"agent": ensemble.name, "items": len(rows), "routes": counts,
+                  "thresholds": _thresholds_dict(names, thresholds),
+                  "calibration": ensemble.per_annotator, "human_labels": len(context.labels),
+                  "judge": {**judge.as_dict(), "vetoed": int(vetoed.sum()),
+                            "thresholds": None if judge_thresholds is None else _thresholds_dict(names, judge_thresholds)}}
+        self._record_ai_run(project, result)  # the dashboard's reliability diagram reads it back
+        return result
 
     def _audits_by_label(self, project: str, names: Sequence[str]) -> dict[int, tuple[int, int]]:
         """Per audited AI label (index into ``names``): (audits the person agreed with, audits)."""
@@ -1325,7 +1329,7 @@ class AnnotatorService:
     # ---- suspect labels, dashboard and report (issue 7, engineer "dashboard") -------------------
     # Confident learning over the people's labels (annotator.quality) and the figure data of the
     # dashboard and the HTML report (annotator.reporting). A finished suspect search and the last
-    # AI run's summary are kept as Job rows (kinds "suspects", "run_ai") through store.reports, so
+    # AI run's summary are kept as Job rows (kinds "suspects", "ai_summary") through store.reports, so
     # the dashboard reads them back from any machine of a team.
 
     def find_suspects(self, project: str, *, folds: int = 5) -> list[Any]:
@@ -1372,8 +1376,8 @@ class AnnotatorService:
         flag = getattr(self, "flag_for_review", None)
         if flag is None or not suspects:
             return False
-        for sp in suspects:
-            flag(project, [sp.item_id], sp.reason)
+        for sp in suspects:  # one request each: every suspect has its own reason; score = P(label wrong)
+            flag(project, [sp.item_id], sp.reason, score=round(1.0 - sp.given_p, 4), requested_by="suspects")
         return True
 
     def suspect_report(self, project: str) -> dict[str, Any]:
@@ -1411,7 +1415,7 @@ class AnnotatorService:
 
         with store.transaction(self.engine) as s:
             pid = project_q.get_project(s, project).id
-            report_q.record_finished_run(s, pid, "run_ai", _json_safe(result),
+            report_q.record_finished_run(s, pid, "ai_summary", _plain_json(result),
                                          message=f"routed {result.get('items', 0)} items: {result.get('routes')}")
 
     def dashboard(self, project: str) -> Any:
@@ -1443,7 +1447,7 @@ class AnnotatorService:
             routed = report_q.routed_suggestions(s, pid)
             audits = report_q.timed_audit_outcomes(s, pid)
             ordered = report_q.labelled_in_order(s, pid)
-            ai_job = report_q.latest_run(s, pid, "run_ai", with_key="calibration")
+            ai_job = report_q.latest_run(s, pid, "ai_summary", with_key="calibration")
             ai_run = {"calibration": ai_job.result.get("calibration"), "at": _iso(ai_job.finished_at)} if ai_job else None
         names = [lab["name"] for lab in proj.labels]
         multi = proj.task_type == TaskType.multi_label
@@ -2004,28 +2008,6 @@ def _job_json(value: Any) -> Any:
         return value
     return str(value)
 
-def _iso(at: Any) -> str | None:
-    """A stored time as ISO-8601 UTC text (SQLite drops the zone; it was written in UTC)."""
-    from annotator.store.reports import as_utc
-
-    return None if at is None else as_utc(at).isoformat(timespec="seconds")
-
-
-def _json_safe(value: Any) -> Any:
-    """``value`` with numpy scalars and arrays turned into plain Python (for JSON columns)."""
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _json_safe(value.tolist())
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value
-
-
 def _user_info(user: store.User) -> UserInfo:
     return UserInfo(id=user.id, name=user.name, role=user.role, has_password=user.password_hash is not None,
                     is_system=user.is_system, created_at=user.created_at)
@@ -2044,3 +2026,25 @@ def _align(table: np.ndarray, ids: Sequence[int], item_ids: Sequence[int]) -> np
     for k, item_id in enumerate(ids):
         out[row_of[item_id]] = table[k, 0]
     return out
+
+
+def _iso(at: Any) -> str | None:
+    """A stored time as ISO-8601 UTC text (SQLite drops the zone; it was written in UTC)."""
+    from annotator.store.reports import as_utc
+
+    return None if at is None else as_utc(at).isoformat(timespec="seconds")
+
+
+def _plain_json(value: Any) -> Any:
+    """``value`` with numpy scalars and arrays turned into plain Python (for JSON columns)."""
+    if isinstance(value, dict):
+        return {str(k): _plain_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain_json(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _plain_json(value.tolist())
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value

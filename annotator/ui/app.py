@@ -29,7 +29,8 @@ import pandas as pd
 from annotator.agents import ANNOTATORS, parse_annotator_names
 from annotator.errors import AnnotatorError, EmptyPoolError, ValidationError
 from annotator.service import AnnotatorService
-from annotator.ui import render
+from annotator.ui import auth, render
+from annotator.ui.admin_tab import AdminTab
 from annotator.ui.review_tab import ReviewTab
 from annotator.ui.keyboard import HEAD
 
@@ -89,8 +90,10 @@ class AnnotatorUI:
     PAGE_SIZE = 50
 
     def __init__(self, service: AnnotatorService, project: str | None = None, *, user: str | None = None,
-                 refresh_every: float = 3.0):
+                 refresh_every: float = 3.0, auth_mode: bool | None = None):
         self.service = service
+        # Teams: a login and a role check on every event when any account has a password.
+        self.auth_mode = service.auth_required() if auth_mode is None else auth_mode
         self.project = project
         self.user = user or service.settings.default_user
         self.refresh_every = refresh_every
@@ -113,15 +116,22 @@ class AnnotatorUI:
                     self._render_browse_tab()
                 with gr.Tab("AI", id="ai", elem_id="tab-ai") as self.ai_tab:
                     self._render_ai_tab()
-                with gr.Tab("New project", id="new", elem_id="tab-new"):
+                with gr.Tab("New project", id="new", elem_id="tab-new") as self.new_tab:
                     self._render_new_project_tab()
-                with gr.Tab("Export", id="export", elem_id="tab-export"):
+                with gr.Tab("Export", id="export", elem_id="tab-export") as self.export_tab:
                     self._render_export_tab()
                 with gr.Tab("Review", id="review", elem_id="tab-review") as self.review_tab:  # teams (review)
                     self.review = ReviewTab(self.service)
                     self.review.render()
+                with gr.Tab("Admin", id="admin", elem_id="tab-admin") as self.admin_tab:  # teams (auth)
+                    self.admin = AdminTab(self.service, auth_mode=self.auth_mode)
+                    self.admin.render()
             self._wire_events(blocks)
             self.review.wire(blocks, self)
+            self.admin.wire(blocks, self)
+        if self.auth_mode:  # every event checks the login's role (annotator.ui.auth.POLICY)
+            auth.protect(blocks, self.service, {self.user_box: auth.login_name,
+                                                self.filter_annotator: auth.own_answers_for_annotators})
         self.blocks = blocks
         return blocks
 

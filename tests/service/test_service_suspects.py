@@ -68,12 +68,15 @@ def test_changed_count_follows_people(service):
     assert service.dashboard("t").suspects["changed"] == 1
 
 
-def test_suspects_go_to_the_review_queue_when_there_is_one(service):
+def test_suspects_go_to_the_review_queue_with_their_reason(service):
     _project_with_slips(service)
-    sent = []
-    service.flag_for_review = lambda project, ids, reason: sent.append((project, list(ids), reason))
     suspects = service.find_suspects("t")
-    assert sent == [("t", [s.item_id], s.reason) for s in suspects]
+    queue = {e.item_id: e for e in service.review_queue("t")}
+    for s in suspects:
+        assert s.item_id in queue and s.reason in queue[s.item_id].reasons
+    # A second search with the same findings adds no second request per item.
+    service.find_suspects("t")
+    assert sum(s.reason in r for e in service.review_queue("t") for r in e.reasons for s in suspects[:1]) == 1
 
 
 def test_multi_label_is_refused_with_a_fix(service):

@@ -1,0 +1,71 @@
+"""The Dashboard tab in a real browser (Debian's Chromium through Playwright): the six plotly
+figures render, and the numbers the page shows are the store's.
+
+A ticket project with 150 people's labels, one run of the cheap AI annotators, five answered
+audits and one suspect search is set up through the service; then the page opens the Dashboard
+tab and reads the headline cards and the route-mix figure's own data back from the DOM.
+"""
+
+from __future__ import annotations
+
+import pytest
+from ai_data import CHEAP, make_project
+from browser_pages import open_page
+
+from annotator.reporting import FIGURE_TITLES
+
+pytestmark = [pytest.mark.browser]
+
+
+@pytest.fixture
+def dashboard_project(served_app):
+    url, service, ui = served_app
+    gold = make_project(service, "tickets", labelled=150)
+    report = service.run_ai("tickets", ",".join(CHEAP))
+    for _ in range(5):
+        item = service.next_item("tickets", "ana")
+        assert item.route == "audit"
+        service.submit("tickets", "ana", item.item_id, [gold[item.item_id]])
+    service.find_suspects("tickets")
+    return url, service, report
+
+
+def _stat(page, key: str) -> str:
+    return page.locator(f'#dash-summary [data-stat="{key}"]').get_attribute("data-value")
+
+
+def test_dashboard_renders_and_matches_the_store(browser, dashboard_project):
+    url, service, report = dashboard_project
+    context, page, dialogs = open_page(browser)
+    try:
+        page.goto(url)
+        page.get_by_role("tab", name="Dashboard").click()
+        page.locator('#dash-summary [data-stat="answers"]').wait_for(timeout=30_000)
+        # Every figure is drawn by plotly.js in the page.
+        for key in FIGURE_TITLES:
+            page.locator(f"#dash-plot-{key} .js-plotly-plot").first.wait_for(timeout=20_000)
+        assert page.locator(".js-plotly-plot").count() >= len(FIGURE_TITLES)
+        # The headline numbers are the store's.
+        d = service.dashboard("tickets")
+        progress = service.progress("tickets")
+        assert int(_stat(page, "labelled")) == progress.labelled == d.labelled
+        assert int(_stat(page, "answers")) == 155 == d.human_answers  # 150 bulk labels + 5 audits
+        estimate = service.audit_estimate("tickets")
+        assert estimate.audits == 5 and float(_stat(page, "audit-estimate")) == estimate.value
+        assert int(_stat(page, "suspects")) == service.suspect_report("tickets")["found"]
+        # The route-mix figure in the page holds the run's counts (read from plotly's own data).
+        bars = page.eval_on_selector(
+            "#dash-plot-routes .js-plotly-plot",
+            "el => Object.fromEntries(el.data.filter(t => t.type === 'bar').map(t => [t.name, t.y[0]]))")
+        assert bars == report["routes"]
+        assert "Stopping signal" in page.locator("#dash-advice").inner_text()
+        # Refreshing after one more answer moves the count.
+        item = service.next_item("tickets", "bo")
+        service.submit("tickets", "bo", item.item_id, ["billing"])
+        page.locator("#dash-refresh").click()
+        page.wait_for_function(
+            "() => document.querySelector('#dash-summary [data-stat=\"answers\"]')?.dataset.value === '156'",
+            timeout=20_000)
+        assert dialogs == []
+    finally:
+        context.close()
