@@ -53,7 +53,14 @@ def build(settings: Settings, project: str | None = None):  # noqa: ANN201
 
 def run_app(settings: Settings, project: str | None = None) -> None:
     """Build everything and serve until interrupted."""
+    from annotator.ui.auth import AUTH_MESSAGE, login_callable
+
     service, blocks = build(settings, project)
     service.start_jobs()  # recover jobs a dead process left, start the in-process job consumer
-    print(f"annotator: serving on http://{settings.host}:{settings.port}  (data: {settings.data_dir.resolve()})")
-    blocks.launch(server_name=settings.host, server_port=settings.port, show_error=True, quiet=True)
+    # Teams: Gradio's login page when any account has a password (or settings.auth_required);
+    # single-user mode (no passwords) opens without a login, the local user acting as admin.
+    auth = login_callable(service) if service.auth_required() else None
+    mode = "login required" if auth else "single-user mode, no login"
+    print(f"annotator: serving on http://{settings.host}:{settings.port}  ({mode}; data: {settings.data_dir.resolve()})")
+    blocks.launch(server_name=settings.host, server_port=settings.port, show_error=True, quiet=True, auth=auth,
+                  auth_message=AUTH_MESSAGE if auth else None)
