@@ -286,6 +286,15 @@ class LabelPool:
             for slot in range(int(self.required[row])):  # every slot, or the row comes straight back
                 self.reserved.hold(row, f"\x00elsewhere{slot}", seconds)
 
+    def clear_elsewhere(self) -> int:
+        """Forget the rows held by other processes (to ask the store again); how many rows."""
+        with self._lock:
+            rows = [r for r, held in self.reserved._by_row.items() if any(u.startswith("\x00") for u in held)]
+            for row in rows:
+                for user in [u for u in self.reserved._by_row[row] if u.startswith("\x00")]:
+                    self.reserved.drop(row, user)
+            return len(rows)
+
     def set_required(self, required: np.ndarray) -> None:
         """New answers-per-row counts (the overlap settings changed), in ``item_ids`` order."""
         with self._lock:

@@ -35,6 +35,7 @@ class ResponseSource(StrEnum):
     human = "human"  # a person answered one item in the app or CLI
     bulk = "bulk"  # a person labelled a selection at once (browse page)
     imported = "import"  # a label column of an imported file
+    skip = "skip"  # a person skipped the item (status discarded, no value): kept for the per-person figures
 
 
 class Route(StrEnum):
@@ -96,6 +97,11 @@ class ProjectSettings(BaseModel):
         default=0.1, ge=0, le=0.5,
         description="Share of the uncertainty queue drawn at random and served blind: the router "
                     "calibrates its auto-accept thresholds on these unbiased answers.")
+    overlap_fraction: float = Field(
+        default=0.0, ge=0, le=1,
+        description="Share of items (chosen from the seed and item id, stable as the project grows) that "
+                    "overlap_k different people answer, to measure agreement; the others get one answer.")
+    overlap_k: int = Field(default=3, ge=2, le=20, description="Answers per overlap item, from different people.")
     rating_min: int = Field(default=1, description="Rating projects: the lowest score of the scale.")
     rating_max: int = Field(default=5, description="Rating projects: the highest score of the scale (at most 9 keys).")
 

@@ -54,6 +54,7 @@ from annotator.store import labels as label_q
 from annotator.store import projects as project_q
 from annotator.store import responses as response_q
 from annotator.tasks import TaskAnswer, TaskView, check_fields, default_labels, is_posttraining
+from annotator.store import teams as team_q
 from annotator.store import users as user_q
 
 log = logging.getLogger("annotator.service")
@@ -197,12 +198,16 @@ class AnnotatorService:
     def update_project_settings(self, name: str, **changes: Any) -> ProjectSettings:
         with store.transaction(self.engine) as s:
             p = project_q.get_project(s, name)
+            before = ProjectSettings.model_validate(p.settings)
             merged = ProjectSettings.model_validate({**p.settings, **changes})
             get_strategy(merged.strategy)
             project_q.update_project(s, p, settings=merged.model_dump())
             pid = p.id
         if (pool := self._pools.get(pid)) is not None:
             pool.strategy = merged.strategy
+            if (before.overlap_fraction, before.overlap_k, before.seed) != (
+                    merged.overlap_fraction, merged.overlap_k, merged.seed):
+                pool.set_required(_required_answers(pool.item_ids, merged))  # teams: overlap settings
             pool.rerank()
         return merged
 
@@ -427,6 +432,8 @@ class AnnotatorService:
         with store.transaction(self.engine) as s:
             ids, hashes = item_q.pool_ids_and_hashes(s, proj.id)
             labelled = response_q.labelled_values(s, proj.id)
+            answerers = team_q.answerers_by_item(s, proj.id)  # teams: who answered what
+            assigned = team_q.assignments(s, proj.id)
         if not ids:
             raise EmptyPoolError(
                 f"Project {proj.name!r} has no items to label.",
@@ -441,10 +448,10 @@ class AnnotatorService:
             np.asarray(ids), vectors, [sp.name for sp in specs], multi_label=proj.task_type == TaskType.multi_label,
             strategy=settings.strategy, label_embeddings=label_vectors, seed=settings.seed,
             batch_size=settings.batch_size, explore_fraction=settings.explore_fraction,
-            lease_seconds=60.0 * settings.lease_minutes,
+            lease_seconds=60.0 * settings.lease_minutes, required=_required_answers(np.asarray(ids), settings),
         )
-        for item_id, value in labelled.items():
-            pool.set_label(item_id, [v for v in value if v in pool.label_names])
+        pool.load_answers(labelled, answerers)  # teams: answers per item (overlap), never twice to one person
+        _load_assignments(pool, assigned)
         self._review_reopen(pool, proj.id)  # review: items sent back get one more answer
         pool.refit()
         return pool
@@ -457,7 +464,7 @@ class AnnotatorService:
         """The item the person should label next, or None when every item is labelled."""
         user = user or self.settings.default_user
         pool = self.pool(project)
-        served = pool.next(user)
+        served = self._claim_next(project, pool, user)
         if served is None:
             return None
         return self._queued_item(project, user, served.item_id, served.strategy, served.score, served.model_version,
@@ -499,13 +506,14 @@ class AnnotatorService:
             that suggestion, revealed now that the answer is stored (for the record); else None.
         """
         user = user or self.settings.default_user
-        with store.transaction(self.engine) as s:
+        with store.transaction(self.engine, serialized=True) as s:  # teams: one writer decides who may answer
             proj = project_q.get_project(s, project)
             value = self._validate_value(proj, value)
             item = item_q.get_item(s, item_id)
             if item.project_id != proj.id:
                 raise ValidationError(f"Item {item_id} does not belong to project {project!r}.")
             person = project_q.get_or_create_user(s, user)
+            self._consume_lease(s, proj, item_id, person.id)
             served = self._served_at.pop((proj.id, user, item_id), None)
             strategy = score = seconds = suggestion_id = None
             served_route = Route.manual.value
@@ -529,7 +537,7 @@ class AnnotatorService:
                                               scores=dict(hidden.scores or {}))
         pool = self._pools.get(pid)
         if pool is not None:
-            pool.set_label(item_id, value)
+            pool.add_answer(item_id, user, value)
             if pool.labels_since_refit >= refit_every:
                 self.schedule_refit(project)
         return revealed
@@ -550,8 +558,24 @@ class AnnotatorService:
         return value
 
     def skip(self, project: str, user: str | None, item_id: int) -> None:
-        """Put the item aside for this session; it comes back when the queue runs out."""
-        self.pool(project).skip(item_id)
+        """Put the item aside for this session; it comes back when the queue runs out. The skip is
+        kept (a discarded response with source ``skip``) for the per-person figures, and the
+        person's lease on the item returns it to the queue for others."""
+        from annotator.schema import ResponseSource
+
+        user = user or self.settings.default_user
+        pool = self.pool(project)
+        with store.transaction(self.engine) as s:
+            proj = project_q.get_project(s, project)
+            item = item_q.get_item(s, item_id)
+            if item.project_id != proj.id:
+                raise ValidationError(f"Item {item_id} does not belong to project {project!r}.")
+            person = project_q.get_or_create_user(s, user)
+            team_q.release(s, project_id=proj.id, user_id=person.id, item_id=item_id)
+            response_q.add_response(s, item_id=item_id, user_id=person.id, value=[], status="discarded",
+                                    source=ResponseSource.skip.value, route=Route.manual.value)
+            self._served_at.pop((proj.id, user, item_id), None)
+        pool.skip(item_id, user)
 
     def undo(self, project: str, user: str | None = None) -> QueuedItem | None:
         """Take back the person's last answer: it is discarded (kept for the record) and the item is
@@ -568,7 +592,7 @@ class AnnotatorService:
             item_id, strategy, score = last.item_id, last.query_strategy or "undo", last.query_score
             still = response_q.latest_responses(s, [item_id]).get(item_id)
         pool = self.pool(project)
-        pool.set_label(item_id, still.value if still else None)
+        pool.remove_answer(item_id, user, still.value if still else None)
         with pool._lock:  # keep the item for this person
             pool.reserved[pool.row_of(item_id)] = user
         self.schedule_refit(project)
@@ -1057,6 +1081,8 @@ class AnnotatorService:
         user = user or self.settings.default_user
         with store.transaction(self.engine) as s:
             pid = project_q.get_project(s, project).id
+            person = project_q.get_or_create_user(s, user)
+            team_q.release(s, project_id=pid, user_id=person.id)  # teams: the leases return the items
         if (pool := self._pools.get(pid)) is not None:
             pool.release(user)
 
@@ -1468,6 +1494,189 @@ class AnnotatorService:
         from annotator import reporting
 
         return reporting.write_report(self.dashboard(project), out)
+
+    # ---- teams: assignment, overlap, load (issue 8, engineer "assign") ----------------------------
+    # The pool ranks, the database arbitrates: an item handed to a person is leased in the store
+    # (store.teams.claim, row locks on PostgreSQL, one writer on SQLite), so several app processes
+    # never hand an item to more people than its required answers (1, or overlap_k for the
+    # overlap_fraction share). Admins give slices of items to named people (served to them only).
+
+    #: Items a person's next_item may try to claim before giving up for now (each try is one short
+    #: transaction; refusals mean other processes took the items, which the pool then skips).
+    MAX_CLAIM_TRIES = 200
+
+    def _claim_next(self, project: str, pool: LabelPool, user: str):  # noqa: ANN202 - pool.Served | None
+        """The pool's best item for ``user`` that the database lets them have (lease written)."""
+        with store.transaction(self.engine) as s:
+            proj = project_q.get_project(s, project)
+            person_id = project_q.get_or_create_user(s, user).id
+            lease_s = 60.0 * ProjectSettings.model_validate(proj.settings).lease_minutes
+        refused: set[int] = set()
+        asked_again = False
+        for _ in range(self.MAX_CLAIM_TRIES):
+            served = pool.next(user, exclude=refused)
+            if served is None and not asked_again and pool.clear_elsewhere():
+                # the queue looks empty here, but items held by other processes may be free again
+                # (released, expired): ask the store once more about each
+                asked_again = True
+                pool.rerank()
+                served = pool.next(user, exclude=refused)
+            if served is None:
+                return None
+            required = int(pool.required[pool.row_of(served.item_id)])
+            with store.transaction(self.engine, serialized=True) as s:
+                outcome = team_q.claim(s, project_id=proj.id, item_id=served.item_id, user_id=person_id,
+                                       required=required, lease_seconds=lease_s)
+            if outcome == team_q.OK:
+                return served
+            refused.add(served.item_id)
+            with pool._lock:
+                pool.reserved.drop(pool.row_of(served.item_id), user)
+            if outcome == team_q.FULL:
+                pool.mark_done(served.item_id)
+            elif outcome == team_q.ANSWERED:
+                pool.add_answer(served.item_id, user, None)
+            elif outcome == team_q.HELD:
+                pool.hold_elsewhere(served.item_id, lease_s)
+            elif outcome == team_q.ASSIGNED:
+                self._reload_assignments(proj.id, pool)
+        return None
+
+    def _consume_lease(self, s, proj, item_id: int, user_id: int) -> None:  # noqa: ANN001
+        """Inside submit's serialized transaction: refuse an answer that would give the item more
+        answers than it needs (the person's lease ran out and others filled it meanwhile)."""
+        pool = self._pools.get(proj.id)
+        settings = ProjectSettings.model_validate(proj.settings)
+        if pool is not None:
+            required = int(pool.required[pool.row_of(item_id)])
+        else:
+            required = int(_required_answers(np.asarray([item_id]), settings)[0])
+        if not team_q.consume(s, item_id=item_id, user_id=user_id, required=required):
+            from annotator.errors import ConflictError
+
+            raise ConflictError(
+                f"Item {item_id} already has the {required} answer(s) it needs: your reservation ran out "
+                f"({settings.lease_minutes:g} minutes) and other people answered it meanwhile.",
+                expected="an answer within lease_minutes of the item being shown",
+                fix="take the next item; an admin can raise lease_minutes in the project settings",
+            )
+
+    def _reload_assignments(self, project_id: int, pool: LabelPool) -> None:
+        with store.transaction(self.engine) as s:
+            assigned = team_q.assignments(s, project_id)
+        pool.clear_assignees()
+        _load_assignments(pool, assigned)
+        pool.rerank()
+
+    def required_answers(self, project: str) -> dict[int, int]:
+        """item_id → answers the item needs (only items needing more than one: the overlap slice)."""
+        pool = self.pool(project)
+        rows = np.flatnonzero(pool.required > 1)
+        return {int(pool.item_ids[r]): int(pool.required[r]) for r in rows}
+
+    def active_leases(self, project: str) -> list[dict[str, Any]]:
+        """Live leases in the store: [{item_id, user, expires_at}], by item id."""
+        with store.transaction(self.engine) as s:
+            pid = project_q.get_project(s, project).id
+            rows = team_q.active_leases(s, pid)
+        return [{"item_id": i, "user": name, "expires_at": t} for i, name, t in rows]
+
+    def assign(
+        self, project: str, users: str | Sequence[str], *, metadata: str | dict[str, str] | None = None,
+        query: str = "", item_ids: Sequence[int] | None = None, label: str | None = None, status: str | None = None,
+        unassign: bool = False,
+    ) -> dict[str, Any]:
+        """Give the items matching a filter to named people, or with ``unassign`` take them back.
+
+        The filter is the browse page's (``store.browse``): ``metadata`` (``"channel=email"`` or a
+        dict), ``query`` (text substring or exact external id), ``label``, ``status``, and/or
+        explicit ``item_ids``; with no filter at all, every item of the project. An assigned item
+        is served only to its assignees, ahead of their ranked queue; others never get it.
+        ``unassign`` with no users lifts the matching items' assignments for everyone.
+
+        Returns:
+            ``{"project", "users", "items" (matched), "changed" (pairs written or removed), "assigned_items"
+            (items assigned in the project now)}``.
+
+        Raises:
+            NotFoundError: an unknown user name. ValidationError: ids of another project, or nothing matched.
+        """
+        from annotator.errors import NotFoundError
+        from annotator.store import browse as browse_q
+
+        names = [u.strip() for u in (users.split(",") if isinstance(users, str) else users) if u and u.strip()]
+        if not names and not unassign:
+            raise ValidationError("No one to assign the items to.", expected="one or more user names",
+                                  fix="pass --user NAME (repeat it, or NAME1,NAME2)")
+        filters = browse_q.BrowseFilters(query=(query or "").strip(), label=label or None, status=status or None,
+                                         metadata=self._parse_metadata_filter(metadata))
+        with store.transaction(self.engine) as s:
+            proj = project_q.get_project(s, project)
+            known = {u.name: u for u in user_q.list_users(s)}
+            missing = [n for n in names if n not in known]
+            if missing:
+                raise NotFoundError(f"No user named {missing[0]!r}.",
+                                    expected="one of: " + (", ".join(sorted(known)) or "(no users yet)"),
+                                    fix=f"create the account first: python -m annotator user add {missing[0]}")
+            ids: list[int] | None = None
+            if item_ids is not None:
+                ids = list(dict.fromkeys(int(i) for i in item_ids))
+                owners = browse_q.item_projects(s, ids)
+                wrong = [i for i in ids if owners.get(i) != proj.id]
+                if wrong:
+                    raise ValidationError(f"{len(wrong)} ids are not items of project {project!r}.",
+                                          got=", ".join(map(str, wrong[:10])), fix="use ids from the browse table")
+            if not filters.empty:
+                matched = browse_q.matching_ids(s, proj.id, filters)
+                ids = matched if ids is None else [i for i in ids if i in set(matched)]
+            if ids is None:
+                ids = item_q.pool_ids_and_hashes(s, proj.id)[0]
+            user_ids = [known[n].id for n in names]
+            if unassign:
+                changed = team_q.unassign(s, project_id=proj.id, item_ids=ids, user_ids=user_ids or None)
+            else:
+                if not ids:
+                    raise ValidationError("No item matches this filter; nothing was assigned.",
+                                          got=f"metadata={filters.metadata or {}} query={filters.query!r}",
+                                          fix="check the filter on the browse page first")
+                changed = team_q.assign(s, project_id=proj.id, item_ids=ids, user_ids=user_ids)
+            pid = proj.id
+            total = len(team_q.assignments(s, pid))
+        if (pool := self._pools.get(pid)) is not None:
+            self._reload_assignments(pid, pool)
+        return {"project": project, "users": names, "items": len(ids), "changed": changed, "assigned_items": total}
+
+    def assignments(self, project: str) -> dict[int, list[str]]:
+        """item_id → the people it is assigned to."""
+        with store.transaction(self.engine) as s:
+            return team_q.assignments(s, project_q.get_project(s, project).id)
+
+    def person_stats(self, project: str) -> list[dict[str, Any]]:
+        """Per person (people only, not the ``import`` user; reviewers included), sorted by name:
+
+        - ``person``, ``role``; ``labels``: items they answered (submitted, newest answer per item);
+        - ``labels_per_hour``: labels / hours spent, hours from ``seconds_spent`` of the timed answers
+          (the time from showing an item to the answer; labels_per_hour = timed answers / their hours);
+          without timings, labels / the span from their first to their last answer; None when
+          neither is measurable;
+        - ``median_seconds``: median ``seconds_spent`` per answered item (None without timings);
+        - ``skips``: items they skipped; ``undone``: answers they took back;
+        - ``agreement``: share of their overlap answers that agree with the other raters (the
+          agreement report's per-rater figure) and ``mean_kappa``, None while nobody overlaps them;
+        - ``accuracy`` and ``settled_items``: their accuracy on items with a settled label (a
+          reviewer's answer, else a strict majority of at least three), None without any;
+        - ``first_at``, ``last_at``: their first and last answer (UTC).
+        """
+        from annotator import teams_stats
+
+        with store.transaction(self.engine) as s:
+            pid = project_q.get_project(s, project).id
+            records = team_q.answer_records(s, pid)
+        try:
+            report = self.agreement(project)
+        except AgreementError:
+            report = None
+        return teams_stats.person_stats(records, report)
 
     # ---- accounts -------------------------------------------------------------------------------
     # The seam the login page, the admin page and the HTTP API call: they authenticate once, keep
@@ -2007,6 +2216,23 @@ def _job_json(value: Any) -> Any:
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     return str(value)
+
+def _required_answers(item_ids: np.ndarray, settings: ProjectSettings) -> np.ndarray:
+    """Answers each item needs under the project's overlap settings ((n,) int16, see pool.required_answers)."""
+    from annotator.pool import required_answers
+
+    return required_answers(item_ids, seed=settings.seed, fraction=settings.overlap_fraction, k=settings.overlap_k)
+
+
+def _load_assignments(pool: LabelPool, assigned: dict[int, list[str]]) -> None:
+    """Hand the store's assignments (item → names) to the pool, grouped by the same people."""
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for item_id, names in assigned.items():
+        groups.setdefault(tuple(names), []).append(item_id)
+    known = set(int(i) for i in pool.item_ids)
+    for names, ids in groups.items():
+        pool.set_assignees([i for i in ids if i in known], list(names))
+
 
 def _user_info(user: store.User) -> UserInfo:
     return UserInfo(id=user.id, name=user.name, role=user.role, has_password=user.password_hash is not None,
