@@ -81,8 +81,11 @@ class AdminTab:
                              api_name="admin_reset_password")
         tabs = [getattr(ui, name) for name in ROLE_TABS if getattr(ui, name, None) is not None]
         self._role_tabs = [name for name in ROLE_TABS if getattr(ui, name, None) is not None]
-        blocks.load(self._on_whoami, None, [ui.user_box, *tabs], api_name="whoami", queue=False,
-                       show_progress="hidden")
+        # Gradio 6.3 does not hide a tab's button on a visible=False update, so a style rule does it
+        # (cosmetic only: the role check on every event is what refuses).
+        self.role_style = gr.HTML("", js_on_load=None, elem_id="role-style", padding=False)
+        blocks.load(self._on_whoami, None, [ui.user_box, self.role_style, *tabs], api_name="whoami", queue=False,
+                    show_progress="hidden")
 
     def _listing(self, status: str = "") -> dict[Any, Any]:
         users = self.service.list_users()
@@ -131,13 +134,14 @@ class AdminTab:
     def _on_whoami(self, request: gr.Request) -> list[Any]:
         """Auth mode: the 'Annotator' box shows the login (read-only) and the tabs follow the role.
         Single-user mode: nothing changes."""
-        n = 1 + len(self._role_tabs)
         if not self.auth_mode:
-            return [gr.update()] * n
+            return [gr.update(), ""] + [gr.update() for _ in self._role_tabs]
         try:
             who = current_user(self.service, request)
+            hidden = [n for n in self._role_tabs if n in HIDDEN_TABS.get(who.role, ROLE_TABS)]
+            box = gr.update(value=who.name, interactive=False, label=f"Logged in ({who.role})")
         except AnnotatorError:
-            return [gr.update(value="", interactive=False)] + [gr.update(visible=False)] * (n - 1)
-        hidden = HIDDEN_TABS.get(who.role, ROLE_TABS)
-        return [gr.update(value=who.name, interactive=False, label=f"Logged in ({who.role})")] + [
-            gr.update(visible=name not in hidden) for name in self._role_tabs]
+            hidden, box = list(self._role_tabs), gr.update(value="", interactive=False)
+        buttons = ", ".join(f"#{getattr(self.ui, n).elem_id}-button" for n in hidden)
+        style = f"<style>{buttons} {{ display: none !important; }}</style>" if buttons else ""
+        return [box, style] + [gr.update(visible=n not in hidden) for n in self._role_tabs]

@@ -70,6 +70,10 @@ POLICY: dict[str, tuple[str, ...]] = {
     # Review (engineer "review"): the queue shows everyone's answers; deciding is a reviewer's job.
     "review_queue": STAFF, "ReviewTab.on_refresh": STAFF, "review_choice": STAFF, "review_correct": STAFF,
     "review_send_back": STAFF, "review_skip": STAFF,
+    # Post-training tab (engineer "tasks"): labelling rating / preference / correction items; the LLM
+    # judge routes verdicts like run_ai, so it is an admin's.
+    "task_load": (ADMIN, ANNOTATOR), "TasksTab.on_load": (ADMIN, ANNOTATOR), "task_submit": (ADMIN, ANNOTATOR),
+    "task_skip": (ADMIN, ANNOTATOR), "task_judge": ADMIN_ONLY,
     # Dashboard (engineer "dashboard"): figures show everyone's work and the AI's quality; finding
     # suspect labels fills the review queue; both for reviewers and admins.
     "dashboard": STAFF, "DashboardTab.on_refresh": STAFF, "find_suspects": STAFF, "dashboard_report": STAFF,

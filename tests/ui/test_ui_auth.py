@@ -137,10 +137,11 @@ def test_the_login_not_the_user_box_says_who_answers(auth_app):
     assert out[0]["value"] == "ana" and out[0]["interactive"] is False
     tabs = ui.admin._role_tabs
     assert {"ai_tab", "export_tab", "new_tab", "admin_tab"} <= set(tabs)
-    shown = {name for name, o in zip(tabs, out[1:], strict=True) if o.get("visible")}
+    shown = {name for name, o in zip(tabs, out[2:], strict=True) if o.get("visible")}
     assert shown == set(tabs) - set(HIDDEN_TABS["annotator"]) and "export_tab" not in shown
+    assert "#tab-export-button" in out[1] and "display: none" in out[1]  # the tab buttons go too
     root = _call(_client(url, "root"), index["whoami"], []).json()["data"]
-    assert root[0]["value"] == "root" and all(o.get("visible") for o in root[1:])
+    assert root[0]["value"] == "root" and all(o.get("visible") for o in root[2:]) and root[1] == ""
 
 
 def test_an_annotator_browses_only_their_own_answers(auth_app):
