@@ -21,6 +21,7 @@ class CardStats:
     by_source: Counter = field(default_factory=Counter)
     by_annotator: Counter = field(default_factory=Counter)
     by_route: Counter = field(default_factory=Counter)
+    by_settled: Counter = field(default_factory=Counter)  # how each label was settled (store.labels)
     n_verified: int = 0
 
     def add_rows(self, rows: list[dict[str, Any]]) -> None:
@@ -33,6 +34,7 @@ class CardStats:
             self.by_source[row.get("label_source") or "unknown"] += 1
             self.by_annotator[row.get("annotator") or "unknown"] += 1
             self.by_route[row.get("route") or "unknown"] += 1
+            self.by_settled[row.get("settled_by") or "unknown"] += 1
             self.n_verified += bool(row.get("verified"))
 
 
@@ -135,6 +137,14 @@ Exported by **annotator** ({task} text classification, format `{stats.fmt}`).
 
 {_table(("route", "items"), stats.by_route, stats.n_labelled)}
 
+## How each label was settled
+
+{_table(("settled by", "items"), stats.by_settled, stats.n_labelled)}
+
+`reviewer`: a reviewer's decision; `single`: one person's answer; `majority`: a strict majority of the
+people who answered; `newest`: people disagreed without a majority, the newest answer stands until a
+reviewer decides; `import`: the source file's label; `auto`: an AI label the router accepted.
+
 ## Label quality
 
 {chr(10).join(quality_lines)}
@@ -144,5 +154,6 @@ Exported by **annotator** ({task} text classification, format `{stats.fmt}`).
 `item_id`, `external_id`, `text`, `metadata` (JSON), `split`, `label`, and provenance: `label_source`
 (human | bulk | import | agent), `annotator` (person or `agent@version`), `route` (manual | verify |
 blind | audit | auto | import), `confidence` (AI labels), `status`, `verified`, `query_strategy` and
-`query_score` (why the item was shown), `comment`, `flagged`, `seconds_spent`, `labelled_at`, `created_at`.
+`query_score` (why the item was shown), `comment`, `flagged`, `seconds_spent`, `labelled_at`, `created_at`,
+`settled_by` (reviewer | majority | single | newest | import | auto) and `answers` (people who answered).
 """

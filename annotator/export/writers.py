@@ -114,7 +114,7 @@ def _arrow_schema(multi_label: bool):  # noqa: ANN202 - pyarrow imported lazily
         ("route", pa.string()), ("confidence", pa.float64()), ("status", pa.string()), ("verified", pa.bool_()),
         ("query_strategy", pa.string()), ("query_score", pa.float64()), ("comment", pa.string()),
         ("flagged", pa.bool_()), ("seconds_spent", pa.float64()), ("labelled_at", pa.string()),
-        ("created_at", pa.string()),
+        ("created_at", pa.string()), ("settled_by", pa.string()), ("answers", pa.int64()),
     ])
 
 

@@ -172,3 +172,20 @@ def test_person_stats_counts_labels_speed_skips_and_agreement(service, project):
         assert row["labels"] == 4 and row["skips"] == 0
         assert row["median_seconds"] is not None and row["labels_per_hour"] > 0
         assert row["overlap_items"] == 4 and 0.0 <= row["agreement"] <= 1.0
+
+
+def test_export_says_how_each_label_was_settled(service, project, tmp_path):
+    import pandas as pd
+
+    ids = [r["item_id"] for r in service.final_labels(project)]
+    service.submit(project, "ana", ids[0], ["pos"])
+    for person, value in (("ana", "pos"), ("ben", "pos"), ("cara", "neg")):
+        service.submit(project, person, ids[1], [value])
+    result = service.export(project, fmt="csv", out=tmp_path / "out")
+    frame = pd.read_csv(tmp_path / "out" / "data.csv")
+    by_id = frame.set_index("item_id")
+    assert by_id.loc[ids[0], "settled_by"] == "single" and by_id.loc[ids[1], "settled_by"] == "majority"
+    assert by_id.loc[ids[1], "answers"] == 3 and by_id.loc[ids[1], "label"] == "pos"
+    card = (tmp_path / "out" / "README.md").read_text()
+    assert "## How each label was settled" in card and "| majority | 1 |" in card
+    assert result is not None
