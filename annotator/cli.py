@@ -731,6 +731,66 @@ def model_export(project: ProjectOpt, version: Annotated[int, typer.Option("--ve
     typer.echo(f"Wrote {path} (load it with transformers.pipeline('text-classification', model='{path}'))")
 
 
+# ---- teams: assignment and per-person figures (issue 8, engineer "assign") -------------------------
+@app.command()
+def assign(
+    project: ProjectOpt,
+    user: Annotated[Optional[list[str]], typer.Option("--user", "-u", help="Who gets the items (repeat, or NAME1,NAME2).")] = None,
+    metadata: Annotated[Optional[str], typer.Option("--metadata", "-m", help="Items whose metadata match, e.g. channel=email.")] = None,
+    query: Annotated[str, typer.Option("--query", "-q", help="Items whose text contains this (or with this external id).")] = "",
+    ids: Annotated[Optional[str], typer.Option("--ids", help="Explicit item ids, e.g. 12,15,40.")] = None,
+    unassign: Annotated[bool, typer.Option("--unassign", help="Take the matching items back (from --user, or from everyone).")] = False,
+    data_dir: DataDir = None, database_url: DatabaseUrl = None,
+) -> None:
+    """Give a slice of items to named people: they are served only to them, ahead of their queue.
+
+    Example: `python -m annotator assign --project reviews --user ana --metadata channel=email`
+    (and `--unassign` to take them back). With no filter, every item of the project.
+    """
+    names = [n.strip() for u in (user or []) for n in u.split(",") if n.strip()]
+    item_ids = None
+    if ids:
+        try:
+            item_ids = [int(x) for x in ids.replace(" ", "").split(",") if x]
+        except ValueError as e:
+            raise typer.BadParameter(f"--ids takes whole numbers separated by commas, got {ids!r}") from e
+    result = _service(_settings(data_dir, database_url)).assign(
+        project, names, metadata=metadata, query=query, item_ids=item_ids, unassign=unassign)
+    verb = "Took back" if unassign else "Assigned"
+    who = ", ".join(result["users"]) or "everyone"
+    typer.echo(f"{verb} {result['items']} items ({result['changed']} item-person pairs changed) "
+               f"{'from' if unassign else 'to'} {who}; {result['assigned_items']} items of {project!r} are assigned now.")
+
+
+@app.command()
+def stats(
+    project: ProjectOpt,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+    data_dir: DataDir = None, database_url: DatabaseUrl = None,
+) -> None:
+    """Per person: labels, labels per hour, median seconds per item, skips, agreement with the others
+    on overlap items, accuracy on settled items.
+
+    Example: `python -m annotator stats --project reviews --json`
+    """
+    rows = _service(_settings(data_dir, database_url)).person_stats(project)
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2, default=str))
+        return
+    if not rows:
+        typer.echo(f"No answers in {project!r} yet.")
+        return
+
+    def num(x: float | None, fmt: str = ".1f") -> str:
+        return "-" if x is None else format(x, fmt)
+
+    typer.echo("person\trole\tlabels\tlabels/h\tmedian s\tskips\tagreement (overlap)\taccuracy (settled)")
+    for r in rows:
+        typer.echo(f"{r['person']}\t{r['role']}\t{r['labels']}\t{num(r['labels_per_hour'])}\t"
+                   f"{num(r['median_seconds'])}\t{r['skips']}\t{num(r['agreement'], '.1%')} ({r['overlap_items']})\t"
+                   f"{num(r['accuracy'], '.1%')} ({r['settled_items']})")
+
+
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
