@@ -22,3 +22,30 @@ def download_export(page) -> bytes:  # noqa: ANN001 - a playwright page
     with page.expect_download() as info:
         link.click()
     return info.value.path().read_bytes()
+
+
+def login(browser, url: str, name: str, password: str):  # noqa: ANN001, ANN201 - playwright objects
+    """A fresh context (``open_page``) logged in as ``name`` through Gradio's login form, waiting until
+    the app shows the login in the header: (context, page, dialogs)."""
+    context, page, dialogs = open_page(browser)
+    page.goto(url)
+    page.locator("input[data-testid=textbox]").first.fill(name)
+    page.locator("input[type=password]").first.fill(password)
+    page.get_by_role("button", name="Login").click()
+    page.wait_for_function(
+        "name => { const el = document.querySelector('#user-box input, #user-box textarea');"
+        " return el && el.value === name; }", arg=name, timeout=20_000)
+    return context, page, dialogs
+
+
+def item_id(page) -> str | None:  # noqa: ANN001 - a playwright page
+    """The id of the item on the Label tab's card (None while there is none)."""
+    return page.locator("#item-card [data-item-id]").get_attribute("data-item-id")
+
+
+def wait_new_item(page, old: str | None, timeout: int = 15_000) -> str | None:  # noqa: ANN001
+    """Wait until the Label tab shows another item than ``old``; its id."""
+    page.wait_for_function(
+        "old => { const el = document.querySelector('#item-card [data-item-id]');"
+        " return el && el.getAttribute('data-item-id') !== old; }", arg=old, timeout=timeout)
+    return item_id(page)
