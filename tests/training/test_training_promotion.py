@@ -133,3 +133,26 @@ def test_model_export_writes_a_card(svc, tmp_path):
     assert "`even`, `odd`" in card and "Held-out accuracy | 100.0%" in card and "Promoted in the app: yes" in card
     with pytest.raises(NotFoundError, match="v1"):
         svc.export_model(PROJECT, 7, tmp_path / "x")
+
+
+def test_the_classifier_annotator_answers_with_the_promoted_model(svc):
+    """run_ai's `classifier` uses the promoted version's stored probabilities for items it did not
+    train on: the unlabelled parity items get the right label, which the hashing probe cannot give."""
+    from annotator import store
+    from annotator.store import responses as response_q
+
+    parity_project(svc, n=200, labelled=150)
+    svc.trainer = RuleTrainer(parity_rule)
+    svc.submit_job("finetune", PROJECT)
+    from annotator.agents import make_annotators
+
+    [classifier] = svc._with_promoted_classifier(PROJECT, make_annotators("classifier"))
+    assert classifier.version == "finetune-v1"
+    out = svc.run_ai(PROJECT, "classifier")
+    assert out["items"] == 50
+    pool = svc.pool(PROJECT)
+    open_ids = pool.item_ids[~pool.labelled].tolist()
+    with store.transaction(svc.engine) as s:
+        suggestions = response_q.latest_suggestions(s, open_ids)
+    right = [suggestions[i].value == [["even", "odd"][(i - 1) % 2]] for i in open_ids]
+    assert all(right) and "finetune-v1" in suggestions[open_ids[0]].agent_version
