@@ -60,6 +60,9 @@ def run_app(settings: Settings, project: str | None = None) -> None:
     # Teams: Gradio's login page when any account has a password (or settings.auth_required);
     # single-user mode (no passwords) opens without a login, the local user acting as admin.
     auth = login_callable(service) if service.auth_required() else None
+    if auth and not any(u.has_password for u in service.list_users()):
+        print("annotator: auth_required is set but no account has a password, so nobody can log in. Create "
+              "one: python -m annotator user add NAME --role admin")
     mode = "login required" if auth else "single-user mode, no login"
     print(f"annotator: serving on http://{settings.host}:{settings.port}  ({mode}; data: {settings.data_dir.resolve()})")
     blocks.launch(server_name=settings.host, server_port=settings.port, show_error=True, quiet=True, auth=auth,

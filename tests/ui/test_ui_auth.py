@@ -193,3 +193,50 @@ def test_wrong_passwords_are_refused_and_slowed_then_locked(auth_app):
     r = client.post("/login", data={"username": "ana", "password": PASSWORDS["ana"]})
     assert r.status_code == 400  # locked: even the right password is refused for now
     assert client.post("/login", data={"username": "rita", "password": PASSWORDS["rita"]}).status_code == 200
+
+
+def test_an_admin_manages_accounts_in_the_admin_tab(auth_app):
+    url, service, _ui, blocks, _ = auth_app
+    index = {auth.event_key(f): i for i, f in blocks.fns.items() if f.fn is not None}
+    root, session = _client(url, "root"), uuid.uuid4().hex[:10]
+    assert _call(root, index["admin_users"], [], session).status_code == 200  # fills the user picker
+    r = _call(root, index["admin_add_user"], ["cy", "annotator", "cy password"], session)
+    assert r.status_code == 200 and "Added cy (annotator)" in r.text, r.text
+    assert "cy password" not in r.text and "argon2" not in r.text  # neither the password nor its hash
+    PASSWORDS["cy"] = "cy password"
+    try:
+        _client(url, "cy")  # the new account logs in
+        r = _call(root, index["admin_set_role"], ["cy", "reviewer"], session)
+        assert r.status_code == 200 and "cy is now reviewer" in r.text
+        r = _call(root, index["admin_reset_password"], ["cy", "a new password"], session)
+        assert r.status_code == 200 and "New password set for cy" in r.text
+        assert httpx.post(f"{url}/login", data={"username": "cy", "password": "cy password"}).status_code == 400
+        PASSWORDS["cy"] = "a new password"
+        _client(url, "cy")
+    finally:
+        PASSWORDS.pop("cy", None)
+    assert service.get_user("cy").role == "reviewer"
+    # The last admin cannot demote themselves (nobody could manage accounts then): an error box.
+    r = _call(root, index["admin_set_role"], ["root", "annotator"], session)
+    assert r.status_code == 200 and "last admin" in r.text and "ann-error" in r.text
+    assert service.get_user("root").role == "admin"
+
+
+def test_single_user_mode_needs_no_login_and_the_local_user_is_admin(ui_service):
+    ui_service.add_user("ana", "annotator", None)  # an account without a password asks no login
+    ui = AnnotatorUI(ui_service)
+    blocks = ui.build()
+    assert ui.auth_mode is False
+    assert not any(getattr(f.fn, "__annotator_policy_key__", None) for f in blocks.fns.values())
+    port = free_port()
+    blocks.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True, ssr_mode=False)
+    try:
+        client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
+        assert client.get("/config").status_code == 200
+        index = {auth.event_key(f): i for i, f in blocks.fns.items() if f.fn is not None}
+        r = _call(client, index["admin_users"], [])
+        assert r.status_code == 200 and "ana" in r.text and "Single-user mode" not in r.text
+        r = _call(client, index["whoami"], [])
+        assert r.status_code == 200 and r.json()["data"][1] == ""  # no tab is hidden
+    finally:
+        blocks.close()
