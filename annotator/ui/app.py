@@ -32,13 +32,14 @@ from annotator.service import AnnotatorService
 from annotator.ui import auth, render
 from annotator.ui.admin_tab import AdminTab
 from annotator.ui.review_tab import ReviewTab
+from annotator.ui.tasks_tab import TasksTab
 from annotator.ui.keyboard import HEAD
 
 STYLE_PATH = Path(__file__).resolve().parents[2] / "assets" / "style.css"
 NONE = "(none)"
 ANY = ""
 ANY_CHOICE = ("any", ANY)
-FORMATS = ["csv", "jsonl", "parquet", "hf"]
+FORMATS = ["csv", "jsonl", "parquet", "hf", "sft", "dpo", "ratings"]  # the last three: post-training projects
 BROWSE_COLUMNS = ["✓", "id", "text", "label", "status", "by", "suggestion", "score", "metadata"]
 Updates = dict[Any, Any]
 
@@ -126,8 +127,12 @@ class AnnotatorUI:
                 with gr.Tab("Admin", id="admin", elem_id="tab-admin") as self.admin_tab:  # teams (auth)
                     self.admin = AdminTab(self.service, auth_mode=self.auth_mode)
                     self.admin.render()
+                with gr.Tab("Post-training", id="tasks", elem_id="tab-tasks") as self.tasks_tab:  # issue 9 (tasks)
+                    self.tasks = TasksTab(self.service)
+                    self.tasks.render()
             self._wire_events(blocks)
             self.review.wire(blocks, self)
+            self.tasks.wire(blocks, self)
             self.admin.wire(blocks, self)
         if self.auth_mode:  # every event checks the login's role (annotator.ui.auth.POLICY)
             auth.protect(blocks, self.service, {self.user_box: auth.login_name,

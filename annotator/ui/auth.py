@@ -74,6 +74,10 @@ POLICY: dict[str, tuple[str, ...]] = {
     # judge routes verdicts like run_ai, so it is an admin's.
     "task_load": (ADMIN, ANNOTATOR), "TasksTab.on_load": (ADMIN, ANNOTATOR), "task_submit": (ADMIN, ANNOTATOR),
     "task_skip": (ADMIN, ANNOTATOR), "task_judge": ADMIN_ONLY,
+    # Post-training tab (engineer "tasks"): labelling rating / preference / correction items; the LLM
+    # judge routes verdicts like run_ai, so it is an admin's.
+    "task_load": (ADMIN, ANNOTATOR), "TasksTab.on_load": (ADMIN, ANNOTATOR), "task_submit": (ADMIN, ANNOTATOR),
+    "task_skip": (ADMIN, ANNOTATOR), "task_judge": ADMIN_ONLY,
     # Dashboard (engineer "dashboard"): figures show everyone's work and the AI's quality; finding
     # suspect labels fills the review queue; both for reviewers and admins.
     "dashboard": STAFF, "DashboardTab.on_refresh": STAFF, "find_suspects": STAFF, "dashboard_report": STAFF,
