@@ -652,6 +652,7 @@ class AnnotatorService:
         if not annotators:
             raise ValidationError("No AI annotator selected.", expected="e.g. knn,zero-shot")
         annotators = self._with_promoted_classifier(project, annotators)  # a promoted fine-tune answers as "classifier"
+        annotators = self._with_promoted_classifier(project, annotators)  # a promoted fine-tune answers as "classifier"
         with store.transaction(self.engine) as s:
             proj = project_q.get_project(s, project)
             if proj.task_type == TaskType.multi_label:
@@ -2087,6 +2088,7 @@ class AnnotatorService:
             info = trainer.train([texts[i] for i in train_ids], y_train, w_train, names, tmp,
                                  ctx.scaled(0.05, 0.75, "training step"))
             ctx.checkpoint(0.76, "scoring the held-out labels", force=True)
+            t_eval = time.perf_counter()
             held_texts = [texts[i] for i in ids[heldout].tolist()]
             cand = trainer.predict(tmp, held_texts)
             if incumbent and incumbent[1] and Path(incumbent[1]).is_dir():
@@ -2101,7 +2103,8 @@ class AnnotatorService:
                        "auto_weight": auto_weight, "baseline": base_name,
                        "baseline_accuracy": decision.baseline_accuracy, "wins": decision.wins,
                        "losses": decision.losses, "p_value": decision.p_value, "promoted": decision.promoted,
-                       "reason": decision.reason, "job_id": ctx.job_id, **_job_json(info)}
+                       "reason": decision.reason, "job_id": ctx.job_id, **_job_json(info),
+                       "eval_seconds": round(time.perf_counter() - t_eval, 2)}
             if decision.promoted:
                 ctx.checkpoint(0.8, "scoring the pool with the new model", force=True)
                 with store.transaction(self.engine) as s:
@@ -2109,6 +2112,8 @@ class AnnotatorService:
                 proba = trainer.predict(tmp, [pool_texts[i] for i in all_ids], ctx.scaled(0.8, 0.97, "scoring"))
                 np.save(tmp / "proba.npy", proba.astype(np.float32))
                 np.save(tmp / "item_ids.npy", np.asarray(all_ids, dtype=np.int64))
+                metrics["score_pool_seconds"] = round(time.perf_counter() - t_eval - metrics["eval_seconds"], 2)
+                metrics["pool_n"] = len(all_ids)
             (tmp / "metrics.json").write_text(_json.dumps(metrics, indent=2))
             with (tmp / "labels.jsonl").open("w", encoding="utf-8") as f:
                 for i, c, w in zip(train_ids, y_train.tolist(), w_train.tolist(), strict=True):
@@ -2151,6 +2156,37 @@ class AnnotatorService:
         out[hit] = stored[pos[hit]]
         out[~hit] = trainer.predict(path, [t for t, h in zip(texts, hit, strict=True) if not h])
         return out
+
+    def _with_promoted_classifier(self, project: str, annotators: Sequence[AIAnnotator]) -> list[AIAnnotator]:
+        """``annotators`` with ``classifier`` answered by the promoted fine-tuned version, where there
+        is one (``training.annotator``: its stored pool probabilities, not for its own training items)."""
+        import json as _json
+
+        from annotator.store import jobs as jobs_q
+        from annotator.training.annotator import PromotedClassifierAnnotator
+
+        annotators = list(annotators)
+        if not any(a.name == "classifier" for a in annotators):
+            return annotators
+        with store.transaction(self.engine) as s:
+            pid = project_q.get_project(s, project).id
+            mv = jobs_q.promoted_version(s, pid, "finetune")
+            if mv is None or not mv.path or not (Path(mv.path) / "proba.npy").is_file():
+                return annotators
+            ids, hashes = item_q.pool_ids_and_hashes(s, pid)
+        d = Path(mv.path)
+        trained = set()
+        if (d / "labels.jsonl").is_file():
+            for line in (d / "labels.jsonl").read_text(encoding="utf-8").splitlines():
+                row = _json.loads(line)
+                if row.get("split") == "train":
+                    trained.add(int(row["item_id"]))
+        hash_of = dict(zip(ids, hashes, strict=True))
+        proba = np.load(d / "proba.npy")
+        lookup = {hash_of[i]: proba[r] for r, i in enumerate(np.load(d / "item_ids.npy").tolist())
+                  if i in hash_of and i not in trained}
+        return [PromotedClassifierAnnotator(lookup, a, f"finetune-v{mv.version}") if a.name == "classifier" else a
+                for a in annotators]
 
     def _with_promoted_classifier(self, project: str, annotators: Sequence[AIAnnotator]) -> list[AIAnnotator]:
         """``annotators`` with ``classifier`` answered by the promoted fine-tuned version, where there
