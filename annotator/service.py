@@ -652,7 +652,6 @@ class AnnotatorService:
         if not annotators:
             raise ValidationError("No AI annotator selected.", expected="e.g. knn,zero-shot")
         annotators = self._with_promoted_classifier(project, annotators)  # a promoted fine-tune answers as "classifier"
-        annotators = self._with_promoted_classifier(project, annotators)  # a promoted fine-tune answers as "classifier"
         with store.transaction(self.engine) as s:
             proj = project_q.get_project(s, project)
             if proj.task_type == TaskType.multi_label:
@@ -2156,37 +2155,6 @@ class AnnotatorService:
         out[hit] = stored[pos[hit]]
         out[~hit] = trainer.predict(path, [t for t, h in zip(texts, hit, strict=True) if not h])
         return out
-
-    def _with_promoted_classifier(self, project: str, annotators: Sequence[AIAnnotator]) -> list[AIAnnotator]:
-        """``annotators`` with ``classifier`` answered by the promoted fine-tuned version, where there
-        is one (``training.annotator``: its stored pool probabilities, not for its own training items)."""
-        import json as _json
-
-        from annotator.store import jobs as jobs_q
-        from annotator.training.annotator import PromotedClassifierAnnotator
-
-        annotators = list(annotators)
-        if not any(a.name == "classifier" for a in annotators):
-            return annotators
-        with store.transaction(self.engine) as s:
-            pid = project_q.get_project(s, project).id
-            mv = jobs_q.promoted_version(s, pid, "finetune")
-            if mv is None or not mv.path or not (Path(mv.path) / "proba.npy").is_file():
-                return annotators
-            ids, hashes = item_q.pool_ids_and_hashes(s, pid)
-        d = Path(mv.path)
-        trained = set()
-        if (d / "labels.jsonl").is_file():
-            for line in (d / "labels.jsonl").read_text(encoding="utf-8").splitlines():
-                row = _json.loads(line)
-                if row.get("split") == "train":
-                    trained.add(int(row["item_id"]))
-        hash_of = dict(zip(ids, hashes, strict=True))
-        proba = np.load(d / "proba.npy")
-        lookup = {hash_of[i]: proba[r] for r, i in enumerate(np.load(d / "item_ids.npy").tolist())
-                  if i in hash_of and i not in trained}
-        return [PromotedClassifierAnnotator(lookup, a, f"finetune-v{mv.version}") if a.name == "classifier" else a
-                for a in annotators]
 
     def _with_promoted_classifier(self, project: str, annotators: Sequence[AIAnnotator]) -> list[AIAnnotator]:
         """``annotators`` with ``classifier`` answered by the promoted fine-tuned version, where there
