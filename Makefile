@@ -51,7 +51,7 @@ test: $(VENV)/.installed-test /usr/bin/chromium
 	$(PY) -m pytest
 
 test-fast: $(VENV)/.installed-test
-	$(PY) -m pytest -m "not slow and not browser and not postgres"
+	$(PY) -m pytest -m "not slow and not browser and not postgres and not redis"
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/lint-imports
@@ -61,6 +61,7 @@ bench: $(VENV)/.installed-test
 	$(PY) bench/bench_embed.py
 	$(PY) bench/bench_rerank.py
 	$(PY) bench/bench_next_item.py
+	$(PY) bench/bench_finetune.py --labels 1000 --pool 3000
 	$(PY) bench/bench_browse.py
 
 clean:
