@@ -127,9 +127,23 @@ class AdminTab:
             if not name:
                 raise ValidationError("Pick the user whose password to reset.", fix="choose one in 'User'")
             user = self.service.reset_password(name, password or "")
-            return {**self._listing(render.note_box(f"New password set for {user.name}.")), self.reset_password: ""}
+            ended = self._end_sessions(user.name)
+            note = f"New password set for {user.name}" + (f"; {ended} open session(s) logged out." if ended else ".")
+            return {**self._listing(render.note_box(note)), self.reset_password: ""}
 
         return self._guard(reset)
+
+    def _end_sessions(self, name: str) -> int:
+        """Log ``name`` out of every open session (Gradio keeps login tokens in ``server_app.tokens``),
+        so a reset password locks out whoever knew the old one. Returns how many were ended."""
+        app = getattr(getattr(self, "ui", None) and self.ui.blocks, "server_app", None)
+        tokens = getattr(app, "tokens", None)
+        if not isinstance(tokens, dict):
+            return 0
+        ended = [token for token, user in list(tokens.items()) if user == name]
+        for token in ended:
+            tokens.pop(token, None)
+        return len(ended)
 
     def _on_whoami(self, request: gr.Request) -> list[Any]:
         """Auth mode: the 'Annotator' box shows the login (read-only) and the tabs follow the role.
@@ -144,4 +158,7 @@ class AdminTab:
             hidden, box = list(self._role_tabs), gr.update(value="", interactive=False)
         buttons = ", ".join(f"#{getattr(self.ui, n).elem_id}-button" for n in hidden)
         style = f"<style>{buttons} {{ display: none !important; }}</style>" if buttons else ""
-        return [box, style] + [gr.update(visible=n not in hidden) for n in self._role_tabs]
+        # Gradio's /logout drops the login cookie and returns to the login page.
+        logout = ('<a href="logout" id="logout-link" style="position: fixed; top: 6px; right: 14px; '
+                  'font-size: 13px; z-index: 50">Log out</a>')
+        return [box, style + logout] + [gr.update(visible=n not in hidden) for n in self._role_tabs]

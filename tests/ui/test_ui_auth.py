@@ -141,7 +141,8 @@ def test_the_login_not_the_user_box_says_who_answers(auth_app):
     assert shown == set(tabs) - set(HIDDEN_TABS["annotator"]) and "export_tab" not in shown
     assert "#tab-export-button" in out[1] and "display: none" in out[1]  # the tab buttons go too
     root = _call(_client(url, "root"), index["whoami"], []).json()["data"]
-    assert root[0]["value"] == "root" and all(o.get("visible") for o in root[2:]) and root[1] == ""
+    assert root[0]["value"] == "root" and all(o.get("visible") for o in root[2:])
+    assert "display: none" not in root[1] and 'href="logout"' in root[1]
 
 
 def test_an_annotator_browses_only_their_own_answers(auth_app):
@@ -205,11 +206,13 @@ def test_an_admin_manages_accounts_in_the_admin_tab(auth_app):
     assert "cy password" not in r.text and "argon2" not in r.text  # neither the password nor its hash
     PASSWORDS["cy"] = "cy password"
     try:
-        _client(url, "cy")  # the new account logs in
+        cy = _client(url, "cy")  # the new account logs in
         r = _call(root, index["admin_set_role"], ["cy", "reviewer"], session)
         assert r.status_code == 200 and "cy is now reviewer" in r.text
+        assert cy.get("/config").status_code == 200
         r = _call(root, index["admin_reset_password"], ["cy", "a new password"], session)
-        assert r.status_code == 200 and "New password set for cy" in r.text
+        assert r.status_code == 200 and "New password set for cy; 1 open session(s) logged out" in r.text
+        assert cy.get("/config").status_code == 401  # the reset ended cy's open session
         assert httpx.post(f"{url}/login", data={"username": "cy", "password": "cy password"}).status_code == 400
         PASSWORDS["cy"] = "a new password"
         _client(url, "cy")

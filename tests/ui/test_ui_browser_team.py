@@ -72,6 +72,10 @@ def test_two_people_label_concurrently_and_never_get_the_same_item(browser, team
         wait_new_item(bo, current["bo"])
 
     assert not set(shown["ana"]) & set(shown["bo"]), shown
+    # Log out: back to the login page, and the old cookie no longer opens the app.
+    bo.locator("#logout-link").click()
+    bo.wait_for_selector("input[type=password]", timeout=15_000)
+    assert bo.request.get(url + "config").status == 401
     answers = {r["item_id"]: r for r in service.final_labels("team") if r.get("label")}
     assert service.progress("team").by_user == {"ana": ROUNDS, "bo": ROUNDS}
     for name, label in (("ana", "billing"), ("bo", "bug")):
