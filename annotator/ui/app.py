@@ -31,6 +31,7 @@ from annotator.errors import AnnotatorError, EmptyPoolError, ValidationError
 from annotator.service import AnnotatorService
 from annotator.ui import auth, render
 from annotator.ui.admin_tab import AdminTab
+from annotator.ui.jobs_tab import JobsTab
 from annotator.ui.review_tab import ReviewTab
 from annotator.ui.tasks_tab import TasksTab
 from annotator.ui.keyboard import HEAD
@@ -130,9 +131,13 @@ class AnnotatorUI:
                 with gr.Tab("Post-training", id="tasks", elem_id="tab-tasks") as self.tasks_tab:  # issue 9 (tasks)
                     self.tasks = TasksTab(self.service)
                     self.tasks.render()
+                with gr.Tab("Jobs", id="jobs", elem_id="tab-jobs") as self.jobs_tab:  # issue 7 (jobs)
+                    self.jobs_panel = JobsTab(self.service)
+                    self.jobs_panel.render()
             self._wire_events(blocks)
             self.review.wire(blocks, self)
             self.tasks.wire(blocks, self)
+            self.jobs_panel.wire(blocks, self)
             self.admin.wire(blocks, self)
         if self.auth_mode:  # every event checks the login's role (annotator.ui.auth.POLICY)
             auth.protect(blocks, self.service, {self.user_box: auth.login_name,

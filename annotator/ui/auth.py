@@ -81,6 +81,10 @@ POLICY: dict[str, tuple[str, ...]] = {
     # Dashboard (engineer "dashboard"): figures show everyone's work and the AI's quality; finding
     # suspect labels fills the review queue; both for reviewers and admins.
     "dashboard": STAFF, "DashboardTab.on_refresh": STAFF, "find_suspects": STAFF, "dashboard_report": STAFF,
+    # Jobs (engineer "jobs"): reviewers may watch jobs and model versions; starting or cancelling
+    # one (fine-tuning, AI runs) is an admin's.
+    "jobs": STAFF, "JobsTab.on_refresh": STAFF, "JobsTab.on_tick": STAFF, "submit_job": ADMIN_ONLY,
+    "cancel_job": ADMIN_ONLY,
 }
 
 #: What each role may do, in words (README's roles table says the same).
