@@ -188,3 +188,20 @@ def test_jobs_cli_lists_and_runs(settings, monkeypatch):
     res = runner.invoke(app, ["jobs", "list", "--json", *args])
     rows = json.loads(res.output)
     assert [(r["kind"], r["status"], r["result"]["items"]) for r in rows] == [("embed", "done", 20)]
+
+
+def test_a_queued_job_survives_a_restart_and_runs(settings):
+    """SQLite backend: a job queued while no consumer ran (the app stopped) runs after the next start."""
+    settings.jobs_backend = "sqlite"
+    service = _service(settings)
+    parity_project(service, n=25, labelled=0)
+    job = service.submit_job("embed", PROJECT)
+    service.close()  # the app stops before any consumer took the job
+    service = _service(settings)
+    try:
+        assert service.get_job(job.id).status == "queued" and service.jobs.pending() == 1
+        service.start_jobs(workers=1)
+        done = service.wait_for_job(job.id, 60)
+        assert done.status == "done" and done.result["items"] == 25
+    finally:
+        service.close()
