@@ -32,6 +32,7 @@ from annotator.service import AnnotatorService
 from annotator.ui import auth, render
 from annotator.ui.admin_tab import AdminTab
 from annotator.ui.jobs_tab import JobsTab
+from annotator.ui.dashboard_tab import DashboardTab
 from annotator.ui.review_tab import ReviewTab
 from annotator.ui.tasks_tab import TasksTab
 from annotator.ui.keyboard import HEAD
@@ -131,6 +132,9 @@ class AnnotatorUI:
                 with gr.Tab("Post-training", id="tasks", elem_id="tab-tasks") as self.tasks_tab:  # issue 9 (tasks)
                     self.tasks = TasksTab(self.service)
                     self.tasks.render()
+                with gr.Tab("Dashboard", id="dashboard", elem_id="tab-dashboard") as self.dashboard_tab:  # issue 7
+                    self.dashboard = DashboardTab(self.service)
+                    self.dashboard.render()
                 with gr.Tab("Jobs", id="jobs", elem_id="tab-jobs") as self.jobs_tab:  # issue 7 (jobs)
                     self.jobs_panel = JobsTab(self.service)
                     self.jobs_panel.render()
@@ -138,6 +142,7 @@ class AnnotatorUI:
             self.review.wire(blocks, self)
             self.tasks.wire(blocks, self)
             self.jobs_panel.wire(blocks, self)
+            self.dashboard.wire(blocks, self)
             self.admin.wire(blocks, self)
         if self.auth_mode:  # every event checks the login's role (annotator.ui.auth.POLICY)
             auth.protect(blocks, self.service, {self.user_box: auth.login_name,
