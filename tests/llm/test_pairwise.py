@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -72,13 +74,13 @@ def test_rating_judge_scores_each_point_of_the_scale():
 
 
 @pytest.mark.slow
-def test_real_local_judge_runs_both_orders(tmp_path):
+def test_real_local_judge_runs_both_orders():
     """SmolLM2 through the local scorer: real probabilities, and the combined verdicts stay valid."""
     pytest.importorskip("transformers")
     from annotator.llm.pairwise import LocalOptionScorer
 
     _, triples, _ = _triples(3)
-    scorer = LocalOptionScorer(models_dir=tmp_path / "models")
+    scorer = LocalOptionScorer(models_dir=Path(__file__).resolve().parents[2] / "models")  # converted once, reused
     verdicts = judge_pairs(scorer, triples, swap=True)
     assert verdicts.proba.shape == (3, 4) and np.allclose(verdicts.proba.sum(axis=1), 1.0)
     assert ((verdicts.p_ab > 0) & (verdicts.p_ab < 1)).all()

@@ -1,0 +1,81 @@
+"""LLM-as-a-judge on the constructed preference set: accuracy with vs without order swapping.
+
+    HF_HUB_OFFLINE=1 python bench/bench_judge.py --pairs 60 --seeds 0,1,2 [--model smollm2]
+
+Each seed draws a different set of pairs (``annotator.tasks.demo_pairs.preference_pairs``:
+correct vs corrupted arithmetic, right vs wrong capital, relevant vs off-topic answer) with the
+better side on A or B by a seeded coin. The local LLM (SmolLM2-135M by default, offline) scores
+" A" vs " B" after ``assets/prompts/judge_pairwise.txt`` in both orders. Reported per seed:
+
+- ``acc_one_order``: the verdict of the (a, b) order alone (the usual single-prompt judge);
+- ``acc_swapped``: the combined verdict (``combine_orders``), a tie (orders disagree) counted wrong;
+- ``consistent``: share of pairs whose two orders agree, and ``acc_when_consistent`` on them;
+- ``first_position_rate``: how often the model picked the answer shown first (0.5 = no bias).
+
+Prints one JSON line per seed and one for the mean. One torch thread (a shared 2-core machine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from annotator.llm.pairwise import LocalOptionScorer, combine_orders, judge_pairs, single_order  # noqa: E402
+from annotator.tasks.demo_pairs import preference_pairs  # noqa: E402
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--pairs", type=int, default=60)
+    ap.add_argument("--seeds", default="0,1,2")
+    ap.add_argument("--model", default="smollm2")
+    args = ap.parse_args()
+    import torch
+
+    torch.set_num_threads(1)
+    scorer = LocalOptionScorer(model=args.model, models_dir=ROOT / "models")
+    rows = []
+    for seed in [int(s) for s in args.seeds.split(",")]:
+        pairs = preference_pairs(args.pairs, seed)
+        truth = np.array([p["better"] for p in pairs])
+        t0 = time.perf_counter()
+        both = judge_pairs(scorer, [(p["prompt"], p["response_a"], p["response_b"]) for p in pairs], swap=True)
+        seconds = time.perf_counter() - t0
+        one = single_order(both.p_ab)
+        swapped = combine_orders(both.p_ab, both.p_ba)
+        verdict = np.array(swapped.verdict)
+        firsts = np.concatenate([both.p_ab > 0.5, both.p_ba > 0.5])
+        row = {
+            "seed": seed, "pairs": len(pairs), "model": scorer.name,
+            "acc_one_order": round(float((np.array(one.verdict) == truth).mean()), 3),
+            "acc_swapped": round(float((verdict == truth).mean()), 3),
+            "consistent": round(float(swapped.consistent.mean()), 3),
+            "acc_when_consistent": round(float((verdict == truth)[swapped.consistent].mean()), 3)
+            if swapped.consistent.any() else None,
+            "first_position_rate": round(float(firsts.mean()), 3),
+            "mean_conf_consistent": round(float(swapped.confidence[swapped.consistent].mean()), 3)
+            if swapped.consistent.any() else None,
+            "mean_conf_inconsistent": round(float(swapped.confidence[~swapped.consistent].mean()), 3)
+            if (~swapped.consistent).any() else None,
+            "by_kind_swapped": {k: round(float((verdict == truth)[[p["kind"] == k for p in pairs]].mean()), 3)
+                                for k in sorted({p["kind"] for p in pairs})},
+            "seconds": round(seconds, 1), "scored_prompts": scorer.stats["scored"],
+        }
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    keys = ["acc_one_order", "acc_swapped", "consistent", "first_position_rate"]
+    print(json.dumps({"mean_over_seeds": {k: round(float(np.mean([r[k] for r in rows])), 3) for k in keys},
+                      "std_over_seeds": {k: round(float(np.std([r[k] for r in rows])), 3) for k in keys},
+                      "seeds": len(rows), "pairs_per_seed": args.pairs}))
+
+
+if __name__ == "__main__":
+    main()
