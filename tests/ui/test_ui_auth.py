@@ -243,3 +243,41 @@ def test_single_user_mode_needs_no_login_and_the_local_user_is_admin(ui_service)
         assert r.status_code == 200 and r.json()["data"][1] == ""  # no tab is hidden
     finally:
         blocks.close()
+
+
+#: Routes Gradio serves without a login, and why that is harmless: the login and logout pages and
+#: their static files, and plumbing that reads or changes nothing of the project's data.
+PUBLIC_ROUTES = {
+    "/", "/login", "/login/", "/logout", "/favicon.ico", "/manifest.json", "/robots.txt", "/theme.css",
+    "/openapi.json",  # FastAPI's route list (no data; Gradio's own /gradio_api/openapi.json needs a login)
+    "/gradio_api/theme.css", "/gradio_api/app_id", "/gradio_api/app_id/", "/gradio_api/startup-events",
+    "/gradio_api/token", "/gradio_api/token/", "/gradio_api/user", "/gradio_api/user/",  # who am I: nobody
+    "/gradio_api/runs", "/gradio_api/runs/",  # the run-history page; the history lives in the browser
+    "/gradio_api/cancel", "/gradio_api/reset", "/gradio_api/reset/",  # stop an event by its secret id; no-op
+    "/gradio_api/heartbeat/{session_hash}",  # keeps a session's SSE alive (streams; not called here)
+}
+#: Prefixes of routes that are public the same way (static files, media streams of an event id,
+#: vibe-editing endpoints that answer 403 unless the app runs in Gradio's vibe mode).
+PUBLIC_PREFIXES = ("/assets/", "/static/", "/svelte/", "/pwa_icon", "/gradio_api/stream/", "/gradio_api/vibe",
+                   "/gradio_api/undo-vibe-edit", "/gradio_api/custom_component/", "/monitoring/{key}")
+
+
+def test_every_http_route_needs_a_login_or_is_known_public(auth_app):
+    url, _service, _ui, _blocks, _ = auth_app
+    client = _client(url)
+    paths = client.get("/openapi.json").json()["paths"]
+    assert len(paths) > 40
+    open_routes = []
+    for path, ops in sorted(paths.items()):
+        if path in PUBLIC_ROUTES or path.startswith(PUBLIC_PREFIXES):
+            continue
+        concrete = path
+        for name in ("api_name", "event_id", "path", "path_or_url", "url_path", "session_hash"):
+            concrete = concrete.replace("{" + name + "}", "x").replace("{" + name + ":path}", "x")
+        for method in ops:
+            r = client.request(method.upper(), concrete, json={"data": [], "fn_index": 0, "session_hash": "x"}
+                               if method == "post" else None, timeout=10)
+            if r.status_code != 401:
+                open_routes.append(f"{method.upper()} {path} → {r.status_code}")
+    assert open_routes == [], "routes that answer without a login; protect them or add them to PUBLIC_ROUTES"
+    assert "gradio_api/upload" in " ".join(paths) and "/gradio_api/queue/join" in paths  # they were checked
