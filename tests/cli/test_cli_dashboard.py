@@ -53,3 +53,9 @@ def test_suspects_and_report(tmp_path):
     for title in FIGURE_TITLES.values():
         assert title in html
     assert "suspect label: model says" in html and "<script src=" not in html
+
+
+def test_help_has_an_example():
+    for command in ("suspects", "report"):
+        result = runner.invoke(app, [command, "--help"])
+        assert result.exit_code == 0 and "Example" in result.output, command

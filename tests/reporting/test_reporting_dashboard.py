@@ -135,3 +135,23 @@ def test_an_empty_project_has_an_empty_dashboard(service, tmp_path):
     assert d.learning_curve["points"] == [] and d.calibration is None and d.jobs == []
     html = service.write_report("new", tmp_path / "new.html").read_text(encoding="utf-8")
     assert "No AI run yet" in html and "No jobs yet." in html
+
+
+def test_refit_jobs_feed_the_learning_curve_and_the_job_list(project):
+    """Two real `refit` jobs record `classifier` versions; the dashboard draws them and lists the jobs."""
+    service, _ = project
+    first = service.run_job("refit", "ai")
+    open_items = [r for r in service.browse("ai", page_size=500).rows if r["status"] != "submitted"][:20]
+    assert len(open_items) == 20
+    for r in open_items:  # people label 20 more items (auto-accepted ones among them)
+        service.submit("ai", "bo", r["item_id"], [r["external_id"].split("-")[0]])
+    second = service.run_job("refit", "ai")
+    d = service.dashboard("ai")
+    with store.transaction(service.engine) as s:
+        versions = s.exec(select(ModelVersion).order_by(ModelVersion.id)).all()
+    assert d.model_versions == len(versions) >= 2 and d.learning_curve["source"] == "model versions"
+    assert [p["accuracy"] for p in d.learning_curve["points"]] == [v.metrics["heldout_accuracy"] for v in versions]
+    assert [p["n_labels"] for p in d.learning_curve["points"]] == [v.n_labels for v in versions]
+    job_ids = [j["id"] for j in d.jobs]
+    assert first.id in job_ids and second.id in job_ids
+    assert {j["status"] for j in d.jobs if j["id"] in (first.id, second.id)} == {"done"}
