@@ -276,7 +276,7 @@ def ai(
 @app.command()
 def judge(
     project: ProjectOpt,
-    judge: Annotated[str, typer.Option("--judge", help="llm-local (offline SmolLM2) | llm-endpoint (an OpenAI-compatible server).")] = "llm-local",
+    judge: Annotated[str, typer.Option("--judge", help="llm-local (offline SmolLM2) | llm-endpoint (an OpenAI-compatible server) | bt-judge (learnt from people's verdicts); several comma-separated are stacked.")] = "llm-local",
     no_swap: Annotated[bool, typer.Option("--no-swap", help="Ask only the (A, B) order (the position-biased baseline).")] = False,
     target_precision: Annotated[Optional[float], typer.Option(help="Precision auto-accepted verdicts must keep (default: the project's, 0.95).")] = None,
     audit_fraction: Annotated[Optional[float], typer.Option(help="Share of auto-accepted verdicts audited blind (default: the project's, 0.05).")] = None,
@@ -285,7 +285,8 @@ def judge(
     data_dir: DataDir = None, database_url: DatabaseUrl = None,
 ) -> None:
     """LLM-as-a-judge for a preference project: every pair asked in both orders (position bias
-    cancelled), calibrated on people's verdicts, and routed auto / audit / verify / blind.
+    cancelled), calibrated on people's verdicts, and routed auto / audit / verify / blind. With
+    `bt-judge`, a Bradley–Terry model on the embeddings learnt from the people's verdicts.
 
     Example: `python -m annotator judge --project prefs --judge llm-local --target-precision 0.9`
     """

@@ -872,19 +872,24 @@ class AnnotatorService:
             return EndpointOptionScorer(base_url=self.settings.llm_endpoint_url, model=self.settings.llm_endpoint_model,
                                         api_key=key, timeout_s=self.settings.llm_timeout_s,
                                         max_retries=self.settings.llm_max_retries, cache=cache)
-        raise ValidationError(f"Unknown judge {name!r}.", expected="llm-local | llm-endpoint",
-                              fix="pass --judge llm-local (offline) or llm-endpoint (Settings' server)")
+        raise ValidationError(f"Unknown judge {name!r}.", expected="llm-local | llm-endpoint | bt-judge",
+                              fix="pass --judge llm-local (offline), llm-endpoint (Settings' server) or bt-judge "
+                                  "(learnt from people's verdicts), or several, comma-separated")
 
     def run_judge(
         self, project: str, judge: str | Any = "llm-local", *, swap: bool = True, policy: RoutingPolicy | None = None,
         progress: ProgressFn | None = None,
     ) -> dict[str, Any]:
-        """The pairwise LLM judge over a preference project, both orders asked, calibrated on the
-        people's verdicts and routed / audited exactly like ``run_ai`` (whose result it returns).
+        """Judges over a preference project, calibrated on the people's verdicts and routed /
+        audited exactly like ``run_ai`` (whose result it returns; several judges are stacked).
 
         Args:
-            judge: "llm-local" | "llm-endpoint" | an ``annotator.llm.pairwise.OptionScorer``.
+            judge: comma-separated "llm-local" | "llm-endpoint" (the pairwise LLM judge, both orders
+                asked unless ``swap`` is False) | "bt-judge" (a Bradley–Terry model on embeddings,
+                learnt from the people's verdicts), or a list of names and
+                ``annotator.llm.pairwise.OptionScorer`` objects.
         """
+        from annotator.annotators.preference import BradleyTerryJudge
         from annotator.llm.pairwise import PairwiseJudge
         from annotator.store.tasks import item_fields
 
@@ -895,10 +900,15 @@ class AnnotatorService:
                                       got=f"a {proj.task_type} project",
                                       fix="create the project with --task preference")
             fields = item_fields(s, proj.id, ("response_a", "response_b"))
-        scorer = self.option_scorer(judge, progress) if isinstance(judge, str) else judge
-        annotator = PairwiseJudge(scorer, {t: (f["response_a"], f["response_b"]) for t, f in fields.items()},
-                                  swap=swap)
-        return self.run_ai(project, [annotator], policy=policy, progress=progress)
+        pairs = {t: (f["response_a"], f["response_b"]) for t, f in fields.items()}
+        names = [n.strip() for n in judge.split(",") if n.strip()] if isinstance(judge, str) else (
+            list(judge) if isinstance(judge, (list, tuple)) else [judge])
+        if not names:
+            raise ValidationError("No judge selected.", expected="llm-local | llm-endpoint | bt-judge")
+        annotators = [BradleyTerryJudge(pairs, embed=self.embed_texts) if name == "bt-judge" else
+                      PairwiseJudge(self.option_scorer(name, progress) if isinstance(name, str) else name, pairs,
+                                    swap=swap) for name in names]
+        return self.run_ai(project, annotators, policy=policy, progress=progress)
 
     def export_posttraining(
         self, project: str, *, fmt: str, out: str | Path, keep: Callable[[dict[str, Any]], bool] | None = None,

@@ -126,3 +126,17 @@ def test_corrections_keep_the_diff_and_become_sft_messages(service, tmp_path):
     rows = [json.loads(line) for line in (tmp_path / "sft" / "data.jsonl").read_text().splitlines()]
     assert result.n_rows == 4
     assert {r["messages"][1]["content"] for r in rows} == set(fixed.values())
+
+
+def test_bt_judge_learns_from_verdicts_and_stacks_with_the_llm_judge(service):
+    truth = _import_pairs(service, n=90, seed=4)
+    _label_truthfully(service, "prefs", truth, 60)
+    policy = RoutingPolicy(target_precision=0.8, audit_fraction=0.1)
+    result = service.run_judge("prefs", "bt-judge", policy=policy)
+    assert result["agent"] == "ensemble(bt-judge)" and result["items"] == 30
+    assert result["calibration"]["bt-judge"]["oof_accuracy"] > 0.6  # out of fold, on the people's verdicts
+    good = {p["response_a"] if p["better"] == "A" else p["response_b"] for p in truth.values()}
+    stacked = service.run_judge("prefs", ["bt-judge", KnownAnswerScorer(good)], policy=policy)
+    assert set(stacked["calibration"]) == {"bt-judge", "llm-judge", "ensemble"} and stacked["routes"]["auto"] > 0
+    with pytest.raises(ValidationError, match="bt-judge"):
+        service.run_judge("prefs", "gpt-judge")

@@ -78,3 +78,34 @@ def test_demo_pairs_know_their_better_side():
             assert better.endswith(f"= {a + b}.") and not worse.endswith(f"= {a + b}.")
     assert {"A", "B"} == {p["better"] for p in pairs}
     assert len(rating_items(10)) == 10 and all(r["fixed"] != r["response"] for r in correction_items(10))
+
+
+def test_bradley_terry_judge_learns_relevance_from_verdicts_without_position_bias():
+    import numpy as np
+
+    from annotator.annotators import ItemBatch, LabelContext
+    from annotator.annotators.preference import BradleyTerryJudge
+    from annotator.embeddings import HashingEmbedder
+
+    embedder = HashingEmbedder()
+    pairs = [p for p in preference_pairs(240, seed=2) if p["kind"] == "relevance"]
+    lookup = {p["prompt"]: (p["response_a"], p["response_b"]) for p in pairs}
+    judge = BradleyTerryJudge(lookup, embed=lambda texts: embedder.encode(list(texts)))
+    train, test = pairs[:50], pairs[50:]
+    context = LabelContext(label_names=["A", "B", "tie", "both-bad"], texts=[p["prompt"] for p in train],
+                           labels=np.array([0 if p["better"] == "A" else 1 for p in train]))
+    proba = judge.predict_proba(ItemBatch(texts=[p["prompt"] for p in test], embeddings=np.zeros((len(test), 1))),
+                                context)
+    accuracy = np.mean([("A" if row[0] > row[1] else "B") == p["better"] for row, p in zip(proba, test)])
+    assert proba.shape == (len(test), 4) and np.allclose(proba.sum(axis=1), 1, atol=1e-5)
+    assert accuracy >= 0.8  # relevant vs off-topic is learnable from the prompt-response similarity
+    # antisymmetric: swapping a and b swaps the probabilities
+    swapped = BradleyTerryJudge({t: (b, a) for t, (a, b) in lookup.items()}, embed=judge.embed)
+    flipped_context = LabelContext(label_names=context.label_names, texts=context.texts, labels=1 - context.labels)
+    proba2 = swapped.predict_proba(ItemBatch(texts=[p["prompt"] for p in test], embeddings=np.zeros((len(test), 1))),
+                                   flipped_context)
+    assert np.allclose(proba[:, 0], proba2[:, 1], atol=1e-4)
+    # too few verdicts: no opinion
+    few = LabelContext(label_names=context.label_names, texts=context.texts[:2], labels=np.array([0, 0]))
+    assert np.allclose(judge.predict_proba(ItemBatch(texts=[test[0]["prompt"]], embeddings=np.zeros((1, 1))), few)[0, :2],
+                       0.5, atol=0.01)
