@@ -140,3 +140,35 @@ def test_bt_judge_learns_from_verdicts_and_stacks_with_the_llm_judge(service):
     assert set(stacked["calibration"]) == {"bt-judge", "llm-judge", "ensemble"} and stacked["routes"]["auto"] > 0
     with pytest.raises(ValidationError, match="bt-judge"):
         service.run_judge("prefs", "gpt-judge")
+
+
+@pytest.mark.postgres
+def test_post_training_answers_and_exports_on_postgres(pg_database_url, tmp_path, fake_embedder):
+    """The payload JSON column (migration 0006) on PostgreSQL: preference and correction round trips."""
+    from sqlalchemy import text
+
+    from annotator.config import Settings
+    from annotator.service import AnnotatorService
+    from annotator.store import make_engine
+
+    engine = make_engine(pg_database_url)
+    with engine.begin() as c:
+        c.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    engine.dispose()
+    svc = AnnotatorService.from_settings(Settings(data_dir=tmp_path / "data", database_url=pg_database_url, demo=False),
+                                         embedder=fake_embedder)
+    try:
+        truth = _import_pairs(svc, n=6)
+        _label_truthfully(svc, "prefs", truth, 6)
+        result = svc.export("prefs", fmt="dpo", out=tmp_path / "dpo")
+        rows = [json.loads(line) for line in (tmp_path / "dpo" / "data.jsonl").read_text().splitlines()]
+        assert result.n_rows == 6 and all(r["shown_order"] in ("AB", "BA") for r in rows)
+        svc.create_project("fix", [], task_type="correction")
+        svc.import_records("fix", [{"text": "What is 2 + 3?", "metadata": {"response": "2 + 3 = 6."}}])
+        view = svc.next_task("fix", "ana")
+        svc.submit_task("fix", "ana", view.item_id, edited="2 + 3 = 5.", rationale="arithmetic")
+        sft = [json.loads(line) for line in
+               (svc.export("fix", fmt="sft", out=tmp_path / "sft").data_path).read_text().splitlines()]
+        assert sft[0]["messages"][1]["content"] == "2 + 3 = 5."
+    finally:
+        svc.close()
