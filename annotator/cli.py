@@ -286,7 +286,9 @@ def judge(
 ) -> None:
     """LLM-as-a-judge for a preference project: every pair asked in both orders (position bias
     cancelled), calibrated on people's verdicts, and routed auto / audit / verify / blind. With
-    `bt-judge`, a Bradley–Terry model on the embeddings learnt from the people's verdicts.
+    `bt-judge`, a Bradley–Terry model on the embeddings learnt from the people's verdicts. On a
+    rating project: every response scored per criterion, suggestions for the unrated items and the
+    judge's agreement with the people's ratings.
 
     Example: `python -m annotator judge --project prefs --judge llm-local --target-precision 0.9`
     """
@@ -303,9 +305,10 @@ def judge(
         report = service.run_judge(project, judge, swap=not no_swap, progress=update)
     finally:
         bar.close()
-    report["audit_estimate"] = service.audit_estimate(project).as_dict()
-    for name in report["calibration"]:
-        report["calibration"][name].pop("reliability", None)
+    if "calibration" in report:  # preference: routed like `ai`; rating: suggestions and agreement only
+        report["audit_estimate"] = service.audit_estimate(project).as_dict()
+        for name in report["calibration"]:
+            report["calibration"][name].pop("reliability", None)
     typer.echo(json.dumps(report, indent=2))
 
 

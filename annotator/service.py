@@ -895,11 +895,14 @@ class AnnotatorService:
 
         with store.transaction(self.engine) as s:
             proj = project_q.get_project(s, project)
-            if proj.task_type != TaskType.preference:
-                raise ValidationError("The pairwise judge routes preference projects.",
-                                      got=f"a {proj.task_type} project",
-                                      fix="create the project with --task preference")
-            fields = item_fields(s, proj.id, ("response_a", "response_b"))
+            kind = proj.task_type
+            if kind == TaskType.preference:
+                fields = item_fields(s, proj.id, ("response_a", "response_b"))
+        if kind == TaskType.rating:
+            return self.run_rating_judge(project, judge, progress=progress)
+        if kind != TaskType.preference:
+            raise ValidationError("The judges score preference and rating projects.", got=f"a {kind} project",
+                                  fix="create the project with --task preference (or rating)")
         pairs = {t: (f["response_a"], f["response_b"]) for t, f in fields.items()}
         names = [n.strip() for n in judge.split(",") if n.strip()] if isinstance(judge, str) else (
             list(judge) if isinstance(judge, (list, tuple)) else [judge])
@@ -909,6 +912,43 @@ class AnnotatorService:
                       PairwiseJudge(self.option_scorer(name, progress) if isinstance(name, str) else name, pairs,
                                     swap=swap) for name in names]
         return self.run_ai(project, annotators, policy=policy, progress=progress)
+
+    def run_rating_judge(self, project: str, judge: str | Any = "llm-local", *,
+                         progress: ProgressFn | None = None) -> dict[str, Any]:
+        """The LLM judge over a rating project: every response scored on every criterion
+        (``assets/prompts/judge_rating.txt``). Unrated items get a suggestion (agent
+        ``llm-rating-judge``; value ``criterion=score``, scores = expected score per criterion,
+        score = mean probability of the chosen scores), never auto-accepted; on the items people
+        rated, the judge's agreement with them is measured (exact, MAE, Spearman per criterion).
+        """
+        from annotator.llm.pairwise import judge_ratings, rating_agreement
+        from annotator.store.tasks import iter_task_rows
+
+        with store.transaction(self.engine) as s:
+            proj = project_q.get_project(s, project)
+            if proj.task_type != TaskType.rating:
+                raise ValidationError("The rating judge scores rating projects.", got=f"a {proj.task_type} project")
+            settings = ProjectSettings.model_validate(proj.settings)
+            criteria = [lab["name"] for lab in proj.labels]
+            rows = [r for chunk in iter_task_rows(s, proj.id) for r in chunk]
+        scale = (settings.rating_min, settings.rating_max)
+        scorer = self.option_scorer(judge, progress) if isinstance(judge, str) else judge
+        items = [(r["text"], str((r["metadata"] or {}).get("response", ""))) for r in rows]
+        verdicts = judge_ratings(scorer, items, criteria, scale)
+        rated = [i for i, r in enumerate(rows) if (r.get("payload") or {}).get("ratings")]
+        human = np.array([[rows[i]["payload"]["ratings"][c] for c in criteria] for i in rated], dtype=np.float64)
+        agreement = rating_agreement(verdicts.expected[rated], human.reshape(len(rated), len(criteria)), criteria)
+        open_rows = [i for i, r in enumerate(rows) if r["label"] is None]
+        with store.transaction(self.engine) as s:
+            response_q.insert_suggestions(s, [
+                {"item_id": int(rows[i]["item_id"]), "agent": "llm-rating-judge", "agent_version": scorer.name,
+                 "value": [f"{c}={int(verdicts.best[i, j])}" for j, c in enumerate(criteria)],
+                 "scores": {c: round(float(verdicts.expected[i, j]), 4) for j, c in enumerate(criteria)},
+                 "score": round(float(verdicts.confidence[i].mean()), 5), "route": None}
+                for i in open_rows
+            ])
+        return {"agent": "llm-rating-judge", "model": scorer.name, "items": len(rows), "suggested": len(open_rows),
+                "human_rated": len(rated), "agreement_with_people": agreement}
 
     def export_posttraining(
         self, project: str, *, fmt: str, out: str | Path, keep: Callable[[dict[str, Any]], bool] | None = None,

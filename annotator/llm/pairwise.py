@@ -329,3 +329,52 @@ class KnownAnswerScorer:
             if a_good != b_good:
                 out[i, :2] = (self.p, 1 - self.p) if a_good else (1 - self.p, self.p)
         return out
+
+
+# ------------------------------------------------------------------------------------ ratings
+
+
+@dataclass(frozen=True)
+class RatingVerdicts:
+    """Judge ratings of n responses on c criteria.
+
+    Attributes:
+        expected: (n, c) expected score under the judge's distribution over the scale.
+        best: (n, c) int, the most likely score.
+        confidence: (n, c) probability of ``best``.
+    """
+
+    expected: np.ndarray
+    best: np.ndarray
+    confidence: np.ndarray
+
+
+def judge_ratings(scorer: OptionScorer, items: Sequence[tuple[str, str]], criteria: Sequence[str],
+                  scale: tuple[int, int] = (1, 5), *, template: str = RATING_TEMPLATE) -> RatingVerdicts:
+    """Every (prompt, response) rated on every criterion (one prompt per criterion)."""
+    lo, hi = scale
+    points = np.arange(lo, hi + 1, dtype=np.float64)
+    n, c = len(items), len(criteria)
+    expected, best, conf = np.zeros((n, c)), np.zeros((n, c), dtype=np.int64), np.zeros((n, c))
+    for j, criterion in enumerate(criteria):
+        probs = rate_responses(scorer, items, criterion, scale, template=template) if n else np.zeros((0, len(points)))
+        expected[:, j] = probs @ points
+        best[:, j] = points[probs.argmax(axis=1)].astype(np.int64) if n else []
+        conf[:, j] = probs.max(axis=1) if n else []
+    return RatingVerdicts(expected, best, conf)
+
+
+def rating_agreement(judged: np.ndarray, human: np.ndarray, criteria: Sequence[str]) -> dict[str, dict[str, float]]:
+    """Per criterion, how the judge's scores (n, c) match people's (n, c) on the same items:
+    exact agreement of the scores, mean absolute error, and Spearman's rho (None when constant)."""
+    from scipy.stats import spearmanr
+
+    out: dict[str, dict[str, float]] = {}
+    for j, criterion in enumerate(criteria):
+        a, b = np.asarray(judged[:, j], dtype=np.float64), np.asarray(human[:, j], dtype=np.float64)
+        rho = None
+        if len(a) > 2 and np.ptp(a) > 0 and np.ptp(b) > 0:
+            rho = round(float(spearmanr(a, b).statistic), 3)
+        out[criterion] = {"n": int(len(a)), "exact": round(float((np.rint(a) == b).mean()), 3) if len(a) else None,
+                          "mae": round(float(np.abs(a - b).mean()), 3) if len(a) else None, "spearman": rho}
+    return out

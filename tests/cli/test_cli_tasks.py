@@ -58,7 +58,8 @@ def test_task_flags_are_checked(tmp_path):
     with pytest.raises(ValidationError, match="Bad --scale"):
         _invoke("init", "r", "--task", "rating", "--scale", "5-1", data_dir=data)
     assert "helpfulness [1], correctness [2]" in _invoke("init", "r", "--task", "rating", data_dir=data)
-    with pytest.raises(ValidationError, match="routes preference projects"):
-        _invoke("judge", "--project", "r", data_dir=data)
+    _invoke("init", "f", "--task", "correction", data_dir=data)
+    with pytest.raises(ValidationError, match="score preference and rating projects"):
+        _invoke("judge", "--project", "f", data_dir=data)
     with pytest.raises(ValidationError, match="at least one label"):  # classification still needs labels
         _invoke("init", "c", data_dir=data)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+
 import pytest
 
 from annotator.errors import ValidationError
@@ -172,3 +174,35 @@ def test_post_training_answers_and_exports_on_postgres(pg_database_url, tmp_path
         assert sft[0]["messages"][1]["content"] == "2 + 3 = 5."
     finally:
         svc.close()
+
+
+def test_rating_judge_suggests_scores_and_measures_agreement_with_people(service):
+    class GoodIsFive:
+        """Fake scorer: 5 for a response that is the right answer, 1 otherwise."""
+
+        name = "fake-rater"
+
+        def __init__(self, good):
+            self.good = good
+
+        def option_probs(self, prompts, options):
+            out = []
+            for prompt in prompts:
+                answer = prompt.rsplit("Answer: ", 1)[1].split("\n", 1)[0]
+                out.append(np.eye(len(options))[-1 if answer in self.good else 0] * 0.8 + 0.2 / len(options))
+            return np.array(out)
+
+    service.create_project("rate", [], task_type="rating")
+    items = rating_items(8)
+    service.import_records("rate", [{"text": r["prompt"], "metadata": {"response": r["response"]}} for r in items])
+    good = {r["prompt"]: r["good"] for r in items}
+    for _ in range(4):
+        view = service.next_task("rate", "ana")
+        score = 5 if good[view.prompt] else 1
+        service.submit_task("rate", "ana", view.item_id, ratings={"helpfulness": score, "correctness": score})
+    report = service.run_judge("rate", GoodIsFive({r["response"] for r in items if r["good"]}))
+    assert (report["suggested"], report["human_rated"]) == (4, 4)
+    assert report["agreement_with_people"]["helpfulness"]["exact"] == 1.0
+    assert report["agreement_with_people"]["correctness"]["mae"] < 0.5
+    suggestions = [r for r in service.final_labels("rate") if r["label"] is None]
+    assert len(suggestions) == 4  # suggestions only: never a final label
