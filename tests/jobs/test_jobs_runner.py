@@ -205,3 +205,19 @@ def test_a_queued_job_survives_a_restart_and_runs(settings):
         assert done.status == "done" and done.result["items"] == 25
     finally:
         service.close()
+
+
+def test_export_and_run_ai_jobs(immediate, tmp_path):
+    service = _service(immediate)
+    try:
+        parity_project(service, n=60, labelled=40)
+        exported = service.submit_job("export", PROJECT, out=str(tmp_path / "out"), fmt="jsonl")
+        assert exported.status == "done", exported.error
+        assert exported.result["rows"] == 60 and Path(exported.result["data_path"]).is_file()
+        routed = service.submit_job("run_ai", PROJECT, annotators="knn")
+        assert routed.status == "done", routed.error
+        assert routed.result["items"] == 20 and sum(routed.result["routes"].values()) == 20
+        missing = service.submit_job("export", PROJECT)
+        assert missing.status == "failed" and "output folder" in missing.error
+    finally:
+        service.close()
