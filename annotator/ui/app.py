@@ -34,6 +34,7 @@ from annotator.ui.admin_tab import AdminTab
 from annotator.ui.jobs_tab import JobsTab
 from annotator.ui.dashboard_tab import DashboardTab
 from annotator.ui.review_tab import ReviewTab
+from annotator.tasks import is_posttraining
 from annotator.ui.tasks_tab import TasksTab
 from annotator.ui.keyboard import HEAD
 
@@ -101,6 +102,7 @@ class AnnotatorUI:
         self.user = user or service.settings.default_user
         self.refresh_every = refresh_every
         self.blocks: gr.Blocks | None = None
+        self._task_projects: dict[str, bool] = {}  # project → post-training task type (issue 9)
 
     # ------------------------------------------------------------------ build
     def build(self) -> gr.Blocks:
@@ -503,12 +505,16 @@ class AnnotatorUI:
             if progress is not None:
                 self.service.pool(project, progress=lambda done, total: progress(
                     (done, total) if total else None, desc="Embedding the items"))
-            item = self.service.next_item(project, user)
+            # rating / preference / correction items need their responses shown: the Post-training tab
+            task_project = is_posttraining(str(summary.task_type))
+            item = None if task_project else self.service.next_item(project, user)
         except EmptyPoolError as e:
             view = self._item_view(None, names, multi, settings.preselect_suggestion, empty_message=e.what)
         else:
             view = self._item_view(item, names, multi, settings.preselect_suggestion,
-                                   empty_message="Every item is labelled. Export it from the Export tab.")
+                                   empty_message=f"{project} is a {summary.task_type} project: label it in the "
+                                                 "Post-training tab." if task_project else
+                                   "Every item is labelled. Export it from the Export tab.")
         out.update({self.ai_target: settings.target_precision, self.ai_audit_fraction: settings.audit_fraction,
                     **self._ai_cleared(), **self._ai_view(project, settings.target_precision)})
         return _merge(out, view)
@@ -549,9 +555,19 @@ class AnnotatorUI:
 
     def _next_view(self, project: str, user: str, labels: Sequence[str], multi: bool, preselect: bool,
                    status: str = "") -> Updates:
+        if self._is_task_project(project):  # rating / preference / correction: the Post-training tab
+            return self._item_view(None, labels, multi, preselect, status=status,
+                                   empty_message=f"{project} is a post-training project: label it in the "
+                                                 "Post-training tab.")
         item = self.service.next_item(project, user)
         return self._item_view(item, labels, multi, preselect, status=status,
                                empty_message="Every item is labelled. Export it from the Export tab.")
+
+    def _is_task_project(self, project: str) -> bool:
+        """Rating / preference / correction (cached: a project's task type never changes)."""
+        if project not in self._task_projects:
+            self._task_projects[project] = is_posttraining(str(self.service.project(project).task_type))
+        return self._task_projects[project]
 
     # ------------------------------------------------------------------ label-page handlers
     @_guard("label_status")

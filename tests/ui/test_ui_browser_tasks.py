@@ -56,7 +56,8 @@ def _card(page):
 
 def _open_tasks_tab(page, url: str, task: str) -> None:
     page.goto(url)
-    page.wait_for_selector("#item-card [data-item-id]")
+    # the Label tab points to the Post-training tab and holds no item
+    page.locator("#item-card").get_by_text("label it in the Post-training tab").wait_for(timeout=15_000)
     page.get_by_role("tab", name="Post-training").click()
     page.wait_for_selector(f"#task-card [data-task='{task}']", timeout=15_000)
     page.locator("#task-help").click()  # focus on the page, outside any text box
