@@ -58,9 +58,15 @@ def task_card(view: TaskView | None, message: str = "") -> str:
     return head + body + note + "</div>"
 
 
+#: The highlighted rating criterion (the one the next number key scores); kept here, not in the shared CSS.
+TASK_STYLE = ("<style>.task-rate-current{outline:2px solid var(--color-accent,#6366f1);border-radius:8px}"
+              ".task-side,.task-prompt,.task-response{padding:8px 12px;border:1px solid var(--border-color-primary,"
+              "#ddd);border-radius:8px;margin-bottom:8px}.task-caption{font-size:.8em;opacity:.7}</style>")
+
+
 def keys_help(task_type: str) -> str:
     keys = TASKS[task_type].hotkeys if task_type in TASKS else ()
-    return ('<div class="task-keys">' + " · ".join(f"<kbd>{esc(k)}</kbd> {esc(what)}" for k, what in keys)
+    return (TASK_STYLE + '<div class="task-keys">' + " · ".join(f"<kbd>{esc(k)}</kbd> {esc(what)}" for k, what in keys)
             + "</div>")
 
 
@@ -91,12 +97,12 @@ class TasksTab:
             self.skip_btn = gr.Button("Skip", elem_id="task-skip", scale=0, min_width=100)
             self.load_btn = gr.Button("Reload", elem_id="task-load", scale=0, min_width=100)
         self.status_html = gr.HTML("", elem_id="task-status")
-        with gr.Accordion("LLM judge (preference projects)", open=False, elem_id="task-judge-box"):
+        with gr.Accordion("LLM judge (preference and rating projects)", open=False, elem_id="task-judge-box"):
             with gr.Row():
-                self.judge_dd = gr.Dropdown(["llm-local", "llm-endpoint"], value="llm-local", label="Judge",
-                                            elem_id="task-judge-model", scale=1)
-                self.judge_btn = gr.Button("Judge both orders and route", elem_id="task-judge", scale=0,
-                                           min_width=220)
+                self.judge_dd = gr.Dropdown(["llm-local", "llm-endpoint", "bt-judge", "llm-local,bt-judge"],
+                                            value="llm-local", label="Judge", elem_id="task-judge-model", scale=1,
+                                            info="bt-judge: learnt from the people's verdicts (preference only)")
+                self.judge_btn = gr.Button("Run the judge", elem_id="task-judge", scale=0, min_width=220)
             self.judge_md = gr.Markdown("", elem_id="task-judge-result")
 
     def _outputs(self) -> list[Any]:
@@ -196,8 +202,12 @@ class TasksTab:
                                             progress=lambda done, total: progress((done, total), desc="Judging"))
         except AnnotatorError as e:
             return f"**Error:** {e.message}"
+        if "agreement_with_people" in result:  # rating: suggestions only, and how they match people
+            return (f"Rated {result['items']} responses with {result['model']}; {result['suggested']} suggestions "
+                    f"stored (never auto-accepted). Agreement with the {result['human_rated']} people's ratings:"
+                    f"\n\n```json\n{json.dumps(result['agreement_with_people'], indent=1)}\n```")
         calibration = {name: {k: v for k, v in fig.items() if k != "reliability"}
                        for name, fig in result["calibration"].items()}
         routes = " · ".join(f"{name}: {n}" for name, n in result["routes"].items())
-        return (f"Judged {result['items']} pairs in both orders, calibrated on {result['human_labels']} human "
+        return (f"Judged {result['items']} open pairs, calibrated on {result['human_labels']} human "
                 f"verdicts. Routes: {routes}.\n\n```json\n{json.dumps(calibration, indent=1)}\n```")
