@@ -51,7 +51,7 @@ class RequestRow:
 
 
 def _chunks(ids: Sequence[int], size: int = 5000):  # noqa: ANN202 - generator of lists
-    ids = list(ids)
+    ids = [int(i) for i in ids]  # numpy ints do not bind as SQL parameters
     for start in range(0, len(ids), size):
         yield ids[start:start + size]
 

@@ -23,6 +23,7 @@ from typing import Any
 import gradio as gr
 
 from annotator.errors import AnnotatorError, ValidationError
+from annotator.review import summary as review_summary
 from annotator.ui import render
 from annotator.ui.render import esc
 
@@ -165,12 +166,7 @@ class ReviewTab:
         if not project:
             return self._empty("Pick a project first.", passed, summary="")
         queue = self.service.review_queue(project)
-        counts = {}
-        for e in queue:
-            for r in e.reasons:
-                kind = r.split(":", 1)[0]
-                kind = "flagged" if kind.startswith("flagged by ") else kind
-                counts[kind] = counts.get(kind, 0) + 1
+        counts = review_summary(queue)["by_reason"]
         summary = (f'<div class="ann-note" data-queue="{len(queue)}"><b>{len(queue)}</b> to review'
                    + "".join(f" · {esc(k)} {n}" for k, n in sorted(counts.items())) + "</div>")
         open_ = [e for e in queue if e.item_id not in set(passed)]

@@ -201,3 +201,17 @@ def test_run_ai_reports_the_judge_once_enough_people_answered(service):
     assert 0.0 <= judge["auroc"] <= 1.0 and 0.0 <= judge["confidence_auroc"] <= 1.0
     assert set(judge["thresholds"]) == set(TOPICS) and judge["vetoed"] >= 0
     assert sum(report["routes"].values()) == report["items"] == 300 - 180
+
+    # The judge's P(correct) is stored with each routed suggestion, and the review queue takes exactly
+    # the auto-accepted AI labels it doubts (below the target precision, 0.95 by default; here the
+    # router auto-accepts nothing yet, so none: tests/service/test_service_review.py has doubted ones).
+    from annotator import store
+    from annotator.store import review as review_q
+
+    with store.transaction(service.engine) as s:
+        pool = service.pool("j")
+        routed = review_q.routed_suggestion(s, pool.item_ids[~pool.labelled])  # routed by this run
+    assert routed and all(g.judge_score is not None and 0.0 <= g.judge_score <= 1.0 for g in routed.values())
+    doubted = {i for i, g in routed.items() if g.route == "auto" and g.judge_score < 0.95}
+    queued = {e.item_id for e in service.review_queue("j") if any(r.startswith("low judge score") for r in e.reasons)}
+    assert queued == doubted

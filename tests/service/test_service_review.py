@@ -4,6 +4,7 @@ correct, send back (the item is served again, also after a restart), settled ite
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -174,6 +175,8 @@ def test_flag_for_review_validates_and_does_not_repeat(team):
     ids = _ids(team)
     assert team.flag_for_review("r", [ids["i5"], ids["i6"]], SUSPECT, score=0.97) == 1  # i5 already asked
     assert "i6" in _queue_ids(team, ids)
+    assert team.flag_for_review("r", np.array([ids["i7"]]), "numpy ids too") == 1  # e.g. pool.item_ids rows
+    assert "i7" in _queue_ids(team, ids)
     with pytest.raises(ValidationError, match="not an item of project"):
         team.flag_for_review("r", [ids["i6"], 10_000], "why")
     with pytest.raises(ValidationError, match="needs a reason"):
