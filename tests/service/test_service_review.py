@@ -84,7 +84,7 @@ def test_accept_settles_the_item_and_the_export_shows_the_reviewer(team, tmp_pat
     team.review_accept("r", "rita", ids["i0"], ["a"], comment="ana is right")
     assert "i0" not in _queue_ids(team, ids)
     row = next(r for r in team.final_labels("r") if r["item_id"] == ids["i0"])
-    assert (row["label"], row["annotator"], row["route"]) == (["a"], "rita", "review")
+    assert (row["label"], row["annotator"], row["route"], row["settled_by"]) == (["a"], "rita", "review", "reviewer")
     frame = pd.read_json(team.export("r", fmt="jsonl", out=tmp_path / "o").data_path, lines=True)
     exported = frame.set_index("external_id").loc["i0"]
     assert exported["annotator"] == "rita" and exported["route"] == "review"
@@ -205,3 +205,17 @@ def test_low_judge_scores_of_auto_labels_are_reviewed(team):
     assert "i8" not in queued and "i9" not in queued and "i6" not in queued  # high, no judge, not auto
     team.review_correct("r", "rita", ids["i7"], ["a"])
     assert "i7" not in _queue_ids(team, ids)
+
+
+def test_the_queue_shows_the_label_the_export_derives(team):
+    """annotator.review.current_label and store.labels (the export) follow the same rules."""
+    ids = _ids(team)
+    team.submit("r", "cy", ids["i0"], ["b"])  # i0 now b by 2:1 majority
+    team.review_correct("r", "rita", ids["i1"], ["c"])
+    team.submit("r", "dan", ids["i1"], ["a"])  # disagrees with the decision: back in the queue, settled by rita
+    rows = {r["item_id"]: r for r in team.final_labels("r")}
+    entries = team.review_queue("r")
+    assert {e.settled_by for e in entries} >= {"majority", "newest", "reviewer", "single"}
+    for e in entries:
+        assert (e.final_label, e.settled_by) == (rows[e.item_id]["label"], rows[e.item_id]["settled_by"]), e.item_id
+
