@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     login_delay_s: float = Field(default=1.0, ge=0, description="Wait after a failed login; doubles per failure.")
     login_lock_after: int = Field(default=5, ge=0, description="Failed logins in a row that lock a name (0: never).")
     login_lock_s: float = Field(default=300.0, ge=0, description="Seconds a locked name must wait.")
+    login_address_lock_after: int = Field(default=50, ge=0, description="Failed logins in a row from one client "
+                                          "address that lock it (0: never; behind a proxy all share one).")
     demo: bool = Field(default=True, description="Create the bundled demo project on first start.")
     models_dir: Path | None = Field(default=None, description="Run-time model artifacts; default ./models")
     embedding_cache_dir: Path | None = Field(default=None, description="Default <data_dir>/embeddings.")

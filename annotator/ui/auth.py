@@ -25,6 +25,7 @@ machine is the local admin, as before.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import html
 import inspect
@@ -70,10 +71,6 @@ POLICY: dict[str, tuple[str, ...]] = {
     # Review (engineer "review"): the queue shows everyone's answers; deciding is a reviewer's job.
     "review_queue": STAFF, "ReviewTab.on_refresh": STAFF, "review_choice": STAFF, "review_correct": STAFF,
     "review_send_back": STAFF, "review_skip": STAFF,
-    # Post-training tab (engineer "tasks"): labelling rating / preference / correction items; the LLM
-    # judge routes verdicts like run_ai, so it is an admin's.
-    "task_load": (ADMIN, ANNOTATOR), "TasksTab.on_load": (ADMIN, ANNOTATOR), "task_submit": (ADMIN, ANNOTATOR),
-    "task_skip": (ADMIN, ANNOTATOR), "task_judge": ADMIN_ONLY,
     # Post-training tab (engineer "tasks"): labelling rating / preference / correction items; the LLM
     # judge routes verdicts like run_ai, so it is an admin's.
     "task_load": (ADMIN, ANNOTATOR), "TasksTab.on_load": (ADMIN, ANNOTATOR), "task_submit": (ADMIN, ANNOTATOR),
@@ -262,15 +259,44 @@ def protect(blocks: gr.Blocks, service: Any, rewrites: dict[Any, Rewrite] | None
     return keys
 
 
+#: The client address of the HTTP request being served (set by ClientAddressMiddleware).
+CLIENT_ADDRESS: contextvars.ContextVar[str | None] = contextvars.ContextVar("annotator_client_address", default=None)
+
+
+class ClientAddressMiddleware:
+    """ASGI middleware that keeps the client's address of each request in ``CLIENT_ADDRESS``:
+    Gradio hands the login check only name and password, and the throttle also counts per address.
+    Pass it with ``blocks.launch(app_kwargs=launch_app_kwargs())``."""
+
+    def __init__(self, app: Any):
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        client = scope.get("client") if scope.get("type") == "http" else None
+        token = CLIENT_ADDRESS.set(client[0] if client else None)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            CLIENT_ADDRESS.reset(token)
+
+
+def launch_app_kwargs() -> dict[str, Any]:
+    """``app_kwargs`` for ``blocks.launch`` in auth mode: the client-address middleware."""
+    from starlette.middleware import Middleware
+
+    return {"middleware": [Middleware(ClientAddressMiddleware)]}
+
+
 def login_callable(service: Any, sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep
                    ) -> Callable[[str, str], Awaitable[bool]]:
     """The ``auth`` callable for ``blocks.launch``: True for a right password. A refused login
     waits the throttle's delay before it answers (``await sleep``: the wait holds no thread and no
-    event loop), and the argon2 check runs in a worker thread."""
+    event loop), and the argon2 check runs in a worker thread. Failures count per name and, with
+    ``launch_app_kwargs()``'s middleware, per client address."""
 
     async def check_login(username: str, password: str) -> bool:
         try:
-            await asyncio.to_thread(service.login, username, password)
+            await asyncio.to_thread(service.login, username, password, CLIENT_ADDRESS.get())
         except LoginRefusedError as e:
             log.warning("login refused for %r (waiting %.1f s%s)", username, e.delay_s,
                         f", locked {e.locked_s:.0f} s" if e.locked_s else "")

@@ -106,3 +106,24 @@ def test_last_admin_cannot_be_demoted(service):
     assert "last admin" in err.value.message
     service.add_user("bo", "admin", "bo's password")
     assert service.set_role_keeping_admin("root", "annotator").role == "annotator"
+
+
+def test_login_counts_failures_per_address_too(service):
+    from annotator.errors import LoginRefusedError
+    from annotator.login_throttle import LoginThrottle
+
+    now = [0.0]
+    service.login_throttle = LoginThrottle(base_delay_s=1.0, lock_after=5, lock_s=60.0, clock=lambda: now[0])
+    service.address_throttle = LoginThrottle(base_delay_s=1.0, lock_after=3, lock_s=60.0, clock=lambda: now[0])
+    service.add_user("ana", "annotator", "ana's password")
+    delays = []
+    for name in ("bo", "cy", "dee"):  # one guess per name from one address
+        with pytest.raises(LoginRefusedError) as err:
+            service.login(name, "guess", address="10.0.0.9")
+        delays.append(err.value.delay_s)
+    assert delays == [1.0, 2.0, 4.0]
+    with pytest.raises(LoginRefusedError) as err:
+        service.login("ana", "ana's password", address="10.0.0.9")
+    assert "from 10.0.0.9" in err.value.message
+    assert service.login("ana", "ana's password", address="10.0.0.7").name == "ana"  # another address
+    assert service.login("ana", "ana's password").name == "ana"  # no address known: per name only

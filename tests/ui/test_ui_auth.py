@@ -42,7 +42,7 @@ def auth_app(ui_service):
 
     port = free_port()
     blocks.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True, show_error=True,
-                  ssr_mode=False, auth=auth.login_callable(ui_service, sleep=record))
+                  ssr_mode=False, auth=auth.login_callable(ui_service, sleep=record), app_kwargs=auth.launch_app_kwargs())
     try:
         yield f"http://127.0.0.1:{port}", ui_service, ui, blocks, sleeps
     finally:
@@ -187,7 +187,7 @@ def test_wrong_passwords_are_refused_and_slowed_then_locked(auth_app):
         assert r.status_code == 400 and "Incorrect credentials" in r.text
     assert sleeps == [1.0, 2.0, 4.0]  # each failure in a row waits twice as long
     assert client.post("/login", data={"username": "nobody", "password": "x" * 10}).status_code == 400
-    assert sleeps[-1] == 1.0  # an unknown name is slowed too
+    assert sleeps[-1] == 8.0  # an unknown name is slowed too: the address's 4th failure in a row
     for _ in range(2):
         client.post("/login", data={"username": "ana", "password": "still wrong"})
     assert service.login_throttle.locked_for("ana") > 0  # five in a row lock the name
@@ -281,3 +281,18 @@ def test_every_http_route_needs_a_login_or_is_known_public(auth_app):
                 open_routes.append(f"{method.upper()} {path} → {r.status_code}")
     assert open_routes == [], "routes that answer without a login; protect them or add them to PUBLIC_ROUTES"
     assert "gradio_api/upload" in " ".join(paths) and "/gradio_api/queue/join" in paths  # they were checked
+
+
+def test_guessing_across_names_from_one_address_locks_the_address(auth_app):
+    from annotator.login_throttle import LoginThrottle
+
+    url, service, _ui, _blocks, sleeps = auth_app
+    service.address_throttle = LoginThrottle(base_delay_s=1.0, lock_after=4, lock_s=60.0)
+    client = _client(url)
+    for name in ("ana", "rita", "bo", "root"):  # one guess per name: no name is locked...
+        assert client.post("/login", data={"username": name, "password": "summer2026!"}).status_code == 400
+    assert sleeps == [1.0, 2.0, 4.0, 8.0]  # ...but the address's delay doubles
+    assert service.login_throttle.locked_for("ana") == 0
+    assert service.address_throttle.locked_for("127.0.0.1") > 0
+    r = client.post("/login", data={"username": "bo", "password": PASSWORDS["bo"]})
+    assert r.status_code == 400  # the address is locked: even a right password waits
