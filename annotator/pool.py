@@ -227,10 +227,11 @@ class LabelPool:
         and it counts towards the row's required answers; ``value=None`` only counts it."""
         with self._lock:
             row = self.row_of(item_id)
+            users = self._answerers.setdefault(row, set())
             if value is not None:
                 self._set_target(row, value)
-                self.labels_since_refit += 1
-            users = self._answerers.setdefault(row, set())
+                if user not in users:  # the store sync re-reports answers this pool has seen: count once
+                    self.labels_since_refit += 1
             users.add(user)
             self._answered_by.setdefault(user, set()).add(row)
             self.answers[row] = len(users)
@@ -294,6 +295,20 @@ class LabelPool:
                 for user in [u for u in self.reserved._by_row[row] if u.startswith("\x00")]:
                     self.reserved.drop(row, user)
             return len(rows)
+
+    def sync_elsewhere(self, held: Sequence[tuple[int, str, float]]) -> None:
+        """Replace the rows held by other processes with ``held``: (item_id, person, seconds left)
+        of the store's live leases. A lease this pool already holds for that person is not doubled."""
+        with self._lock:
+            self.clear_elsewhere()
+            for item_id, user, seconds in held:
+                try:
+                    row = self.row_of(item_id)
+                except KeyError:
+                    continue  # an item imported after this pool was built
+                if user in self.reserved.holders(row):
+                    continue
+                self.reserved.hold(row, "\x00" + user, seconds)
 
     def set_required(self, required: np.ndarray) -> None:
         """New answers-per-row counts (the overlap settings changed), in ``item_ids`` order."""

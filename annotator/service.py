@@ -13,6 +13,7 @@ Typical use::
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -103,6 +104,7 @@ class AnnotatorService:
         # Keyed by item, not just by person: the page pre-fetches the next item, and simulate serves a
         # batch before answering it, so several served items can be open at once per person.
         self._served_at: dict[tuple[int, str, int], tuple[int, float, str, float | None, str, int | None]] = {}
+        self._team_sync: dict[int, _TeamSync] = {}  # project id → what the pool last learnt from the store
         # jobs and fine-tuning (issue 7): the runner is built on first use; ``trainer`` None = from Settings.
         self._job_runner: JobRunner | None = None
         self.trainer: TextTrainer | None = None
@@ -432,6 +434,7 @@ class AnnotatorService:
         with store.transaction(self.engine) as s:
             ids, hashes = item_q.pool_ids_and_hashes(s, proj.id)
             labelled = response_q.labelled_values(s, proj.id)
+            synced_to = team_q.newest_response_id(s)  # teams: later answers reach the pool by _sync_team
             answerers = team_q.answerers_by_item(s, proj.id)  # teams: who answered what
             assigned = team_q.assignments(s, proj.id)
         if not ids:
@@ -452,6 +455,7 @@ class AnnotatorService:
         )
         pool.load_answers(labelled, answerers)  # teams: answers per item (overlap), never twice to one person
         _load_assignments(pool, assigned)
+        self._team_sync[proj.id] = _TeamSync(synced_to=synced_to)
         self._review_reopen(pool, proj.id)  # review: items sent back get one more answer
         pool.refit()
         return pool
@@ -1556,12 +1560,39 @@ class AnnotatorService:
     #: transaction; refusals mean other processes took the items, which the pool then skips).
     MAX_CLAIM_TRIES = 200
 
+    #: Seconds between two looks at the store's leases and new answers (per project and process).
+    TEAM_SYNC_S = 0.5
+
+    def _sync_team(self, project: str, pool: LabelPool, user: str) -> tuple[int, int, float]:
+        """(project id, the person's user id, lease seconds); every TEAM_SYNC_S also tells the pool
+        what other processes did meanwhile (their live leases, their answers), so it proposes items
+        the store will grant instead of trying them one transaction at a time."""
+        pid = next(p for p, known in list(self._pools.items()) if known is pool)
+        state = self._team_sync.setdefault(pid, _TeamSync())
+        person_id = state.people.get(user)
+        if person_id is None:
+            with store.transaction(self.engine) as s:
+                person_id = state.people[user] = project_q.get_or_create_user(s, user).id
+        if time.monotonic() - state.at >= self.TEAM_SYNC_S and state.lock.acquire(blocking=False):
+            try:  # one thread per process looks; the others go on with what the pool knows
+                with store.transaction(self.engine) as s:
+                    proj = project_q.get_project(s, project)
+                    state.lease_s = 60.0 * ProjectSettings.model_validate(proj.settings).lease_minutes
+                    now = store.tables.utcnow()
+                    leases, answers = team_q.sync_state(s, pid, after_response_id=state.synced_to, now=now)
+                for response_id, item_id, name, value in answers:
+                    with contextlib.suppress(KeyError):  # an item imported after this pool was built
+                        pool.add_answer(item_id, name, [v for v in value if v in pool.label_names] or None)
+                    state.synced_to = max(state.synced_to, response_id)
+                pool.sync_elsewhere([(i, name, (t - now).total_seconds()) for i, name, t in leases])
+                state.at = time.monotonic()
+            finally:
+                state.lock.release()
+        return pid, person_id, state.lease_s
+
     def _claim_next(self, project: str, pool: LabelPool, user: str):  # noqa: ANN202 - pool.Served | None
         """The pool's best item for ``user`` that the database lets them have (lease written)."""
-        with store.transaction(self.engine) as s:
-            proj = project_q.get_project(s, project)
-            person_id = project_q.get_or_create_user(s, user).id
-            lease_s = 60.0 * ProjectSettings.model_validate(proj.settings).lease_minutes
+        pid, person_id, lease_s = self._sync_team(project, pool, user)
         refused: set[int] = set()
         asked_again = False
         for _ in range(self.MAX_CLAIM_TRIES):
@@ -1576,7 +1607,7 @@ class AnnotatorService:
                 return None
             required = int(pool.required[pool.row_of(served.item_id)])
             with store.transaction(self.engine, serialized=True) as s:
-                outcome = team_q.claim(s, project_id=proj.id, item_id=served.item_id, user_id=person_id,
+                outcome = team_q.claim(s, project_id=pid, item_id=served.item_id, user_id=person_id,
                                        required=required, lease_seconds=lease_s)
             if outcome == team_q.OK:
                 return served
@@ -1590,7 +1621,7 @@ class AnnotatorService:
             elif outcome == team_q.HELD:
                 pool.hold_elsewhere(served.item_id, lease_s)
             elif outcome == team_q.ASSIGNED:
-                self._reload_assignments(proj.id, pool)
+                self._reload_assignments(pid, pool)
         return None
 
     def _consume_lease(self, s, proj, item_id: int, user_id: int) -> None:  # noqa: ANN001
@@ -1811,42 +1842,15 @@ class AnnotatorService:
     def login_throttle(self, throttle: LoginThrottle) -> None:
         self._login_throttle = throttle
 
-    @property
-    def address_throttle(self) -> LoginThrottle:
-        """The failed-login throttle per client address: guessing across many names from one address
-        slows down too, and ``login_address_lock_after`` failures lock the address."""
-        throttle = getattr(self, "_address_throttle", None)
-        if throttle is None:
-            throttle = self._address_throttle = LoginThrottle(
-                base_delay_s=self.settings.login_delay_s, lock_after=self.settings.login_address_lock_after,
-                lock_s=self.settings.login_lock_s)
-        return throttle
-
-    @address_throttle.setter
-    def address_throttle(self, throttle: LoginThrottle) -> None:
-        self._address_throttle = throttle
-
-    def login(self, name: str, password: str, address: str | None = None) -> UserInfo:
-        """``authenticate`` behind the throttles: the account when the password is right.
-
-        ``address``: the client's address, when the caller knows it; failures count per name and
-        per address (an address is never cleared by a success: one good account must not reset a
-        guesser's count).
+    def login(self, name: str, password: str) -> UserInfo:
+        """``authenticate`` behind the throttle: the account when the password is right.
 
         Raises:
             LoginRefusedError: a wrong password (``delay_s``: how long to wait before answering;
-                it doubles with each failure in a row), or a name or address locked after too many
-                failures (``locked_s``; refused without checking the password).
+                it doubles with each failure in a row), or a name locked after too many failures
+                (``locked_s``; refused without checking the password).
         """
-        throttle, by_address = self.login_throttle, self.address_throttle
-        locked = by_address.locked_for(address) if address else 0.0
-        if locked > 0:
-            raise LoginRefusedError(
-                f"Login refused from {address}: too many failed logins from this address.",
-                delay_s=by_address.base_delay_s, locked_s=locked,
-                expected=f"at most {by_address.lock_after - 1} wrong passwords in a row from one address",
-                got=f"{by_address.failures(address)} in a row", fix=f"wait {locked:.0f} s",
-            )
+        throttle = self.login_throttle
         locked = throttle.locked_for(name)
         if locked > 0:
             raise LoginRefusedError(
@@ -1859,8 +1863,6 @@ class AnnotatorService:
             user = self.authenticate(name, password)
         except AuthenticationError as e:
             delay = throttle.record_failure(name)
-            if address:
-                delay = max(delay, by_address.record_failure(address))
             raise LoginRefusedError(e.what, delay_s=delay, locked_s=throttle.locked_for(name), expected=e.expected,
                                     got=e.got, fix=e.fix) from e
         throttle.record_success(name)
@@ -2331,6 +2333,18 @@ def _job_json(value: Any) -> Any:
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     return str(value)
+
+class _TeamSync:
+    """Per project and process: when the pool last looked at the store, up to which response id
+    it knows the answers, the people's user ids, and the lease length."""
+
+    def __init__(self, synced_to: int = 0):
+        self.at = float("-inf")
+        self.synced_to = synced_to
+        self.people: dict[str, int] = {}
+        self.lease_s = 1800.0
+        self.lock = threading.Lock()
+
 
 def _required_answers(item_ids: np.ndarray, settings: ProjectSettings) -> np.ndarray:
     """Answers each item needs under the project's overlap settings ((n,) int16, see pool.required_answers)."""

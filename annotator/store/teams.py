@@ -223,3 +223,24 @@ def count_answers_per_item(session: Session, project_id: int) -> dict[int, int]:
         .where(Item.project_id == project_id, Response.status == "submitted").group_by(Response.item_id)
     ).all()
     return {int(i): int(n) for i, n in rows}
+
+
+# ---------------------------------------------------------------------------------- pool sync
+def sync_state(
+    session: Session, project_id: int, *, after_response_id: int, now: datetime | None = None,
+) -> tuple[list[tuple[int, str, datetime]], list[tuple[int, int, str, list[str]]]]:
+    """What other processes did since the last look: (live leases as (item_id, person, expires_at),
+    submitted answers newer than ``after_response_id`` as (response_id, item_id, person, value))."""
+    leases = active_leases(session, project_id, now)
+    rows = session.exec(
+        select(Response.id, Response.item_id, User.name, Response.value).join(User, User.id == Response.user_id)
+        .join(Item, Item.id == Response.item_id)
+        .where(Item.project_id == project_id, Response.status == "submitted", Response.id > after_response_id)
+        .order_by(Response.id)
+    ).all()
+    return leases, [(int(rid), int(i), name, list(v or [])) for rid, i, name, v in rows]
+
+
+def newest_response_id(session: Session) -> int:
+    """The highest response id so far (0 when none): where a fresh pool's sync starts."""
+    return int(session.exec(select(func.max(Response.id))).one() or 0)
