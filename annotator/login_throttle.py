@@ -6,9 +6,9 @@ failed login (the app awaits it, so a waiting login holds no thread), and a key 
 ``lock_after`` failures in a row is refused outright, even with the right password, until
 ``lock_s`` seconds have passed. The clock is injectable, so tests need no wall-clock waits.
 
-Gradio's login route hands the password check only the name and password, not the client's
-address, so the throttle counts per name: a guesser spraying many names pays ``base_delay_s`` per
-guess, a guesser of one name pays 1, 2, 4, 8 … seconds and then meets the lockout.
+The service keeps two: one keyed by name (a guesser of one name pays 1, 2, 4, 8 … seconds and
+then meets the lockout) and one keyed by client address (a guesser spraying one password over many
+names pays the same, with a higher lockout threshold since a team may share an address).
 """
 
 from __future__ import annotations
