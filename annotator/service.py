@@ -1373,9 +1373,13 @@ class AnnotatorService:
             proj = project_q.get_project(s, project)
             answers = response_q.answers_by_person(s, proj.id)
             suggestions = response_q.suggestions_by_agent(s, proj.id) if include_ai else []
+            from annotator.store import review as review_q
+
+            decided = review_q.decision_pairs(s, proj.id)  # review: an admin's decision settles, not rates
         labels = [lab["name"] for lab in proj.labels]
         multi = proj.task_type == TaskType.multi_label
         reviewer = Role.reviewer.value
+        answers = [(i, name, reviewer if (i, name) in decided else role, v) for i, name, role, v in answers]
         rated = [(i, name, v) for i, name, role, v in answers if role != reviewer]
         kinds = {name: "person" for _, name, _ in rated}
         for item_id, agent, value in suggestions:

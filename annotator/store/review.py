@@ -210,3 +210,19 @@ def project_of_items(session: Session, item_ids: Sequence[int]) -> dict[int, int
         out.update({int(i): int(p) for i, p in session.exec(
             select(Item.id, Item.project_id).where(Item.id.in_(chunk))).all()})
     return out
+
+
+def decision_pairs(session: Session, project_id: int) -> set[tuple[int, str]]:
+    """(item_id, user name) whose newest submitted answer is a review decision (route ``review``):
+    agreement counts those as settling the item, whatever the decider's role (an admin, the local
+    user in single-user mode), never as a rater's answer."""
+    newest = (
+        select(func.max(Response.id)).join(Item, Item.id == Response.item_id)
+        .where(Item.project_id == project_id, Response.status == "submitted")
+        .group_by(Response.item_id, Response.user_id)
+    )
+    rows = session.exec(
+        select(Response.item_id, User.name).join(User, User.id == Response.user_id)
+        .where(Response.id.in_(newest), Response.route == "review")
+    ).all()
+    return {(int(i), name) for i, name in rows}

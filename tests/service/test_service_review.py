@@ -219,3 +219,14 @@ def test_the_queue_shows_the_label_the_export_derives(team):
     for e in entries:
         assert (e.final_label, e.settled_by) == (rows[e.item_id]["label"], rows[e.item_id]["settled_by"]), e.item_id
 
+
+
+def test_an_admins_decision_settles_for_agreement_and_is_not_a_rating(team):
+    ids = _ids(team)
+    team.review_accept("r", "boss", ids["i0"], ["a"])  # boss is an admin, not a reviewer
+    report = team.agreement("r")
+    assert "boss" not in report["raters"] and report["settled_by"]["reviewer"] == 1
+    ana = next(row for row in report["accuracy"] if row["rater"] == "ana")
+    ben = next(row for row in report["accuracy"] if row["rater"] == "ben")
+    # settled: i0 by boss (a), i1 by its 2:1 majority of three (a): ana 2 of 2, ben 1 of 2
+    assert (ana["accuracy"], ben["accuracy"]) == (1.0, 0.5)
