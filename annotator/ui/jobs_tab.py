@@ -78,7 +78,7 @@ class JobsTab:
             self.cancel_btn = gr.Button("Cancel job", scale=0, min_width=120, elem_id="jobs-cancel")
             self.refresh_btn = gr.Button("Refresh", scale=0, min_width=100, elem_id="jobs-refresh")
         self.status_html = gr.HTML("", elem_id="jobs-status")
-        self.jobs_html = gr.HTML('<p class="jobs-empty">Open this tab or press Refresh.</p>', elem_id="jobs-list")
+        self.jobs_html = gr.HTML('<p class="jobs-hint">Open this tab or press Refresh.</p>', elem_id="jobs-list")
         with gr.Accordion("Model versions", open=True):
             self.versions_html = gr.HTML("", elem_id="jobs-versions")
         self.timer = gr.Timer(2.0, active=False)
