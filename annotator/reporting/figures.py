@@ -24,11 +24,14 @@ LINE_COLORS = ["#6366f1", "#f59e0b", "#10b981", "#ef4444", "#0ea5e9", "#a855f7"]
 FONT = {"family": "Inter, ui-sans-serif, system-ui, sans-serif", "size": 13}
 
 
-def _layout(fig: Any, key: str, **axes: Any) -> Any:
+def _layout(fig: Any, key: str, subtitle: str = "", **axes: Any) -> Any:
+    title: dict[str, Any] = {"text": FIGURE_TITLES[key], "font": {"size": 15}}
+    if subtitle:  # a note or the advice, under the title (plotly ≥ 6)
+        title["subtitle"] = {"text": subtitle, "font": {"size": 12, "color": "#475569"}}
     fig.update_layout(
-        title={"text": FIGURE_TITLES[key], "font": {"size": 15}}, template="plotly_white", height=380,
-        margin={"l": 56, "r": 24, "t": 56, "b": 48}, font=FONT,
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0, "font": {"size": 12}}, **axes,
+        title=title, template="plotly_white", height=430,
+        margin={"l": 56, "r": 24, "t": 92 if subtitle else 64, "b": 100}, font=FONT,
+        legend={"orientation": "h", "yanchor": "top", "y": -0.24, "x": 0, "font": {"size": 12}}, **axes,
     )
     return fig
 
@@ -63,9 +66,7 @@ def learning_curve_figure(d: Dashboard) -> Any:
             marker={"size": [12 if p["promoted"] else 8 for p in pts],
                     "symbol": ["star" if p["promoted"] else "circle" for p in pts]},
             hovertemplate="%{x} labels<br>accuracy %{y:.3f}<br>%{text}<extra>%{fullData.name}</extra>"))
-    fig.add_annotation(text=curve.get("note", ""), x=0, y=-0.2, xref="paper", yref="paper", showarrow=False,
-                       xanchor="left", font={"size": 11, "color": "#64748b"})
-    return _layout(fig, "learning_curve", xaxis={"title": "labels trained on"},
+    return _layout(fig, "learning_curve", _wrap(curve.get("note", "")), xaxis={"title": "labels trained on"},
                    yaxis={"title": "accuracy", "range": [0, 1.02]})
 
 
@@ -98,28 +99,31 @@ def reliability_figure(d: Dashboard) -> Any:
 
 
 def routes_figure(d: Dashboard) -> Any:
+    """Left: items per route for each AI run (stacked bars, one per run). Right: coverage over time."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
     if not d.route_runs and not d.coverage:
         return _empty("routes", "No labels and no AI run yet.")
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.38, 0.62], horizontal_spacing=0.12)
+    runs = [f"run {i + 1}<br>{(r['at'] or '')[5:16].replace('T', ' ')}" for i, r in enumerate(d.route_runs)]
     for route in ROUTES:
-        fig.add_trace(go.Bar(x=[r["at"] for r in d.route_runs], y=[r[route] for r in d.route_runs], name=route,
-                             marker_color=ROUTE_COLORS[route], opacity=0.85,
-                             hovertemplate=f"{route}: %{{y}} items<extra>AI run %{{x}}</extra>"), secondary_y=False)
+        fig.add_trace(go.Bar(x=runs, y=[r[route] for r in d.route_runs], name=route, marker_color=ROUTE_COLORS[route],
+                             hovertemplate=f"{route}: %{{y}} items<extra>%{{x}}</extra>"), row=1, col=1)
     if d.coverage:
         xs = [p["at"] for p in d.coverage]
         fig.add_trace(go.Scatter(x=xs, y=[p["human"] / max(d.items, 1) for p in d.coverage], mode="lines",
-                                 name="coverage: people", line={"color": "#0f172a", "width": 2, "shape": "hv"}),
-                      secondary_y=True)
+                                 name="covered: people", line={"color": "#0f172a", "width": 2, "shape": "hv"}),
+                      row=1, col=2)
         fig.add_trace(go.Scatter(x=xs, y=[p["coverage"] for p in d.coverage], mode="lines",
-                                 name="coverage: people + auto AI", line={"color": "#10b981", "width": 3, "shape": "hv"}),
-                      secondary_y=True)
+                                 name="covered: people + auto AI", line={"color": "#10b981", "width": 3, "shape": "hv"}),
+                      row=1, col=2)
     fig.update_layout(barmode="stack")
-    fig.update_yaxes(title_text="items routed per run", secondary_y=False)
-    fig.update_yaxes(title_text="share of items labelled", range=[0, 1.02], tickformat=".0%", secondary_y=True)
-    return _layout(fig, "routes", xaxis={"title": "time (UTC)"})
+    fig.update_xaxes(type="category", row=1, col=1)
+    fig.update_yaxes(title_text="items routed", row=1, col=1)
+    fig.update_xaxes(title_text="time (UTC)", row=1, col=2)
+    fig.update_yaxes(title_text="share of items labelled", range=[0, 1.02], tickformat=".0%", row=1, col=2)
+    return _layout(fig, "routes")
 
 
 def audits_figure(d: Dashboard) -> Any:
@@ -151,9 +155,7 @@ def stability_figure(d: Dashboard) -> Any:
                          name="pool predictions changed", marker_color="#6366f1",
                          customdata=[p["kappa"] for p in points],
                          hovertemplate="refit at %{x} labels<br>changed %{y:.2%}<br>kappa %{customdata}<extra></extra>"))
-    fig.add_annotation(text=advice, x=0, y=-0.2, xref="paper", yref="paper", showarrow=False, xanchor="left",
-                       font={"size": 12, "color": "#0f172a"})
-    return _layout(fig, "stability", xaxis={"title": "labels at the refit", "type": "category"},
+    return _layout(fig, "stability", _wrap(advice), xaxis={"title": "labels at the refit", "type": "category"},
                    yaxis={"title": "share of pool items", "tickformat": ".1%", "rangemode": "tozero"})
 
 
@@ -162,10 +164,19 @@ def labels_per_hour_figure(d: Dashboard) -> Any:
 
     if not d.labels_per_hour:
         return _empty("labels_per_hour", "No answers from people yet.")
-    fig = go.Figure(go.Bar(x=[h["hour"] for h in d.labels_per_hour], y=[h["labels"] for h in d.labels_per_hour],
+    hours = [(h["hour"] or "")[:13].replace("T", " ") + ":00" for h in d.labels_per_hour]
+    fig = go.Figure(go.Bar(x=hours, y=[h["labels"] for h in d.labels_per_hour],
                            name="labels", marker_color="#6366f1",
                            hovertemplate="%{x}<br>%{y} labels<extra></extra>"))
-    return _layout(fig, "labels_per_hour", xaxis={"title": "hour (UTC)"}, yaxis={"title": "labels given"})
+    return _layout(fig, "labels_per_hour", xaxis={"title": "hour (UTC)", "type": "category"},
+                   yaxis={"title": "labels given"})
+
+
+def _wrap(text: str, width: int = 90) -> str:
+    """Break a long note into lines for a figure's subtitle (plotly does not wrap text)."""
+    import textwrap
+
+    return "<br>".join(textwrap.wrap(text, width))
 
 
 FIGURES = {

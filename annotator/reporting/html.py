@@ -11,6 +11,7 @@ from typing import Any
 from annotator.reporting.data import Dashboard
 from annotator.reporting.figures import FIGURE_TITLES, dashboard_figures
 
+CARD = "border:1px solid #e2e8f0;border-radius:10px;padding:8px 14px;min-width:130px;background:#fff"
 JOB_COLUMNS = ("id", "kind", "status", "progress", "message", "created_at", "finished_at")
 STYLE = """
 body{font-family:Inter,ui-sans-serif,system-ui,sans-serif;margin:24px auto;max-width:1180px;color:#0f172a}
@@ -43,12 +44,15 @@ def summary_html(d: Dashboard) -> str:
         ("suspects", suspects.get("found", 0), f"{suspects.get('found', 0):,} / {suspects.get('changed', 0):,}",
          "suspect labels found / changed by a person"),
     ]
+    # Inline styles: the same block is shown in the app, which does not load the report's stylesheet.
     body = "".join(
-        f'<div class="dash-stat" data-stat="{key}" data-value="{escape(str(raw))}"><b>{escape(text)}</b>'
-        f"<span>{escape(label)}</span></div>" for key, raw, text, label in cards)
+        f'<div class="dash-stat" data-stat="{key}" data-value="{escape(str(raw))}" style="{CARD}">'
+        f'<b style="display:block;font-size:20px">{escape(text)}</b>'
+        f'<span style="color:#64748b;font-size:12px">{escape(label)}</span></div>' for key, raw, text, label in cards)
     advice = escape((d.stability or {}).get("advice", ""))
-    return (f'<div class="dash-stats" id="dash-stats">{body}</div>'
-            f'<p class="dash-advice" id="dash-advice"><b>Stopping signal:</b> {advice}</p>')
+    return (f'<div class="dash-stats" id="dash-stats" style="display:flex;flex-wrap:wrap;gap:10px;margin:4px 0 10px">'
+            f'{body}</div><p class="dash-advice" id="dash-advice" style="background:#eef2ff;border-radius:8px;'
+            f'padding:8px 12px;margin:0"><b>Stopping signal:</b> {advice}</p>')
 
 
 def jobs_html(jobs: list[dict[str, Any]]) -> str:

@@ -48,7 +48,8 @@ class DashboardTab:
         for left, right in zip(keys[::2], keys[1::2]):
             with gr.Row():
                 for key in (left, right):
-                    self.plots[key] = gr.Plot(label=FIGURE_TITLES[key], elem_id=f"dash-plot-{key}")
+                    # The figure carries its own title (the report shows the same figures), so no label here.
+                    self.plots[key] = gr.Plot(label=FIGURE_TITLES[key], show_label=False, elem_id=f"dash-plot-{key}")
         with gr.Accordion("Suspect labels", open=False):
             self.suspects_html = gr.HTML("", elem_id="dash-suspects")
         with gr.Accordion("Jobs", open=True):
