@@ -672,7 +672,7 @@ def jobs_run(
         return
     from tqdm import tqdm
 
-    bar = tqdm(total=100, desc=kind, unit="%", bar_format="{desc}: {percentage:3.0f}%|{bar}|{postfix}")
+    bar = tqdm(total=100, desc=kind, unit="%", bar_format="{desc}: {percentage:3.0f}%|{bar}| {postfix}")
 
     def on_progress(progress: float, message: str | None) -> None:
         bar.n = round(100 * progress)
@@ -764,6 +764,29 @@ def assign(
     who = ", ".join(result["users"]) or "everyone"
     typer.echo(f"{verb} {result['items']} items ({result['changed']} item-person pairs changed) "
                f"{'from' if unassign else 'to'} {who}; {result['assigned_items']} items of {project!r} are assigned now.")
+
+
+@app.command()
+def overlap(
+    project: ProjectOpt,
+    fraction: Annotated[Optional[float], typer.Option("--fraction", help="Share of items answered by K people (0 turns overlap off).")] = None,
+    k: Annotated[Optional[int], typer.Option("--k", help="Answers per overlap item, from different people (2-20).")] = None,
+    data_dir: DataDir = None, database_url: DatabaseUrl = None,
+) -> None:
+    """Show or set the overlap: K answers from K different people for a share of the items (chosen from
+    the project's seed and each item id, so an item keeps its count as the project grows).
+
+    Example: `python -m annotator overlap --project reviews --fraction 0.1 --k 3`
+    """
+    service = _service(_settings(data_dir, database_url))
+    changes = {key: v for key, v in {"overlap_fraction": fraction, "overlap_k": k}.items() if v is not None}
+    if changes:
+        settings = service.update_project_settings(project, **changes)
+    else:
+        settings = service.project_details(project)[2]
+    needing = len(service.required_answers(project))
+    typer.echo(f"{project}: {settings.overlap_fraction:.0%} of items get {settings.overlap_k} answers from different "
+               f"people ({needing} items now); the others get one.")
 
 
 @app.command()

@@ -53,3 +53,14 @@ def test_stats_prints_a_table_and_json(tmp_path):
     out = runner.invoke(app, ["stats", "--project", "t", "--json", "--data-dir", str(data)])
     rows = json.loads(out.output)
     assert rows[0]["person"] == "ana" and rows[0]["labels"] == 1 and rows[0]["skips"] == 1
+
+
+def test_overlap_shows_and_sets_the_setting(tmp_path):
+    data = tmp_path / "d"
+    _setup(data).close()
+    out = runner.invoke(app, ["overlap", "--project", "t", "--data-dir", str(data)])
+    assert out.exit_code == 0, out.output
+    assert "0% of items get 3 answers" in out.output and "(0 items now)" in out.output
+    out = runner.invoke(app, ["overlap", "--project", "t", "--fraction", "1", "--k", "2", "--data-dir", str(data)])
+    assert out.exit_code == 0, out.output
+    assert "100% of items get 2 answers" in out.output and "(10 items now)" in out.output
