@@ -156,3 +156,36 @@ def test_the_classifier_annotator_answers_with_the_promoted_model(svc):
         suggestions = response_q.latest_suggestions(s, open_ids)
     right = [suggestions[i].value == [["even", "odd"][(i - 1) % 2]] for i in open_ids]
     assert all(right) and "finetune-v1" in suggestions[open_ids[0]].agent_version
+
+
+def test_auto_accepted_labels_join_training_down_weighted(svc):
+    """With auto_weight > 0, auto-routed AI labels of unlabelled items are trained on at that weight
+    (recorded in the label snapshot); they never enter the held-out slice."""
+    from annotator import store
+    from annotator.store import responses as response_q
+
+    parity_project(svc, n=200, labelled=150)
+    pool = svc.pool(PROJECT)
+    open_ids = pool.item_ids[~pool.labelled].tolist()[:30]
+    with store.transaction(svc.engine) as s:
+        response_q.insert_suggestions(s, [
+            {"item_id": i, "agent": "ensemble(knn)", "agent_version": "1", "value": ["even"],
+             "scores": {"even": 0.99, "odd": 0.01}, "score": 0.99, "route": "auto" if k < 20 else "verify"}
+            for k, i in enumerate(open_ids)])
+    seen = {}
+
+    class Spy(RuleTrainer):
+        def train(self, texts, y, weights, label_names, out_dir, progress=None):  # noqa: ANN001, ANN201
+            seen["weights"] = weights.tolist()
+            return super().train(texts, y, weights, label_names, out_dir, progress)
+
+    svc.trainer = Spy(parity_rule)
+    job = svc.submit_job("finetune", PROJECT, auto_weight=0.3)
+    assert job.status == "done", job.error
+    m = job.result
+    assert m["auto_train_n"] == 20 and m["train_n"] == m["human_train_n"] + 20
+    assert sorted(set(seen["weights"])) == [pytest.approx(0.3), 1.0] and seen["weights"].count(1.0) == m["human_train_n"]
+    snapshot = [json.loads(line) for line in (Path(m["path"]) / "labels.jsonl").read_text().splitlines()]
+    auto_rows = [r for r in snapshot if r.get("weight") == pytest.approx(0.3)]
+    assert len(auto_rows) == 20 and {r["item_id"] for r in auto_rows} <= set(open_ids[:20])
+    assert all(r["split"] == "train" for r in auto_rows)
