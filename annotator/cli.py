@@ -672,7 +672,7 @@ def jobs_run(
         return
     from tqdm import tqdm
 
-    bar = tqdm(total=100, desc=kind, unit="%", bar_format="{desc}: {percentage:3.0f}%|{bar}| {postfix}")
+    bar = tqdm(total=100, desc=kind, unit="%", bar_format="{desc}: {percentage:3.0f}%|{bar}|{postfix}")
 
     def on_progress(progress: float, message: str | None) -> None:
         bar.n = round(100 * progress)
