@@ -1571,7 +1571,10 @@ class AnnotatorService:
         """(project id, the person's user id, lease seconds); every TEAM_SYNC_S also tells the pool
         what other processes did meanwhile (their live leases, their answers), so it proposes items
         the store will grant instead of trying them one transaction at a time."""
-        pid = next(p for p, known in list(self._pools.items()) if known is pool)
+        pid = next((p for p, known in list(self._pools.items()) if known is pool), None)
+        if pid is None:  # the pool was dropped meanwhile (an import): this call still serves from it
+            with store.transaction(self.engine) as s:
+                pid = project_q.get_project(s, project).id
         state = self._team_sync.setdefault(pid, _TeamSync())
         person_id = state.people.get(user)
         if person_id is None:

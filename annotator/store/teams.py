@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, insert, update
 from sqlmodel import Session, select
 
 from annotator.store.tables import Assignment, Item, Lease, Response, User, utcnow
@@ -42,11 +42,28 @@ def _lock_item(session: Session, item_id: int, *, skip_locked: bool) -> bool:
     return session.exec(stmt).first() is not None
 
 
-def _answerers(session: Session, item_id: int) -> set[int]:
-    """Users with a submitted answer to the item."""
-    return set(session.exec(
-        select(Response.user_id).where(Response.item_id == item_id, Response.status == "submitted")
-    ).all())
+def _item_state(session: Session, item_id: int) -> tuple[set[int], set[int], list[tuple[int, datetime]]]:
+    """(assignees, people with a submitted answer, leases as (user_id, expires_at)) of one item,
+    in one round trip (the claim and the answer check are the hot path)."""
+    from sqlalchemy import literal, null, union_all
+
+    query = union_all(
+        select(literal("l").label("kind"), Lease.user_id, Lease.expires_at).where(Lease.item_id == item_id),
+        select(literal("a"), Assignment.user_id, null()).where(Assignment.item_id == item_id),
+        select(literal("r"), Response.user_id, null()).where(Response.item_id == item_id,
+                                                              Response.status == "submitted"),
+    )
+    assignees: set[int] = set()
+    answerers: set[int] = set()
+    leases: list[tuple[int, datetime]] = []
+    for kind, user_id, expires_at in session.execute(query).all():
+        if kind == "l":
+            leases.append((int(user_id), _as_utc(expires_at)))
+        elif kind == "a":
+            assignees.add(int(user_id))
+        else:
+            answerers.add(int(user_id))
+    return assignees, answerers, leases
 
 
 def claim(
@@ -63,26 +80,24 @@ def claim(
     if not _lock_item(session, item_id, skip_locked=True):
         return BUSY
     now = now or utcnow()
-    assignees = set(session.exec(select(Assignment.user_id).where(Assignment.item_id == item_id)).all())
+    assignees, answerers, leases = _item_state(session, item_id)
     if assignees and user_id not in assignees:
         return ASSIGNED
-    answerers = _answerers(session, item_id)
     if user_id in answerers:
         return ANSWERED
     if len(answerers) >= required:
         return FULL
-    leases = session.exec(select(Lease).where(Lease.item_id == item_id)).all()
-    mine = next((lease for lease in leases if lease.user_id == user_id), None)
-    others = sum(1 for lease in leases if lease.user_id != user_id and _as_utc(lease.expires_at) > now)
+    mine = any(uid == user_id for uid, _ in leases)
+    others = sum(1 for uid, until in leases if uid != user_id and until > now)
     if len(answerers) + others >= required:
         return HELD
     expires = now + timedelta(seconds=lease_seconds)
-    if mine is None:
-        session.add(Lease(project_id=project_id, item_id=item_id, user_id=user_id, expires_at=expires, created_at=now))
+    if mine:
+        session.execute(update(Lease).where(Lease.item_id == item_id, Lease.user_id == user_id)
+                        .values(expires_at=expires))
     else:
-        mine.expires_at = expires
-        session.add(mine)
-    session.flush()
+        session.execute(insert(Lease).values(project_id=project_id, item_id=item_id, user_id=user_id,
+                                             expires_at=expires, created_at=now))
     return OK
 
 
@@ -97,17 +112,14 @@ def consume(session: Session, *, item_id: int, user_id: int, required: int, now:
     """
     _lock_item(session, item_id, skip_locked=False)
     now = now or utcnow()
-    leases = session.exec(select(Lease).where(Lease.item_id == item_id)).all()
-    mine = next((lease for lease in leases if lease.user_id == user_id), None)
-    if mine is None:
+    _, answerers, leases = _item_state(session, item_id)
+    if not any(uid == user_id for uid, _ in leases):
         return True
-    answerers = _answerers(session, item_id)
     if user_id not in answerers:
-        others = sum(1 for lease in leases if lease.user_id != user_id and _as_utc(lease.expires_at) > now)
+        others = sum(1 for uid, until in leases if uid != user_id and until > now)
         if len(answerers) + others >= required:
             return False
-    session.delete(mine)
-    session.flush()
+    session.execute(delete(Lease).where(Lease.item_id == item_id, Lease.user_id == user_id))
     return True
 
 
