@@ -3,6 +3,7 @@ service instance (a separate app process) on one database.
 
     python bench/bench_team_load.py                       # 8 annotators on a SQLite file
     python bench/bench_team_load.py --annotators 32 --postgres postgresql+psycopg://postgres@127.0.0.1:5432/bench
+    python bench/bench_team_load.py --annotators 32 --services 4 --postgres ...   # 8 people per app process
 
 The project has ``--items`` synthetic items, 20 % of them answered by 3 people (overlap), leases of
 2 seconds; annotators skip 4 % of their items and abandon 4 % (the lease runs out), as in the load
@@ -36,6 +37,8 @@ LABELS = ["pos", "neg", "mixed"]
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--annotators", type=int, default=8)
+    parser.add_argument("--services", type=int, default=None,
+                        help="service instances (app processes) the annotators share, round robin; default one each")
     parser.add_argument("--items", type=int, default=400)
     parser.add_argument("--postgres", default=None, help="a throw-away PostgreSQL database URL")
     parser.add_argument("--deadline", type=float, default=300.0)
@@ -60,10 +63,12 @@ def main() -> None:
             "explore_fraction": 0.0})
         first.import_records("bench", [{"text": f"synthetic ticket {i} " + "word " * (i % 9)}
                                        for i in range(args.items)])
-        services = [first] + [AnnotatorService.from_settings(settings, embedder=embedder)
-                              for _ in range(args.annotators - 1)]
-        for svc in services:
+        n_services = args.services or args.annotators
+        instances = [first] + [AnnotatorService.from_settings(settings, embedder=embedder)
+                               for _ in range(n_services - 1)]
+        for svc in instances:
             svc.pool("bench")
+        services = [instances[k % n_services] for k in range(args.annotators)]
         required = first.required_answers("bench")
         target = args.items + sum(k - 1 for k in required.values())
         names = [f"p{k:02d}" for k in range(args.annotators)]
@@ -85,7 +90,7 @@ def main() -> None:
         lat = np.asarray(run.latencies_ms)
         print(json.dumps({
             "bench": "team_load", "database": "postgresql" if args.postgres else "sqlite",
-            "annotators": args.annotators, "items": args.items, "answers": len(run.accepted),
+            "annotators": args.annotators, "services": n_services, "items": args.items, "answers": len(run.accepted),
             "finished": run.finished, "seconds": round(wall, 1),
             "answers_per_s": round(len(run.accepted) / wall, 1),
             "submit_to_next_ms": {"p50": round(float(np.percentile(lat, 50)), 1),
@@ -93,7 +98,7 @@ def main() -> None:
             "refused_late_answers": len(run.refused), "skipped": run.skipped, "abandoned": run.abandoned,
             "items_over_required": over, "errors": len(run.errors),
         }))
-        for svc in services:
+        for svc in instances:
             svc.close()
 
 
