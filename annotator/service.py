@@ -1566,6 +1566,8 @@ class AnnotatorService:
 
     #: Seconds between two looks at the store's leases and new answers (per project and process).
     TEAM_SYNC_S = 0.5
+    #: Refusals in one next_item call after which the pool looks at the store again at once.
+    RESYNC_AFTER_REFUSALS = 8
 
     def _sync_team(self, project: str, pool: LabelPool, user: str) -> tuple[int, int, float]:
         """(project id, the person's user id, lease seconds); every TEAM_SYNC_S also tells the pool
@@ -1621,6 +1623,11 @@ class AnnotatorService:
             refused.add(served.item_id)
             with pool._lock:
                 pool.reserved.drop(pool.row_of(served.item_id), user)
+            if len(refused) % self.RESYNC_AFTER_REFUSALS == 0:
+                # other processes are ahead of this pool: learn all their leases at once instead of
+                # being refused item by item
+                self._team_sync[pid].at = float("-inf")
+                self._sync_team(project, pool, user)
             if outcome == team_q.FULL:
                 pool.mark_done(served.item_id)
             elif outcome == team_q.ANSWERED:
