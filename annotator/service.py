@@ -1856,15 +1856,42 @@ class AnnotatorService:
     def login_throttle(self, throttle: LoginThrottle) -> None:
         self._login_throttle = throttle
 
-    def login(self, name: str, password: str) -> UserInfo:
-        """``authenticate`` behind the throttle: the account when the password is right.
+    @property
+    def address_throttle(self) -> LoginThrottle:
+        """The failed-login throttle per client address: guessing across many names from one address
+        slows down too, and ``login_address_lock_after`` failures lock the address."""
+        throttle = getattr(self, "_address_throttle", None)
+        if throttle is None:
+            throttle = self._address_throttle = LoginThrottle(
+                base_delay_s=self.settings.login_delay_s, lock_after=self.settings.login_address_lock_after,
+                lock_s=self.settings.login_lock_s)
+        return throttle
+
+    @address_throttle.setter
+    def address_throttle(self, throttle: LoginThrottle) -> None:
+        self._address_throttle = throttle
+
+    def login(self, name: str, password: str, address: str | None = None) -> UserInfo:
+        """``authenticate`` behind the throttles: the account when the password is right.
+
+        ``address``: the client's address, when the caller knows it; failures count per name and
+        per address (an address is never cleared by a success: one good account must not reset a
+        guesser's count).
 
         Raises:
             LoginRefusedError: a wrong password (``delay_s``: how long to wait before answering;
-                it doubles with each failure in a row), or a name locked after too many failures
-                (``locked_s``; refused without checking the password).
+                it doubles with each failure in a row), or a name or address locked after too many
+                failures (``locked_s``; refused without checking the password).
         """
-        throttle = self.login_throttle
+        throttle, by_address = self.login_throttle, self.address_throttle
+        locked = by_address.locked_for(address) if address else 0.0
+        if locked > 0:
+            raise LoginRefusedError(
+                f"Login refused from {address}: too many failed logins from this address.",
+                delay_s=by_address.base_delay_s, locked_s=locked,
+                expected=f"at most {by_address.lock_after - 1} wrong passwords in a row from one address",
+                got=f"{by_address.failures(address)} in a row", fix=f"wait {locked:.0f} s",
+            )
         locked = throttle.locked_for(name)
         if locked > 0:
             raise LoginRefusedError(
@@ -1877,6 +1904,8 @@ class AnnotatorService:
             user = self.authenticate(name, password)
         except AuthenticationError as e:
             delay = throttle.record_failure(name)
+            if address:
+                delay = max(delay, by_address.record_failure(address))
             raise LoginRefusedError(e.what, delay_s=delay, locked_s=throttle.locked_for(name), expected=e.expected,
                                     got=e.got, fix=e.fix) from e
         throttle.record_success(name)
