@@ -84,3 +84,13 @@ def test_multi_label_is_refused_with_a_fix(service):
     service.import_records("m", [{"text": f"x {i}"} for i in range(4)])
     with pytest.raises(ValidationError, match="single-label"):
         service.find_suspects("m")
+
+
+def test_a_reviewer_correction_in_the_review_queue_counts_as_changed(service):
+    _project_with_slips(service)
+    suspects = service.find_suspects("t")
+    service.add_user("rita", role="reviewer")
+    service.review_correct("t", "rita", suspects[0].item_id, [suspects[0].model_label])
+    report = service.suspect_report("t")
+    assert report["changed"] == 1
+    assert {r["item_id"]: r["status"] for r in report["suspects"]}[suspects[0].item_id] == "changed"
