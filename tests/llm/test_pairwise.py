@@ -85,3 +85,26 @@ def test_real_local_judge_runs_both_orders():
     assert verdicts.proba.shape == (3, 4) and np.allclose(verdicts.proba.sum(axis=1), 1.0)
     assert ((verdicts.p_ab > 0) & (verdicts.p_ab < 1)).all()
     assert scorer.stats["scored"] == 6
+
+
+@pytest.mark.slow
+def test_endpoint_judge_on_the_real_server_matches_the_local_judge():
+    """The same SmolLM2 behind llm-server: the endpoint scorer's " A" / " B" probabilities (top
+    logprobs) equal the local scorer's label likelihoods, and a second run is served from the cache."""
+    pytest.importorskip("transformers")
+    from annotator.llm.local import load_llm
+    from annotator.llm.pairwise import EndpointOptionScorer, LocalOptionScorer
+    from annotator.llm.server import ServerThread, create_app
+
+    models = Path(__file__).resolve().parents[2] / "models"
+    _, triples, _ = _triples(2)
+    local = judge_pairs(LocalOptionScorer(models_dir=models), triples)
+    with ServerThread(create_app(load_llm("smollm2", models), ["smollm2"])) as server:
+        cache: dict = {}
+        endpoint = EndpointOptionScorer(base_url=server.base_url, model="smollm2", cache=cache)
+        remote = judge_pairs(endpoint, triples)
+        assert len(cache) == 4
+        again = judge_pairs(EndpointOptionScorer(base_url="http://127.0.0.1:9/v1", model="smollm2", cache=cache),
+                            triples)  # a dead URL: every answer must come from the cache
+    assert np.allclose(remote.p_ab, local.p_ab, atol=0.02) and np.allclose(remote.p_ba, local.p_ba, atol=0.02)
+    assert np.allclose(again.proba, remote.proba)
