@@ -25,7 +25,7 @@ priority, highest first, then by item id.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -189,11 +189,18 @@ def rank(entries: Sequence[ReviewEntry]) -> list[ReviewEntry]:
 
 def summary(entries: Sequence[ReviewEntry]) -> dict[str, Any]:
     """Counts for the CLI and the tab: items, and items per kind of reason."""
+    return count_reasons(e.reasons for e in entries)
+
+
+def count_reasons(reasons_per_item: Iterable[Sequence[str]]) -> dict[str, Any]:
+    """{"items": n, "by_reason": {kind: items}} from each queued item's reasons, most common first."""
     kinds: Counter[str] = Counter()
-    for e in entries:
-        for kind in {_kind(r) for r in e.reasons}:
+    n = 0
+    for reasons in reasons_per_item:
+        n += 1
+        for kind in {_kind(r) for r in reasons}:
             kinds[kind] += 1
-    return {"items": len(entries), "by_reason": dict(sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0])))}
+    return {"items": n, "by_reason": dict(sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0])))}
 
 
 def _kind(reason: str) -> str:

@@ -36,9 +36,9 @@ from annotator.errors import (
     AnnotatorError, AgreementError, AuthenticationError, EmptyPoolError, LoginRefusedError, PermissionDeniedError, ValidationError,
 )
 from annotator.export import ExportResult, write_export
+from annotator.export.posttraining import POSTTRAINING_FORMATS
 from annotator.jobs import JobRunner
 from annotator.training import TextTrainer, VersionDirs
-from annotator.export.posttraining import POSTTRAINING_FORMATS
 from annotator.importers import ImportSpec, check_labels, preview, read_chunks
 from annotator.active.ranking import EXPLORE_STRATEGY
 from annotator.pool import LabelPool
@@ -1160,10 +1160,21 @@ class AnnotatorService:
     # reviewer accepts an answer or corrects it (a response with route "review", which the final
     # label derivation lets win) or sends the item back for one more answer.
 
-    def review_queue(self, project: str, *, limit: int | None = None) -> list[Any]:
+    def review_queue(self, project: str, *, limit: int | None = None, exclude: Iterable[int] = ()) -> list[Any]:
         """The items that need a reviewer, highest priority first (``annotator.review.ReviewEntry``:
         item, reasons, every answer with name, value, seconds and comment, the AI suggestions with
-        score and judge score, the current label and how it was settled)."""
+        score and judge score, the current label and how it was settled); the first ``limit`` of
+        them, leaving out the ids in ``exclude`` (items the reviewer passed over)."""
+        return self._review_overview(project, limit=limit, exclude=exclude)[0]
+
+    def review_summary(self, project: str, *, top: int = 10, exclude: Iterable[int] = ()) -> dict[str, Any]:
+        """Queue length, items per kind of reason, and the ``top`` first entries not in ``exclude``
+        (CLI, the Review tab)."""
+        entries, counts = self._review_overview(project, limit=top, exclude=exclude)
+        return {"project": project, **counts, "top": [e.model_dump(mode="json") for e in entries]}
+
+    def _review_overview(self, project: str, *, limit: int | None, exclude: Iterable[int]) -> tuple[list[Any], dict]:
+        """Every candidate is assessed (counts need them all); entries are built for the slice shown."""
         from annotator import review as rv
         from annotator.store import review as review_q
 
@@ -1180,11 +1191,13 @@ class AnnotatorService:
                                     judge_below=judge_below)
                 if verdict is not None:
                     assessed[item_id] = verdict
-            order = sorted(assessed, key=lambda i: (-assessed[i][1], i))
+            counts = rv.count_reasons(assessed[i][0] for i in assessed)
+            skip = {int(i) for i in exclude}
+            order = sorted((i for i in assessed if i not in skip), key=lambda i: (-assessed[i][1], i))
             if limit is not None:
                 order = order[:limit]
             suggestions = review_q.suggestions_of(s, order)
-            items = {i: item_q.get_item(s, i) for i in order}
+            items = review_q.items_by_ids(s, order)
         entries = []
         for item_id in order:
             item, (reasons, priority) = items[item_id], assessed[item_id]
@@ -1200,14 +1213,7 @@ class AnnotatorService:
                                                  score=g.score, judge_score=g.judge_score, route=g.route)
                              for g in suggestions.get(item_id, [])],
             ))
-        return entries
-
-    def review_summary(self, project: str, *, top: int = 10) -> dict[str, Any]:
-        """Queue length, items per kind of reason, and the ``top`` entries (CLI, the tab's header)."""
-        from annotator import review as rv
-
-        entries = self.review_queue(project)
-        return {"project": project, **rv.summary(entries), "top": [e.model_dump(mode="json") for e in entries[:top]]}
+        return entries, counts
 
     def flag_for_review(self, project: str, item_ids: Sequence[int], reason: str, *, score: float | None = None,
                         requested_by: str = "system") -> int:
@@ -1922,6 +1928,7 @@ class AnnotatorService:
                 )
             return _user_info(user_q.set_role(s, name, str(role)))
 
+
     # ---- jobs, fine-tuning and model versions (issue 7: "jobs") ----------------------------------
     # Long work runs as jobs (annotator.jobs): a Job row per job, a huey queue that carries its id,
     # and one of the _job_* bodies below. Fine-tuning logic lives in annotator.training; this part
@@ -2376,6 +2383,7 @@ def _job_json(value: Any) -> Any:
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     return str(value)
+
 
 class _TeamSync:
     """Per project and process: when the pool last looked at the store, up to which response id

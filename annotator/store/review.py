@@ -89,19 +89,29 @@ def candidate_item_ids(session: Session, project_id: int, judge_below: float | N
 
 
 def answers_of(session: Session, item_ids: Sequence[int]) -> dict[int, list[AnswerRow]]:
-    """item_id → its submitted responses, oldest first."""
+    """item_id → its submitted responses, oldest first (columns only: this reads every candidate)."""
     out: dict[int, list[AnswerRow]] = {}
+    columns = (Response.id, Response.item_id, User.name, User.role, User.is_system, Response.value, Response.route,
+               Response.seconds_spent, Response.comment, Response.flagged, Response.submitted_at)
     for chunk in _chunks(item_ids):
         rows = session.exec(
-            select(Response, User.name, User.role, User.is_system).join(User, User.id == Response.user_id)
+            select(*columns).join(User, User.id == Response.user_id)
             .where(Response.item_id.in_(chunk), Response.status == "submitted").order_by(Response.id)
         ).all()
-        for r, name, role, is_system in rows:
-            out.setdefault(r.item_id, []).append(AnswerRow(
-                response_id=int(r.id), item_id=int(r.item_id), user=name, role=role, is_system=bool(is_system),
-                value=list(r.value), route=r.route, seconds=r.seconds_spent, comment=r.comment,
-                flagged=bool(r.flagged), submitted_at=r.submitted_at,
+        for rid, item_id, name, role, is_system, value, route, seconds, comment, flagged, at in rows:
+            out.setdefault(int(item_id), []).append(AnswerRow(
+                response_id=int(rid), item_id=int(item_id), user=name, role=role, is_system=bool(is_system),
+                value=list(value), route=route, seconds=seconds, comment=comment, flagged=bool(flagged),
+                submitted_at=at,
             ))
+    return out
+
+
+def items_by_ids(session: Session, item_ids: Sequence[int]) -> dict[int, Item]:
+    """item_id → its Item row."""
+    out: dict[int, Item] = {}
+    for chunk in _chunks(item_ids):
+        out.update({int(i.id): i for i in session.exec(select(Item).where(Item.id.in_(chunk))).all()})
     return out
 
 

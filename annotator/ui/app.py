@@ -141,11 +141,11 @@ class AnnotatorUI:
                     self.jobs_panel = JobsTab(self.service)
                     self.jobs_panel.render()
             self._wire_events(blocks)
+            self.admin.wire(blocks, self)
             self.review.wire(blocks, self)
             self.tasks.wire(blocks, self)
             self.jobs_panel.wire(blocks, self)
             self.dashboard.wire(blocks, self)
-            self.admin.wire(blocks, self)
         if self.auth_mode:  # every event checks the login's role (annotator.ui.auth.POLICY)
             auth.protect(blocks, self.service, {self.user_box: auth.login_name,
                                                 self.filter_annotator: auth.own_answers_for_annotators})
