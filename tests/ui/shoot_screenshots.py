@@ -193,7 +193,7 @@ def main() -> None:
             # ~260 human labels to calibrate on: the demo tickets are hard (a crash during payment is
             # a bug), so fewer labels, or the hashing embedder, leave no label above the target.
             label_some(service, project, 220, users=("dan", "eve"))
-            page.get_by_role("tab", name="AI").click()
+            page.get_by_role("tab", name="AI", exact=True).click()
             page.wait_for_selector("#ai-routes .ann-routes")
             target = page.locator("#ai-target input[type=number]")
             target.fill(str(AI_TARGET))
@@ -205,7 +205,7 @@ def main() -> None:
                   "target:", service.project_details(project)[2].target_precision)
             answered = answer_audits(service, project, 16)
             page.get_by_role("tab", name="Browse").click()
-            page.get_by_role("tab", name="AI").click()  # opening the tab refreshes routes and the audit line
+            page.get_by_role("tab", name="AI", exact=True).click()  # opening the tab refreshes routes and the audit line
             if answered:
                 page.wait_for_function("() => !document.querySelector('#ai-audit .ann-audit-none')")
             else:

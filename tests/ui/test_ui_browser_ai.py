@@ -74,7 +74,7 @@ def test_four_routes_in_the_browser(browser, served_app):
                            " return el && el.getAttribute('data-item-id') !== 'none'; }", timeout=20_000)
 
     # --- the AI tab: run the cheap annotators from the page, wait for the route cards to fill
-    page.get_by_role("tab", name="AI").click()
+    page.get_by_role("tab", name="AI", exact=True).click()
     page.wait_for_selector("#ai-routes .ann-routes")
     assert sum(_route_counts(page).values()) == 0
     page.locator("#ai-run-btn").click()
@@ -135,7 +135,7 @@ def test_four_routes_in_the_browser(browser, served_app):
     assert all(rows[i]["route"] == "blind" for i in answered["blind"])
 
     # --- the AI tab now measures the auto labels' precision on the answered audits
-    page.get_by_role("tab", name="AI").click()
+    page.get_by_role("tab", name="AI", exact=True).click()
     page.wait_for_function("() => !document.querySelector('#ai-audit .ann-audit-none')", timeout=10_000)
     assert f"{counts['audit']} audits" in page.locator("#ai-audit").inner_text()
 
