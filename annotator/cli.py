@@ -221,6 +221,17 @@ def _annotator_kwargs(service: AnnotatorService, names: list[str], bars: list) -
     return service.llm_options(names, progress_for)
 
 
+def _override_routing(service, project: str, target_precision: float | None,  # noqa: ANN001
+                      audit_fraction: float | None):  # noqa: ANN202 - schema.ProjectSummary
+    """Save the routing options given on the command line into the project's settings (the app
+    then uses them too) and return the project's summary."""
+    changes = {k: v for k, v in {"target_precision": target_precision, "audit_fraction": audit_fraction}.items()
+               if v is not None}
+    if changes:
+        service.update_project_settings(project, **changes)
+    return service.project(project)
+
+
 @app.command()
 def ai(
     project: ProjectOpt,
@@ -247,11 +258,7 @@ def ai(
                          llm_api_key=llm_api_key, llm_timeout_s=llm_timeout, llm_max_retries=llm_retries,
                          llm_mode=llm_mode)
     service = _service(settings)
-    changes = {k: v for k, v in {"target_precision": target_precision, "audit_fraction": audit_fraction}.items()
-               if v is not None}
-    if changes:
-        service.update_project_settings(project, **changes)
-    summary = service.project(project)
+    summary = _override_routing(service, project, target_precision, audit_fraction)
     names = parse_annotator_names(annotators)
     bars: list = []
     chosen = make_annotators(",".join(names) or "none", **_annotator_kwargs(service, names, bars))
@@ -294,11 +301,7 @@ def judge(
     """
     settings = _settings(data_dir, database_url, llm_endpoint_url=llm_url, llm_endpoint_model=llm_model)
     service = _service(settings)
-    changes = {k: v for k, v in {"target_precision": target_precision, "audit_fraction": audit_fraction}.items()
-               if v is not None}
-    if changes:
-        service.update_project_settings(project, **changes)
-    summary = service.project(project)
+    summary = _override_routing(service, project, target_precision, audit_fraction)
     typer.echo(f"Judging {summary.items} pairs ({'one order' if no_swap else 'both orders'}) with {judge} …", err=True)
     bar, update = _progress("judge", unit="prompts")
     try:

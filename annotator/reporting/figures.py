@@ -70,12 +70,12 @@ def learning_curve_figure(d: Dashboard) -> Any:
                    yaxis={"title": "accuracy", "range": [0, 1.02]})
 
 
-def reliability_figure(d: Dashboard) -> Any:
+def reliability_plot(calibration: dict[str, dict[str, Any] | None]) -> Any:
+    """A plotly reliability diagram without title or layout: per annotator (name → its calibration
+    dict with ``reliability`` bins), accuracy against calibrated confidence per bin, marker area by
+    the bin's item count, and the diagonal of perfect calibration. The fused ensemble is drawn in black."""
     import plotly.graph_objects as go
 
-    calibration = d.calibration or {}
-    if not any((c or {}).get("reliability") for c in calibration.values()):
-        return _empty("reliability", "No AI run yet: run the AI annotators to see their calibration.")
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="perfect calibration", hoverinfo="skip",
                              line={"color": "#94a3b8", "dash": "dash", "width": 1.5}))
@@ -94,7 +94,15 @@ def reliability_figure(d: Dashboard) -> Any:
             marker={"size": [7 + 11 * (n / top) ** 0.5 for n in counts]},
             hovertemplate="confidence %{x:.2f}<br>accuracy %{y:.2f}<br>%{customdata} items"
                           "<extra>%{fullData.name}</extra>"))
-    return _layout(fig, "reliability", xaxis={"title": "confidence (calibrated)", "range": [0, 1.02]},
+    return fig
+
+
+def reliability_figure(d: Dashboard) -> Any:
+    calibration = d.calibration or {}
+    if not any((c or {}).get("reliability") for c in calibration.values()):
+        return _empty("reliability", "No AI run yet: run the AI annotators to see their calibration.")
+    return _layout(reliability_plot(calibration), "reliability",
+                   xaxis={"title": "confidence (calibrated)", "range": [0, 1.02]},
                    yaxis={"title": "accuracy", "range": [0, 1.02]})
 
 

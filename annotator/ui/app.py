@@ -30,6 +30,7 @@ from annotator.agents import ANNOTATORS, parse_annotator_names
 from annotator.errors import AnnotatorError, EmptyPoolError, ValidationError
 from annotator.service import AnnotatorService
 from annotator.ui import auth, render
+from annotator.reporting.figures import reliability_plot
 from annotator.ui.admin_tab import AdminTab
 from annotator.ui.jobs_tab import JobsTab
 from annotator.ui.dashboard_tab import DashboardTab
@@ -45,6 +46,7 @@ ANY_CHOICE = ("any", ANY)
 FORMATS = ["csv", "jsonl", "parquet", "hf", "sft", "dpo", "ratings"]  # the last three: post-training projects
 BROWSE_COLUMNS = ["✓", "id", "text", "label", "status", "by", "suggestion", "score", "metadata"]
 Updates = dict[Any, Any]
+
 
 #: The AI tab's annotator choices: registry name → what it is (shown beside its checkbox).
 AI_CHOICES: dict[str, str] = {
@@ -997,34 +999,10 @@ def calibration_frame(calibration: dict[str, dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=CALIB_COLUMNS)
 
 
-#: Line colours of the reliability diagram, in annotator order; the fused ensemble is drawn in black.
-PLOT_COLORS = ["#6366f1", "#f59e0b", "#10b981", "#ef4444", "#0ea5e9", "#a855f7"]
-
-
 def reliability_figure(calibration: dict[str, dict[str, Any]]) -> Any:
-    """A plotly reliability diagram: per annotator, accuracy against (calibrated) confidence per bin,
-    marker size by the bin's item count, and the diagonal of perfect calibration."""
-    import plotly.graph_objects as go
-
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="perfect calibration", hoverinfo="skip",
-                             line={"color": "#94a3b8", "dash": "dash", "width": 1.5}))
-    colours = iter(PLOT_COLORS * 4)
-    for name, c in calibration.items():
-        points = c.get("reliability") or []
-        if not points:
-            continue
-        ensemble = name == "ensemble"
-        counts = [p["count"] for p in points]
-        top = max(counts) or 1
-        fig.add_trace(go.Scatter(
-            x=[p["confidence"] for p in points], y=[p["accuracy"] for p in points], mode="lines+markers",
-            name="ensemble (fused)" if ensemble else name, customdata=counts,
-            line={"color": "#0f172a" if ensemble else next(colours), "width": 3 if ensemble else 2},
-            marker={"size": [7 + 11 * (n / top) ** 0.5 for n in counts]},
-            hovertemplate="confidence %{x:.2f}<br>accuracy %{y:.2f}<br>%{customdata} items<extra>%{fullData.name}"
-                          "</extra>",
-        ))
+    """The AI tab's reliability diagram: the dashboard's plot (``reporting.reliability_plot``) in
+    the tab's compact layout, with a 0.1 grid."""
+    fig = reliability_plot(calibration)
     fig.update_layout(
         template="plotly_white", height=400, margin={"l": 56, "r": 16, "t": 16, "b": 48},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0, "font": {"size": 12}},

@@ -4,30 +4,19 @@ from __future__ import annotations
 
 from collections import Counter
 
-import numpy as np
 import pytest
 from sqlmodel import select
 
 from annotator import store
 from annotator.reporting import FIGURE_TITLES, dashboard_figures, stopping_advice
 from annotator.store.tables import Item, ModelVersion, Response, Suggestion
-
-TOPICS = {"sport": "match goal team coach league striker referee stadium",
-          "food": "recipe bake flavour kitchen dinner oven spice salad",
-          "tech": "laptop software update battery screen server code keyboard"}
-
-
-def _records(n_per=100, seed=0):
-    rng = np.random.default_rng(seed)
-    return [{"text": " ".join(rng.choice(words.split(), 4)) + f" note {label} {i}", "external_id": f"{label}-{i}"}
-            for label, words in TOPICS.items() for i in range(n_per)]
-
+from topic_data import TOPICS, topic_records
 
 @pytest.fixture
 def project(service):
     """165 queue answers, one AI run, 10 answered audits, a suspect search."""
     service.create_project("ai", list(TOPICS), settings={"refit_every": 20, "audit_fraction": 0.1})
-    service.import_records("ai", _records())
+    service.import_records("ai", topic_records())
     for _ in range(165):
         item = service.next_item("ai", "ana")
         service.submit("ai", "ana", item.item_id, [item.external_id.split("-")[0]])

@@ -7,26 +7,12 @@ import numpy as np
 import pytest
 
 from annotator.errors import EmptyPoolError
-
-TOPICS = {"sport": "match goal team coach league striker referee stadium",
-          "food": "recipe bake flavour kitchen dinner oven spice salad",
-          "tech": "laptop software update battery screen server code keyboard"}
-
-
-def _records(n_per=100, seed=0):
-    rng = np.random.default_rng(seed)
-    out = []
-    for label, words in TOPICS.items():
-        w = words.split()
-        for i in range(n_per):
-            out.append({"text": " ".join(rng.choice(w, 4)) + f" note {label} {i}", "external_id": f"{label}-{i}"})
-    return out
-
+from topic_data import TOPICS, topic_records
 
 @pytest.fixture
 def routed(service):
     service.create_project("ai", list(TOPICS), settings={"refit_every": 1000, "audit_fraction": 0.1})
-    service.import_records("ai", _records())
+    service.import_records("ai", topic_records())
     # Enough labels that each class can certify 95 % precision (≥ 45 right answers per label).
     for _ in range(165):
         item = service.next_item("ai", "ana")
@@ -93,7 +79,7 @@ def test_auto_items_are_served_only_as_blind_random_picks_and_export_as_agent_la
 
 def test_run_ai_needs_two_classes_of_human_labels(service):
     service.create_project("cold", list(TOPICS))
-    service.import_records("cold", _records(n_per=5))
+    service.import_records("cold", topic_records(n_per=5))
     with pytest.raises(EmptyPoolError, match="two classes"):
         service.run_ai("cold", "knn")
 
@@ -112,7 +98,7 @@ def test_a_higher_target_precision_shrinks_auto_coverage(routed):
 
 def test_run_ai_on_a_fully_labelled_pool_routes_nothing_and_keeps_the_labels(service):
     service.create_project("done", list(TOPICS))
-    service.import_records("done", _records(n_per=8))
+    service.import_records("done", topic_records(n_per=8))
     for _ in range(24):
         item = service.next_item("done", "ana")
         service.submit("done", "ana", item.item_id, [item.external_id.split("-")[0]])
@@ -125,7 +111,7 @@ def test_run_ai_on_a_fully_labelled_pool_routes_nothing_and_keeps_the_labels(ser
 
 def test_random_calibration_picks_are_known_to_the_label_context(service):
     service.create_project("cal", list(TOPICS), settings={"refit_every": 10, "explore_fraction": 0.2})
-    service.import_records("cal", _records(n_per=40))
+    service.import_records("cal", topic_records(n_per=40))
     served = []
     for _ in range(80):
         item = service.next_item("cal", "ana")
