@@ -48,6 +48,11 @@ BROWSE_COLUMNS = ["✓", "id", "text", "label", "status", "by", "suggestion", "s
 Updates = dict[Any, Any]
 
 
+def no_change() -> Updates:
+    """The update that leaves every output of an event as it is. (Gradio reads an empty dict as a
+    single value for a multi-output event and fails: "didn't return enough output values".)"""
+    return gr.skip()
+
 #: The AI tab's annotator choices: registry name → what it is (shown beside its checkbox).
 AI_CHOICES: dict[str, str] = {
     "classifier": "classifier · the project's own model, refit on the human labels",
@@ -590,7 +595,7 @@ class AnnotatorUI:
     @_guard("label_status")
     def _on_user(self, project: str | None, user: str, served_to: str | None) -> Updates:
         if (user or self.user) == served_to:
-            return {}
+            return no_change()
         return self._project_view(project, user or self.user)
 
     def _label_handler(self, index: int) -> Callable[..., Updates]:
@@ -600,7 +605,7 @@ class AnnotatorUI:
         def on_label(project: str | None, user: str, item_id: int | None, labels: list[str], multi: bool,
                      preselect: bool, comment: str, flagged: bool) -> Updates:
             if index >= len(labels):
-                return {}
+                return no_change()
             return self._answer(project, user, item_id, [labels[index]], labels, multi, preselect, comment, flagged)
 
         on_label.__name__ = f"on_label_{index}"
@@ -632,7 +637,7 @@ class AnnotatorUI:
     def _on_skip(self, project: str | None, user: str, item_id: int | None, labels: list[str], multi: bool,
                  preselect: bool, comment: str, flagged: bool) -> Updates:
         if not project or item_id is None:
-            return {}
+            return no_change()
         user = user or self.user
         self.service.skip(project, user, int(item_id))
         return self._next_view(project, user, labels, multi, preselect)
@@ -641,7 +646,7 @@ class AnnotatorUI:
     def _on_undo(self, project: str | None, user: str, item_id: int | None, labels: list[str], multi: bool,
                  preselect: bool, comment: str, flagged: bool) -> Updates:
         if not project:
-            return {}
+            return no_change()
         user = user or self.user
         self.service.release(project, user)  # the item on screen goes back to the queue
         item = self.service.undo(project, user)
@@ -659,7 +664,7 @@ class AnnotatorUI:
         try:
             return {self.progress_html: self._progress_html(project)}
         except AnnotatorError:
-            return {}  # a poll never shows an error; the next action will
+            return no_change()  # a poll never shows an error; the next action will
 
     # ------------------------------------------------------------------ AI tab handlers
     @_guard("ai_status")
@@ -737,7 +742,7 @@ class AnnotatorUI:
                           preselect: bool) -> Updates:
         """After a run: serve the person an item from the newly routed queue (audits first)."""
         if not project or not labels:
-            return {}
+            return no_change()
         user = user or self.user
         self.service.release(project, user)
         out = self._next_view(project, user, labels, multi, preselect)
@@ -816,7 +821,7 @@ class AnnotatorUI:
     def _on_row_select(self, evt: gr.SelectData) -> Updates:
         row = evt.row_value or []
         if isinstance(evt.index, (list, tuple)) and len(evt.index) > 1 and evt.index[1] == 0:
-            return {}  # a tick in the select column, not a request for similar items
+            return no_change()  # a tick in the select column, not a request for similar items
         return {self.similar_box: str(row[1])} if len(row) > 1 and row[1] not in (None, "") else {}
 
     @staticmethod

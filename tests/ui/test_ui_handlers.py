@@ -12,6 +12,7 @@ import pytest
 
 from annotator.importers import ImportSpec
 from annotator.ui import AnnotatorUI
+from annotator.ui.app import no_change
 from annotator.ui.render import HOTKEY_SEP
 
 LABELS = ["billing", "bug", "account"]
@@ -194,7 +195,7 @@ def test_multi_label_project_uses_toggles_and_enter(ui, ui_service, tmp_path):
 
 def test_switching_annotator_serves_that_person(ui, ui_service, project):
     first = ui._on_page_load(None, "ana")
-    assert ui._on_user(project, "ana", first[ui.user_state]) == {}
+    assert ui._on_user(project, "ana", first[ui.user_state]) == no_change()
     other = ui._on_user(project, "ben", first[ui.user_state])
     assert other[ui.user_state] == "ben" and other[ui.item_state] != first[ui.item_state]
 
@@ -314,7 +315,7 @@ def test_row_click_fills_the_similar_box(ui):
 
     assert ui._on_row_select(Evt())[ui.similar_box] == "17"
     Evt.index = [2, 0]
-    assert ui._on_row_select(Evt()) == {}
+    assert ui._on_row_select(Evt()) == no_change()
 
 
 # ------------------------------------------------------------------ export
