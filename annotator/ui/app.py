@@ -340,12 +340,16 @@ class AnnotatorUI:
         answer_inputs = [self.project_dd, self.user_box, self.item_state, self.labels_state, self.multi_state,
                          self.preselect_state, self.comment_box, self.flagged_state]
 
+        # Opening a project may embed its items first: one progress bar on the item card, not one
+        # on each of the ~50 outputs.
+        on_card = {"show_progress_on": [self.item_html]}
         blocks.load(self._on_page_load, [self.project_dd, self.user_box], [self.project_dd, *project_outputs],
-                    api_name="load")
+                    api_name="load", **on_card)
         self.project_dd.input(self._on_project, [self.project_dd, self.user_box], project_outputs,
-                              api_name="select_project")
+                              api_name="select_project", **on_card)
         for event in (self.user_box.submit, self.user_box.blur):
-            event(self._on_user, [self.project_dd, self.user_box, self.user_state], project_outputs, api_name=False)
+            event(self._on_user, [self.project_dd, self.user_box, self.user_state], project_outputs, api_name=False,
+                  **on_card)
 
         # The hot path: one click / key → save the answer and show the next item.
         for i, button in enumerate(self.label_buttons):
