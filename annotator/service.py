@@ -684,7 +684,8 @@ class AnnotatorService:
         # The judge learns from the same human labels (out of fold) when the AI label is right; once it
         # has enough verdicts an item goes auto only if the judge's P(correct) also clears its threshold.
         judge = judge_m.fit_ensemble_judge(ensemble, context, seed=settings.seed)
-        judge_thresholds = judge_m.judge_thresholds(judge, len(names), policy, random_pick=picked)
+        judge_thresholds = judge_m.judge_thresholds(judge, len(names), policy, random_pick=picked) \
+            if settings.judge_veto else None
         rows = np.flatnonzero(~pool.labelled)
         if len(rows) == 0:  # every item has a human label: nothing to route, the calibration still informs
             result = {"agent": ensemble.name, "items": 0, "routes": dict.fromkeys(("auto", "audit", "verify", "blind"), 0),
