@@ -725,7 +725,8 @@ def worker(
     service = _service(settings)
     recovered = service.recover_jobs()
     if recovered:
-        typer.echo(f"Marked interrupted jobs failed: {recovered}")
+        typer.echo(f"Marked interrupted jobs failed: {recovered} (interrupted fine-tunes are queued again once; "
+                   "see `jobs list`)")
     typer.echo(f"annotator worker: {settings.jobs_backend} queue {settings.jobs_queue!r}, {workers} thread(s); Ctrl-C stops")
     service.jobs.run_forever(workers)
 
