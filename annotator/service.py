@@ -1540,7 +1540,8 @@ class AnnotatorService:
             audits = report_q.timed_audit_outcomes(s, pid)
             ordered = report_q.labelled_in_order(s, pid)
             ai_job = report_q.latest_run(s, pid, "ai_summary", with_key="calibration")
-            ai_run = {"calibration": ai_job.result.get("calibration"), "at": _iso(ai_job.finished_at)} if ai_job else None
+            ai_run = {"calibration": ai_job.result.get("calibration"), "judge": ai_job.result.get("judge"),
+                      "at": _iso(ai_job.finished_at)} if ai_job else None
         names = [lab["name"] for lab in proj.labels]
         multi = proj.task_type == TaskType.multi_label
         X = targets = embeddings = None

@@ -22,7 +22,7 @@ import numpy as np
 WITH, WITHOUT = "with_finetune", "without_finetune"
 #: Report keys compared between the arms (means and std over seeds).
 COMPARED = ("final_label_accuracy", "human_labels", "auto_labels", "coverage", "auto_label_precision",
-            "judge_auroc", "confidence_auroc", "classifier_accuracy", "final_model_accuracy",
+            "judge_auroc", "confidence_auroc", "best_confidence_auroc", "classifier_accuracy", "final_model_accuracy",
             "finetune_trained", "finetune_promoted", "seconds")
 
 

@@ -215,6 +215,7 @@ def _session(
         "auto_label_precision_estimate": estimate.as_dict(),
         "ai_last_run": ai_runs[-1] if ai_runs else None,
         "judge_auroc": judge.get("auroc"), "confidence_auroc": judge.get("confidence_auroc"),
+        "best_confidence_auroc": judge.get("best_confidence_auroc"), "best_confidence": judge.get("best_confidence"),
         "classifier_accuracy": classifier_accuracy,
         # The model that ranks the queue at the end: the promoted fine-tuned version, else the probe.
         "final_model_accuracy": classifier_accuracy if not finetune or finetune["promoted_test_accuracy"] is None
@@ -344,7 +345,7 @@ def aggregate(runs: list[dict[str, Any]], default: str, strategies: Sequence[str
     runs_main_arm = [r for r in runs if r.get("arm") != WITHOUT]
     main = [r for r in runs_main_arm if r["strategy"] == default]
     numeric = ["human_labels", "auto_labels", "coverage", "final_label_accuracy", "classifier_accuracy", "seconds",
-               "auto_label_precision", "judge_auroc", "confidence_auroc", "final_model_accuracy",
+               "auto_label_precision", "judge_auroc", "confidence_auroc", "best_confidence_auroc", "final_model_accuracy",
                "finetune_trained", "finetune_promoted"]
     out: dict[str, Any] = dict(main[0]) if main else {}
     for key in numeric:
