@@ -332,12 +332,23 @@ def simulate(
     compare: Annotated[Optional[str], typer.Option(help="Baseline strategies run on the same seeds, e.g. random.")] = None,
     max_items: Annotated[Optional[int], typer.Option(help="Sample this many rows of the file first.")] = None,
     model: Annotated[Optional[str], typer.Option(help="Embedding model; default the bundled MiniLM.")] = None,
+    finetune_every: Annotated[int, typer.Option(
+        help="Run the app's fine-tuning job every N human labels (0: never); a promoted version then ranks the "
+             "queue and answers as the 'classifier' AI annotator.")] = 0,
+    finetune_epochs: Annotated[Optional[float], typer.Option(help="Epochs per fine-tuning job (default: the setting, 2).")] = None,
+    finetune_max_steps: Annotated[Optional[int], typer.Option(help="Cap on optimiser steps per fine-tuning job (CPU time).")] = None,
+    compare_finetune: Annotated[bool, typer.Option(
+        "--compare-finetune",
+        help="Run every seed twice: with fine-tuning (--finetune-every) and the judge's veto in the loop, and "
+             "without either; the report's finetune_comparison puts them side by side.")] = False,
     report: Annotated[Optional[Path], typer.Option(help="Write the JSON report here (and a .html plot beside it).")] = None,
     data_dir: DataDir = None,
 ) -> None:
     """Replay the real pipeline with a simulated person who answers from the gold column.
 
     Example: `python -m annotator simulate pilot.csv --text-column text --label-column label --seeds 0,1,2 --compare random --report out.json`
+
+    With and without fine-tuning: `python -m annotator simulate pilot.csv --ai all --seeds 0,1,2 --finetune-every 150 --compare-finetune --report ft.json`
     """
     from tqdm import tqdm
 
@@ -349,8 +360,14 @@ def simulate(
     cfg = SimulationConfig(
         strategy=strategy, human_budget=human_budget, batch_size=batch_size, human_error=human_error, ai=ai,
         target_precision=target_precision, test_fraction=test_fraction, seed=seed, max_items=max_items,
-        embedding_model=settings.embedding_model,
+        embedding_model=settings.embedding_model, finetune_every=finetune_every, finetune_epochs=finetune_epochs,
+        finetune_max_steps=finetune_max_steps,
     )
+    if compare_finetune and finetune_every <= 0:
+        from annotator.errors import ValidationError
+
+        raise ValidationError("--compare-finetune needs a fine-tuning schedule.", expected="--finetune-every N > 0",
+                              got=f"--finetune-every {finetune_every}", fix="add e.g. --finetune-every 150")
     from annotator.active.strategies import get_strategy
 
     seed_list = [int(x) for x in seeds.split(",")] if seeds else [seed]
@@ -370,8 +387,8 @@ def simulate(
             bar.set_postfix(acc="-" if acc is None else f"{acc:.3f}", refresh=True)
         return on_round
 
-    result = simulate_many(labelled, cfg, seed_list, compare=baselines, cache_dir=settings.embeddings_dir,
-                           on_run=on_run)
+    result = simulate_many(labelled, cfg, seed_list, compare=baselines, compare_finetune=compare_finetune,
+                           cache_dir=settings.embeddings_dir, on_run=on_run)
     for bar in bars:
         bar.close()
     text = json.dumps(result, indent=2, default=str)
@@ -384,6 +401,8 @@ def simulate(
         typer.echo(text)
     for entry in (result.get("labels_needed") or {}).values():
         typer.echo(entry["sentence"])
+    if result.get("finetune_comparison"):
+        typer.echo(result["finetune_comparison"]["sentence"])
     if result.get("interrupted"):
         typer.secho("Interrupted: the report holds the rounds finished so far.", err=True)
 
@@ -709,7 +728,8 @@ def worker(
     service = _service(settings)
     recovered = service.recover_jobs()
     if recovered:
-        typer.echo(f"Marked interrupted jobs failed: {recovered}")
+        typer.echo(f"Marked interrupted jobs failed: {recovered} (interrupted fine-tunes are queued again once; "
+                   "see `jobs list`)")
     typer.echo(f"annotator worker: {settings.jobs_backend} queue {settings.jobs_queue!r}, {workers} thread(s); Ctrl-C stops")
     service.jobs.run_forever(workers)
 

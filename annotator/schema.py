@@ -102,6 +102,11 @@ class ProjectSettings(BaseModel):
         description="Share of items (chosen from the seed and item id, stable as the project grows) that "
                     "overlap_k different people answer, to measure agreement; the others get one answer.")
     overlap_k: int = Field(default=3, ge=2, le=20, description="Answers per overlap item, from different people.")
+    judge_veto: bool = Field(
+        default=True,
+        description="The router sends an item auto only if the judge's P(AI label correct) also clears its "
+                    "certified threshold (once the judge has enough verdicts). Off: confidence alone decides "
+                    "(the judge is still fitted and its AUROC reported); simulate's baseline arm turns it off.")
     rating_min: int = Field(default=1, description="Rating projects: the lowest score of the scale.")
     rating_max: int = Field(default=5, description="Rating projects: the highest score of the scale (at most 9 keys).")
 

@@ -684,7 +684,8 @@ class AnnotatorService:
         # The judge learns from the same human labels (out of fold) when the AI label is right; once it
         # has enough verdicts an item goes auto only if the judge's P(correct) also clears its threshold.
         judge = judge_m.fit_ensemble_judge(ensemble, context, seed=settings.seed)
-        judge_thresholds = judge_m.judge_thresholds(judge, len(names), policy, random_pick=picked)
+        judge_thresholds = judge_m.judge_thresholds(judge, len(names), policy, random_pick=picked) \
+            if settings.judge_veto else None
         rows = np.flatnonzero(~pool.labelled)
         if len(rows) == 0:  # every item has a human label: nothing to route, the calibration still informs
             result = {"agent": ensemble.name, "items": 0, "routes": dict.fromkeys(("auto", "audit", "verify", "blind"), 0),
@@ -1539,7 +1540,8 @@ class AnnotatorService:
             audits = report_q.timed_audit_outcomes(s, pid)
             ordered = report_q.labelled_in_order(s, pid)
             ai_job = report_q.latest_run(s, pid, "ai_summary", with_key="calibration")
-            ai_run = {"calibration": ai_job.result.get("calibration"), "at": _iso(ai_job.finished_at)} if ai_job else None
+            ai_run = {"calibration": ai_job.result.get("calibration"), "judge": ai_job.result.get("judge"),
+                      "at": _iso(ai_job.finished_at)} if ai_job else None
         names = [lab["name"] for lab in proj.labels]
         multi = proj.task_type == TaskType.multi_label
         X = targets = embeddings = None
@@ -1957,26 +1959,59 @@ class AnnotatorService:
         self.jobs.start(self.settings.jobs_workers if workers is None else workers)
         return recovered
 
+    #: Job kinds that a restart runs again (once) when the process running them died: their
+    #: results are applied atomically at the end, so a rerun starts from a clean state.
+    RESTART_KINDS: tuple[str, ...] = ("finetune",)
+
     def recover_jobs(self) -> list[int]:
         """Jobs left ``running`` (or cancelling) by a process on this host that is gone are marked
         failed ("interrupted by a restart"): nothing of them was applied, since results are
-        committed atomically at the end. Their half-written model folders are removed."""
+        committed atomically at the end. Their half-written model folders are removed. An
+        interrupted job of a ``RESTART_KINDS`` kind that was not itself a restart is queued again
+        as a new job (payload ``restart_of``: the old id), and the old row names it; a cancelled
+        one, a second interruption and the ``immediate`` backend (no queue) are not restarted.
+        Returns the ids of the jobs marked interrupted."""
         from annotator.jobs import worker_is_dead
         from annotator.store import jobs as jobs_q
 
+        base = "interrupted by a restart: the process running it stopped; nothing was applied."
+        requeue: list[int] = []
+        ids: list[int] = []
         with store.transaction(self.engine) as s:
             stale = [j for j in jobs_q.running_jobs(s) + jobs_q.cancelled_unfinished(s)
                      if worker_is_dead((j.result or {}).get("worker"))]
-            ids = [j.id for j in stale]
-            jobs_q.mark_interrupted(s, ids, "interrupted by a restart: the process running it stopped; "
-                                            "nothing was applied. Submit it again to rerun.")
+            for job in stale:
+                restart = (job.status == "running" and job.kind in self.RESTART_KINDS
+                           and "restart_of" not in (job.payload or {}) and not self.jobs.immediate)
+                if restart:
+                    new = jobs_q.create_job(s, job.project_id, job.kind, {**(job.payload or {}), "restart_of": job.id})
+                    new.message = f"queued again: restart of job {job.id}, interrupted by a restart"
+                    note = f"{base} Restarted as job {new.id}."
+                else:
+                    new = None
+                    note = f"{base} Submit it again to rerun." if job.status == "running" else \
+                        f"{base} It had been cancelled."
+                # one conditional update per job: a second process recovering at once changes nothing
+                if jobs_q.mark_interrupted(s, [job.id], note) == 1:
+                    ids.append(job.id)
+                    if new is not None:
+                        requeue.append(new.id)
+                elif new is not None:
+                    s.delete(new)
             active = {j.id for j in jobs_q.running_jobs(s)}
             projects = {p.id: p.name for p in project_q.list_projects(s)}
             known = {pid: [m.version for m in jobs_q.model_versions(s, pid, "finetune")] for pid in projects}
         for pid, name in projects.items():
             VersionDirs(self.settings.resolved_models_dir, name).cleanup(known[pid], active)
+        for job_id in requeue:
+            try:
+                self.jobs.enqueue(job_id)
+            except AnnotatorError as e:
+                with store.transaction(self.engine) as s:
+                    jobs_q.finish_job(s, job_id, "failed", message="could not be queued again", error=e.message,
+                                      only_if=("queued",))
         if ids:
-            log.warning("jobs %s were interrupted by a restart; marked failed", ids)
+            log.warning("jobs %s were interrupted by a restart; marked failed (queued again: %s)", ids, requeue)
         return ids
 
     def submit_job(self, kind: str, project: str | None, **payload: Any) -> JobInfo:

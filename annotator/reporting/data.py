@@ -56,6 +56,10 @@ class Dashboard:
     learning_curve: dict[str, Any] = field(default_factory=dict)
     calibration: dict[str, Any] | None = None
     ai_run_at: str | None = None
+    #: The last AI run's judge: ``auroc`` (out of fold, on the people's verdicts), ``confidence_auroc``
+    #: (fused confidence), ``best_confidence`` / ``best_confidence_auroc`` (the best single raw
+    #: confidence), ``n_train`` verdicts; None before any AI run.
+    judge: dict[str, Any] | None = None
     route_runs: list[dict[str, Any]] = field(default_factory=list)
     coverage: list[dict[str, Any]] = field(default_factory=list)
     audits: list[dict[str, Any]] = field(default_factory=list)
@@ -252,6 +256,7 @@ def build_dashboard(
         human_answers=len(answers), model_versions=len(versions),
         learning_curve=learning_curve(versions, X_labelled, y, n_labels, multi_label=multi_label, seed=seed),
         calibration=(ai_run or {}).get("calibration"), ai_run_at=(ai_run or {}).get("at"),
+        judge=(ai_run or {}).get("judge"),
         route_runs=route_runs(routed), coverage=coverage_series(first_labels, routed, items),
         audits=audit_points, audit_estimate=estimate,
         stability=stability(X_labelled, targets, pool, n_labels, refit_every, multi_label=multi_label),

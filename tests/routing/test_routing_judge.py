@@ -11,8 +11,8 @@ from annotator.annotators import ItemBatch, LabelContext
 from annotator.errors import ValidationError
 from annotator.routing import RoutingPolicy, fit_ensemble, route_items
 from annotator.routing.judge import (
-    MIN_VERDICTS, feature_names, fit_ensemble_judge, fit_judge, judge_features, judge_thresholds,
-    neighbour_agreement, score_items,
+    MIN_VERDICTS, confidence_aurocs, feature_names, fit_ensemble_judge, fit_judge, judge_features,
+    judge_thresholds, neighbour_agreement, score_items,
 )
 
 D = 16
@@ -215,3 +215,26 @@ def test_run_ai_reports_the_judge_once_enough_people_answered(service):
     doubted = {i for i, g in routed.items() if g.route == "auto" and g.judge_score < 0.95}
     queued = {e.item_id for e in service.review_queue("j") if any(r.startswith("low judge score") for r in e.reasons)}
     assert queued == doubted
+
+
+def test_confidence_aurocs_rank_each_signal_and_the_best_is_the_baseline():
+    correct = np.array([True, True, True, False, False, True])
+    perfect = np.where(correct, 0.9, 0.2) + np.arange(6) * 0.01  # every right verdict above every wrong
+    backwards = -perfect
+    out = confidence_aurocs({"perfect": perfect, "backwards": backwards, "flat": np.full(6, 0.5)}, correct)
+    assert out == {"perfect": 1.0, "backwards": 0.0, "flat": 0.5}
+    assert confidence_aurocs({"perfect": perfect}, np.ones(6, dtype=bool)) == {}  # AUROC undefined
+
+
+def test_the_judge_reports_every_single_confidence_and_the_best_of_them():
+    x, y, _, centers = _world()
+    context = _context(x, y, centers)
+    ensemble = fit_ensemble([ConfidentlyWrongAnnotator(centers)], context)
+    judge = fit_ensemble_judge(ensemble, context)
+    assert set(judge.confidence_aurocs) == {"fused", "overconfident"}
+    assert judge.confidence_aurocs["fused"] == judge.confidence_auroc
+    name, best = judge.best_confidence
+    assert best == max(judge.confidence_aurocs.values()) and judge.confidence_aurocs[name] == best
+    d = judge.as_dict()
+    assert d["best_confidence"] == name and d["best_confidence_auroc"] == best
+    assert judge.auroc > best  # the judge sees the confidently wrong cluster no single confidence does

@@ -61,6 +61,9 @@ def test_dashboard_renders_and_matches_the_store(browser, dashboard_project):
         estimate = service.audit_estimate("tickets")
         assert estimate.audits == 5 and float(_stat(page, "audit-estimate")) == estimate.value
         assert int(_stat(page, "suspects")) == service.suspect_report("tickets")["found"]
+        # The judge's AUROC next to the best raw confidence's, as the last AI run reported them.
+        assert _stat(page, "judge-auroc") == str(report["judge"]["auroc"]) == str(d.judge["auroc"])
+        assert _stat(page, "confidence-auroc") == str(report["judge"]["best_confidence_auroc"])
         # The route-mix figure in the page holds the run's counts (read from plotly's own data).
         bars = page.eval_on_selector(
             "#dash-plot-routes .js-plotly-plot",
