@@ -1769,16 +1769,71 @@ class AnnotatorService:
           reviewer's answer, else a strict majority of at least three), None without any;
         - ``first_at``, ``last_at``: their first and last answer (UTC).
         """
+        try:
+            report = self.agreement(project)
+        except AgreementError:
+            report = None
+        return self._person_stats(project, report)
+
+    def _person_stats(self, project: str, report: dict[str, Any] | None) -> list[dict[str, Any]]:
         from annotator import teams_stats
 
         with store.transaction(self.engine) as s:
             pid = project_q.get_project(s, project).id
             records = team_q.answer_records(s, pid)
-        try:
-            report = self.agreement(project)
-        except AgreementError:
-            report = None
         return teams_stats.person_stats(records, report)
+
+    def team_overview(self, project: str, include_ai: bool = False) -> dict[str, Any]:
+        """What the app's Team tab shows (admins and reviewers): agreement, per-person figures and
+        the overlap settings, from one agreement computation.
+
+        Args:
+            include_ai: count the AI annotators as raters next to people (their newest suggestion per
+                item; raters ``ai:<agent>``), in the agreement figures and in each person's agreement.
+
+        Returns:
+            ``agreement``: ``agreement()``'s dict, or None while it cannot be measured, with
+            ``agreement_note`` saying why (fewer than two raters, no item with two answers) and how
+            to change that; ``people``: ``person_stats`` rows (each person's agreement and accuracy
+            from that same report); ``overlap``: ``{"fraction", "k", "lease_minutes"}``, the project's
+            settings.
+        """
+        _summary, _guidelines, settings = self.project_details(project)
+        try:
+            report: dict[str, Any] | None = self.agreement(project, include_ai=include_ai)
+            note = None
+        except AgreementError as e:
+            report, note = None, e.message
+        return {
+            "project": project, "include_ai": include_ai, "agreement": report, "agreement_note": note,
+            "people": self._person_stats(project, report),
+            "overlap": {"fraction": settings.overlap_fraction, "k": settings.overlap_k,
+                        "lease_minutes": settings.lease_minutes},
+        }
+
+    def set_overlap(self, project: str, fraction: float | None = None, k: int | None = None) -> ProjectSettings:
+        """Change the overlap (``k`` answers from different people for a ``fraction`` of the items; 0 turns
+        it off); None keeps a value. Items already answered that now need more answers return to
+        the queue.
+
+        Raises:
+            ValidationError: fraction outside [0, 1] or k outside 2..20 (or not whole).
+        """
+        changes: dict[str, Any] = {}
+        if fraction is not None:
+            changes["overlap_fraction"] = float(fraction)
+        if k is not None:
+            if float(k) != int(float(k)):
+                raise ValidationError(f"overlap k must be a whole number, got {k!r}.", expected="an integer 2..20",
+                                      fix="type e.g. 3")
+            changes["overlap_k"] = int(float(k))
+        try:
+            return self.update_project_settings(project, **changes)
+        except ValueError as e:  # pydantic's ValidationError: a value out of range
+            raise ValidationError(
+                "Cannot save these overlap settings.", got=", ".join(f"{key}={v}" for key, v in changes.items()),
+                expected="overlap fraction in [0, 1] and k (answers per overlap item) in 2..20",
+                fix="e.g. fraction 0.1 and k 3: one item in ten gets three answers") from e
 
     # ---- accounts -------------------------------------------------------------------------------
     # The seam the login page, the admin page and the HTTP API call: they authenticate once, keep

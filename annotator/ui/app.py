@@ -34,6 +34,7 @@ from annotator.ui.admin_tab import AdminTab
 from annotator.ui.jobs_tab import JobsTab
 from annotator.ui.dashboard_tab import DashboardTab
 from annotator.ui.review_tab import ReviewTab
+from annotator.ui.team_tab import TeamTab
 from annotator.tasks import is_posttraining
 from annotator.ui.tasks_tab import TasksTab
 from annotator.ui.keyboard import HEAD
@@ -128,6 +129,9 @@ class AnnotatorUI:
                 with gr.Tab("Review", id="review", elem_id="tab-review") as self.review_tab:  # teams (review)
                     self.review = ReviewTab(self.service)
                     self.review.render()
+                with gr.Tab("Team", id="team", elem_id="tab-team") as self.team_tab:  # teams: agreement, people
+                    self.team = TeamTab(self.service)
+                    self.team.render()
                 with gr.Tab("Admin", id="admin", elem_id="tab-admin") as self.admin_tab:  # teams (auth)
                     self.admin = AdminTab(self.service, auth_mode=self.auth_mode)
                     self.admin.render()
@@ -143,6 +147,7 @@ class AnnotatorUI:
             self._wire_events(blocks)
             self.admin.wire(blocks, self)
             self.review.wire(blocks, self)
+            self.team.wire(blocks, self)
             self.tasks.wire(blocks, self)
             self.jobs_panel.wire(blocks, self)
             self.dashboard.wire(blocks, self)

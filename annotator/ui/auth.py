@@ -71,6 +71,9 @@ POLICY: dict[str, tuple[str, ...]] = {
     # Review (engineer "review"): the queue shows everyone's answers; deciding is a reviewer's job.
     "review_queue": STAFF, "ReviewTab.on_refresh": STAFF, "review_choice": STAFF, "review_correct": STAFF,
     "review_send_back": STAFF, "review_skip": STAFF,
+    # Team tab: agreement and everyone's figures (others' answers, in aggregate) for reviewers and
+    # admins; changing the overlap is a project setting, so an admin's.
+    "team_stats": STAFF, "TeamTab.on_refresh": STAFF, "save_overlap": ADMIN_ONLY,
     # Post-training tab (engineer "tasks"): labelling rating / preference / correction items; the LLM
     # judge routes verdicts like run_ai, so it is an admin's.
     "task_load": (ADMIN, ANNOTATOR), "TasksTab.on_load": (ADMIN, ANNOTATOR), "task_submit": (ADMIN, ANNOTATOR),
@@ -86,9 +89,10 @@ POLICY: dict[str, tuple[str, ...]] = {
 
 #: What each role may do, in words (README's roles table says the same).
 ROLE_SUMMARY: dict[str, str] = {
-    ADMIN: "everything: projects, AI settings and runs, bulk labels, exports, accounts",
+    ADMIN: "everything: projects, AI settings and runs, overlap, bulk labels, exports, accounts",
     ANNOTATOR: "label their own queue; browse their own answers only",
-    REVIEWER: "label; browse everyone's answers; similar items; look at the AI routes; review",
+    REVIEWER: "label; browse everyone's answers; similar items; look at the AI routes; review; agreement and "
+              "per-person figures (Team tab)",
 }
 
 

@@ -108,6 +108,9 @@ def test_each_role_is_refused_exactly_what_the_policy_forbids(auth_app):
     for key in ("load", "submit_label", "label_0", "skip", "undo", "browse", "whoami"):
         assert outcomes[key] == {"annotator": True, "reviewer": True, "admin": True}, key
     assert outcomes["similar"]["reviewer"] is True and outcomes["export"]["reviewer"] is False
+    # The Team tab: agreement and everyone's figures for reviewers and admins; the overlap is an admin's.
+    assert outcomes["team_stats"] == {"annotator": False, "reviewer": True, "admin": True}
+    assert outcomes["save_overlap"] == {"annotator": False, "reviewer": False, "admin": True}
 
 
 def test_without_a_login_everything_is_refused(auth_app):
