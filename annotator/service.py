@@ -762,12 +762,23 @@ class AnnotatorService:
             outcomes = response_q.audit_outcomes(s, project_q.get_project(s, project).id)
         return estimate_precision([sorted(person) == sorted(ai) for person, ai in outcomes])
 
-    def progress(self, project: str) -> Progress:
+    def progress(self, project: str, *, own_answers_of: str | None = None) -> Progress:
+        """Labelled / total, counts by label and by person, the model's state.
+
+        ``own_answers_of``: a person's name (an annotator's page in a team): ``by_label`` counts only
+        their own answers and ``by_user`` names only them, so the page shows nobody else's answers
+        or name; ``total`` and ``labelled`` stay the project's.
+        """
         with store.transaction(self.engine) as s:
             proj = project_q.get_project(s, project)
             counts = project_q.project_counts(s, proj.id)
-            by_label = response_q.label_counts(s, proj.id)
-            by_user_id = response_q.counts_by_user(s, proj.id)
+            if own_answers_of:
+                uid = project_q.user_id(s, own_answers_of)
+                by_label = response_q.label_counts_of_user(s, proj.id, uid) if uid is not None else {}
+                by_user_id = {uid: response_q.counts_by_user(s, proj.id).get(uid, 0)} if uid is not None else {}
+            else:
+                by_label = response_q.label_counts(s, proj.id)
+                by_user_id = response_q.counts_by_user(s, proj.id)
             names = project_q.user_names(s, set(by_user_id))
         pool = self._pools.get(proj.id)
         pending = self._refits.get(proj.id)
@@ -980,12 +991,14 @@ class AnnotatorService:
     def browse(
         self, project: str, *, query: str = "", label: str | None = None, status: str | None = None,
         route: str | None = None, annotator: str | None = None, metadata: str | dict[str, str] | None = None,
-        order: str = "id", page: int = 0, page_size: int = 50,
+        order: str = "id", page: int = 0, page_size: int = 50, own_answers_of: str | None = None,
     ):  # noqa: ANN201 - returns store.browse.BrowsePage
         """One page (0-based ``page``) of the project's items matching the filters.
 
         Args:
             metadata: exact matches, a dict or text like ``"channel=email, product=app"``.
+            own_answers_of: a person's name (an annotator's page in a team): only the items they
+                answered, each with *their own* newest answer, never anyone else's.
             order: "id", "newest", "suggestion score" (least confident AI suggestion first) or
                 "uncertainty" (the current model's smallest margin first; id order while cold).
         """
@@ -999,7 +1012,7 @@ class AnnotatorService:
         page = max(0, int(page))
         filters = browse_q.BrowseFilters(
             query=(query or "").strip(), label=label or None, status=status or None, route=route or None,
-            annotator=annotator or None, metadata=self._parse_metadata_filter(metadata),
+            annotator=annotator or None, metadata=self._parse_metadata_filter(metadata), own=own_answers_of or None,
         )
         if order == "uncertainty":
             return self._browse_by_uncertainty(project, filters, page, page_size)
@@ -1007,7 +1020,7 @@ class AnnotatorService:
             pid = project_q.get_project(s, project).id
             ids, total, exact = browse_q.page_item_ids(s, pid, filters, offset=page * page_size, limit=page_size,
                                                        order=order)
-            rows = browse_q.rows_for_ids(s, ids)
+            rows = browse_q.rows_for_ids(s, ids, own=filters.own)
         return browse_q.BrowsePage(rows=rows, total=total, exact=exact, page=page, page_size=page_size)
 
     def _browse_by_uncertainty(self, project: str, filters, page: int, page_size: int):  # noqa: ANN001, ANN202
@@ -1019,7 +1032,7 @@ class AnnotatorService:
             with store.transaction(self.engine) as s:
                 pid = project_q.get_project(s, project).id
                 ids, total, exact = browse_q.page_item_ids(s, pid, filters, offset=page * page_size, limit=page_size)
-                rows = browse_q.rows_for_ids(s, ids)
+                rows = browse_q.rows_for_ids(s, ids, own=filters.own)
             return browse_q.BrowsePage(rows=rows, total=total, exact=exact, page=page, page_size=page_size,
                                        note="No model yet (too few labels per class): shown in id order.")
         if pool.multi_label:
@@ -1040,7 +1053,7 @@ class AnnotatorService:
         start = page * page_size
         page_ids = [int(i) for i in ids[start:start + page_size]]
         with store.transaction(self.engine) as s:
-            rows = browse_q.rows_for_ids(s, page_ids)
+            rows = browse_q.rows_for_ids(s, page_ids, own=filters.own)
         by_id = dict(zip(page_ids, margins[start:start + page_size].tolist(), strict=True))
         for row in rows:
             row["uncertainty"] = round(1.0 - by_id[row["item_id"]], 4)
@@ -1141,13 +1154,14 @@ class AnnotatorService:
         if (pool := self._pools.get(pid)) is not None:
             pool.release(user)
 
-    def browse_options(self, project: str) -> dict[str, list[str]]:
-        """Choices for the browse page's filters: labels, statuses, routes, annotators, orders."""
+    def browse_options(self, project: str, *, own_answers_of: str | None = None) -> dict[str, list[str]]:
+        """Choices for the browse page's filters: labels, statuses, routes, annotators, orders.
+        ``own_answers_of``: a person's name (an annotator's page): the annotators are them alone."""
         from annotator.store import browse as browse_q
 
         with store.transaction(self.engine) as s:
             proj = project_q.get_project(s, project)
-            annotators = browse_q.project_annotators(s, proj.id)
+            annotators = [own_answers_of] if own_answers_of else browse_q.project_annotators(s, proj.id)
             labels = [lab["name"] for lab in proj.labels]
         return {
             "labels": labels, "statuses": list(browse_q.STATUSES), "annotators": annotators,

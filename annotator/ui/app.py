@@ -490,7 +490,7 @@ class AnnotatorUI:
                                         variant="secondary")
             else:
                 out[button] = gr.update(visible=False)
-        options = self.service.browse_options(project)
+        options = self.service.browse_options(project, own_answers_of=self._own_answers_of())
         out.update({
             self.labels_state: names, self.multi_state: multi, self.preselect_state: settings.preselect_suggestion,
             self.multi_checks: gr.update(choices=[(render.caption(s.name, s.hotkey), s.name) for s in specs],
@@ -554,9 +554,24 @@ class AnnotatorUI:
     def _progress_html(self, project: str | None) -> str:
         if not project:
             return render.note_box("No project yet.")
-        p = self.service.progress(project)
+        own = self._own_answers_of()
+        p = self.service.progress(project, own_answers_of=own)
         return render.progress_panel(p.total, p.labelled, p.by_label, p.by_user, model_version=p.model_version,
-                                     refitting=p.refitting, labels_since_refit=p.labels_since_refit)
+                                     refitting=p.refitting, labels_since_refit=p.labels_since_refit,
+                                     own=own is not None)
+
+    def _own_answers_of(self) -> str | None:
+        """Whose answers alone this page may show: in auth mode, an annotator's own login (they never
+        see other people's answers or names: progress by label and person, the browse table and its
+        annotator filter); None for reviewers and admins, and in single-user mode.
+
+        Raises:
+            PermissionDeniedError: auth mode, and the event carries no valid login.
+        """
+        if not self.auth_mode:
+            return None
+        who = auth.request_who(self.service)
+        return who.name if who.role == auth.ANNOTATOR else None
 
     def _next_view(self, project: str, user: str, labels: Sequence[str], multi: bool, preselect: bool,
                    status: str = "") -> Updates:
@@ -754,7 +769,8 @@ class AnnotatorUI:
             return {self.browse_status: render.note_box("No project yet.")}
         result = self.service.browse(project, query=query or "", label=label or None, status=status or None,
                                      route=route or None, annotator=annotator or None, metadata=metadata or None,
-                                     order=order or "id", page=max(0, page), page_size=self.PAGE_SIZE)
+                                     order=order or "id", page=max(0, page), page_size=self.PAGE_SIZE,
+                                     own_answers_of=self._own_answers_of())
         if result.rows == [] and page > 0 and result.total:
             return self._browse(project, query, label, status, route, annotator, metadata, order, result.pages - 1)
         return self._page_updates(result, note=result.note)

@@ -149,6 +149,15 @@ def current_user(service: Any, request: gr.Request | None) -> Who:
     return Who(name=user.name, role=str(user.role))
 
 
+def request_who(service: Any) -> Who:
+    """The logged-in person of the event being handled (from the request Gradio set for this call).
+
+    Raises:
+        PermissionDeniedError: no login on the request, or the account is gone.
+    """
+    return current_user(service, _request())
+
+
 def check(who: Who, key: str, policy: dict[str, tuple[str, ...]] = POLICY) -> None:
     """Raise PermissionDeniedError unless ``who``'s role may call event ``key``."""
     allowed = roles_for(key, policy)
