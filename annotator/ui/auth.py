@@ -18,6 +18,10 @@ Events are keyed by ``api_name``, or by the handler's qualified name for events 
 (Gradio names those "false", "false_1" …). A key missing from ``POLICY`` is admin-only, and
 ``tests/ui/test_ui_auth.py`` fails listing it, so a new tab's events get a deliberate entry.
 
+Gradio's file upload route (``POST /gradio_api/upload``) runs no event, so ``UploadRoleMiddleware``
+(from ``launch_app_kwargs(service)``) checks it: only ``UPLOAD_ROLES`` (admins: the New project tab
+is the one file box) may upload; others get 403.
+
 In single-user mode (no account has a password) there is no login and no check: the person at the
 machine is the local admin, as before.
 """
@@ -293,11 +297,71 @@ class ClientAddressMiddleware:
             CLIENT_ADDRESS.reset(token)
 
 
-def launch_app_kwargs() -> dict[str, Any]:
-    """``app_kwargs`` for ``blocks.launch`` in auth mode: the client-address middleware."""
+#: Roles that may upload files through Gradio's upload route (only the New project tab's file box,
+#: an admin's, takes files; an upload stores the file on the server before any event runs).
+UPLOAD_ROLES: tuple[str, ...] = ADMIN_ONLY
+
+
+def cookie_login(scope: dict) -> str | None:
+    """The login name of the session cookie of an HTTP request (Gradio's ``access-token-<id>``
+    cookie, looked up in the Gradio app's ``tokens``); None without a valid one."""
+    from starlette.requests import HTTPConnection
+
+    app = scope.get("app")  # Starlette puts the application in the scope before its middleware
+    tokens, cookie_id = getattr(app, "tokens", None), getattr(app, "cookie_id", None)
+    if not isinstance(tokens, dict) or cookie_id is None:
+        return None
+    cookies = HTTPConnection(scope).cookies
+    token = cookies.get(f"access-token-{cookie_id}") or cookies.get(f"access-token-unsecure-{cookie_id}")
+    return tokens.get(token) if token else None
+
+
+class UploadRoleMiddleware:
+    """ASGI middleware (auth mode) that refuses file uploads (``POST …/upload``) with 403 unless the
+    session's login has a role in ``roles``. Gradio's own check on that route only asks for a login.
+    Requests without a login go on to Gradio, which answers 401."""
+
+    def __init__(self, app: Any, service: Any, roles: tuple[str, ...] = UPLOAD_ROLES):
+        self.app, self.service, self.roles = app, service, roles
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if (scope.get("type") == "http" and scope.get("method") == "POST"
+                and str(scope.get("path", "")).rstrip("/").endswith("/upload")):
+            name = cookie_login(scope)
+            if name is not None:
+                try:
+                    who = await asyncio.to_thread(current_user, self.service, _Login(name))
+                    role = who.role
+                except AnnotatorError:
+                    role = "none"
+                if role not in self.roles:
+                    from starlette.responses import JSONResponse
+
+                    log.info("refused an upload by %s (%s)", name, role)
+                    refusal = PermissionDeniedError(
+                        f"{name} ({role}) may not upload files.", expected=f"role {' or '.join(self.roles)}",
+                        got=role, fix="ask an admin to create the project from your file")
+                    await JSONResponse({"detail": refusal.message}, status_code=403)(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
+
+
+@dataclass(frozen=True)
+class _Login:
+    """A stand-in request with just the login name (what ``current_user`` reads)."""
+
+    username: str
+
+
+def launch_app_kwargs(service: Any = None) -> dict[str, Any]:
+    """``app_kwargs`` for ``blocks.launch`` in auth mode: the client-address middleware and, with
+    ``service``, the upload role check (``UploadRoleMiddleware``)."""
     from starlette.middleware import Middleware
 
-    return {"middleware": [Middleware(ClientAddressMiddleware)]}
+    middleware = [Middleware(ClientAddressMiddleware)]
+    if service is not None:
+        middleware.append(Middleware(UploadRoleMiddleware, service=service))
+    return {"middleware": middleware}
 
 
 def login_callable(service: Any, sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep
