@@ -97,7 +97,7 @@ def headline_html(overview: dict[str, Any]) -> str:
         f'<p><b>{int(agreement["overlap_items"])}</b> items answered by two or more of {esc(raters)}; '
         f'{int(agreement.get("settled_items", 0))} settled (by a reviewer {int(by.get("reviewer", 0))}, '
         f'by a majority {int(by.get("majority", 0))}).</p>'
-        f'<table class="ann-table"><tr><th>measure</th><th>value</th></tr>{figures}</table>'
+        f'<table class="ann-thresholds"><tr><th>measure</th><th>value</th></tr>{figures}</table>'
         f'<div class="ann-muted">{esc(setting)}.</div></div>'
     )
 
@@ -117,8 +117,9 @@ class TeamTab:
             self.status_html = gr.HTML("", js_on_load=None, elem_id="team-status")
         self.headline = gr.HTML("<p>Open this tab or press Refresh to measure the agreement.</p>", js_on_load=None,
                                 elem_id="team-headline-box")
-        self.people_table = gr.Dataframe(headers=PEOPLE_COLUMNS, interactive=False, wrap=True, elem_id="team-people",
-                                         label="People (and AI raters): speed, skips, agreement, accuracy on settled items")
+        self.people_table = gr.Dataframe(
+            headers=PEOPLE_COLUMNS, interactive=False, wrap=True, elem_id="team-people",
+            label="People (and AI raters): speed, skips, agreement, accuracy on settled items")
         with gr.Row():
             self.pairs_table = gr.Dataframe(headers=PAIR_COLUMNS, interactive=False, elem_id="team-pairs",
                                             label="Pairwise Cohen's kappa (items both answered)")
