@@ -66,4 +66,4 @@ def run_app(settings: Settings, project: str | None = None) -> None:
     mode = "login required" if auth else "single-user mode, no login"
     print(f"annotator: serving on http://{settings.host}:{settings.port}  ({mode}; data: {settings.data_dir.resolve()})")
     blocks.launch(server_name=settings.host, server_port=settings.port, show_error=True, quiet=True, auth=auth,
-                  auth_message=AUTH_MESSAGE if auth else None, app_kwargs=launch_app_kwargs() if auth else None)
+                  auth_message=AUTH_MESSAGE if auth else None, app_kwargs=launch_app_kwargs(service) if auth else None)

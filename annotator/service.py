@@ -763,12 +763,23 @@ class AnnotatorService:
             outcomes = response_q.audit_outcomes(s, project_q.get_project(s, project).id)
         return estimate_precision([sorted(person) == sorted(ai) for person, ai in outcomes])
 
-    def progress(self, project: str) -> Progress:
+    def progress(self, project: str, *, own_answers_of: str | None = None) -> Progress:
+        """Labelled / total, counts by label and by person, the model's state.
+
+        ``own_answers_of``: a person's name (an annotator's page in a team): ``by_label`` counts only
+        their own answers and ``by_user`` names only them, so the page shows nobody else's answers
+        or name; ``total`` and ``labelled`` stay the project's.
+        """
         with store.transaction(self.engine) as s:
             proj = project_q.get_project(s, project)
             counts = project_q.project_counts(s, proj.id)
-            by_label = response_q.label_counts(s, proj.id)
-            by_user_id = response_q.counts_by_user(s, proj.id)
+            if own_answers_of:
+                uid = project_q.user_id(s, own_answers_of)
+                by_label = response_q.label_counts_of_user(s, proj.id, uid) if uid is not None else {}
+                by_user_id = {uid: response_q.counts_by_user(s, proj.id).get(uid, 0)} if uid is not None else {}
+            else:
+                by_label = response_q.label_counts(s, proj.id)
+                by_user_id = response_q.counts_by_user(s, proj.id)
             names = project_q.user_names(s, set(by_user_id))
         pool = self._pools.get(proj.id)
         pending = self._refits.get(proj.id)
@@ -981,12 +992,14 @@ class AnnotatorService:
     def browse(
         self, project: str, *, query: str = "", label: str | None = None, status: str | None = None,
         route: str | None = None, annotator: str | None = None, metadata: str | dict[str, str] | None = None,
-        order: str = "id", page: int = 0, page_size: int = 50,
+        order: str = "id", page: int = 0, page_size: int = 50, own_answers_of: str | None = None,
     ):  # noqa: ANN201 - returns store.browse.BrowsePage
         """One page (0-based ``page``) of the project's items matching the filters.
 
         Args:
             metadata: exact matches, a dict or text like ``"channel=email, product=app"``.
+            own_answers_of: a person's name (an annotator's page in a team): only the items they
+                answered, each with *their own* newest answer, never anyone else's.
             order: "id", "newest", "suggestion score" (least confident AI suggestion first) or
                 "uncertainty" (the current model's smallest margin first; id order while cold).
         """
@@ -1000,7 +1013,7 @@ class AnnotatorService:
         page = max(0, int(page))
         filters = browse_q.BrowseFilters(
             query=(query or "").strip(), label=label or None, status=status or None, route=route or None,
-            annotator=annotator or None, metadata=self._parse_metadata_filter(metadata),
+            annotator=annotator or None, metadata=self._parse_metadata_filter(metadata), own=own_answers_of or None,
         )
         if order == "uncertainty":
             return self._browse_by_uncertainty(project, filters, page, page_size)
@@ -1008,7 +1021,7 @@ class AnnotatorService:
             pid = project_q.get_project(s, project).id
             ids, total, exact = browse_q.page_item_ids(s, pid, filters, offset=page * page_size, limit=page_size,
                                                        order=order)
-            rows = browse_q.rows_for_ids(s, ids)
+            rows = browse_q.rows_for_ids(s, ids, own=filters.own)
         return browse_q.BrowsePage(rows=rows, total=total, exact=exact, page=page, page_size=page_size)
 
     def _browse_by_uncertainty(self, project: str, filters, page: int, page_size: int):  # noqa: ANN001, ANN202
@@ -1020,7 +1033,7 @@ class AnnotatorService:
             with store.transaction(self.engine) as s:
                 pid = project_q.get_project(s, project).id
                 ids, total, exact = browse_q.page_item_ids(s, pid, filters, offset=page * page_size, limit=page_size)
-                rows = browse_q.rows_for_ids(s, ids)
+                rows = browse_q.rows_for_ids(s, ids, own=filters.own)
             return browse_q.BrowsePage(rows=rows, total=total, exact=exact, page=page, page_size=page_size,
                                        note="No model yet (too few labels per class): shown in id order.")
         if pool.multi_label:
@@ -1041,7 +1054,7 @@ class AnnotatorService:
         start = page * page_size
         page_ids = [int(i) for i in ids[start:start + page_size]]
         with store.transaction(self.engine) as s:
-            rows = browse_q.rows_for_ids(s, page_ids)
+            rows = browse_q.rows_for_ids(s, page_ids, own=filters.own)
         by_id = dict(zip(page_ids, margins[start:start + page_size].tolist(), strict=True))
         for row in rows:
             row["uncertainty"] = round(1.0 - by_id[row["item_id"]], 4)
@@ -1142,13 +1155,14 @@ class AnnotatorService:
         if (pool := self._pools.get(pid)) is not None:
             pool.release(user)
 
-    def browse_options(self, project: str) -> dict[str, list[str]]:
-        """Choices for the browse page's filters: labels, statuses, routes, annotators, orders."""
+    def browse_options(self, project: str, *, own_answers_of: str | None = None) -> dict[str, list[str]]:
+        """Choices for the browse page's filters: labels, statuses, routes, annotators, orders.
+        ``own_answers_of``: a person's name (an annotator's page): the annotators are them alone."""
         from annotator.store import browse as browse_q
 
         with store.transaction(self.engine) as s:
             proj = project_q.get_project(s, project)
-            annotators = browse_q.project_annotators(s, proj.id)
+            annotators = [own_answers_of] if own_answers_of else browse_q.project_annotators(s, proj.id)
             labels = [lab["name"] for lab in proj.labels]
         return {
             "labels": labels, "statuses": list(browse_q.STATUSES), "annotators": annotators,
@@ -1771,16 +1785,71 @@ class AnnotatorService:
           reviewer's answer, else a strict majority of at least three), None without any;
         - ``first_at``, ``last_at``: their first and last answer (UTC).
         """
+        try:
+            report = self.agreement(project)
+        except AgreementError:
+            report = None
+        return self._person_stats(project, report)
+
+    def _person_stats(self, project: str, report: dict[str, Any] | None) -> list[dict[str, Any]]:
         from annotator import teams_stats
 
         with store.transaction(self.engine) as s:
             pid = project_q.get_project(s, project).id
             records = team_q.answer_records(s, pid)
-        try:
-            report = self.agreement(project)
-        except AgreementError:
-            report = None
         return teams_stats.person_stats(records, report)
+
+    def team_overview(self, project: str, include_ai: bool = False) -> dict[str, Any]:
+        """What the app's Team tab shows (admins and reviewers): agreement, per-person figures and
+        the overlap settings, from one agreement computation.
+
+        Args:
+            include_ai: count the AI annotators as raters next to people (their newest suggestion per
+                item; raters ``ai:<agent>``), in the agreement figures and in each person's agreement.
+
+        Returns:
+            ``agreement``: ``agreement()``'s dict, or None while it cannot be measured, with
+            ``agreement_note`` saying why (fewer than two raters, no item with two answers) and how
+            to change that; ``people``: ``person_stats`` rows (each person's agreement and accuracy
+            from that same report); ``overlap``: ``{"fraction", "k", "lease_minutes"}``, the project's
+            settings.
+        """
+        _summary, _guidelines, settings = self.project_details(project)
+        try:
+            report: dict[str, Any] | None = self.agreement(project, include_ai=include_ai)
+            note = None
+        except AgreementError as e:
+            report, note = None, e.message
+        return {
+            "project": project, "include_ai": include_ai, "agreement": report, "agreement_note": note,
+            "people": self._person_stats(project, report),
+            "overlap": {"fraction": settings.overlap_fraction, "k": settings.overlap_k,
+                        "lease_minutes": settings.lease_minutes},
+        }
+
+    def set_overlap(self, project: str, fraction: float | None = None, k: int | None = None) -> ProjectSettings:
+        """Change the overlap (``k`` answers from different people for a ``fraction`` of the items; 0 turns
+        it off); None keeps a value. Items already answered that now need more answers return to
+        the queue.
+
+        Raises:
+            ValidationError: fraction outside [0, 1] or k outside 2..20 (or not whole).
+        """
+        changes: dict[str, Any] = {}
+        if fraction is not None:
+            changes["overlap_fraction"] = float(fraction)
+        if k is not None:
+            if float(k) != int(float(k)):
+                raise ValidationError(f"overlap k must be a whole number, got {k!r}.", expected="an integer 2..20",
+                                      fix="type e.g. 3")
+            changes["overlap_k"] = int(float(k))
+        try:
+            return self.update_project_settings(project, **changes)
+        except ValueError as e:  # pydantic's ValidationError: a value out of range
+            raise ValidationError(
+                "Cannot save these overlap settings.", got=", ".join(f"{key}={v}" for key, v in changes.items()),
+                expected="overlap fraction in [0, 1] and k (answers per overlap item) in 2..20",
+                fix="e.g. fraction 0.1 and k 3: one item in ten gets three answers") from e
 
     # ---- accounts -------------------------------------------------------------------------------
     # The seam the login page, the admin page and the HTTP API call: they authenticate once, keep

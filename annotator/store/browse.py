@@ -19,7 +19,7 @@ from sqlalchemy import String, and_, cast, exists, func, literal, not_, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
-from annotator.store.projects import user_names
+from annotator.store.projects import user_id, user_names
 from annotator.store.responses import latest_responses, latest_suggestions
 from annotator.store.tables import Item, Response, Suggestion, User
 
@@ -40,6 +40,9 @@ class BrowseFilters:
         route: the current answer's route (manual, verify, blind, audit, import, auto).
         annotator: user name of the current answer's author.
         metadata: exact matches on metadata keys, compared as strings.
+        own: a person's name: their view, where an item's current answer is *their own* newest
+            answer and items they did not answer are left out (an annotator never sees other
+            people's answers); None: everyone's, the item's newest answer.
     """
 
     query: str = ""
@@ -48,10 +51,12 @@ class BrowseFilters:
     route: str | None = None
     annotator: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
+    own: str | None = None
 
     @property
     def empty(self) -> bool:
-        return not (self.query or self.label or self.status or self.route or self.annotator or self.metadata)
+        return not (self.query or self.label or self.status or self.route or self.annotator or self.metadata
+                    or self.own)
 
 
 @dataclass
@@ -78,14 +83,26 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _latest_response_id():  # noqa: ANN202 - SQLAlchemy scalar sub-select
-    """Correlated sub-select: id of the item's newest submitted response (NULL when none)."""
-    return (
-        select(func.max(Response.id))
-        .where(Response.item_id == Item.id, Response.status == "submitted")
-        .correlate(Item)
-        .scalar_subquery()
-    )
+def _latest_response_id(user_id: int | None = None):  # noqa: ANN202 - SQLAlchemy scalar sub-select
+    """Correlated sub-select: id of the item's newest submitted response (NULL when none); with
+    ``user_id``, that person's newest submitted response."""
+    conds = [Response.item_id == Item.id, Response.status == "submitted"]
+    if user_id is not None:
+        conds.append(Response.user_id == user_id)
+    return select(func.max(Response.id)).where(*conds).correlate(Item).scalar_subquery()
+
+
+def _user_id(session: Session, name: str | None) -> int | None:
+    return user_id(session, name) if name else None
+
+
+def _current(session: Session, f: BrowseFilters):  # noqa: ANN202 - SQLAlchemy scalar sub-select
+    """The current-answer sub-select for ``f``: the item's newest answer, or ``f.own``'s newest
+    (-1 matches no response when that person does not exist)."""
+    if not f.own:
+        return _latest_response_id()
+    uid = _user_id(session, f.own)
+    return _latest_response_id(uid if uid is not None else -1)
 
 
 def _conditions(session: Session, project_id: int, f: BrowseFilters, current) -> list:  # noqa: ANN001
@@ -125,8 +142,10 @@ def _conditions(session: Session, project_id: int, f: BrowseFilters, current) ->
         else:
             conds.append(current.route == f.route)
     if f.annotator:
-        uid = session.exec(select(User.id).where(User.name == f.annotator)).first()
+        uid = _user_id(session, f.annotator)
         conds.append(current.user_id == uid if uid is not None else literal(False))
+    if f.own:
+        conds.append(current.id.is_not(None))  # only items the person answered
     for key, value in f.metadata.items():
         # Compare as text on both SQLite (json_extract) and PostgreSQL (->>), numbers included.
         conds.append(cast(Item.meta[key].as_string(), String) == str(value))
@@ -134,7 +153,7 @@ def _conditions(session: Session, project_id: int, f: BrowseFilters, current) ->
 
 
 def _needs_response_join(f: BrowseFilters) -> bool:
-    return bool(f.label or f.status or f.route or f.annotator)
+    return bool(f.label or f.status or f.route or f.annotator or f.own)
 
 
 def _order_by(order: str) -> list:
@@ -159,7 +178,7 @@ def page_item_ids(
     current = aliased(Response, name="current_response")
     base = select(Item.id)
     if _needs_response_join(filters):
-        base = base.outerjoin(current, current.id == _latest_response_id())
+        base = base.outerjoin(current, current.id == _current(session, filters))
     base = base.where(*_conditions(session, project_id, filters, current))
     ids = list(session.exec(base.order_by(*_order_by(order)).offset(offset).limit(limit)).all())
     if filters.empty:
@@ -177,19 +196,25 @@ def matching_ids(session: Session, project_id: int, filters: BrowseFilters) -> l
     current = aliased(Response, name="current_response")
     stmt = select(Item.id)
     if _needs_response_join(filters):
-        stmt = stmt.outerjoin(current, current.id == _latest_response_id())
+        stmt = stmt.outerjoin(current, current.id == _current(session, filters))
     stmt = stmt.where(*_conditions(session, project_id, filters, current)).order_by(Item.id)
     return list(session.exec(stmt).all())
 
 
-def rows_for_ids(session: Session, item_ids: Sequence[int]) -> list[dict[str, Any]]:
+def rows_for_ids(session: Session, item_ids: Sequence[int], *, own: str | None = None) -> list[dict[str, Any]]:
     """Display rows for ``item_ids`` in the given order: text, metadata, current label and its
-    provenance, and the newest AI suggestion. Unknown ids are dropped."""
+    provenance, and the newest AI suggestion. Unknown ids are dropped. ``own``: a person's name;
+    the label and its provenance are then that person's own newest answer (nobody else's, and no
+    auto-accepted AI label in its place)."""
     ids = list(item_ids)
     if not ids:
         return []
     items = {item.id: item for item in session.exec(select(Item).where(Item.id.in_(ids))).all()}
-    responses = latest_responses(session, ids)
+    if own:
+        uid = _user_id(session, own)
+        responses = latest_responses(session, ids, user_id=uid if uid is not None else -1)
+    else:
+        responses = latest_responses(session, ids)
     suggestions = latest_suggestions(session, ids)
     names = user_names(session, {r.user_id for r in responses.values()})
     rows = []
@@ -216,7 +241,7 @@ def rows_for_ids(session: Session, item_ids: Sequence[int]) -> list[dict[str, An
                 annotator=names.get(response.user_id, str(response.user_id)), route=response.route,
                 status="labelled", flagged=response.flagged, comment=response.comment,
             )
-        elif suggestion is not None and suggestion.route == "auto":
+        elif suggestion is not None and suggestion.route == "auto" and not own:
             row.update(label=list(suggestion.value), source="agent", annotator=row["suggestion_agent"],
                        route="auto", status="auto")
         rows.append(row)

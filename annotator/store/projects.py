@@ -75,6 +75,11 @@ def get_or_create_user(session: Session, name: str, *, role: str = "annotator", 
     return user
 
 
+def user_id(session: Session, name: str) -> int | None:
+    """The id of user ``name``, None when there is no such user (nothing is created)."""
+    return session.exec(select(User.id).where(User.name == name)).first()
+
+
 def user_names(session: Session, user_ids: set[int]) -> dict[int, str]:
     if not user_ids:
         return {}

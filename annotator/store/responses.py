@@ -75,15 +75,17 @@ def last_submitted_response(session: Session, project_id: int, user_id: int) -> 
     ).first()
 
 
-def latest_responses(session: Session, item_ids: Sequence[int], *, status: str = "submitted") -> dict[int, Response]:
-    """For each item, its newest response with ``status`` (highest id wins)."""
+def latest_responses(session: Session, item_ids: Sequence[int], *, status: str = "submitted",
+                     user_id: int | None = None) -> dict[int, Response]:
+    """For each item, its newest response with ``status`` (highest id wins); with ``user_id``, that
+    person's newest."""
     out: dict[int, Response] = {}
     for start in range(0, len(item_ids), 5000):
         chunk = list(item_ids[start:start + 5000])
-        newest = (
-            select(func.max(Response.id)).where(Response.item_id.in_(chunk), Response.status == status)
-            .group_by(Response.item_id)
-        )
+        conds = [Response.item_id.in_(chunk), Response.status == status]
+        if user_id is not None:
+            conds.append(Response.user_id == user_id)
+        newest = select(func.max(Response.id)).where(*conds).group_by(Response.item_id)
         for response in session.exec(select(Response).where(Response.id.in_(newest))).all():
             out[response.item_id] = response
     return out
@@ -137,6 +139,20 @@ def label_counts(session: Session, project_id: int) -> dict[str, int]:
     """How many labelled items carry each label (newest submitted response per item)."""
     counts: dict[str, int] = {}
     for value in labelled_values(session, project_id).values():
+        for label in value:
+            counts[label] = counts.get(label, 0) + 1
+    return counts
+
+
+def label_counts_of_user(session: Session, project_id: int, user_id: int) -> dict[str, int]:
+    """How many of one person's answered items carry each label (their newest submitted answer per item)."""
+    newest = (
+        select(func.max(Response.id)).join(Item, Item.id == Response.item_id)
+        .where(Item.project_id == project_id, Response.status == "submitted", Response.user_id == user_id)
+        .group_by(Response.item_id)
+    )
+    counts: dict[str, int] = {}
+    for value in session.exec(select(Response.value).where(Response.id.in_(newest))).all():
         for label in value:
             counts[label] = counts.get(label, 0) + 1
     return counts

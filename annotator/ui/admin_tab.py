@@ -22,11 +22,11 @@ ROLES = [ADMIN, ANNOTATOR, "reviewer"]
 #: Tabs (attribute names on AnnotatorUI) each role sees in auth mode; tabs not named here are
 #: shown to everyone. Admins see every tab.
 HIDDEN_TABS: dict[str, tuple[str, ...]] = {
-    ANNOTATOR: ("ai_tab", "new_tab", "export_tab", "admin_tab", "review_tab", "dashboard_tab"),
+    ANNOTATOR: ("ai_tab", "new_tab", "export_tab", "admin_tab", "review_tab", "dashboard_tab", "team_tab"),
     "reviewer": ("new_tab", "export_tab", "admin_tab", "tasks_tab"),
     ADMIN: (),
 }
-ROLE_TABS = ("ai_tab", "new_tab", "export_tab", "admin_tab", "review_tab", "tasks_tab", "dashboard_tab")
+ROLE_TABS = ("ai_tab", "new_tab", "export_tab", "admin_tab", "review_tab", "tasks_tab", "dashboard_tab", "team_tab")
 
 
 class AdminTab:

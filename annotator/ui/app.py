@@ -35,6 +35,7 @@ from annotator.ui.admin_tab import AdminTab
 from annotator.ui.jobs_tab import JobsTab
 from annotator.ui.dashboard_tab import DashboardTab
 from annotator.ui.review_tab import ReviewTab
+from annotator.ui.team_tab import TeamTab
 from annotator.tasks import is_posttraining
 from annotator.ui.tasks_tab import TasksTab
 from annotator.ui.keyboard import HEAD
@@ -135,6 +136,9 @@ class AnnotatorUI:
                 with gr.Tab("Review", id="review", elem_id="tab-review") as self.review_tab:  # teams (review)
                     self.review = ReviewTab(self.service)
                     self.review.render()
+                with gr.Tab("Team", id="team", elem_id="tab-team") as self.team_tab:  # teams: agreement, people
+                    self.team = TeamTab(self.service)
+                    self.team.render()
                 with gr.Tab("Admin", id="admin", elem_id="tab-admin") as self.admin_tab:  # teams (auth)
                     self.admin = AdminTab(self.service, auth_mode=self.auth_mode)
                     self.admin.render()
@@ -150,6 +154,7 @@ class AnnotatorUI:
             self._wire_events(blocks)
             self.admin.wire(blocks, self)
             self.review.wire(blocks, self)
+            self.team.wire(blocks, self)
             self.tasks.wire(blocks, self)
             self.jobs_panel.wire(blocks, self)
             self.dashboard.wire(blocks, self)
@@ -496,7 +501,7 @@ class AnnotatorUI:
                                         variant="secondary")
             else:
                 out[button] = gr.update(visible=False)
-        options = self.service.browse_options(project)
+        options = self.service.browse_options(project, own_answers_of=self._own_answers_of())
         out.update({
             self.labels_state: names, self.multi_state: multi, self.preselect_state: settings.preselect_suggestion,
             self.multi_checks: gr.update(choices=[(render.caption(s.name, s.hotkey), s.name) for s in specs],
@@ -560,9 +565,24 @@ class AnnotatorUI:
     def _progress_html(self, project: str | None) -> str:
         if not project:
             return render.note_box("No project yet.")
-        p = self.service.progress(project)
+        own = self._own_answers_of()
+        p = self.service.progress(project, own_answers_of=own)
         return render.progress_panel(p.total, p.labelled, p.by_label, p.by_user, model_version=p.model_version,
-                                     refitting=p.refitting, labels_since_refit=p.labels_since_refit)
+                                     refitting=p.refitting, labels_since_refit=p.labels_since_refit,
+                                     own=own is not None)
+
+    def _own_answers_of(self) -> str | None:
+        """Whose answers alone this page may show: in auth mode, an annotator's own login (they never
+        see other people's answers or names: progress by label and person, the browse table and its
+        annotator filter); None for reviewers and admins, and in single-user mode.
+
+        Raises:
+            PermissionDeniedError: auth mode, and the event carries no valid login.
+        """
+        if not self.auth_mode:
+            return None
+        who = auth.request_who(self.service)
+        return who.name if who.role == auth.ANNOTATOR else None
 
     def _next_view(self, project: str, user: str, labels: Sequence[str], multi: bool, preselect: bool,
                    status: str = "") -> Updates:
@@ -760,7 +780,8 @@ class AnnotatorUI:
             return {self.browse_status: render.note_box("No project yet.")}
         result = self.service.browse(project, query=query or "", label=label or None, status=status or None,
                                      route=route or None, annotator=annotator or None, metadata=metadata or None,
-                                     order=order or "id", page=max(0, page), page_size=self.PAGE_SIZE)
+                                     order=order or "id", page=max(0, page), page_size=self.PAGE_SIZE,
+                                     own_answers_of=self._own_answers_of())
         if result.rows == [] and page > 0 and result.total:
             return self._browse(project, query, label, status, route, annotator, metadata, order, result.pages - 1)
         return self._page_updates(result, note=result.note)

@@ -18,6 +18,10 @@ Events are keyed by ``api_name``, or by the handler's qualified name for events 
 (Gradio names those "false", "false_1" …). A key missing from ``POLICY`` is admin-only, and
 ``tests/ui/test_ui_auth.py`` fails listing it, so a new tab's events get a deliberate entry.
 
+Gradio's file upload route (``POST /gradio_api/upload``) runs no event, so ``UploadRoleMiddleware``
+(from ``launch_app_kwargs(service)``) checks it: only ``UPLOAD_ROLES`` (admins: the New project tab
+is the one file box) may upload; others get 403.
+
 In single-user mode (no account has a password) there is no login and no check: the person at the
 machine is the local admin, as before.
 """
@@ -71,6 +75,9 @@ POLICY: dict[str, tuple[str, ...]] = {
     # Review (engineer "review"): the queue shows everyone's answers; deciding is a reviewer's job.
     "review_queue": STAFF, "ReviewTab.on_refresh": STAFF, "review_choice": STAFF, "review_correct": STAFF,
     "review_send_back": STAFF, "review_skip": STAFF,
+    # Team tab: agreement and everyone's figures (others' answers, in aggregate) for reviewers and
+    # admins; changing the overlap is a project setting, so an admin's.
+    "team_stats": STAFF, "TeamTab.on_refresh": STAFF, "save_overlap": ADMIN_ONLY,
     # Post-training tab (engineer "tasks"): labelling rating / preference / correction items; the LLM
     # judge routes verdicts like run_ai, so it is an admin's.
     "task_load": (ADMIN, ANNOTATOR), "TasksTab.on_load": (ADMIN, ANNOTATOR), "task_submit": (ADMIN, ANNOTATOR),
@@ -86,9 +93,10 @@ POLICY: dict[str, tuple[str, ...]] = {
 
 #: What each role may do, in words (README's roles table says the same).
 ROLE_SUMMARY: dict[str, str] = {
-    ADMIN: "everything: projects, AI settings and runs, bulk labels, exports, accounts",
+    ADMIN: "everything: projects, AI settings and runs, overlap, bulk labels, exports, accounts",
     ANNOTATOR: "label their own queue; browse their own answers only",
-    REVIEWER: "label; browse everyone's answers; similar items; look at the AI routes; review",
+    REVIEWER: "label; browse everyone's answers; similar items; look at the AI routes; review; agreement and "
+              "per-person figures (Team tab)",
 }
 
 
@@ -143,6 +151,15 @@ def current_user(service: Any, request: gr.Request | None) -> Who:
         raise PermissionDeniedError(f"The account {name!r} no longer exists.", got=repr(name),
                                     fix="ask an admin to create it again, then log in again") from e
     return Who(name=user.name, role=str(user.role))
+
+
+def request_who(service: Any) -> Who:
+    """The logged-in person of the event being handled (from the request Gradio set for this call).
+
+    Raises:
+        PermissionDeniedError: no login on the request, or the account is gone.
+    """
+    return current_user(service, _request())
 
 
 def check(who: Who, key: str, policy: dict[str, tuple[str, ...]] = POLICY) -> None:
@@ -280,11 +297,71 @@ class ClientAddressMiddleware:
             CLIENT_ADDRESS.reset(token)
 
 
-def launch_app_kwargs() -> dict[str, Any]:
-    """``app_kwargs`` for ``blocks.launch`` in auth mode: the client-address middleware."""
+#: Roles that may upload files through Gradio's upload route (only the New project tab's file box,
+#: an admin's, takes files; an upload stores the file on the server before any event runs).
+UPLOAD_ROLES: tuple[str, ...] = ADMIN_ONLY
+
+
+def cookie_login(scope: dict) -> str | None:
+    """The login name of the session cookie of an HTTP request (Gradio's ``access-token-<id>``
+    cookie, looked up in the Gradio app's ``tokens``); None without a valid one."""
+    from starlette.requests import HTTPConnection
+
+    app = scope.get("app")  # Starlette puts the application in the scope before its middleware
+    tokens, cookie_id = getattr(app, "tokens", None), getattr(app, "cookie_id", None)
+    if not isinstance(tokens, dict) or cookie_id is None:
+        return None
+    cookies = HTTPConnection(scope).cookies
+    token = cookies.get(f"access-token-{cookie_id}") or cookies.get(f"access-token-unsecure-{cookie_id}")
+    return tokens.get(token) if token else None
+
+
+class UploadRoleMiddleware:
+    """ASGI middleware (auth mode) that refuses file uploads (``POST …/upload``) with 403 unless the
+    session's login has a role in ``roles``. Gradio's own check on that route only asks for a login.
+    Requests without a login go on to Gradio, which answers 401."""
+
+    def __init__(self, app: Any, service: Any, roles: tuple[str, ...] = UPLOAD_ROLES):
+        self.app, self.service, self.roles = app, service, roles
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if (scope.get("type") == "http" and scope.get("method") == "POST"
+                and str(scope.get("path", "")).rstrip("/").endswith("/upload")):
+            name = cookie_login(scope)
+            if name is not None:
+                try:
+                    who = await asyncio.to_thread(current_user, self.service, _Login(name))
+                    role = who.role
+                except AnnotatorError:
+                    role = "none"
+                if role not in self.roles:
+                    from starlette.responses import JSONResponse
+
+                    log.info("refused an upload by %s (%s)", name, role)
+                    refusal = PermissionDeniedError(
+                        f"{name} ({role}) may not upload files.", expected=f"role {' or '.join(self.roles)}",
+                        got=role, fix="ask an admin to create the project from your file")
+                    await JSONResponse({"detail": refusal.message}, status_code=403)(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
+
+
+@dataclass(frozen=True)
+class _Login:
+    """A stand-in request with just the login name (what ``current_user`` reads)."""
+
+    username: str
+
+
+def launch_app_kwargs(service: Any = None) -> dict[str, Any]:
+    """``app_kwargs`` for ``blocks.launch`` in auth mode: the client-address middleware and, with
+    ``service``, the upload role check (``UploadRoleMiddleware``)."""
     from starlette.middleware import Middleware
 
-    return {"middleware": [Middleware(ClientAddressMiddleware)]}
+    middleware = [Middleware(ClientAddressMiddleware)]
+    if service is not None:
+        middleware.append(Middleware(UploadRoleMiddleware, service=service))
+    return {"middleware": middleware}
 
 
 def login_callable(service: Any, sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep

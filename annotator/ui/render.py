@@ -118,8 +118,12 @@ def reveal_line(item_id: int, suggested: Sequence[str] | None, score: float | No
 
 
 def progress_panel(total: int, labelled: int, by_label: Mapping[str, int], by_user: Mapping[str, int], *,
-                   model_version: int = 0, refitting: bool = False, labels_since_refit: int = 0) -> str:
-    """Labelled / total with a bar, counts by label and by person, and the model's state."""
+                   model_version: int = 0, refitting: bool = False, labels_since_refit: int = 0,
+                   own: bool = False) -> str:
+    """Labelled / total with a bar, counts by label and by person, and the model's state.
+
+    ``own``: the counts are one person's own answers (an annotator's page in a team); the headings
+    say so."""
     pct = 100.0 * labelled / total if total else 0.0
     top = max([1, *by_label.values()])
     label_rows = "".join(
@@ -143,8 +147,8 @@ def progress_panel(total: int, labelled: int, by_label: Mapping[str, int], by_us
         f'<div class="ann-progress-head"><span class="ann-big">{int(labelled)}</span> / {int(total)} labelled'
         f' <span class="ann-muted">({pct:.0f}%)</span></div>'
         f'<div class="ann-bar"><span style="width:{pct:.1f}%"></span></div>'
-        f'<div class="ann-sub">By label</div>{label_rows}'
-        f'<div class="ann-sub">By person</div>{user_rows}'
+        f'<div class="ann-sub">{"Your answers by label" if own else "By label"}</div>{label_rows}'
+        f'<div class="ann-sub">{"You" if own else "By person"}</div>{user_rows}'
         f'<div class="ann-model ann-muted">{esc(model)}</div></div>'
     )
 

@@ -42,7 +42,8 @@ def auth_app(ui_service):
 
     port = free_port()
     blocks.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True, show_error=True,
-                  ssr_mode=False, auth=auth.login_callable(ui_service, sleep=record), app_kwargs=auth.launch_app_kwargs())
+                  ssr_mode=False, auth=auth.login_callable(ui_service, sleep=record),
+                  app_kwargs=auth.launch_app_kwargs(ui_service))
     try:
         yield f"http://127.0.0.1:{port}", ui_service, ui, blocks, sleeps
     finally:
@@ -108,6 +109,9 @@ def test_each_role_is_refused_exactly_what_the_policy_forbids(auth_app):
     for key in ("load", "submit_label", "label_0", "skip", "undo", "browse", "whoami"):
         assert outcomes[key] == {"annotator": True, "reviewer": True, "admin": True}, key
     assert outcomes["similar"]["reviewer"] is True and outcomes["export"]["reviewer"] is False
+    # The Team tab: agreement and everyone's figures for reviewers and admins; the overlap is an admin's.
+    assert outcomes["team_stats"] == {"annotator": False, "reviewer": True, "admin": True}
+    assert outcomes["save_overlap"] == {"annotator": False, "reviewer": False, "admin": True}
 
 
 def test_without_a_login_everything_is_refused(auth_app):
@@ -167,6 +171,20 @@ def test_an_annotator_browses_only_their_own_answers(auth_app):
     assert [r[1] for r in ana_rows] == [ana_item] and all("bo" not in str(r[5]) for r in ana_rows)
     assert {r[1] for r in rows("rita")} >= {ana_item, bo_item}  # a reviewer sees everyone's
     assert {r[1] for r in rows("root", annotator="bo")} == {bo_item}
+
+
+def test_only_admins_upload_files(auth_app):
+    url, service, _ui, _blocks, _ = auth_app
+    upload = {"files": ("tickets.csv", b"text\nmy invoice is wrong\n", "text/csv")}
+    for name in ("ana", "rita"):
+        r = _client(url, name).post("/gradio_api/upload", files=upload)
+        assert r.status_code == 403 and f"{name} ({ROLES[name]}) may not upload files" in r.text, r.text
+    assert _client(url).post("/gradio_api/upload", files=upload).status_code == 401  # no login: Gradio's answer
+    root = _client(url, "root")
+    r = root.post("/gradio_api/upload", files=upload)
+    assert r.status_code == 200 and r.json()[0].endswith("tickets.csv"), r.text
+    service.set_role("ana", "admin")  # the role is read at each upload
+    assert _client(url, "ana").post("/gradio_api/upload", files=upload).status_code == 200
 
 
 def test_a_role_change_applies_at_the_next_call(auth_app):

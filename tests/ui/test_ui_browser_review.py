@@ -2,7 +2,8 @@
 keyboard alone: two people answered the same items differently; the reviewer (single-user mode,
 the name typed in the header's box) opens the Review tab, sees both answers side by side, writes a
 note, accepts one answer with its number key, sends the other item back with B, and the export
-then carries the reviewer's label with route ``review``."""
+then carries the reviewer's label with route ``review``. The same decision by a reviewer logged in
+(auth mode), after two logged-in annotators disagreed, is in tests/ui/test_ui_browser_team.py."""
 
 from __future__ import annotations
 
