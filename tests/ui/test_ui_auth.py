@@ -113,6 +113,7 @@ def test_each_role_is_refused_exactly_what_the_policy_forbids(auth_app):
     # The Team tab: agreement and everyone's figures for reviewers and admins; the overlap is an admin's.
     assert outcomes["team_stats"] == {"annotator": False, "reviewer": True, "admin": True}
     assert outcomes["save_overlap"] == {"annotator": False, "reviewer": False, "admin": True}
+    assert outcomes["assign_slice"] == {"annotator": False, "reviewer": False, "admin": True}
 
 
 def test_without_a_login_everything_is_refused(auth_app):
