@@ -1812,7 +1812,8 @@ class AnnotatorService:
             ``agreement_note`` saying why (fewer than two raters, no item with two answers) and how
             to change that; ``people``: ``person_stats`` rows (each person's agreement and accuracy
             from that same report); ``overlap``: ``{"fraction", "k", "lease_minutes"}``, the project's
-            settings.
+            settings; ``assigned_items``: items assigned to named people; ``people_names``: every
+            account's name (to assign to).
         """
         _summary, _guidelines, settings = self.project_details(project)
         try:
@@ -1825,6 +1826,8 @@ class AnnotatorService:
             "people": self._person_stats(project, report),
             "overlap": {"fraction": settings.overlap_fraction, "k": settings.overlap_k,
                         "lease_minutes": settings.lease_minutes},
+            "assigned_items": len(self.assignments(project)),
+            "people_names": [u.name for u in self.list_users()],
         }
 
     def set_overlap(self, project: str, fraction: float | None = None, k: int | None = None) -> ProjectSettings:

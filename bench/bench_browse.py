@@ -28,7 +28,7 @@ from annotator.store import responses as response_q  # noqa: E402
 CASES: list[dict] = [
     {}, {"query": "cat"}, {"query": "item 4999 "}, {"status": "unlabelled"}, {"status": "labelled"},
     {"label": "a"}, {"annotator": "ana"}, {"metadata": {"channel": "email"}}, {"status": "flagged"},
-    {"order": "newest"},
+    {"order": "newest"}, {"own": "ana"}, {"own": "ana", "label": "a"},  # an annotator's own view (teams)
 ]
 
 

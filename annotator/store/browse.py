@@ -83,26 +83,37 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _latest_response_id(user_id: int | None = None):  # noqa: ANN202 - SQLAlchemy scalar sub-select
-    """Correlated sub-select: id of the item's newest submitted response (NULL when none); with
-    ``user_id``, that person's newest submitted response."""
-    conds = [Response.item_id == Item.id, Response.status == "submitted"]
-    if user_id is not None:
-        conds.append(Response.user_id == user_id)
-    return select(func.max(Response.id)).where(*conds).correlate(Item).scalar_subquery()
+def _latest_response_id():  # noqa: ANN202 - SQLAlchemy scalar sub-select
+    """Correlated sub-select: id of the item's newest submitted response (NULL when none)."""
+    return (
+        select(func.max(Response.id))
+        .where(Response.item_id == Item.id, Response.status == "submitted")
+        .correlate(Item)
+        .scalar_subquery()
+    )
 
 
 def _user_id(session: Session, name: str | None) -> int | None:
     return user_id(session, name) if name else None
 
 
-def _current(session: Session, f: BrowseFilters):  # noqa: ANN202 - SQLAlchemy scalar sub-select
-    """The current-answer sub-select for ``f``: the item's newest answer, or ``f.own``'s newest
-    (-1 matches no response when that person does not exist)."""
-    if not f.own:
-        return _latest_response_id()
-    uid = _user_id(session, f.own)
-    return _latest_response_id(uid if uid is not None else -1)
+def _join_current(session: Session, stmt, f: BrowseFilters, current):  # noqa: ANN001, ANN202 - SQLAlchemy
+    """``stmt`` (a select over Item) joined to ``current``, the current answer: an outer join on each
+    item's newest answer, or with ``f.own`` an inner join on that person's newest answer per item,
+    grouped once over their answers (a per-item lookup filtered by person lets SQLite walk the
+    person's index for every item: 85 s instead of 0.04 s at 50k items)."""
+    if f.own:
+        uid = _user_id(session, f.own)
+        mine = (
+            select(Response.item_id.label("item_id"), func.max(Response.id).label("response_id"))
+            .where(Response.user_id == (uid if uid is not None else -1), Response.status == "submitted")
+            .group_by(Response.item_id)
+            .subquery("own_answers")
+        )
+        return stmt.join(mine, mine.c.item_id == Item.id).join(current, current.id == mine.c.response_id)
+    if _needs_response_join(f):
+        return stmt.outerjoin(current, current.id == _latest_response_id())
+    return stmt
 
 
 def _conditions(session: Session, project_id: int, f: BrowseFilters, current) -> list:  # noqa: ANN001
@@ -144,8 +155,6 @@ def _conditions(session: Session, project_id: int, f: BrowseFilters, current) ->
     if f.annotator:
         uid = _user_id(session, f.annotator)
         conds.append(current.user_id == uid if uid is not None else literal(False))
-    if f.own:
-        conds.append(current.id.is_not(None))  # only items the person answered
     for key, value in f.metadata.items():
         # Compare as text on both SQLite (json_extract) and PostgreSQL (->>), numbers included.
         conds.append(cast(Item.meta[key].as_string(), String) == str(value))
@@ -153,7 +162,7 @@ def _conditions(session: Session, project_id: int, f: BrowseFilters, current) ->
 
 
 def _needs_response_join(f: BrowseFilters) -> bool:
-    return bool(f.label or f.status or f.route or f.annotator or f.own)
+    return bool(f.label or f.status or f.route or f.annotator)
 
 
 def _order_by(order: str) -> list:
@@ -176,9 +185,7 @@ def page_item_ids(
     The total is exact when nothing is filtered or fewer than ``count_cap`` rows match.
     """
     current = aliased(Response, name="current_response")
-    base = select(Item.id)
-    if _needs_response_join(filters):
-        base = base.outerjoin(current, current.id == _current(session, filters))
+    base = _join_current(session, select(Item.id), filters, current)
     base = base.where(*_conditions(session, project_id, filters, current))
     ids = list(session.exec(base.order_by(*_order_by(order)).offset(offset).limit(limit)).all())
     if filters.empty:
@@ -194,9 +201,7 @@ def page_item_ids(
 def matching_ids(session: Session, project_id: int, filters: BrowseFilters) -> list[int]:
     """Every item id matching ``filters`` in id order (ids only: ~8 bytes per item)."""
     current = aliased(Response, name="current_response")
-    stmt = select(Item.id)
-    if _needs_response_join(filters):
-        stmt = stmt.outerjoin(current, current.id == _current(session, filters))
+    stmt = _join_current(session, select(Item.id), filters, current)
     stmt = stmt.where(*_conditions(session, project_id, filters, current)).order_by(Item.id)
     return list(session.exec(stmt).all())
 

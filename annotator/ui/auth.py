@@ -77,7 +77,7 @@ POLICY: dict[str, tuple[str, ...]] = {
     "review_send_back": STAFF, "review_skip": STAFF,
     # Team tab: agreement and everyone's figures (others' answers, in aggregate) for reviewers and
     # admins; changing the overlap is a project setting, so an admin's.
-    "team_stats": STAFF, "TeamTab.on_refresh": STAFF, "save_overlap": ADMIN_ONLY,
+    "team_stats": STAFF, "TeamTab.on_refresh": STAFF, "save_overlap": ADMIN_ONLY, "assign_slice": ADMIN_ONLY,
     # Post-training tab (engineer "tasks"): labelling rating / preference / correction items; the LLM
     # judge routes verdicts like run_ai, so it is an admin's.
     "task_load": (ADMIN, ANNOTATOR), "TasksTab.on_load": (ADMIN, ANNOTATOR), "task_submit": (ADMIN, ANNOTATOR),

@@ -10,9 +10,11 @@ refuses its events): everything comes from ``service.team_overview`` in one call
   median seconds per item, skips, agreement with the others, mean kappa, accuracy on settled items.
 - Pairwise Cohen's kappa per pair of raters, and the measures per label (one-vs-rest).
 - Overlap: the share of items that get k answers from different people (admins save it).
+- Assignment: admins give a slice of items (by metadata, text or label; none: every item) to named
+  people, who alone are served them, ahead of their queue; or take it back.
 
 Events (each listed in ``annotator.ui.auth.POLICY``): ``team_stats`` (the refresh button; opening
-the tab and the "include AI" box do the same), ``save_overlap`` (admins only).
+the tab and the "include AI" box do the same), ``save_overlap`` and ``assign_slice`` (admins only).
 """
 
 from __future__ import annotations
@@ -132,10 +134,22 @@ class TeamTab:
                 self.k = gr.Number(label="Answers per such item, from different people (2–20)", minimum=2, maximum=20,
                                    step=1, precision=0, elem_id="team-overlap-k", scale=1)
                 self.save_btn = gr.Button("Save overlap", scale=0, min_width=140, elem_id="team-overlap-save")
+        with gr.Accordion("Assign a slice to people (admins)", open=False):
+            with gr.Row(equal_height=True):
+                self.assign_people = gr.Dropdown([], multiselect=True, label="People", elem_id="team-assign-people",
+                                                 scale=2)
+                self.assign_meta = gr.Textbox(label="Metadata", placeholder="key=value, e.g. channel=email",
+                                              max_lines=1, elem_id="team-assign-meta", scale=2)
+                self.assign_query = gr.Textbox(label="Text contains (or an external id)", max_lines=1,
+                                               elem_id="team-assign-query", scale=2)
+                self.assign_undo = gr.Checkbox(False, label="Take back instead", elem_id="team-assign-undo", scale=0,
+                                               min_width=160)
+                self.assign_btn = gr.Button("Assign", scale=0, min_width=120, elem_id="team-assign")
+            self.assign_html = gr.HTML("", js_on_load=None, elem_id="team-assigned")
 
     def outputs(self) -> list[Any]:
         return [self.status_html, self.headline, self.people_table, self.pairs_table, self.labels_table,
-                self.fraction, self.k]
+                self.fraction, self.k, self.assign_people, self.assign_html]
 
     def wire(self, blocks: gr.Blocks, ui: Any) -> None:
         """Connect the events; ``ui`` is the AnnotatorUI (project dropdown, the tab)."""
@@ -145,6 +159,8 @@ class TeamTab:
         ui.team_tab.select(self.on_refresh, inputs, out, api_name=False, show_progress="hidden")
         self.include_ai.input(self.on_refresh, inputs, out, api_name=False)
         self.save_btn.click(self.on_save_overlap, [*inputs, self.fraction, self.k], out, api_name="save_overlap")
+        self.assign_btn.click(self.on_assign, [*inputs, self.assign_people, self.assign_meta, self.assign_query,
+                                               self.assign_undo], out, api_name="assign_slice")
 
     # ------------------------------------------------------------------ handlers
     def on_refresh(self, project: str | None, include_ai: bool) -> Updates:
@@ -164,6 +180,26 @@ class TeamTab:
 
         return self._guarded(save)
 
+    def on_assign(self, project: str | None, include_ai: bool, people: Sequence[str] | None, metadata: str | None,
+                  query: str | None, take_back: bool) -> Updates:
+        def assign() -> Updates:
+            name = self._need(project)
+            if not (people or take_back):
+                raise ValidationError("Whom should these items go to?", fix="pick one or more people")
+            if take_back and not (people or metadata or query):
+                raise ValidationError("Take back which items?", expected="a filter or people",
+                                      fix="type a metadata filter or text, or pick people")
+            done = self.service.assign(name, list(people or []), metadata=metadata or None, query=query or "",
+                                       unassign=bool(take_back))
+            view = self._view(project, include_ai)
+            whom = ", ".join(done["users"]) or "everyone"
+            view[self.status_html] = render.note_box(
+                f"{done['items']} matching items {'taken back from' if take_back else 'assigned to'} {whom} "
+                f"({done['changed']} changes).")
+            return view
+
+        return self._guarded(assign)
+
     # ------------------------------------------------------------------ helpers
     @staticmethod
     def _need(project: str | None) -> str:
@@ -179,6 +215,10 @@ class TeamTab:
             self.people_table: people_frame(overview["people"], agreement),
             self.pairs_table: pairs_frame(agreement), self.labels_table: labels_frame(agreement),
             self.fraction: overview["overlap"]["fraction"], self.k: overview["overlap"]["k"],
+            self.assign_people: gr.update(choices=overview["people_names"]),
+            self.assign_html: render.note_box(
+                f"{overview['assigned_items']} items are assigned to named people; they are served to them only."
+                if overview["assigned_items"] else "No item is assigned: everyone labels from the shared queue."),
         }
 
     def _guarded(self, fn: Any) -> Updates:

@@ -10,6 +10,7 @@ in for the wait, so no test waits on the clock).
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import httpx
@@ -112,6 +113,7 @@ def test_each_role_is_refused_exactly_what_the_policy_forbids(auth_app):
     # The Team tab: agreement and everyone's figures for reviewers and admins; the overlap is an admin's.
     assert outcomes["team_stats"] == {"annotator": False, "reviewer": True, "admin": True}
     assert outcomes["save_overlap"] == {"annotator": False, "reviewer": False, "admin": True}
+    assert outcomes["assign_slice"] == {"annotator": False, "reviewer": False, "admin": True}
 
 
 def test_without_a_login_everything_is_refused(auth_app):
@@ -158,17 +160,25 @@ def test_an_annotator_browses_only_their_own_answers(auth_app):
     index = {auth.event_key(f): i for i, f in blocks.fns.items() if f.fn is not None}
     browse = ["tickets", "", "", "", "", "", "", "id"]  # project, query, label, status, route, annotator, meta, order
 
-    def rows(name: str, annotator: str = "") -> list[list]:
+    def answer(name: str, annotator: str = "") -> httpx.Response:
         data = list(browse)
         data[5] = annotator
         client, session = _client(url, name), uuid.uuid4().hex[:10]
-        assert _call(client, index["load"], ["tickets", name], session).status_code == 200  # fills the filters
-        r = _call(client, index["browse"], data, session)
+        loaded = _call(client, index["load"], ["tickets", name], session)  # fills the filters
+        assert loaded.status_code == 200
+        if name == "ana":  # her annotator filter offers her own name only
+            assert not re.search(r"\bbo\b", loaded.text) and re.search(r"\bana\b", loaded.text)
+        return _call(client, index["browse"], data, session)
+
+    def rows(name: str, annotator: str = "") -> list[list]:
+        r = answer(name, annotator)
         assert r.status_code == 200, r.text
         return r.json()["data"][0]["data"]
 
-    ana_rows = rows("ana", annotator="bo")  # asking for bo's answers gets her own
+    ana_rows = rows("ana")
     assert [r[1] for r in ana_rows] == [ana_item] and all("bo" not in str(r[5]) for r in ana_rows)
+    asked = answer("ana", annotator="bo")  # asking for bo's answers: not a choice on her page, refused
+    assert asked.status_code != 200 and "not in the list of choices" in asked.text and "Traceback" not in asked.text
     assert {r[1] for r in rows("rita")} >= {ana_item, bo_item}  # a reviewer sees everyone's
     assert {r[1] for r in rows("root", annotator="bo")} == {bo_item}
 

@@ -66,9 +66,9 @@ def test_a_reviewer_settles_a_disagreement_by_keyboard(browser, review_app):
     page.get_by_role("tab", name="Review").click()
     page.wait_for_function("() => { const el = document.querySelector('#review-item [data-item-id]');"
                            " return el && el.getAttribute('data-item-id') !== 'none'; }", timeout=15_000)
-    # the summary may still show Gradio's "processing" line for a moment
-    page.wait_for_function("() => (document.querySelector('#review-summary')?.innerText || '')"
-                           ".trim().startsWith('2 to review')", timeout=15_000)
+    # Gradio may still show its "processing" overlay on the summary (the header box's event runs too).
+    page.wait_for_function("() => { const el = document.querySelector('#review-summary');"
+                           " return el && el.innerText.trim().startsWith('2 to review'); }", timeout=15_000)
     first = _shown(page)
     assert int(first) == ids["t0"]  # both 1:1, so by item id
     answers = page.locator("#review-answers")

@@ -128,6 +128,25 @@ def test_an_admin_changes_the_overlap_in_the_tab(ui, team):
     assert "overlap off" in off[ui.team.status_html] and team.required_answers("t") == {}
 
 
+def test_an_admin_assigns_a_slice_and_takes_it_back(ui, team):
+    ids = {row["external_id"]: row["item_id"] for row in team.final_labels("t")}
+    shown = ui.team.on_refresh("t", False)
+    assert set(shown[ui.team.assign_people]["choices"]) == {"ana", "ben", "cy", "rita"}  # no 'import' user
+    assert "No item is assigned" in shown[ui.team.assign_html]
+    out = ui.team.on_assign("t", False, ["ana", "cy"], "", "item 1", False)
+    assert team.assignments("t") == {ids["i1"]: ["ana", "cy"]}
+    assert "1 matching items assigned to ana, cy" in out[ui.team.status_html]
+    assert "1 items are assigned" in out[ui.team.assign_html]
+    for people, query, undo, words in (([], "item 2", False, "Whom should"), (["nobody"], "", False, "No user named"),
+                                       ([], "", True, "Take back which items"),
+                                       (["ana"], "no such text", False, "No item matches")):
+        bad = ui.team.on_assign("t", False, people, "", query, undo)
+        assert words in bad[ui.team.status_html] and set(bad) == {ui.team.status_html}
+    assert team.assignments("t") == {ids["i1"]: ["ana", "cy"]}  # unchanged by the refused ones
+    back = ui.team.on_assign("t", False, [], "", "item 1", True)
+    assert team.assignments("t") == {} and "taken back from everyone" in back[ui.team.status_html]
+
+
 class _Request:
     def __init__(self, username: str):
         self.username = username
@@ -149,7 +168,7 @@ def test_in_auth_mode_annotators_are_refused_and_reviewers_only_look(team):
     ui = AnnotatorUI(team, project="t", refresh_every=60, auth_mode=True)
     blocks = ui.build()
     keys = set(auth.event_keys(blocks))
-    assert {"team_stats", "TeamTab.on_refresh", "save_overlap"} <= keys and not auth.unlisted(blocks)
+    assert {"team_stats", "TeamTab.on_refresh", "save_overlap", "assign_slice"} <= keys and not auth.unlisted(blocks)
     for key in ("team_stats", "TeamTab.on_refresh"):
         with pytest.raises(gr.Error, match="may not do this"):
             _call_as(blocks, key, "ana", "t", False)
@@ -159,6 +178,10 @@ def test_in_auth_mode_annotators_are_refused_and_reviewers_only_look(team):
         _call_as(blocks, "save_overlap", "rita", "t", False, 0.3, 3)
     with pytest.raises(gr.Error, match="may not do this"):
         _call_as(blocks, "save_overlap", "ana", "t", False, 0.3, 3)
+    for name in ("ana", "rita"):
+        with pytest.raises(gr.Error, match=r"may not do this \(assign_slice\)"):
+            _call_as(blocks, "assign_slice", name, "t", False, [name], "", "", False)
+    assert team.assignments("t") == {}
     assert team.project_details("t")[2].overlap_fraction == 0.0
     _call_as(blocks, "save_overlap", "root", "t", False, 0.3, 3)
     assert team.project_details("t")[2].overlap_fraction == 0.3
