@@ -190,7 +190,7 @@ def _session(
                 point["label_accuracy"] = so_far["accuracy"]
                 point["auto_labels"] = so_far["auto"]
             if schedule is not None:
-                point["finetune_promoted_version"] = (schedule.summary()["promoted_version"])
+                point["finetune_promoted_version"] = schedule.summary()["promoted_version"]
             if point["stop"]:
                 stopper.stop_human_labels = human
             curve.append(point)
