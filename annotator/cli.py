@@ -108,6 +108,10 @@ def import_(
     add_labels: Annotated[bool, typer.Option("--add-labels", help="Add unknown label values to the project.")] = False,
     label_separator: Annotated[str, typer.Option(help="Separator of multi-label cells.")] = ",",
     encoding: Annotated[Optional[str], typer.Option(help="File encoding; default UTF-8.")] = None,
+    near_duplicates: Annotated[Optional[str], typer.Option(
+        help="Post-training projects: drop records whose prompt and responses all have an embedding cosine at "
+             "least this high with an item already there (reported); 'off' keeps them. Default: the project's "
+             "setting (0.95).")] = None,
     data_dir: DataDir = None, database_url: DatabaseUrl = None,
 ) -> None:
     """Import items (and optionally their labels) into a project, in one transaction.
@@ -127,10 +131,16 @@ def import_(
     bar, update = _progress(f"import {Path(file).name}")
     try:
         report = service.import_file(project, file, spec, labels_as=labels_as, agent=agent, add_labels=add_labels,
-                                     progress=update)
+                                     progress=update, near_duplicates=near_duplicates)
     finally:
         bar.close()
     typer.echo(json.dumps(report.model_dump(), indent=2))
+    for dup in report.near_duplicates[:20]:  # the JSON lists them all; a readable summary on stderr
+        typer.echo(f"near-duplicate dropped: row {dup.row} {dup.text[:60]!r} ~ item {dup.duplicate_of_item_id} "
+                   f"{dup.duplicate_of_text[:60]!r} (cosine {dup.similarity:.3f})", err=True)
+    if report.near_duplicates_dropped:
+        typer.echo(f"{report.near_duplicates_dropped} near-duplicates dropped (cosine >= "
+                   f"{report.near_duplicate_threshold}); pass --near-duplicates off to keep them.", err=True)
 
 
 @app.command()

@@ -228,6 +228,7 @@ class AnnotatorService:
     def import_file(
         self, project: str, source: str | Path, spec: ImportSpec, *, labels_as: str = "response",
         agent: str = "import", add_labels: bool = False, progress: ProgressFn | None = None,
+        near_duplicates: float | str | None = None,
     ) -> ImportReport:
         """Import a file into a project in ONE transaction: a bad row anywhere changes nothing.
 
@@ -235,33 +236,43 @@ class AnnotatorService:
             labels_as: "response" (labels become people's answers, source "import") or "suggestion"
                 (labels become suggestions of ``agent``).
             add_labels: extend the project's labels with unknown label values instead of failing.
+            near_duplicates: post-training projects: the cosine threshold above which a record
+                (prompt and responses) is dropped as a near-duplicate, "off" to keep them, None for
+                the project's ``near_duplicate_threshold`` (default 0.95).
         """
         return self._import_chunks(project, read_chunks(source, spec), str(source), labels_as=labels_as,
-                                   agent=agent, add_labels=add_labels, progress=progress)
+                                   agent=agent, add_labels=add_labels, progress=progress,
+                                   near_duplicates=near_duplicates)
 
     def import_records(
         self, project: str, records: Sequence[dict[str, Any]], *, labels_as: str = "response", agent: str = "import",
-        add_labels: bool = False,
+        add_labels: bool = False, near_duplicates: float | str | None = None,
     ) -> ImportReport:
-        """Import in-memory records (keys: text, and optionally external_id, labels, metadata, split)."""
+        """Import in-memory records (keys: text, and optionally external_id, labels, metadata, split);
+        ``near_duplicates`` as for ``import_file``."""
         rows = [
             {"row": i + 1, "external_id": r.get("external_id"), "text": r["text"], "labels": r.get("labels"),
              "metadata": r.get("metadata") or {}, "split": r.get("split")}
             for i, r in enumerate(records)
         ]
         return self._import_chunks(project, [pd.DataFrame(rows)], "records", labels_as=labels_as, agent=agent,
-                                   add_labels=add_labels)
+                                   add_labels=add_labels, near_duplicates=near_duplicates)
 
     def _import_chunks(
         self, project: str, chunks: Iterable[pd.DataFrame], source: str, *, labels_as: str, agent: str,
-        add_labels: bool, progress: ProgressFn | None = None,
+        add_labels: bool, progress: ProgressFn | None = None, near_duplicates: float | str | None = None,
     ) -> ImportReport:
+        from annotator.tasks.near_duplicates import check_threshold
+
         if labels_as not in ("response", "suggestion"):
             raise ValidationError(f"labels_as must be 'response' or 'suggestion', got {labels_as!r}.")
+        override = None if near_duplicates is None else check_threshold(near_duplicates) or "off"
         started = time.perf_counter()
         report = ImportReport(project=project, source=source)
         with store.transaction(self.engine) as s:
             proj = project_q.get_project(s, project)
+            near = self._near_duplicate_filter(s, proj, override)
+            report.near_duplicate_threshold = None if near is None else near.threshold
             label_specs = list(proj.labels)
             allowed = [lab["name"] for lab in label_specs]
             multi = proj.task_type == TaskType.multi_label
@@ -274,7 +285,11 @@ class AnnotatorService:
                 check_fields(proj.task_type, rows)  # post-training items need their response columns
                 self._check_chunk_labels(rows, allowed, label_specs, multi, add_labels, report)
                 new_rows = self._dedupe(rows, seen_hashes, seen_ids, report)
+                if near is not None:
+                    new_rows, finish = self._drop_near_duplicates(near, new_rows, report)
                 item_ids = item_q.insert_items(s, proj.id, new_rows)
+                if near is not None:
+                    finish(item_ids)
                 report.items_added += len(item_ids)
                 self._store_imported_labels(s, new_rows, item_ids, import_user.id, labels_as, agent, report)
                 if progress:
@@ -286,6 +301,52 @@ class AnnotatorService:
         self._drop_pool(pid)
         log.info("import %s: %s", source, report.model_dump())
         return report
+
+    def _near_duplicate_filter(self, s: Any, proj: Any, override: float | str | None) -> Any:
+        """The post-training import's near-duplicate filter, primed with the project's items
+        (``annotator.tasks.near_duplicates``), or None (classification project, or switched off)."""
+        from annotator.tasks import task_definition
+        from annotator.tasks.near_duplicates import NearDuplicateFilter
+
+        if not is_posttraining(proj.task_type):
+            return None
+        threshold = ProjectSettings.model_validate(proj.settings).near_duplicate_threshold if override is None \
+            else None if override == "off" else override
+        if threshold is None:
+            return None
+        fields = ("text", *task_definition(proj.task_type).fields)
+        swap = (1, 2) if proj.task_type == TaskType.preference else None
+        near = NearDuplicateFilter(fields, self.embed_texts, float(threshold), swap=swap)
+        ids, records = item_q.items_with_metadata(s, proj.id)
+        near.add(records, ids)
+        return near
+
+    @staticmethod
+    def _drop_near_duplicates(
+        near: Any, rows: list[dict[str, Any]], report: ImportReport,
+    ) -> tuple[list[dict[str, Any]], Callable[[list[int]], None]]:
+        """(rows to insert, a function to call with their new item ids, which records the drops
+        in ``report`` and lets later chunks compare against them)."""
+        from annotator.schema import NearDuplicate
+
+        records = [{"text": r["text"], **{k: str(v) for k, v in (r.get("metadata") or {}).items()}} for r in rows]
+        keep, matches, vectors = near.split(records)
+        kept_rows = [rows[i] for i in keep]
+        position = {i: n for n, i in enumerate(keep)}
+
+        def finish(item_ids: list[int]) -> None:
+            for m in matches:
+                if m.existing:
+                    other_id, other_text = near.ids[m.other], near.texts[m.other]
+                else:
+                    other_id, other_text = item_ids[position[m.other]], rows[m.other]["text"]
+                report.near_duplicates.append(NearDuplicate(
+                    row=int(rows[m.index].get("row") or 0), text=rows[m.index]["text"], duplicate_of_item_id=other_id,
+                    duplicate_of_text=other_text, similarity=round(m.similarity, 4)))
+            report.near_duplicates_dropped += len(matches)
+            near.add([records[i] for i in keep], item_ids, vectors)
+
+        return kept_rows, finish
 
     @staticmethod
     def _check_chunk_labels(
