@@ -88,3 +88,19 @@ class BradleyTerryJudge:
         out[:, names.index("A")] = np.maximum(p, EPS)
         out[:, names.index("B")] = np.maximum(1.0 - p, EPS)
         return (out / out.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
+def heldout_accuracy(judge: BradleyTerryJudge, test_texts: Sequence[str], test_a: np.ndarray,
+                     train_texts: Sequence[str], train_a: np.ndarray) -> float | None:
+    """Share of held-out pairs whose better side the judge, fitted on (train_texts, train_a ∈ {0, 1}),
+    gets right (P(a better) > 0.5 ⇔ a better; 0.5 exactly counts wrong). None without test pairs.
+
+    Shared by ``simulate --task preference`` (the judge's curve as verdicts accumulate) and
+    ``bench/bench_bt_judge.py``.
+    """
+    if len(test_texts) == 0:
+        return None
+    p_a = judge.p_a_better(list(test_texts), list(train_texts), np.asarray(train_a, dtype=np.int64))
+    truth = np.asarray(test_a, dtype=bool)
+    right = np.where(p_a == 0.5, False, (p_a > 0.5) == truth)
+    return round(float(right.mean()), 4)
