@@ -737,7 +737,7 @@ def jobs_cancel(job_id: Annotated[int, typer.Argument(help="Job id (see jobs lis
 
 @jobs_app.command("run")
 def jobs_run(
-    kind: Annotated[str, typer.Argument(help="embed | refit | run_ai | finetune | export")],
+    kind: Annotated[str, typer.Argument(help="embed | refit | run_ai | finetune | export | judge")],
     project: ProjectOpt,
     enqueue: Annotated[bool, typer.Option("--enqueue", help="Queue it for the app / workers instead of running it here.")] = False,
     max_steps: Annotated[Optional[int], typer.Option(help="finetune: cap on optimiser steps.")] = None,
@@ -802,7 +802,7 @@ def worker(
 
 
 @model_app.command("list")
-def model_list(project: ProjectOpt, kind: Annotated[Optional[str], typer.Option(help="finetune | classifier")] = None,
+def model_list(project: ProjectOpt, kind: Annotated[Optional[str], typer.Option(help="finetune | classifier | bt-judge")] = None,
                data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
     """List trained model versions with their held-out accuracy and whether they are promoted."""
     versions = _service(_settings(data_dir, database_url)).model_versions(project, kind)

@@ -973,10 +973,35 @@ class AnnotatorService:
             list(judge) if isinstance(judge, (list, tuple)) else [judge])
         if not names:
             raise ValidationError("No judge selected.", expected="llm-local | llm-endpoint | bt-judge")
-        annotators = [BradleyTerryJudge(pairs, embed=self.embed_texts) if name == "bt-judge" else
+        annotators = [self._bt_judge(project, pairs) if name == "bt-judge" else
                       PairwiseJudge(self.option_scorer(name, progress) if isinstance(name, str) else name, pairs,
                                     swap=swap) for name in names]
         return self.run_ai(project, annotators, policy=policy, progress=progress)
+
+    def _bt_judge(self, project: str, pairs: dict[str, tuple[str, str]]) -> AIAnnotator:
+        """The "bt-judge" annotator: the promoted version of the ``judge`` job when there is one
+        trained with this project's embedder (``PromotedPreferenceJudge``), else a Bradley–Terry
+        model refitted on the people's verdicts at every run."""
+        import json as _json
+
+        from annotator.annotators.preference import BradleyTerryJudge, PromotedPreferenceJudge
+        from annotator.store import jobs as jobs_q
+        from annotator.training.judge import JUDGE_KIND
+
+        fallback = BradleyTerryJudge(pairs, embed=self.embed_texts)
+        with store.transaction(self.engine) as s:
+            mv = jobs_q.promoted_version(s, project_q.get_project(s, project).id, JUDGE_KIND)
+        if mv is None or not mv.path or not (Path(mv.path) / "weights.npy").is_file():
+            return fallback
+        d = Path(mv.path)
+        meta = _json.loads((d / "judge.json").read_text(encoding="utf-8"))
+        if meta.get("embedder") != self.embedder.name:
+            log.warning("bt-judge v%s was trained with %s, the project embeds with %s: refitting instead",
+                        mv.version, meta.get("embedder"), self.embedder.name)
+            return fallback
+        trained = frozenset(_json.loads(line)["text"] for line in (d / "verdicts.jsonl").read_text(
+            encoding="utf-8").splitlines() if line and _json.loads(line)["split"] == "train")
+        return PromotedPreferenceJudge(np.load(d / "weights.npy"), trained, fallback, f"bt-v{mv.version}")
 
     def run_rating_judge(self, project: str, judge: str | Any = "llm-local", *,
                          progress: ProgressFn | None = None) -> dict[str, Any]:
@@ -1998,7 +2023,7 @@ class AnnotatorService:
     #: job kind → body (a method name: (ctx, project, payload) → result dict).
     JOB_KINDS: dict[str, str] = {
         "embed": "_job_embed", "refit": "_job_refit", "run_ai": "_job_run_ai",
-        "finetune": "_job_finetune", "export": "_job_export",
+        "finetune": "_job_finetune", "export": "_job_export", "judge": "_job_judge",
     }
 
     @property
@@ -2033,9 +2058,10 @@ class AnnotatorService:
                                             "nothing was applied. Submit it again to rerun.")
             active = {j.id for j in jobs_q.running_jobs(s)}
             projects = {p.id: p.name for p in project_q.list_projects(s)}
-            known = {pid: [m.version for m in jobs_q.model_versions(s, pid, "finetune")] for pid in projects}
-        for pid, name in projects.items():
-            VersionDirs(self.settings.resolved_models_dir, name).cleanup(known[pid], active)
+            kinds = ("finetune", "bt-judge")  # the kinds whose versions are folders (training.judge.JUDGE_KIND)
+            known = {(pid, k): [m.version for m in jobs_q.model_versions(s, pid, k)] for pid in projects for k in kinds}
+        for (pid, kind), versions in known.items():
+            VersionDirs(self.settings.resolved_models_dir, projects[pid], kind=kind).cleanup(versions, active)
         if ids:
             log.warning("jobs %s were interrupted by a restart; marked failed", ids)
         return ids
@@ -2333,6 +2359,73 @@ class AnnotatorService:
         return {**metrics, "version": version, "path": str(final),
                 "message": f"v{version}: held-out accuracy {decision.heldout_accuracy} vs {base_name} "
                            f"{decision.baseline_accuracy}; {'promoted' if decision.promoted else 'not promoted'}"}
+
+    def _job_judge(self, ctx, project: str, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: ANN001
+        """Train the preference judge (Bradley–Terry on embeddings) on the people's A/B verdicts
+        outside the held-out slice; write it as a version (kind ``bt-judge``) and promote it only
+        on a significant held-out improvement over the promoted one (or the majority side), like
+        ``finetune``. ``run_judge(..., "bt-judge")`` then answers with the promoted version."""
+        import json as _json
+
+        from annotator.annotators.preference import BradleyTerryJudge
+        from annotator.errors import JobCancelled
+        from annotator.store import jobs as jobs_q
+        from annotator.store.tasks import item_fields
+        from annotator.training.judge import JUDGE_KIND, train_judge
+
+        proj, ids, y, heldout, names, _ = self._human_split(project)
+        if proj.task_type != TaskType.preference:
+            raise ValidationError("The judge job trains on preference projects.", got=f"a {proj.task_type} project",
+                                  fix="run it on a project created with --task preference")
+        decided = np.isin(y, [names.index("A"), names.index("B")])
+        ids, a_better, heldout = ids[decided], (y[decided] == names.index("A")).astype(np.int64), heldout[decided]
+        with store.transaction(self.engine) as s:
+            texts_by_id = item_q.texts_by_ids(s, ids.tolist())
+            fields = item_fields(s, proj.id, ("response_a", "response_b"))
+            version = jobs_q.next_version(s, proj.id, JUDGE_KIND)
+            incumbent = jobs_q.promoted_version(s, proj.id, JUDGE_KIND)
+            incumbent = (incumbent.version, incumbent.path) if incumbent else None
+        texts = [texts_by_id[i] for i in ids.tolist()]
+        judge = BradleyTerryJudge({t: (f["response_a"], f["response_b"]) for t, f in fields.items()},
+                                  embed=self.embed_texts)
+        inc_weights = None
+        if incumbent and incumbent[1] and (Path(incumbent[1]) / "weights.npy").is_file():
+            inc_weights = np.load(Path(incumbent[1]) / "weights.npy")
+        ctx.checkpoint(0.1, f"training bt-judge v{version} on {int((~heldout).sum())} verdicts", force=True)
+        cand = train_judge(judge, texts, a_better, heldout, incumbent=inc_weights,
+                           incumbent_name=f"bt-judge v{incumbent[0]}" if inc_weights is not None else None,
+                           min_heldout=int(payload.get("min_heldout", 20)))
+        metrics = {**cand.metrics, "job_id": ctx.job_id, "embedder": self.embedder.name}
+        ctx.checkpoint(0.8, "saving", force=True)
+        dirs = VersionDirs(self.settings.resolved_models_dir, proj.name, kind=JUDGE_KIND)
+        tmp = dirs.temp(version, ctx.job_id)
+        try:
+            np.save(tmp / "weights.npy", cand.weights)
+            (tmp / "metrics.json").write_text(_json.dumps(metrics, indent=2))
+            (tmp / "judge.json").write_text(_json.dumps({
+                "project": proj.name, "version": version, "model": "BradleyTerryJudge", "C": judge.C,
+                "features": "[e(r), e(q)*e(r), cos(q, r)]", "embedder": self.embedder.name}, indent=2))
+            with (tmp / "verdicts.jsonl").open("w", encoding="utf-8") as f:
+                for i, t, a, h in zip(ids.tolist(), texts, a_better.tolist(), heldout.tolist(), strict=True):
+                    f.write(_json.dumps({"item_id": i, "text": t, "better": "A" if a else "B",
+                                         "split": "heldout" if h else "train"}) + "\n")
+            final = dirs.commit(tmp, version)
+        except BaseException:
+            dirs.discard(tmp)
+            raise
+        try:
+            with store.transaction(self.engine) as s:
+                if jobs_q.lock_status(s, ctx.job_id) != "running":
+                    raise JobCancelled(f"Job {ctx.job_id} was cancelled.", got="cancelled before the version was saved")
+                jobs_q.add_model_version(s, proj.id, JUDGE_KIND, version, path=str(final.resolve()), metrics=metrics,
+                                         n_labels=int((~heldout).sum()), promoted=cand.decision.promoted)
+        except BaseException:
+            dirs.discard(final)
+            raise
+        d = cand.decision
+        return {**metrics, "version": version, "path": str(final),
+                "message": f"bt-judge v{version}: held-out accuracy {d.heldout_accuracy} vs {metrics['baseline']} "
+                           f"{d.baseline_accuracy}; {'promoted' if d.promoted else 'not promoted'}"}
 
     @staticmethod
     def _incumbent_heldout(path: Path, item_ids: np.ndarray, texts: Sequence[str], trainer: TextTrainer) -> np.ndarray:
