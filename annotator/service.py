@@ -964,7 +964,7 @@ class AnnotatorService:
             if kind == TaskType.preference:
                 fields = item_fields(s, proj.id, ("response_a", "response_b"))
         if kind == TaskType.rating:
-            return self.run_rating_judge(project, judge, progress=progress)
+            return self.run_rating_judge(project, judge, policy=policy, progress=progress)
         if kind != TaskType.preference:
             raise ValidationError("The judges score preference and rating projects.", got=f"a {kind} project",
                                   fix="create the project with --task preference (or rating)")
@@ -1003,15 +1003,20 @@ class AnnotatorService:
             encoding="utf-8").splitlines() if line and _json.loads(line)["split"] == "train")
         return PromotedPreferenceJudge(np.load(d / "weights.npy"), trained, fallback, f"bt-v{mv.version}")
 
-    def run_rating_judge(self, project: str, judge: str | Any = "llm-local", *,
+    def run_rating_judge(self, project: str, judge: str | Any = "llm-local", *, policy: RoutingPolicy | None = None,
                          progress: ProgressFn | None = None) -> dict[str, Any]:
         """The LLM judge over a rating project: every response scored on every criterion
-        (``assets/prompts/judge_rating.txt``). Unrated items get a suggestion (agent
+        (``assets/prompts/judge_rating.txt``). Each item no person rated gets a suggestion (agent
         ``llm-rating-judge``; value ``criterion=score``, scores = expected score per criterion,
-        score = mean probability of the chosen scores), never auto-accepted; on the items people
-        rated, the judge's agreement with them is measured (exact, MAE, Spearman per criterion).
+        score = the joint probability of the chosen scores) with a route, as ``run_ai`` gives
+        labels (``annotator.routing.ratings``): ``auto`` only where that score is certified, on the
+        items people rated, to match every criterion exactly at the target precision; a slice of
+        the auto ones is audited blind; the rest go to people (verify, or blind when unsure). The
+        judge's agreement with the people's ratings is measured too (exact, MAE, Spearman).
         """
         from annotator.llm.pairwise import judge_ratings, rating_agreement
+        from annotator.pool import ROUTE_CODES
+        from annotator.routing.ratings import exact_match, joint_confidence, route_ratings
         from annotator.store.tasks import iter_task_rows
 
         with store.transaction(self.engine) as s:
@@ -1021,24 +1026,44 @@ class AnnotatorService:
             settings = ProjectSettings.model_validate(proj.settings)
             criteria = [lab["name"] for lab in proj.labels]
             rows = [r for chunk in iter_task_rows(s, proj.id) for r in chunk]
+            audits = [sorted(person) == sorted(ai) for person, ai in response_q.audit_outcomes(s, proj.id)]
         scale = (settings.rating_min, settings.rating_max)
+        policy = policy or RoutingPolicy(target_precision=settings.target_precision,
+                                         audit_fraction=settings.audit_fraction)
         scorer = self.option_scorer(judge, progress) if isinstance(judge, str) else judge
         items = [(r["text"], str((r["metadata"] or {}).get("response", ""))) for r in rows]
         verdicts = judge_ratings(scorer, items, criteria, scale)
         rated = [i for i, r in enumerate(rows) if (r.get("payload") or {}).get("ratings")]
         human = np.array([[rows[i]["payload"]["ratings"][c] for c in criteria] for i in rated], dtype=np.float64)
-        agreement = rating_agreement(verdicts.expected[rated], human.reshape(len(rated), len(criteria)), criteria)
-        open_rows = [i for i, r in enumerate(rows) if r["label"] is None]
+        human = human.reshape(len(rated), len(criteria))
+        agreement = rating_agreement(verdicts.expected[rated], human, criteria)
+        # open: no person's rating yet (an earlier auto-accepted suggestion is routed again, as in run_ai)
+        open_rows = [i for i, r in enumerate(rows) if r["label"] is None or r["label_source"] == "agent"]
+        score = joint_confidence(verdicts.confidence)
+        pool = self.pool(project)
+        pool_rows = np.asarray([pool.row_of(int(rows[i]["item_id"])) for i in open_rows], dtype=np.int64)
+        routes = route_ratings(score[rated], exact_match(verdicts.best[rated], human), score[open_rows], policy,
+                               np.random.default_rng([settings.seed, len(rated)]),
+                               audits=(sum(audits), len(audits)) if audits else None, already_audited=len(audits),
+                               keep_audit=pool.route[pool_rows] == ROUTE_CODES["audit"])
         with store.transaction(self.engine) as s:
             response_q.insert_suggestions(s, [
                 {"item_id": int(rows[i]["item_id"]), "agent": "llm-rating-judge", "agent_version": scorer.name,
                  "value": [f"{c}={int(verdicts.best[i, j])}" for j, c in enumerate(criteria)],
                  "scores": {c: round(float(verdicts.expected[i, j]), 4) for j, c in enumerate(criteria)},
-                 "score": round(float(verdicts.confidence[i].mean()), 5), "route": None}
-                for i in open_rows
+                 "score": round(float(score[i]), 5), "route": str(routes.route[k])}
+                for k, i in enumerate(open_rows)
             ])
+        if len(pool_rows):
+            pool.set_routes(pool_rows, routes.route)
+            pool.rerank()
+        counts = {r: int((routes.route == r).sum()) for r in ("auto", "audit", "verify", "blind")}
+        threshold = float(routes.thresholds[0])
         return {"agent": "llm-rating-judge", "model": scorer.name, "items": len(rows), "suggested": len(open_rows),
-                "human_rated": len(rated), "agreement_with_people": agreement}
+                "human_rated": len(rated), "agreement_with_people": agreement, "routes": counts,
+                "threshold": None if not np.isfinite(threshold) else round(threshold, 5),
+                "exact_match_on_rated": round(float(exact_match(verdicts.best[rated], human).mean()), 4)
+                if rated else None}
 
     def export_posttraining(
         self, project: str, *, fmt: str, out: str | Path, keep: Callable[[dict[str, Any]], bool] | None = None,
