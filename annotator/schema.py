@@ -143,7 +143,7 @@ class ProjectSummary(BaseModel):
 class NearDuplicate(BaseModel):
     """One imported row dropped as a near-duplicate, and the item it duplicates."""
 
-    row: int  # the row number in the file (1-based, header not counted)
+    row: int  # the row number the importer reports in its errors (a CSV line number, header = 1; a JSONL line)
     text: str  # the dropped row's prompt
     duplicate_of_item_id: int
     duplicate_of_text: str
