@@ -41,6 +41,8 @@ from annotator.tasks.near_duplicates import DEFAULT_THRESHOLD, NearDuplicateFilt
 PROJECT = "preference-simulation"
 USER = "simulated-person"
 SIDES = ("A", "B")
+#: Judges the loop may route with (``service.run_judge`` names); "none" = all-human.
+JUDGES = ("bt-judge", "llm-local", "llm-endpoint", "none")
 
 
 @dataclass
@@ -175,6 +177,10 @@ def _session(service: AnnotatorService, data: PreferenceData, cfg: PreferenceSim
     from annotator.annotators.preference import BradleyTerryJudge, heldout_accuracy
     from annotator.routing import RoutingPolicy
 
+    unknown = [n.strip() for n in cfg.ai.split(",") if n.strip() not in (*JUDGES, cfg.llm_judge, "")]
+    if unknown:  # fail before the slow LLM stage, not after it
+        raise ValidationError(f"Unknown judge {unknown[0]!r} for --ai.", expected=" | ".join(JUDGES),
+                              fix="pass e.g. --ai bt-judge, --ai bt-judge,llm-local, or --ai none (all-human)")
     keep, dropped = _dedupe(service, data, cfg.near_duplicate_threshold)
     pool_idx, test_idx = _split(keep, cfg)
     if len(pool_idx) < 2:

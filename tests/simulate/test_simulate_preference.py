@@ -96,6 +96,8 @@ def test_gold_file_is_checked(tmp_path):
     path.write_text(json.dumps({"prompt": "q", "response_a": "x", "better": "A"}))
     with pytest.raises(ValidationError, match="lack response_b"):
         load_preferences(path, "prompt", "better")
+    with pytest.raises(ValidationError, match="Unknown judge 'knn'"):
+        run_preference_simulation(_data(10), PreferenceSimConfig(ai="knn", llm_judge="none"), embedder=HashingEmbedder())
 
 
 @pytest.mark.slow
