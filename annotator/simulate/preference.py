@@ -336,6 +336,10 @@ def aggregate_preferences(runs: list[dict[str, Any]]) -> dict[str, Any]:
         for p in r["bt_judge_curve"]:
             if p["heldout_accuracy"] is not None:
                 by_n.setdefault(p["human_verdicts"], []).append(p["heldout_accuracy"])
-    out["bt_judge_curve"] = [{"human_verdicts": n, **_mean_std(v)} for n, v in sorted(by_n.items())]
+    # points every run reached (runs end at different counts), then each run's last point
+    out["bt_judge_curve"] = [{"human_verdicts": n, **_mean_std(v)} for n, v in sorted(by_n.items())
+                             if len(v) == len(runs)]
+    out["bt_judge_final"] = _mean_std([r["bt_judge_curve"][-1]["heldout_accuracy"] for r in runs
+                                       if r["bt_judge_curve"]])
     out["runs"] = runs
     return out
