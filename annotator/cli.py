@@ -108,6 +108,10 @@ def import_(
     add_labels: Annotated[bool, typer.Option("--add-labels", help="Add unknown label values to the project.")] = False,
     label_separator: Annotated[str, typer.Option(help="Separator of multi-label cells.")] = ",",
     encoding: Annotated[Optional[str], typer.Option(help="File encoding; default UTF-8.")] = None,
+    near_duplicates: Annotated[Optional[str], typer.Option(
+        help="Post-training projects: drop records whose prompt and responses all have an embedding cosine at "
+             "least this high with an item already there (reported); 'off' keeps them. Default: the project's "
+             "setting (0.95).")] = None,
     data_dir: DataDir = None, database_url: DatabaseUrl = None,
 ) -> None:
     """Import items (and optionally their labels) into a project, in one transaction.
@@ -127,10 +131,16 @@ def import_(
     bar, update = _progress(f"import {Path(file).name}")
     try:
         report = service.import_file(project, file, spec, labels_as=labels_as, agent=agent, add_labels=add_labels,
-                                     progress=update)
+                                     progress=update, near_duplicates=near_duplicates)
     finally:
         bar.close()
     typer.echo(json.dumps(report.model_dump(), indent=2))
+    for dup in report.near_duplicates[:20]:  # the JSON lists them all; a readable summary on stderr
+        typer.echo(f"near-duplicate dropped: row {dup.row} {dup.text[:60]!r} ~ item {dup.duplicate_of_item_id} "
+                   f"{dup.duplicate_of_text[:60]!r} (cosine {dup.similarity:.3f})", err=True)
+    if report.near_duplicates_dropped:
+        typer.echo(f"{report.near_duplicates_dropped} near-duplicates dropped (cosine >= "
+                   f"{report.near_duplicate_threshold}); pass --near-duplicates off to keep them.", err=True)
 
 
 @app.command()
@@ -324,7 +334,7 @@ def simulate(
     human_budget: Annotated[int, typer.Option(help="Labels the simulated person may give.")] = 400,
     batch_size: Annotated[int, typer.Option(help="Items per query round (the classifier refits after each).")] = 10,
     human_error: Annotated[float, typer.Option(help="Probability the simulated person answers a wrong label.")] = 0.0,
-    ai: Annotated[str, typer.Option(help="AI annotators allowed: none (more arrive with routing).")] = "none",
+    ai: Annotated[Optional[str], typer.Option(help="AI annotators allowed (default none); --task preference: the judges in the loop, bt-judge (default) | llm-local | llm-endpoint | none.")] = None,
     target_precision: Annotated[float, typer.Option(help="Precision the router must hold for auto labels.")] = 0.95,
     test_fraction: Annotated[float, typer.Option(help="Gold slice held out to score the final classifier.")] = 0.2,
     seed: Annotated[int, typer.Option(help="Seed (ignored when --seeds is given).")] = 0,
@@ -342,6 +352,10 @@ def simulate(
         help="Run every seed twice: with fine-tuning (--finetune-every) and the judge's veto in the loop, and "
              "without either; the report's finetune_comparison puts them side by side.")] = False,
     report: Annotated[Optional[Path], typer.Option(help="Write the JSON report here (and a .html plot beside it).")] = None,
+    task: Annotated[Optional[str], typer.Option(help="preference: pairs (prompt, response_a, response_b, gold A|B in --label-column) instead of classification.")] = None,
+    llm_judge: Annotated[str, typer.Option(help="--task preference: LLM judge measured with and without order swapping: llm-local | llm-endpoint | none.")] = "llm-local",
+    judge_sample: Annotated[int, typer.Option(help="--task preference: pool pairs the LLM judge is asked about (both orders); 0 = all.")] = 60,
+    judge_job: Annotated[bool, typer.Option("--judge-job", help="--task preference: train the versioned judge (the 'judge' job, promoted by held-out verdicts) before each routing.")] = False,
     data_dir: DataDir = None,
 ) -> None:
     """Replay the real pipeline with a simulated person who answers from the gold column.
@@ -349,8 +363,20 @@ def simulate(
     Example: `python -m annotator simulate pilot.csv --text-column text --label-column label --seeds 0,1,2 --compare random --report out.json`
 
     With and without fine-tuning: `python -m annotator simulate pilot.csv --ai all --seeds 0,1,2 --finetune-every 150 --compare-finetune --report ft.json`
+
+    Preference pairs: `python -m annotator simulate pairs.jsonl --task preference --text-column prompt --label-column better --seeds 0,1,2`
     """
     from tqdm import tqdm
+
+    if task is not None:
+        _simulate_preferences(data, text_column=text_column, label_column=label_column, task=task,
+                              human_budget=human_budget, batch_size=batch_size, human_error=human_error,
+                              ai=ai or "bt-judge", llm_judge=llm_judge, judge_sample=judge_sample,
+                              target_precision=target_precision, test_fraction=test_fraction,
+                              seeds=[int(x) for x in seeds.split(",")] if seeds else [seed], max_items=max_items,
+                              model=model, report=report, data_dir=data_dir, judge_job=judge_job)
+        return
+    ai = ai or "none"
 
     from annotator.simulate import SimulationConfig, load_labelled, simulate_many
     from annotator.simulate.plot import write_learning_curves
@@ -405,6 +431,72 @@ def simulate(
         typer.echo(result["finetune_comparison"]["sentence"])
     if result.get("interrupted"):
         typer.secho("Interrupted: the report holds the rounds finished so far.", err=True)
+
+
+def _simulate_preferences(data: Path, *, text_column: str, label_column: str, task: str, human_budget: int,
+                          batch_size: int, human_error: float, ai: str, llm_judge: str, judge_sample: int,
+                          target_precision: float, test_fraction: float, seeds: list[int], max_items: int | None,
+                          model: str | None, report: Path | None, data_dir: Path | None,
+                          judge_job: bool = False) -> None:
+    """``simulate --task preference`` (annotator.simulate.preference); the LLM judge's answers are
+    cached in <data_dir>/llm-judge-cache.jsonl so later runs and seeds re-use them."""
+    from tqdm import tqdm
+
+    from annotator.errors import ValidationError
+    from annotator.simulate.preference import PreferenceSimConfig, load_preferences, simulate_preferences
+
+    if task != "preference":
+        raise ValidationError(f"simulate cannot replay --task {task}.", expected="preference (or no --task: "
+                              "classification)", fix="pass --task preference, or drop --task")
+    if not 0.0 <= human_error < 1.0:
+        raise ValidationError("--human-error must be a probability below 1.", got=str(human_error), expected="[0, 1)")
+    settings = _settings(data_dir, None, **({"embedding_model": model} if model else {}))
+    settings.ensure_data_dir()
+    cfg = PreferenceSimConfig(human_budget=human_budget, batch_size=batch_size, human_error=human_error, ai=ai,
+                              llm_judge=llm_judge, judge_sample=judge_sample, target_precision=target_precision,
+                              test_fraction=test_fraction, max_items=max_items,
+                              embedding_model=settings.embedding_model, judge_job=judge_job)
+    scorer = None
+    if llm_judge != "none":
+        from annotator.llm.cache import JsonlCache
+        from annotator.llm.pairwise import EndpointOptionScorer, LocalOptionScorer
+
+        cache = JsonlCache(settings.data_dir / "llm-judge-cache.jsonl")
+        if llm_judge == "llm-local":
+            scorer = LocalOptionScorer(models_dir=settings.resolved_models_dir, cache=cache)
+        elif llm_judge == "llm-endpoint":
+            key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+            scorer = EndpointOptionScorer(base_url=settings.llm_endpoint_url, model=settings.llm_endpoint_model,
+                                          api_key=key, timeout_s=settings.llm_timeout_s,
+                                          max_retries=settings.llm_max_retries, cache=cache)
+        else:
+            raise ValidationError(f"Unknown --llm-judge {llm_judge!r}.", expected="llm-local | llm-endpoint | none")
+    pairs = load_preferences(data, text_column, label_column)
+    bars: list = []
+
+    def on_run(run_seed: int):  # noqa: ANN202
+        bar = tqdm(desc=f"preference seed {run_seed}", unit="verdicts")
+        bars.append(bar)
+
+        def on_round(point: dict) -> None:
+            bar.n = point["human_verdicts"]
+            bar.set_postfix(correct=f"{point['correct_share']:.3f}", auto=point["auto"], refresh=True)
+        return on_round
+
+    result = simulate_preferences(pairs, cfg, seeds, cache_dir=settings.embeddings_dir, scorer=scorer, on_run=on_run)
+    for bar in bars:
+        bar.close()
+    text = json.dumps(result, indent=2, default=str)
+    if report:
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.write_text(text)
+        typer.echo(f"Report: {report}")
+    else:
+        typer.echo(text)
+    need, allh = result["human_verdicts_for_target"], result["all_human_verdicts_for_target"]
+    if need and allh:
+        typer.echo(f"human verdicts for {result['target_accuracy']:.0%} correct preferences: {need['mean']} ± "
+                   f"{need['std']} (reached {result['reached_target']}) vs all-human {allh['mean']}")
 
 
 @app.command()
@@ -669,7 +761,7 @@ def jobs_cancel(job_id: Annotated[int, typer.Argument(help="Job id (see jobs lis
 
 @jobs_app.command("run")
 def jobs_run(
-    kind: Annotated[str, typer.Argument(help="embed | refit | run_ai | finetune | export")],
+    kind: Annotated[str, typer.Argument(help="embed | refit | run_ai | finetune | export | judge")],
     project: ProjectOpt,
     enqueue: Annotated[bool, typer.Option("--enqueue", help="Queue it for the app / workers instead of running it here.")] = False,
     max_steps: Annotated[Optional[int], typer.Option(help="finetune: cap on optimiser steps.")] = None,
@@ -735,7 +827,7 @@ def worker(
 
 
 @model_app.command("list")
-def model_list(project: ProjectOpt, kind: Annotated[Optional[str], typer.Option(help="finetune | classifier")] = None,
+def model_list(project: ProjectOpt, kind: Annotated[Optional[str], typer.Option(help="finetune | classifier | bt-judge")] = None,
                data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
     """List trained model versions with their held-out accuracy and whether they are promoted."""
     versions = _service(_settings(data_dir, database_url)).model_versions(project, kind)

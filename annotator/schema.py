@@ -109,6 +109,11 @@ class ProjectSettings(BaseModel):
                     "(the judge is still fitted and its AUROC reported); simulate's baseline arm turns it off.")
     rating_min: int = Field(default=1, description="Rating projects: the lowest score of the scale.")
     rating_max: int = Field(default=5, description="Rating projects: the highest score of the scale (at most 9 keys).")
+    near_duplicate_threshold: float | None = Field(
+        default=0.95, gt=0, le=1,
+        description="Post-training projects: an imported record whose prompt and responses all have an embedding "
+                    "cosine at least this high with an item already there (or an earlier row) is dropped and "
+                    "reported; None keeps near-duplicates (annotator.tasks.near_duplicates).")
 
 
 class FinalLabel(BaseModel):
@@ -140,8 +145,20 @@ class ProjectSummary(BaseModel):
     labelled: int
 
 
+class NearDuplicate(BaseModel):
+    """One imported row dropped as a near-duplicate, and the item it duplicates."""
+
+    row: int  # the row number the importer reports in its errors (a CSV line number, header = 1; a JSONL line)
+    text: str  # the dropped row's prompt
+    duplicate_of_item_id: int
+    duplicate_of_text: str
+    similarity: float  # min over prompt and responses of the embedding cosine
+
+
 class ImportReport(BaseModel):
-    """What one import did. ``duplicates_skipped`` counts texts already in the project or file."""
+    """What one import did. ``duplicates_skipped`` counts texts already in the project or file;
+    ``near_duplicates_dropped`` (post-training projects) the rows dropped by embedding similarity,
+    each listed in ``near_duplicates`` with the item it duplicates."""
 
     project: str
     source: str
@@ -151,6 +168,9 @@ class ImportReport(BaseModel):
     labels_imported: int = 0
     suggestions_imported: int = 0
     labels_added: list[str] = Field(default_factory=list)
+    near_duplicate_threshold: float | None = None
+    near_duplicates_dropped: int = 0
+    near_duplicates: list[NearDuplicate] = Field(default_factory=list)
     seconds: float = 0.0
 
 

@@ -228,6 +228,7 @@ class AnnotatorService:
     def import_file(
         self, project: str, source: str | Path, spec: ImportSpec, *, labels_as: str = "response",
         agent: str = "import", add_labels: bool = False, progress: ProgressFn | None = None,
+        near_duplicates: float | str | None = None,
     ) -> ImportReport:
         """Import a file into a project in ONE transaction: a bad row anywhere changes nothing.
 
@@ -235,33 +236,43 @@ class AnnotatorService:
             labels_as: "response" (labels become people's answers, source "import") or "suggestion"
                 (labels become suggestions of ``agent``).
             add_labels: extend the project's labels with unknown label values instead of failing.
+            near_duplicates: post-training projects: the cosine threshold above which a record
+                (prompt and responses) is dropped as a near-duplicate, "off" to keep them, None for
+                the project's ``near_duplicate_threshold`` (default 0.95).
         """
         return self._import_chunks(project, read_chunks(source, spec), str(source), labels_as=labels_as,
-                                   agent=agent, add_labels=add_labels, progress=progress)
+                                   agent=agent, add_labels=add_labels, progress=progress,
+                                   near_duplicates=near_duplicates)
 
     def import_records(
         self, project: str, records: Sequence[dict[str, Any]], *, labels_as: str = "response", agent: str = "import",
-        add_labels: bool = False,
+        add_labels: bool = False, near_duplicates: float | str | None = None,
     ) -> ImportReport:
-        """Import in-memory records (keys: text, and optionally external_id, labels, metadata, split)."""
+        """Import in-memory records (keys: text, and optionally external_id, labels, metadata, split);
+        ``near_duplicates`` as for ``import_file``."""
         rows = [
             {"row": i + 1, "external_id": r.get("external_id"), "text": r["text"], "labels": r.get("labels"),
              "metadata": r.get("metadata") or {}, "split": r.get("split")}
             for i, r in enumerate(records)
         ]
         return self._import_chunks(project, [pd.DataFrame(rows)], "records", labels_as=labels_as, agent=agent,
-                                   add_labels=add_labels)
+                                   add_labels=add_labels, near_duplicates=near_duplicates)
 
     def _import_chunks(
         self, project: str, chunks: Iterable[pd.DataFrame], source: str, *, labels_as: str, agent: str,
-        add_labels: bool, progress: ProgressFn | None = None,
+        add_labels: bool, progress: ProgressFn | None = None, near_duplicates: float | str | None = None,
     ) -> ImportReport:
+        from annotator.tasks.near_duplicates import check_threshold
+
         if labels_as not in ("response", "suggestion"):
             raise ValidationError(f"labels_as must be 'response' or 'suggestion', got {labels_as!r}.")
+        override = None if near_duplicates is None else check_threshold(near_duplicates) or "off"
         started = time.perf_counter()
         report = ImportReport(project=project, source=source)
         with store.transaction(self.engine) as s:
             proj = project_q.get_project(s, project)
+            near = self._near_duplicate_filter(s, proj, override)
+            report.near_duplicate_threshold = None if near is None else near.threshold
             label_specs = list(proj.labels)
             allowed = [lab["name"] for lab in label_specs]
             multi = proj.task_type == TaskType.multi_label
@@ -274,7 +285,11 @@ class AnnotatorService:
                 check_fields(proj.task_type, rows)  # post-training items need their response columns
                 self._check_chunk_labels(rows, allowed, label_specs, multi, add_labels, report)
                 new_rows = self._dedupe(rows, seen_hashes, seen_ids, report)
+                if near is not None:
+                    new_rows, finish = self._drop_near_duplicates(near, new_rows, report)
                 item_ids = item_q.insert_items(s, proj.id, new_rows)
+                if near is not None:
+                    finish(item_ids)
                 report.items_added += len(item_ids)
                 self._store_imported_labels(s, new_rows, item_ids, import_user.id, labels_as, agent, report)
                 if progress:
@@ -286,6 +301,52 @@ class AnnotatorService:
         self._drop_pool(pid)
         log.info("import %s: %s", source, report.model_dump())
         return report
+
+    def _near_duplicate_filter(self, s: Any, proj: Any, override: float | str | None) -> Any:
+        """The post-training import's near-duplicate filter, primed with the project's items
+        (``annotator.tasks.near_duplicates``), or None (classification project, or switched off)."""
+        from annotator.tasks import task_definition
+        from annotator.tasks.near_duplicates import NearDuplicateFilter
+
+        if not is_posttraining(proj.task_type):
+            return None
+        threshold = ProjectSettings.model_validate(proj.settings).near_duplicate_threshold if override is None \
+            else None if override == "off" else override
+        if threshold is None:
+            return None
+        fields = ("text", *task_definition(proj.task_type).fields)
+        swap = (1, 2) if proj.task_type == TaskType.preference else None
+        near = NearDuplicateFilter(fields, self.embed_texts, float(threshold), swap=swap)
+        ids, records = item_q.items_with_metadata(s, proj.id)
+        near.add(records, ids)
+        return near
+
+    @staticmethod
+    def _drop_near_duplicates(
+        near: Any, rows: list[dict[str, Any]], report: ImportReport,
+    ) -> tuple[list[dict[str, Any]], Callable[[list[int]], None]]:
+        """(rows to insert, a function to call with their new item ids, which records the drops
+        in ``report`` and lets later chunks compare against them)."""
+        from annotator.schema import NearDuplicate
+
+        records = [{"text": r["text"], **{k: str(v) for k, v in (r.get("metadata") or {}).items()}} for r in rows]
+        keep, matches, vectors = near.split(records)
+        kept_rows = [rows[i] for i in keep]
+        position = {i: n for n, i in enumerate(keep)}
+
+        def finish(item_ids: list[int]) -> None:
+            for m in matches:
+                if m.existing:
+                    other_id, other_text = near.ids[m.other], near.texts[m.other]
+                else:
+                    other_id, other_text = item_ids[position[m.other]], rows[m.other]["text"]
+                report.near_duplicates.append(NearDuplicate(
+                    row=int(rows[m.index].get("row") or 0), text=rows[m.index]["text"], duplicate_of_item_id=other_id,
+                    duplicate_of_text=other_text, similarity=round(m.similarity, 4)))
+            report.near_duplicates_dropped += len(matches)
+            near.add([records[i] for i in keep], item_ids, vectors)
+
+        return kept_rows, finish
 
     @staticmethod
     def _check_chunk_labels(
@@ -915,7 +976,7 @@ class AnnotatorService:
             if kind == TaskType.preference:
                 fields = item_fields(s, proj.id, ("response_a", "response_b"))
         if kind == TaskType.rating:
-            return self.run_rating_judge(project, judge, progress=progress)
+            return self.run_rating_judge(project, judge, policy=policy, progress=progress)
         if kind != TaskType.preference:
             raise ValidationError("The judges score preference and rating projects.", got=f"a {kind} project",
                                   fix="create the project with --task preference (or rating)")
@@ -924,20 +985,50 @@ class AnnotatorService:
             list(judge) if isinstance(judge, (list, tuple)) else [judge])
         if not names:
             raise ValidationError("No judge selected.", expected="llm-local | llm-endpoint | bt-judge")
-        annotators = [BradleyTerryJudge(pairs, embed=self.embed_texts) if name == "bt-judge" else
+        annotators = [self._bt_judge(project, pairs) if name == "bt-judge" else
                       PairwiseJudge(self.option_scorer(name, progress) if isinstance(name, str) else name, pairs,
                                     swap=swap) for name in names]
         return self.run_ai(project, annotators, policy=policy, progress=progress)
 
-    def run_rating_judge(self, project: str, judge: str | Any = "llm-local", *,
+    def _bt_judge(self, project: str, pairs: dict[str, tuple[str, str]]) -> AIAnnotator:
+        """The "bt-judge" annotator: the promoted version of the ``judge`` job when there is one
+        trained with this project's embedder (``PromotedPreferenceJudge``), else a Bradley–Terry
+        model refitted on the people's verdicts at every run."""
+        import json as _json
+
+        from annotator.annotators.preference import BradleyTerryJudge, PromotedPreferenceJudge
+        from annotator.store import jobs as jobs_q
+        from annotator.training.judge import JUDGE_KIND
+
+        fallback = BradleyTerryJudge(pairs, embed=self.embed_texts)
+        with store.transaction(self.engine) as s:
+            mv = jobs_q.promoted_version(s, project_q.get_project(s, project).id, JUDGE_KIND)
+        if mv is None or not mv.path or not (Path(mv.path) / "weights.npy").is_file():
+            return fallback
+        d = Path(mv.path)
+        meta = _json.loads((d / "judge.json").read_text(encoding="utf-8"))
+        if meta.get("embedder") != self.embedder.name:
+            log.warning("bt-judge v%s was trained with %s, the project embeds with %s: refitting instead",
+                        mv.version, meta.get("embedder"), self.embedder.name)
+            return fallback
+        trained = frozenset(_json.loads(line)["text"] for line in (d / "verdicts.jsonl").read_text(
+            encoding="utf-8").splitlines() if line and _json.loads(line)["split"] == "train")
+        return PromotedPreferenceJudge(np.load(d / "weights.npy"), trained, fallback, f"bt-v{mv.version}")
+
+    def run_rating_judge(self, project: str, judge: str | Any = "llm-local", *, policy: RoutingPolicy | None = None,
                          progress: ProgressFn | None = None) -> dict[str, Any]:
         """The LLM judge over a rating project: every response scored on every criterion
-        (``assets/prompts/judge_rating.txt``). Unrated items get a suggestion (agent
+        (``assets/prompts/judge_rating.txt``). Each item no person rated gets a suggestion (agent
         ``llm-rating-judge``; value ``criterion=score``, scores = expected score per criterion,
-        score = mean probability of the chosen scores), never auto-accepted; on the items people
-        rated, the judge's agreement with them is measured (exact, MAE, Spearman per criterion).
+        score = the joint probability of the chosen scores) with a route, as ``run_ai`` gives
+        labels (``annotator.routing.ratings``): ``auto`` only where that score is certified, on the
+        items people rated, to match every criterion exactly at the target precision; a slice of
+        the auto ones is audited blind; the rest go to people (verify, or blind when unsure). The
+        judge's agreement with the people's ratings is measured too (exact, MAE, Spearman).
         """
         from annotator.llm.pairwise import judge_ratings, rating_agreement
+        from annotator.pool import ROUTE_CODES
+        from annotator.routing.ratings import exact_match, joint_confidence, route_ratings
         from annotator.store.tasks import iter_task_rows
 
         with store.transaction(self.engine) as s:
@@ -947,24 +1038,44 @@ class AnnotatorService:
             settings = ProjectSettings.model_validate(proj.settings)
             criteria = [lab["name"] for lab in proj.labels]
             rows = [r for chunk in iter_task_rows(s, proj.id) for r in chunk]
+            audits = [sorted(person) == sorted(ai) for person, ai in response_q.audit_outcomes(s, proj.id)]
         scale = (settings.rating_min, settings.rating_max)
+        policy = policy or RoutingPolicy(target_precision=settings.target_precision,
+                                         audit_fraction=settings.audit_fraction)
         scorer = self.option_scorer(judge, progress) if isinstance(judge, str) else judge
         items = [(r["text"], str((r["metadata"] or {}).get("response", ""))) for r in rows]
         verdicts = judge_ratings(scorer, items, criteria, scale)
         rated = [i for i, r in enumerate(rows) if (r.get("payload") or {}).get("ratings")]
         human = np.array([[rows[i]["payload"]["ratings"][c] for c in criteria] for i in rated], dtype=np.float64)
-        agreement = rating_agreement(verdicts.expected[rated], human.reshape(len(rated), len(criteria)), criteria)
-        open_rows = [i for i, r in enumerate(rows) if r["label"] is None]
+        human = human.reshape(len(rated), len(criteria))
+        agreement = rating_agreement(verdicts.expected[rated], human, criteria)
+        # open: no person's rating yet (an earlier auto-accepted suggestion is routed again, as in run_ai)
+        open_rows = [i for i, r in enumerate(rows) if r["label"] is None or r["label_source"] == "agent"]
+        score = joint_confidence(verdicts.confidence)
+        pool = self.pool(project)
+        pool_rows = np.asarray([pool.row_of(int(rows[i]["item_id"])) for i in open_rows], dtype=np.int64)
+        routes = route_ratings(score[rated], exact_match(verdicts.best[rated], human), score[open_rows], policy,
+                               np.random.default_rng([settings.seed, len(rated)]),
+                               audits=(sum(audits), len(audits)) if audits else None, already_audited=len(audits),
+                               keep_audit=pool.route[pool_rows] == ROUTE_CODES["audit"])
         with store.transaction(self.engine) as s:
             response_q.insert_suggestions(s, [
                 {"item_id": int(rows[i]["item_id"]), "agent": "llm-rating-judge", "agent_version": scorer.name,
                  "value": [f"{c}={int(verdicts.best[i, j])}" for j, c in enumerate(criteria)],
                  "scores": {c: round(float(verdicts.expected[i, j]), 4) for j, c in enumerate(criteria)},
-                 "score": round(float(verdicts.confidence[i].mean()), 5), "route": None}
-                for i in open_rows
+                 "score": round(float(score[i]), 5), "route": str(routes.route[k])}
+                for k, i in enumerate(open_rows)
             ])
+        if len(pool_rows):
+            pool.set_routes(pool_rows, routes.route)
+            pool.rerank()
+        counts = {r: int((routes.route == r).sum()) for r in ("auto", "audit", "verify", "blind")}
+        threshold = float(routes.thresholds[0])
         return {"agent": "llm-rating-judge", "model": scorer.name, "items": len(rows), "suggested": len(open_rows),
-                "human_rated": len(rated), "agreement_with_people": agreement}
+                "human_rated": len(rated), "agreement_with_people": agreement, "routes": counts,
+                "threshold": None if not np.isfinite(threshold) else round(threshold, 5),
+                "exact_match_on_rated": round(float(exact_match(verdicts.best[rated], human).mean()), 4)
+                if rated else None}
 
     def export_posttraining(
         self, project: str, *, fmt: str, out: str | Path, keep: Callable[[dict[str, Any]], bool] | None = None,
@@ -2011,7 +2122,7 @@ class AnnotatorService:
     #: job kind → body (a method name: (ctx, project, payload) → result dict).
     JOB_KINDS: dict[str, str] = {
         "embed": "_job_embed", "refit": "_job_refit", "run_ai": "_job_run_ai",
-        "finetune": "_job_finetune", "export": "_job_export",
+        "finetune": "_job_finetune", "export": "_job_export", "judge": "_job_judge",
     }
 
     @property
@@ -2033,7 +2144,7 @@ class AnnotatorService:
 
     #: Job kinds that a restart runs again (once) when the process running them died: their
     #: results are applied atomically at the end, so a rerun starts from a clean state.
-    RESTART_KINDS: tuple[str, ...] = ("finetune",)
+    RESTART_KINDS: tuple[str, ...] = ("finetune", "judge")
 
     def recover_jobs(self) -> list[int]:
         """Jobs left ``running`` (or cancelling) by a process on this host that is gone are marked
@@ -2072,9 +2183,10 @@ class AnnotatorService:
                     s.delete(new)
             active = {j.id for j in jobs_q.running_jobs(s)}
             projects = {p.id: p.name for p in project_q.list_projects(s)}
-            known = {pid: [m.version for m in jobs_q.model_versions(s, pid, "finetune")] for pid in projects}
-        for pid, name in projects.items():
-            VersionDirs(self.settings.resolved_models_dir, name).cleanup(known[pid], active)
+            kinds = ("finetune", "bt-judge")  # the kinds whose versions are folders (training.judge.JUDGE_KIND)
+            known = {(pid, k): [m.version for m in jobs_q.model_versions(s, pid, k)] for pid in projects for k in kinds}
+        for (pid, kind), versions in known.items():
+            VersionDirs(self.settings.resolved_models_dir, projects[pid], kind=kind).cleanup(versions, active)
         for job_id in requeue:
             try:
                 self.jobs.enqueue(job_id)
@@ -2379,6 +2491,73 @@ class AnnotatorService:
         return {**metrics, "version": version, "path": str(final),
                 "message": f"v{version}: held-out accuracy {decision.heldout_accuracy} vs {base_name} "
                            f"{decision.baseline_accuracy}; {'promoted' if decision.promoted else 'not promoted'}"}
+
+    def _job_judge(self, ctx, project: str, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: ANN001
+        """Train the preference judge (Bradley–Terry on embeddings) on the people's A/B verdicts
+        outside the held-out slice; write it as a version (kind ``bt-judge``) and promote it only
+        on a significant held-out improvement over the promoted one (or the majority side), like
+        ``finetune``. ``run_judge(..., "bt-judge")`` then answers with the promoted version."""
+        import json as _json
+
+        from annotator.annotators.preference import BradleyTerryJudge
+        from annotator.errors import JobCancelled
+        from annotator.store import jobs as jobs_q
+        from annotator.store.tasks import item_fields
+        from annotator.training.judge import JUDGE_KIND, train_judge
+
+        proj, ids, y, heldout, names, _ = self._human_split(project)
+        if proj.task_type != TaskType.preference:
+            raise ValidationError("The judge job trains on preference projects.", got=f"a {proj.task_type} project",
+                                  fix="run it on a project created with --task preference")
+        decided = np.isin(y, [names.index("A"), names.index("B")])
+        ids, a_better, heldout = ids[decided], (y[decided] == names.index("A")).astype(np.int64), heldout[decided]
+        with store.transaction(self.engine) as s:
+            texts_by_id = item_q.texts_by_ids(s, ids.tolist())
+            fields = item_fields(s, proj.id, ("response_a", "response_b"))
+            version = jobs_q.next_version(s, proj.id, JUDGE_KIND)
+            incumbent = jobs_q.promoted_version(s, proj.id, JUDGE_KIND)
+            incumbent = (incumbent.version, incumbent.path) if incumbent else None
+        texts = [texts_by_id[i] for i in ids.tolist()]
+        judge = BradleyTerryJudge({t: (f["response_a"], f["response_b"]) for t, f in fields.items()},
+                                  embed=self.embed_texts)
+        inc_weights = None
+        if incumbent and incumbent[1] and (Path(incumbent[1]) / "weights.npy").is_file():
+            inc_weights = np.load(Path(incumbent[1]) / "weights.npy")
+        ctx.checkpoint(0.1, f"training bt-judge v{version} on {int((~heldout).sum())} verdicts", force=True)
+        cand = train_judge(judge, texts, a_better, heldout, incumbent=inc_weights,
+                           incumbent_name=f"bt-judge v{incumbent[0]}" if inc_weights is not None else None,
+                           min_heldout=int(payload.get("min_heldout", 20)))
+        metrics = {**cand.metrics, "job_id": ctx.job_id, "embedder": self.embedder.name}
+        ctx.checkpoint(0.8, "saving", force=True)
+        dirs = VersionDirs(self.settings.resolved_models_dir, proj.name, kind=JUDGE_KIND)
+        tmp = dirs.temp(version, ctx.job_id)
+        try:
+            np.save(tmp / "weights.npy", cand.weights)
+            (tmp / "metrics.json").write_text(_json.dumps(metrics, indent=2))
+            (tmp / "judge.json").write_text(_json.dumps({
+                "project": proj.name, "version": version, "model": "BradleyTerryJudge", "C": judge.C,
+                "features": "[e(r), e(q)*e(r), cos(q, r)]", "embedder": self.embedder.name}, indent=2))
+            with (tmp / "verdicts.jsonl").open("w", encoding="utf-8") as f:
+                for i, t, a, h in zip(ids.tolist(), texts, a_better.tolist(), heldout.tolist(), strict=True):
+                    f.write(_json.dumps({"item_id": i, "text": t, "better": "A" if a else "B",
+                                         "split": "heldout" if h else "train"}) + "\n")
+            final = dirs.commit(tmp, version)
+        except BaseException:
+            dirs.discard(tmp)
+            raise
+        try:
+            with store.transaction(self.engine) as s:
+                if jobs_q.lock_status(s, ctx.job_id) != "running":
+                    raise JobCancelled(f"Job {ctx.job_id} was cancelled.", got="cancelled before the version was saved")
+                jobs_q.add_model_version(s, proj.id, JUDGE_KIND, version, path=str(final.resolve()), metrics=metrics,
+                                         n_labels=int((~heldout).sum()), promoted=cand.decision.promoted)
+        except BaseException:
+            dirs.discard(final)
+            raise
+        d = cand.decision
+        return {**metrics, "version": version, "path": str(final),
+                "message": f"bt-judge v{version}: held-out accuracy {d.heldout_accuracy} vs {metrics['baseline']} "
+                           f"{d.baseline_accuracy}; {'promoted' if d.promoted else 'not promoted'}"}
 
     @staticmethod
     def _incumbent_heldout(path: Path, item_ids: np.ndarray, texts: Sequence[str], trainer: TextTrainer) -> np.ndarray:

@@ -24,7 +24,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from annotator.annotators.preference import BradleyTerryJudge  # noqa: E402
+from annotator.annotators.preference import BradleyTerryJudge, heldout_accuracy  # noqa: E402
 from annotator.embeddings import make_embedder  # noqa: E402
 from annotator.tasks.demo_pairs import preference_pairs  # noqa: E402
 
@@ -65,16 +65,16 @@ def main() -> None:
         train = [p for p in pairs if content_key(p) not in held and p not in arith[: len(arith) // 3]]
         rng.shuffle(train)
         judge = BradleyTerryJudge({p["prompt"]: (p["response_a"], p["response_b"]) for p in pairs}, embed=embed)
-        truth = np.array([p["better"] == "A" for p in test])
         for n in sizes:
             chunk = train[:n]
-            p_a = judge.p_a_better([p["prompt"] for p in test], [p["prompt"] for p in chunk],
-                                   np.array([p["better"] == "A" for p in chunk], dtype=np.int64))
-            right = (p_a > 0.5) == truth
-            row = {"seed": seed, "train_verdicts": len(chunk), "test_pairs": len(test),
-                   "accuracy": round(float(right.mean()), 3),
-                   "by_kind": {k: round(float(right[[p["kind"] == k for p in test]].mean()), 3)
-                               for k in sorted({p["kind"] for p in test})},
+            train_a = np.array([p["better"] == "A" for p in chunk], dtype=np.int64)
+
+            def accuracy(these: list[dict]) -> float | None:
+                return heldout_accuracy(judge, [p["prompt"] for p in these], np.array([p["better"] == "A" for p in these]),
+                                        [p["prompt"] for p in chunk], train_a)
+
+            row = {"seed": seed, "train_verdicts": len(chunk), "test_pairs": len(test), "accuracy": accuracy(test),
+                   "by_kind": {k: accuracy([p for p in test if p["kind"] == k]) for k in sorted({p["kind"] for p in test})},
                    "embedder": args.embedder}
             results[n].append(row["accuracy"])
             print(json.dumps(row), flush=True)

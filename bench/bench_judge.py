@@ -33,7 +33,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from annotator.llm.pairwise import LocalOptionScorer, combine_orders, judge_pairs, single_order  # noqa: E402
+from annotator.llm.judge_eval import judge_with_and_without_swap  # noqa: E402
+from annotator.llm.pairwise import LocalOptionScorer  # noqa: E402
 from annotator.tasks.demo_pairs import preference_pairs  # noqa: E402
 
 
@@ -53,25 +54,13 @@ def main() -> None:
         pairs = preference_pairs(args.pairs, seed)
         truth = np.array([p["better"] for p in pairs])
         t0 = time.perf_counter()
-        both = judge_pairs(scorer, [(p["prompt"], p["response_a"], p["response_b"]) for p in pairs], swap=True)
+        figures, both = judge_with_and_without_swap(
+            scorer, [(p["prompt"], p["response_a"], p["response_b"]) for p in pairs], truth)
         seconds = time.perf_counter() - t0
-        one = single_order(both.p_ab)
-        swapped = combine_orders(both.p_ab, both.p_ba)
-        verdict = np.array(swapped.verdict)
-        firsts = np.concatenate([both.p_ab > 0.5, both.p_ba > 0.5])
+        right = np.array(both.verdict) == truth
         row = {
-            "seed": seed, "pairs": len(pairs), "model": scorer.name,
-            "acc_one_order": round(float((np.array(one.verdict) == truth).mean()), 3),
-            "acc_swapped": round(float((verdict == truth).mean()), 3),
-            "consistent": round(float(swapped.consistent.mean()), 3),
-            "acc_when_consistent": round(float((verdict == truth)[swapped.consistent].mean()), 3)
-            if swapped.consistent.any() else None,
-            "first_position_rate": round(float(firsts.mean()), 3),
-            "mean_conf_consistent": round(float(swapped.confidence[swapped.consistent].mean()), 3)
-            if swapped.consistent.any() else None,
-            "mean_conf_inconsistent": round(float(swapped.confidence[~swapped.consistent].mean()), 3)
-            if (~swapped.consistent).any() else None,
-            "by_kind_swapped": {k: round(float((verdict == truth)[[p["kind"] == k for p in pairs]].mean()), 3)
+            "seed": seed, "model": scorer.name, **figures,
+            "by_kind_swapped": {k: round(float(right[[p["kind"] == k for p in pairs]].mean()), 3)
                                 for k in sorted({p["kind"] for p in pairs})},
             "seconds": round(seconds, 1), "scored_prompts": scorer.stats["scored"],
         }

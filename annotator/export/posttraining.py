@@ -66,8 +66,23 @@ def dpo_rows(rows: Iterable[dict[str, Any]]) -> Rows:
     return out
 
 
-def _mean_rating(payload: dict[str, Any]) -> float | None:
-    ratings = payload.get("ratings") or {}
+def _ratings(row: dict[str, Any]) -> dict[str, int]:
+    """A row's scores per criterion: a person's from the payload, else (an auto-accepted judge
+    rating, routed like a label) parsed from the label's ``criterion=score`` values."""
+    ratings = (row.get("payload") or {}).get("ratings")
+    if ratings:
+        return dict(ratings)
+    if row.get("label_source") != "agent":
+        return {}
+    out = {}
+    for value in row.get("label") or []:
+        criterion, _, score = str(value).rpartition("=")
+        if criterion and score.lstrip("-").isdigit():
+            out[criterion] = int(score)
+    return out
+
+
+def _mean_rating(ratings: dict[str, Any]) -> float | None:
     return sum(ratings.values()) / len(ratings) if ratings else None
 
 
@@ -81,7 +96,7 @@ def sft_rows(rows: Iterable[dict[str, Any]], task_type: str, *, min_rating: floa
         if task_type == "correction":
             answer, source, score = payload.get("edited"), "correction", None
         elif task_type == "rating":
-            score = _mean_rating(payload)
+            score = _mean_rating(_ratings(row))
             if score is None or score < min_rating:
                 continue
             answer, source = _meta(row).get("response"), "rating"
@@ -99,11 +114,11 @@ def ratings_rows(rows: Iterable[dict[str, Any]], criteria: Sequence[str]) -> Row
     out = []
     for row in rows:
         payload = row.get("payload") or {}
-        ratings = payload.get("ratings")
+        ratings = _ratings(row)
         if not ratings:
             continue
         out.append({"prompt": row["text"], "response": _meta(row).get("response", ""),
-                    **{c: ratings.get(c) for c in criteria}, "mean": _mean_rating(payload),
+                    **{c: ratings.get(c) for c in criteria}, "mean": _mean_rating(ratings),
                     "rationale": payload.get("rationale"), **_provenance(row)})
     return out
 

@@ -17,6 +17,13 @@ def existing_hashes(session: Session, project_id: int) -> set[str]:
     return set(session.exec(select(Item.text_hash).where(Item.project_id == project_id)).all())
 
 
+def items_with_metadata(session: Session, project_id: int) -> tuple[list[int], list[dict[str, Any]]]:
+    """(item ids in id order, records {"text": text, **metadata as strings}) of every item of the project."""
+    rows = session.exec(select(Item.id, Item.text, Item.meta).where(Item.project_id == project_id)
+                        .order_by(Item.id)).all()
+    return [r[0] for r in rows], [{"text": r[1], **{k: str(v) for k, v in (r[2] or {}).items()}} for r in rows]
+
+
 def existing_external_ids(session: Session, project_id: int) -> set[str]:
     rows = session.exec(
         select(Item.external_id).where(Item.project_id == project_id, Item.external_id.is_not(None))

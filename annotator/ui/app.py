@@ -971,6 +971,12 @@ class AnnotatorUI:
         bits = [f"{report.items_added:,} items imported"]
         if report.duplicates_skipped:
             bits.append(f"{report.duplicates_skipped:,} duplicates skipped")
+        if report.near_duplicates_dropped:
+            shown = ", ".join(f"row {d.row} ≈ item {d.duplicate_of_item_id} ({d.similarity:.2f})"
+                              for d in report.near_duplicates[:5])
+            more = " …" if report.near_duplicates_dropped > 5 else ""
+            bits.append(f"{report.near_duplicates_dropped:,} near-duplicates dropped (similarity ≥ "
+                        f"{report.near_duplicate_threshold}: {shown}{more})")
         if report.labels_imported:
             bits.append(f"{report.labels_imported:,} labels imported")
         if report.labels_added:

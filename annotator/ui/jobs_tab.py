@@ -23,7 +23,7 @@ from annotator.ui import render
 Updates = dict[Any, Any]
 
 #: Kinds a person may start from the app (export has its own tab).
-KINDS = ("finetune", "refit", "run_ai", "embed")
+KINDS = ("finetune", "refit", "run_ai", "embed", "judge")  # judge: the preference judge (bt-judge)
 ACTIVE = ("queued", "running")
 
 

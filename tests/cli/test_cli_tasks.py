@@ -30,7 +30,15 @@ def test_preference_project_from_the_readme_commands(tmp_path, monkeypatch):
     assert "A [1], B [2], tie [3], both-bad [4]" in _invoke("init", "prefs", "--task", "preference", data_dir=data)
     out = _invoke("import", str(ROOT / "assets/demo/preferences.jsonl"), "--project", "prefs", "--text-column",
                   "prompt", data_dir=data)
-    assert '"items_added": 60' in out
+    imported = json.loads(out)
+    # The demo set repeats some questions with the same answers (a "(question N)" suffix): those are
+    # dropped as near-duplicates on import, each reported with the item it repeats.
+    assert imported["rows_read"] == 60 and imported["near_duplicate_threshold"] == 0.95
+    assert imported["near_duplicates_dropped"] >= 1
+    assert imported["items_added"] + imported["near_duplicates_dropped"] == 60
+    for dup in imported["near_duplicates"]:
+        assert dup["text"].split(" (question")[0] == dup["duplicate_of_text"].split(" (question")[0]
+        assert dup["similarity"] >= 0.95
     truth = {p["prompt"]: p for p in preference_pairs(60, 0)}  # the demo file is this set, gold left out
     service = AnnotatorService.from_settings(Settings(data_dir=data))
     try:

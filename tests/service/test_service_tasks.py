@@ -206,3 +206,70 @@ def test_rating_judge_suggests_scores_and_measures_agreement_with_people(service
     assert report["agreement_with_people"]["correctness"]["mae"] < 0.5
     suggestions = [r for r in service.final_labels("rate") if r["label"] is None]
     assert len(suggestions) == 4  # suggestions only: never a final label
+
+
+class _GoodIsFive:
+    """Fake rating judge: 5 (p 0.84) for a response that is the right answer, else 1 (or the
+    reverse when ``wrong``)."""
+
+    name = "fake-rater"
+
+    def __init__(self, good, wrong=False):
+        self.good, self.wrong = good, wrong
+
+    def option_probs(self, prompts, options):
+        out = []
+        for prompt in prompts:
+            answer = prompt.rsplit("Answer: ", 1)[1].split("\n", 1)[0]
+            top = (answer in self.good) != self.wrong
+            out.append(np.eye(len(options))[-1 if top else 0] * 0.8 + 0.2 / len(options))
+        return np.array(out)
+
+
+def _rated_project(service, n=60, rated=30):
+    service.create_project("rate", [], task_type="rating")
+    items = rating_items(n)
+    service.import_records("rate", [{"text": r["prompt"], "metadata": {"response": r["response"]}} for r in items],
+                           near_duplicates="off")
+    good = {r["prompt"]: r["good"] for r in items}
+    for _ in range(rated):
+        view = service.next_task("rate", "ana")
+        score = 5 if good[view.prompt] else 1
+        service.submit_task("rate", "ana", view.item_id, ratings={"helpfulness": score, "correctness": score})
+    return items, good
+
+
+def test_rating_suggestions_are_routed_audited_and_exported(service, tmp_path):
+    items, good = _rated_project(service)
+    policy = RoutingPolicy(target_precision=0.9)
+    report = service.run_judge("rate", _GoodIsFive({r["response"] for r in items if r["good"]}), policy=policy)
+    assert report["exact_match_on_rated"] == 1.0 and report["threshold"] is not None
+    routes = report["routes"]
+    assert routes["auto"] + routes["audit"] == 30 and routes["audit"] == policy.min_audits
+    auto = [r for r in service.final_labels("rate") if r["label_source"] == "agent"]
+    assert len(auto) == 30  # audits keep the AI rating until a person re-rates them blind
+    for row in auto:  # the auto-accepted ratings are the judge's, and right
+        score = 5 if good[row["text"]] else 1
+        assert sorted(row["label"]) == sorted([f"helpfulness={score}", f"correctness={score}"])
+    # an audit is served blind (no suggestion shown); answering it feeds the audit estimate
+    view = service.next_task("rate", "ana")
+    assert view.route == "audit" and view.suggestion is None
+    score = 5 if good[view.prompt] else 1
+    service.submit_task("rate", "ana", view.item_id, ratings={"helpfulness": score, "correctness": score})
+    estimate = service.audit_estimate("rate")
+    assert estimate.audits == 1 and estimate.value == 1.0
+    service.export_posttraining("rate", fmt="ratings", out=tmp_path / "r")
+    rows = [json.loads(line) for line in (tmp_path / "r" / "data.jsonl").read_text().splitlines()]
+    judged = [r for r in rows if r["label_source"] == "agent"]
+    assert len(rows) == 60 and len(judged) == 29  # 31 people's ratings (one audit) + the judge's
+    assert all(r["helpfulness"] in (1, 5) and r["decided_by"].startswith("llm-rating-judge") for r in judged)
+
+
+def test_a_wrong_rating_judge_is_never_auto_accepted(service):
+    items, good = _rated_project(service)
+    report = service.run_judge("rate", _GoodIsFive({r["response"] for r in items if r["good"]}, wrong=True),
+                               policy=RoutingPolicy(target_precision=0.9))
+    assert report["exact_match_on_rated"] == 0.0 and report["threshold"] is None
+    assert report["routes"]["auto"] == report["routes"]["audit"] == 0
+    assert report["routes"]["verify"] + report["routes"]["blind"] == 30
+    assert not [r for r in service.final_labels("rate") if r["label_source"] == "agent"]

@@ -340,3 +340,15 @@ def test_export_downloads_labels_with_provenance(ui, ui_service, project, fmt):
     assert {"route", "verified", "query_strategy", "labelled_at"} <= set(frame.columns)
     human = ui._on_export(project, fmt, True)
     assert "Exported 1 rows" in human[ui.export_status]
+
+
+def test_create_preference_project_reports_near_duplicates(ui, ui_service, tmp_path):
+    path = tmp_path / "pairs.csv"
+    pd.DataFrame([
+        {"prompt": "How do I make tea?", "response_a": "Pour hot water over a tea bag.", "response_b": "Jazz."},
+        {"prompt": "how do I make tea ?", "response_a": "Jazz.", "response_b": "Pour hot water over a tea bag."},
+        {"prompt": "What is the capital of France?", "response_a": "Paris.", "response_b": "Madrid."},
+    ]).to_csv(path, index=False)
+    out = ui._on_create(str(path), "prefs", "", "", "", "preference", "", "prompt", "(none)", "(none)", False, "ana")
+    note = out[ui.create_status]
+    assert "2 items imported" in note and "1 near-duplicates dropped" in note and "row 3 ≈ item 1" in note  # CSV line 3 (the header is line 1)
