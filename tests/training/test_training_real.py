@@ -119,8 +119,10 @@ def test_kill_during_a_real_finetune_leaves_a_consistent_state(settings):
     service = AnnotatorService.from_settings(settings, embedder=HashingEmbedder())
     try:
         recovered = service.start_jobs(workers=0)
-        [job] = service.list_jobs()
+        again, job = service.list_jobs()  # newest first: the restart queued it again as a new job
         assert recovered == [job.id] and job.status == "failed" and "interrupted by a restart" in job.message
+        assert again.status == "queued" and again.payload["restart_of"] == job.id
+        assert again.payload["max_steps"] == 5000 and f"Restarted as job {again.id}" in job.message
         assert 0.05 < job.progress < 0.75 and job.finished_at is not None
         assert service.model_versions(PROJECT) == []
         assert list(root.iterdir()) == []
