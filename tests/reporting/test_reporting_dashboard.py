@@ -158,7 +158,7 @@ def test_judge_auroc_next_to_the_best_raw_confidence_matches_the_store(service):
     # some verdicts, so the judge has right and wrong ones to learn from and an AUROC to report.
     names = list(TOPICS)
     service.create_project("noisy", names)
-    service.import_records("noisy", _records(seed=1))
+    service.import_records("noisy", topic_records(seed=1))
     for n in range(160):
         item = service.next_item("noisy", "ana")
         truth = names.index(item.external_id.split("-")[0])
@@ -187,7 +187,7 @@ def test_no_ai_run_shows_no_judge(service):
     from annotator.reporting.html import summary_html
 
     service.create_project("plain", list(TOPICS))
-    service.import_records("plain", _records(n_per=5))
+    service.import_records("plain", topic_records(n_per=5))
     d = service.dashboard("plain")
     assert d.judge is None
     html = summary_html(d)
