@@ -1400,7 +1400,8 @@ class AnnotatorService:
         labels = [lab["name"] for lab in proj.labels]
         multi = proj.task_type == TaskType.multi_label
         reviewer = Role.reviewer.value
-        answers = [(i, name, reviewer if (i, name) in decided else role, v) for i, name, role, v in answers]
+        if decided:
+            answers = [(i, name, reviewer if (i, name) in decided else role, v) for i, name, role, v in answers]
         rated = [(i, name, v) for i, name, role, v in answers if role != reviewer]
         kinds = {name: "person" for _, name, _ in rated}
         for item_id, agent, value in suggestions:
