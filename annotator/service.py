@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +110,10 @@ class AnnotatorService:
         self._job_runner: JobRunner | None = None
         self.trainer: TextTrainer | None = None
         self._promoted_seen: dict[int, tuple[LabelPool, int | None, float]] = {}
+        # review queue (issue 8): project id → every queued item's assessment, kept between looks
+        # so that a decision re-assesses only what changed (see _review_assessed).
+        self._review_cache: dict[int, _ReviewCache] = {}
+        self._review_lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings: Settings, *, embedder: Embedder | None = None) -> AnnotatorService:
@@ -1188,29 +1193,30 @@ class AnnotatorService:
         entries, counts = self._review_overview(project, limit=top, exclude=exclude)
         return {"project": project, **counts, "top": [e.model_dump(mode="json") for e in entries]}
 
+    def review_page(self, project: str, *, limit: int | None = None, exclude: Iterable[int] = ()
+                    ) -> tuple[list[Any], dict[str, Any]]:
+        """The first ``limit`` entries of the review queue not in ``exclude`` and the whole queue's
+        counts (``{"items", "by_reason"}``): what the Review tab shows after each decision, without
+        building an entry for every queued item."""
+        return self._review_overview(project, limit=limit, exclude=exclude)
+
     def _review_overview(self, project: str, *, limit: int | None, exclude: Iterable[int]) -> tuple[list[Any], dict]:
-        """Every candidate is assessed (counts need them all); entries are built for the slice shown."""
+        """Every queued item is assessed (counts need them all; kept between calls, see
+        ``_review_assessed``); entries are built for the slice shown."""
         from annotator import review as rv
         from annotator.store import review as review_q
 
         with store.transaction(self.engine) as s:
             proj = project_q.get_project(s, project)
             judge_below = ProjectSettings.model_validate(proj.settings).target_precision
-            ids = sorted(review_q.candidate_item_ids(s, proj.id, judge_below))
-            answers = review_q.answers_of(s, ids)
-            requests = review_q.open_requests(s, ids)
-            routed = review_q.routed_suggestion(s, ids)
-            assessed: dict[int, tuple[list[str], float]] = {}
-            for item_id in ids:
-                verdict = rv.assess(answers.get(item_id, []), requests.get(item_id, []), routed.get(item_id),
-                                    judge_below=judge_below)
-                if verdict is not None:
-                    assessed[item_id] = verdict
+            assessed = self._review_assessed(s, proj.id, judge_below)
             counts = rv.count_reasons(assessed[i][0] for i in assessed)
             skip = {int(i) for i in exclude}
             order = sorted((i for i in assessed if i not in skip), key=lambda i: (-assessed[i][1], i))
             if limit is not None:
                 order = order[:limit]
+            answers = review_q.answers_of(s, order)
+            routed = review_q.routed_suggestion(s, order)
             suggestions = review_q.suggestions_of(s, order)
             items = review_q.items_by_ids(s, order)
         entries = []
@@ -1229,6 +1235,62 @@ class AnnotatorService:
                              for g in suggestions.get(item_id, [])],
             ))
         return entries, counts
+
+    def _review_assessed(self, s, project_id: int, judge_below: float | None  # noqa: ANN001 - session
+                         ) -> dict[int, tuple[list[str], float]]:
+        """item_id → (reasons, priority) of every item in the project's review queue.
+
+        Kept per project between calls: a look re-assesses only the items whose responses,
+        suggestions or review requests changed since the last one (``store.review.changed_item_ids``),
+        so a decision costs one item's assessment, not the whole queue's. The result equals
+        ``_review_assess_all`` (tested); the whole queue is assessed again on the first look, when the
+        judge threshold changed, and after ``REVIEW_CACHE_TTL_S`` (a safety net for a write committed
+        out of id order by a concurrent transaction on PostgreSQL).
+        """
+        from annotator.store import review as review_q
+
+        with self._review_lock:
+            marks = review_q.queue_marks(s)
+            cache = self._review_cache.get(project_id)
+            if (cache is None or cache.judge_below != judge_below
+                    or time.monotonic() - cache.built_at > REVIEW_CACHE_TTL_S):
+                cache = _ReviewCache(judge_below, marks, self._review_assess_all(s, project_id, judge_below))
+            else:
+                changed = sorted(review_q.changed_item_ids(s, project_id, cache.marks,
+                                                           cache.marks.at - REVIEW_CACHE_MARGIN))
+                fresh = self._review_assess(s, changed, judge_below)
+                for item_id in changed:
+                    cache.assessed.pop(item_id, None)
+                cache.assessed.update(fresh)
+                cache.marks = marks
+            self._review_cache[project_id] = cache
+            return dict(cache.assessed)
+
+    def _review_assess_all(self, s, project_id: int, judge_below: float | None  # noqa: ANN001 - session
+                           ) -> dict[int, tuple[list[str], float]]:
+        """Every candidate of the project assessed from scratch (the reference for the cache)."""
+        from annotator.store import review as review_q
+
+        return self._review_assess(s, sorted(review_q.candidate_item_ids(s, project_id, judge_below)), judge_below)
+
+    @staticmethod
+    def _review_assess(s, item_ids: Sequence[int], judge_below: float | None  # noqa: ANN001 - session
+                       ) -> dict[int, tuple[list[str], float]]:
+        """item_id → (reasons, priority) for those of ``item_ids`` that need a reviewer (an item that
+        is no candidate assesses to None: it is left out too)."""
+        from annotator import review as rv
+        from annotator.store import review as review_q
+
+        answers = review_q.answers_of(s, item_ids)
+        requests = review_q.open_requests(s, item_ids)
+        routed = review_q.routed_suggestion(s, item_ids)
+        assessed: dict[int, tuple[list[str], float]] = {}
+        for item_id in item_ids:
+            verdict = rv.assess(answers.get(item_id, []), requests.get(item_id, []), routed.get(item_id),
+                                judge_below=judge_below)
+            if verdict is not None:
+                assessed[item_id] = verdict
+        return assessed
 
     def flag_for_review(self, project: str, item_ids: Sequence[int], reason: str, *, score: float | None = None,
                         requested_by: str = "system") -> int:
@@ -2491,6 +2553,24 @@ def _job_json(value: Any) -> Any:
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     return str(value)
+
+
+#: A cached review queue is assessed again from scratch after this many seconds.
+REVIEW_CACHE_TTL_S = 300.0
+#: In-place changes (a discarded answer, a resolved request) are looked for this far before the last look.
+REVIEW_CACHE_MARGIN = timedelta(minutes=10)
+
+
+class _ReviewCache:
+    """One project's review queue between looks: every queued item's (reasons, priority), the
+    ``store.review.QueueMarks`` of the last look, the judge threshold it was assessed with, and when
+    it was assessed from scratch (``time.monotonic()``)."""
+
+    def __init__(self, judge_below: float | None, marks: Any, assessed: dict[int, tuple[list[str], float]]):
+        self.judge_below = judge_below
+        self.marks = marks
+        self.assessed = assessed
+        self.built_at = time.monotonic()
 
 
 class _TeamSync:
