@@ -14,6 +14,7 @@ Typical use::
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import threading
 import time
@@ -1450,6 +1451,10 @@ class AnnotatorService:
         Raises:
             NotEnoughRatersError: fewer than two raters answered. NoOverlapError: no item has two answers.
         """
+        with _gc_paused():
+            return self._agreement(project, include_ai)
+
+    def _agreement(self, project: str, include_ai: bool) -> dict[str, Any]:
         from annotator import agreement as agr
 
         with store.transaction(self.engine) as s:
@@ -1857,10 +1862,11 @@ class AnnotatorService:
     def _person_stats(self, project: str, report: dict[str, Any] | None) -> list[dict[str, Any]]:
         from annotator import teams_stats
 
-        with store.transaction(self.engine) as s:
+        with _gc_paused(), store.transaction(self.engine) as s:
             pid = project_q.get_project(s, project).id
-            records = team_q.answer_records(s, pid)
-        return teams_stats.person_stats(records, report)
+            records = team_q.answer_records(s, pid, times=False)
+            spans = team_q.answer_spans(s, pid, teams_stats.SKIP_SOURCE)
+            return teams_stats.person_stats(records, report, spans=spans)
 
     def team_overview(self, project: str, include_ai: bool = False) -> dict[str, Any]:
         """What the app's Team tab shows (admins and reviewers): agreement, per-person figures and
@@ -2600,6 +2606,22 @@ def _load_assignments(pool: LabelPool, assigned: dict[int, list[str]]) -> None:
     known = set(int(i) for i in pool.item_ids)
     for names, ids in groups.items():
         pool.set_assignees([i for i in ids if i in known], list(names))
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a figure is built from tens of thousands of
+    rows. Those reads allocate ~10 containers per row and free none, so the collector kept walking
+    the whole young heap: a third of the Team tab's time at 60k answers. Nothing here makes
+    reference cycles; reference counting still frees everything. The collector runs again after
+    (unless it was off before)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _user_info(user: store.User) -> UserInfo:
