@@ -1459,11 +1459,11 @@ class AnnotatorService:
 
         with store.transaction(self.engine) as s:
             proj = project_q.get_project(s, project)
-            answers = response_q.answers_by_person(s, proj.id)
-            suggestions = response_q.suggestions_by_agent(s, proj.id) if include_ai else []
-            from annotator.store import review as review_q
+            from annotator.review import REVIEW_ROUTE
 
-            decided = review_q.decision_pairs(s, proj.id)  # review: an admin's decision settles, not rates
+            # review: an admin's decision settles, not rates
+            answers, decided = response_q.answers_and_decisions(s, proj.id, REVIEW_ROUTE)
+            suggestions = response_q.suggestions_by_agent(s, proj.id) if include_ai else []
         labels = [lab["name"] for lab in proj.labels]
         multi = proj.task_type == TaskType.multi_label
         reviewer = Role.reviewer.value

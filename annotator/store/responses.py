@@ -202,19 +202,29 @@ def answers_by_person(session: Session, project_id: int) -> list[tuple[int, str,
     System users (the ``import`` pseudo-user) are left out: imported labels are no one's answer
     in this project. Ordered by item id, then name (agreement tables).
     """
+    return answers_and_decisions(session, project_id)[0]
+
+
+def answers_and_decisions(session: Session, project_id: int, decision_route: str = "review"
+                          ) -> tuple[list[tuple[int, str, str, list[str]]], set[tuple[int, str]]]:
+    """``answers_by_person`` and, from the same read, the (item_id, name) pairs among them whose
+    answer is a review decision (route ``decision_route``): agreement counts those as settling the
+    item, not as a rater's answer (``store.review.decision_pairs``, without a second pass)."""
     newest = (
         select(func.max(Response.id)).join(Item, Item.id == Response.item_id)
         .where(Item.project_id == project_id, Response.status == "submitted")
         .group_by(Response.item_id, Response.user_id)
     )
     rows = session.connection().execute(  # Core rows: no ORM result machinery per row
-        select(Response.item_id, User.name, User.role, cast(Response.value, Text))
+        select(Response.item_id, User.name, User.role, cast(Response.value, Text), Response.route)
         .join(User, User.id == Response.user_id)
         .where(Response.id.in_(newest), User.is_system == False)  # noqa: E712 - SQL, not Python
         .order_by(Response.item_id, User.name)
     ).all()
     decode = _json_lists()
-    return [(int(item_id), name, role, decode(value)) for item_id, name, role, value in rows]
+    answers = [(int(item_id), name, role, decode(value)) for item_id, name, role, value, _ in rows]
+    decided = {(int(item_id), name) for item_id, name, _, _, route in rows if route == decision_route}
+    return answers, decided
 
 
 def suggestions_by_agent(session: Session, project_id: int) -> list[tuple[int, str, list[str]]]:
