@@ -1202,6 +1202,11 @@ class AnnotatorService:
         return self._review_overview(project, limit=limit, exclude=exclude)
 
     def _review_overview(self, project: str, *, limit: int | None, exclude: Iterable[int]) -> tuple[list[Any], dict]:
+        with _gc_paused():  # thousands of answers and entries built and kept: see _gc_paused
+            return self._review_overview_of(project, limit=limit, exclude=exclude)
+
+    def _review_overview_of(self, project: str, *, limit: int | None, exclude: Iterable[int]
+                            ) -> tuple[list[Any], dict]:
         """Every queued item is assessed (counts need them all; kept between calls, see
         ``_review_assessed``); entries are built for the slice shown."""
         from annotator import review as rv
