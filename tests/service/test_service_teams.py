@@ -191,7 +191,17 @@ def test_export_says_how_each_label_was_settled(service, project, tmp_path):
     assert result is not None
 
 
-def test_person_stats_from_spans_equal_the_ones_from_every_answers_time(service, project):
+@pytest.fixture
+def on_engine(settings, engine, fake_embedder):
+    """A service on in-memory SQLite and (marker postgres) on PostgreSQL, with project "t"."""
+    service = AnnotatorService(settings, engine, embedder=fake_embedder)
+    service.create_project("t", LABELS, settings={"refit_every": 1000})
+    service.import_records("t", _records())
+    yield service
+    service.close()
+
+
+def test_person_stats_from_spans_equal_the_ones_from_every_answers_time(on_engine):
     """The Team tab reads each person's first and last answer as two SQL aggregates
     (``answer_spans``) instead of every response's time: the figures are the same, with re-answers,
     undos, skips, a reviewer's decision, imported labels and untimed answers in the mix."""
@@ -199,6 +209,7 @@ def test_person_stats_from_spans_equal_the_ones_from_every_answers_time(service,
     from annotator.store import projects as project_q
     from annotator.store import teams as team_q
 
+    service, project = on_engine, "t"
     service.import_records(project, [{"text": "imported with a label", "external_id": "imp", "labels": ["pos"]}])
     service.add_user("rita", role="reviewer")
     ids = [r["item_id"] for r in service.final_labels(project)]
