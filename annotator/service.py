@@ -1460,12 +1460,12 @@ class AnnotatorService:
             return self._agreement(project, include_ai)
 
     def _agreement(self, project: str, include_ai: bool) -> dict[str, Any]:
+        """``agreement`` without the collector pause (see there)."""
         from annotator import agreement as agr
+        from annotator.review import REVIEW_ROUTE
 
         with store.transaction(self.engine) as s:
             proj = project_q.get_project(s, project)
-            from annotator.review import REVIEW_ROUTE
-
             # review: an admin's decision settles, not rates
             answers, decided = response_q.answers_and_decisions(s, proj.id, REVIEW_ROUTE)
             suggestions = response_q.suggestions_by_agent(s, proj.id) if include_ai else []
@@ -2617,9 +2617,9 @@ def _load_assignments(pool: LabelPool, assigned: dict[int, list[str]]) -> None:
 def _gc_paused() -> Iterator[None]:
     """Pause Python's cyclic garbage collector while a figure is built from tens of thousands of
     rows. Those reads allocate ~10 containers per row and free none, so the collector kept walking
-    the whole young heap: a third of the Team tab's time at 60k answers. Nothing here makes
-    reference cycles; reference counting still frees everything. The collector runs again after
-    (unless it was off before)."""
+    the growing heap: a third of the Team tab's time at 60k answers. Reference counting still frees
+    everything meanwhile; the few cycles made (sessions) are collected once the collector runs
+    again, after the block (unless it was off before). Process-wide, for about a second at most."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
