@@ -25,9 +25,9 @@ priority, highest first, then by item id.
 from __future__ import annotations
 
 from collections import Counter
-from functools import lru_cache
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, Field
