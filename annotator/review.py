@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -203,6 +204,7 @@ def count_reasons(reasons_per_item: Iterable[Sequence[str]]) -> dict[str, Any]:
     return {"items": n, "by_reason": dict(sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0])))}
 
 
+@lru_cache(maxsize=4096)  # the queue's counts are taken on every look; reasons repeat a lot
 def _kind(reason: str) -> str:
     """The kind of a reason: its text up to the first ':' (``suspect label``, ``disagreement``...)
     with the person's name of a flag dropped."""

@@ -14,11 +14,13 @@ Typical use::
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +111,10 @@ class AnnotatorService:
         self._job_runner: JobRunner | None = None
         self.trainer: TextTrainer | None = None
         self._promoted_seen: dict[int, tuple[LabelPool, int | None, float]] = {}
+        # review queue (issue 8): project id → every queued item's assessment, kept between looks
+        # so that a decision re-assesses only what changed (see _review_assessed).
+        self._review_cache: dict[int, _ReviewCache] = {}
+        self._review_lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings: Settings, *, embedder: Embedder | None = None) -> AnnotatorService:
@@ -1299,29 +1305,35 @@ class AnnotatorService:
         entries, counts = self._review_overview(project, limit=top, exclude=exclude)
         return {"project": project, **counts, "top": [e.model_dump(mode="json") for e in entries]}
 
+    def review_page(self, project: str, *, limit: int | None = None, exclude: Iterable[int] = ()
+                    ) -> tuple[list[Any], dict[str, Any]]:
+        """The first ``limit`` entries of the review queue not in ``exclude`` and the whole queue's
+        counts (``{"items", "by_reason"}``): what the Review tab shows after each decision, without
+        building an entry for every queued item."""
+        return self._review_overview(project, limit=limit, exclude=exclude)
+
     def _review_overview(self, project: str, *, limit: int | None, exclude: Iterable[int]) -> tuple[list[Any], dict]:
-        """Every candidate is assessed (counts need them all); entries are built for the slice shown."""
+        with _gc_paused():  # thousands of answers and entries built and kept: see _gc_paused
+            return self._review_overview_of(project, limit=limit, exclude=exclude)
+
+    def _review_overview_of(self, project: str, *, limit: int | None, exclude: Iterable[int]
+                            ) -> tuple[list[Any], dict]:
+        """Every queued item is assessed (counts need them all; kept between calls, see
+        ``_review_assessed``); entries are built for the slice shown."""
         from annotator import review as rv
         from annotator.store import review as review_q
 
         with store.transaction(self.engine) as s:
             proj = project_q.get_project(s, project)
             judge_below = ProjectSettings.model_validate(proj.settings).target_precision
-            ids = sorted(review_q.candidate_item_ids(s, proj.id, judge_below))
-            answers = review_q.answers_of(s, ids)
-            requests = review_q.open_requests(s, ids)
-            routed = review_q.routed_suggestion(s, ids)
-            assessed: dict[int, tuple[list[str], float]] = {}
-            for item_id in ids:
-                verdict = rv.assess(answers.get(item_id, []), requests.get(item_id, []), routed.get(item_id),
-                                    judge_below=judge_below)
-                if verdict is not None:
-                    assessed[item_id] = verdict
+            assessed = self._review_assessed(s, proj.id, judge_below)
             counts = rv.count_reasons(assessed[i][0] for i in assessed)
             skip = {int(i) for i in exclude}
             order = sorted((i for i in assessed if i not in skip), key=lambda i: (-assessed[i][1], i))
             if limit is not None:
                 order = order[:limit]
+            answers = review_q.answers_of(s, order)
+            routed = review_q.routed_suggestion(s, order)
             suggestions = review_q.suggestions_of(s, order)
             items = review_q.items_by_ids(s, order)
         entries = []
@@ -1340,6 +1352,62 @@ class AnnotatorService:
                              for g in suggestions.get(item_id, [])],
             ))
         return entries, counts
+
+    def _review_assessed(self, s, project_id: int, judge_below: float | None  # noqa: ANN001 - session
+                         ) -> dict[int, tuple[list[str], float]]:
+        """item_id → (reasons, priority) of every item in the project's review queue.
+
+        Kept per project between calls: a look re-assesses only the items whose responses,
+        suggestions or review requests changed since the last one (``store.review.changed_item_ids``),
+        so a decision costs one item's assessment, not the whole queue's. The result equals
+        ``_review_assess_all`` (tested); the whole queue is assessed again on the first look, when the
+        judge threshold changed, and after ``REVIEW_CACHE_TTL_S`` (a safety net for a write committed
+        out of id order by a concurrent transaction on PostgreSQL).
+        """
+        from annotator.store import review as review_q
+
+        with self._review_lock:
+            marks = review_q.queue_marks(s)
+            cache = self._review_cache.get(project_id)
+            if (cache is None or cache.judge_below != judge_below
+                    or time.monotonic() - cache.built_at > REVIEW_CACHE_TTL_S):
+                cache = _ReviewCache(judge_below, marks, self._review_assess_all(s, project_id, judge_below))
+            else:
+                changed = sorted(review_q.changed_item_ids(s, project_id, cache.marks,
+                                                           cache.marks.at - REVIEW_CACHE_MARGIN))
+                fresh = self._review_assess(s, changed, judge_below)
+                for item_id in changed:
+                    cache.assessed.pop(item_id, None)
+                cache.assessed.update(fresh)
+                cache.marks = marks
+            self._review_cache[project_id] = cache
+            return dict(cache.assessed)
+
+    def _review_assess_all(self, s, project_id: int, judge_below: float | None  # noqa: ANN001 - session
+                           ) -> dict[int, tuple[list[str], float]]:
+        """Every candidate of the project assessed from scratch (the reference for the cache)."""
+        from annotator.store import review as review_q
+
+        return self._review_assess(s, sorted(review_q.candidate_item_ids(s, project_id, judge_below)), judge_below)
+
+    @staticmethod
+    def _review_assess(s, item_ids: Sequence[int], judge_below: float | None  # noqa: ANN001 - session
+                       ) -> dict[int, tuple[list[str], float]]:
+        """item_id → (reasons, priority) for those of ``item_ids`` that need a reviewer (an item that
+        is no candidate assesses to None: it is left out too)."""
+        from annotator import review as rv
+        from annotator.store import review as review_q
+
+        answers = review_q.answers_of(s, item_ids)
+        requests = review_q.open_requests(s, item_ids)
+        routed = review_q.routed_suggestion(s, item_ids)
+        assessed: dict[int, tuple[list[str], float]] = {}
+        for item_id in item_ids:
+            verdict = rv.assess(answers.get(item_id, []), requests.get(item_id, []), routed.get(item_id),
+                                judge_below=judge_below)
+            if verdict is not None:
+                assessed[item_id] = verdict
+        return assessed
 
     def flag_for_review(self, project: str, item_ids: Sequence[int], reason: str, *, score: float | None = None,
                         requested_by: str = "system") -> int:
@@ -1499,19 +1567,24 @@ class AnnotatorService:
         Raises:
             NotEnoughRatersError: fewer than two raters answered. NoOverlapError: no item has two answers.
         """
+        with _gc_paused():
+            return self._agreement(project, include_ai)
+
+    def _agreement(self, project: str, include_ai: bool) -> dict[str, Any]:
+        """``agreement`` without the collector pause (see there)."""
         from annotator import agreement as agr
+        from annotator.review import REVIEW_ROUTE
 
         with store.transaction(self.engine) as s:
             proj = project_q.get_project(s, project)
-            answers = response_q.answers_by_person(s, proj.id)
+            # review: an admin's decision settles, not rates
+            answers, decided = response_q.answers_and_decisions(s, proj.id, REVIEW_ROUTE)
             suggestions = response_q.suggestions_by_agent(s, proj.id) if include_ai else []
-            from annotator.store import review as review_q
-
-            decided = review_q.decision_pairs(s, proj.id)  # review: an admin's decision settles, not rates
         labels = [lab["name"] for lab in proj.labels]
         multi = proj.task_type == TaskType.multi_label
         reviewer = Role.reviewer.value
-        answers = [(i, name, reviewer if (i, name) in decided else role, v) for i, name, role, v in answers]
+        if decided:
+            answers = [(i, name, reviewer if (i, name) in decided else role, v) for i, name, role, v in answers]
         rated = [(i, name, v) for i, name, role, v in answers if role != reviewer]
         kinds = {name: "person" for _, name, _ in rated}
         for item_id, agent, value in suggestions:
@@ -1905,10 +1978,11 @@ class AnnotatorService:
     def _person_stats(self, project: str, report: dict[str, Any] | None) -> list[dict[str, Any]]:
         from annotator import teams_stats
 
-        with store.transaction(self.engine) as s:
+        with _gc_paused(), store.transaction(self.engine) as s:
             pid = project_q.get_project(s, project).id
-            records = team_q.answer_records(s, pid)
-        return teams_stats.person_stats(records, report)
+            records = team_q.answer_records(s, pid, times=False)
+            spans = team_q.answer_spans(s, pid, teams_stats.SKIP_SOURCE)
+            return teams_stats.person_stats(records, report, spans=spans)
 
     def team_overview(self, project: str, include_ai: bool = False) -> dict[str, Any]:
         """What the app's Team tab shows (admins and reviewers): agreement, per-person figures and
@@ -2671,6 +2745,24 @@ def _job_json(value: Any) -> Any:
     return str(value)
 
 
+#: A cached review queue is assessed again from scratch after this many seconds.
+REVIEW_CACHE_TTL_S = 300.0
+#: In-place changes (a discarded answer, a resolved request) are looked for this far before the last look.
+REVIEW_CACHE_MARGIN = timedelta(minutes=10)
+
+
+class _ReviewCache:
+    """One project's review queue between looks: every queued item's (reasons, priority), the
+    ``store.review.QueueMarks`` of the last look, the judge threshold it was assessed with, and when
+    it was assessed from scratch (``time.monotonic()``)."""
+
+    def __init__(self, judge_below: float | None, marks: Any, assessed: dict[int, tuple[list[str], float]]):
+        self.judge_below = judge_below
+        self.marks = marks
+        self.assessed = assessed
+        self.built_at = time.monotonic()
+
+
 class _TeamSync:
     """Per project and process: when the pool last looked at the store, up to which response id
     it knows the answers, the people's user ids, and the lease length."""
@@ -2698,6 +2790,22 @@ def _load_assignments(pool: LabelPool, assigned: dict[int, list[str]]) -> None:
     known = set(int(i) for i in pool.item_ids)
     for names, ids in groups.items():
         pool.set_assignees([i for i in ids if i in known], list(names))
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a figure is built from tens of thousands of
+    rows. Those reads allocate ~10 containers per row and free none, so the collector kept walking
+    the growing heap: a third of the Team tab's time at 60k answers. Reference counting still frees
+    everything meanwhile; the few cycles made (sessions) are collected once the collector runs
+    again, after the block (unless it was off before). Process-wide, for about a second at most."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _user_info(user: store.User) -> UserInfo:

@@ -43,12 +43,17 @@ def labels_per_hour(n_labels: int, seconds: Sequence[float], first: datetime | N
     return None
 
 
-def person_stats(records: Iterable[AnswerLike], agreement: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+def person_stats(records: Iterable[AnswerLike], agreement: dict[str, Any] | None = None, *,
+                 spans: dict[str, tuple[datetime, datetime]] | None = None) -> list[dict[str, Any]]:
     """One dict per person (see ``AnnotatorService.person_stats`` for the keys), sorted by name.
 
     ``labels`` counts items with a submitted answer (a re-answer replaces the earlier one: the old
     response is discarded, so it is not counted twice); ``undone`` counts discarded answers that
     were not replaced by a newer answer to the same item; ``skips`` counts skip records.
+
+    ``spans``: person → (first, last) time of the answers counted as labels, when the caller read
+    them apart (``store.teams.answer_spans``, the records then carry no times); without it they come
+    from the records' ``submitted_at``. Both give the same figures.
     """
     by_person: dict[str, dict[str, Any]] = {}
     for r in records:
@@ -68,7 +73,10 @@ def person_stats(records: Iterable[AnswerLike], agreement: dict[str, Any] | None
         p = by_person[name]
         answers = list(p["submitted"].values())
         times = [a.seconds_spent for a in answers if a.seconds_spent is not None]
-        stamps = sorted(a.submitted_at for a in answers if a.submitted_at is not None)
+        if spans is not None:
+            stamps = list(spans.get(name, ()))
+        else:
+            stamps = sorted(a.submitted_at for a in answers if a.submitted_at is not None)
         rater = per_rater.get(name, {})
         acc = accuracy.get(name, {})
         out.append({

@@ -5,8 +5,12 @@ on a big project, and of one decision.
 
 Builds a file SQLite database with ``--items`` items: every 5th answered by two people (every other
 one of those disagreeing), every 100th flagged, every 200th with a review request. Prints one JSON
-line: median seconds of the whole queue, of the first 10 entries (``limit=10``), of one decision (review_settle), and
-the queue length.
+line: median seconds of the whole queue, of the first 10 entries (``limit=10``), of one decision (review_settle),
+of the Review tab's first look (a new service: the queue assessed from scratch, one entry built) and of
+"decision → next item" (what a reviewer waits for in the tab: review_settle of the item shown, then
+``review_page(limit=1)``, the next item and the counts; ``decision_next_rebuilt_s``: the same with the
+queue assessed from scratch and every entry built, as the tab did before it kept the queue), and the
+queue length.
 """
 
 from __future__ import annotations
@@ -64,14 +68,42 @@ def main() -> None:
             response_q.insert_responses(s, rows)
         service = AnnotatorService(settings, engine)
         service.flag_for_review("big", ids[1::200], "suspect label: model says 'b' with p=0.9", score=0.9)
+        first = _median(lambda: AnnotatorService(settings, engine).review_page("big", limit=1), args.repeats)
         queue = service.review_queue("big")
         full = _median(lambda: service.review_queue("big"), args.repeats)
         top = _median(lambda: service.review_queue("big", limit=10), args.repeats)
         todo = iter(e.item_id for e in queue)
         accept = _median(lambda: service.review_settle("big", "rita", next(todo), ["a"]), args.repeats)
+        shown: list[int] = []
+        decided: set[int] = set()
+
+        def decide_then_next() -> None:
+            if not shown:
+                shown.append(service.review_page("big", limit=1)[0][0].item_id)
+            item = shown.pop()
+            service.review_settle("big", "rita", item, ["a"])
+            decided.add(item)
+            entries, _counts = service.review_page("big", limit=1)
+            assert entries and entries[0].item_id not in decided, "a settled item came back"
+            shown.append(entries[0].item_id)
+
+        next_s = _median(decide_then_next, args.repeats * 5)
+
+        def decide_then_rebuild() -> None:  # the former tab: the whole queue from scratch, every entry built
+            item = shown.pop()
+            service.review_settle("big", "rita", item, ["a"])
+            decided.add(item)
+            service._review_cache.clear()
+            queue = service.review_queue("big")
+            assert queue[0].item_id not in decided
+            shown.append(queue[0].item_id)
+
+        rebuild_s = _median(decide_then_rebuild, args.repeats)
         service.close()
     print(json.dumps({"bench": "review_queue", "items": n, "queued": len(queue), "queue_s": full,
-                      "queue_top10_s": top, "accept_s": accept}))
+                      "queue_top10_s": top, "accept_s": accept,
+                      "first_look_s": first, "decision_next_s": next_s,
+                      "decision_next_rebuilt_s": rebuild_s}))
 
 
 if __name__ == "__main__":

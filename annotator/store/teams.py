@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, func, insert, update
+from sqlalchemy import delete, func, insert, null, update
 from sqlmodel import Session, select
 
 from annotator.store.tables import Assignment, Item, Lease, Response, User, utcnow
@@ -28,8 +28,6 @@ OK, BUSY, HELD, FULL, ANSWERED, ASSIGNED = "ok", "busy", "held", "full", "answer
 
 def _as_utc(value: datetime) -> datetime:
     """SQLite hands back naive datetimes; they were written as UTC."""
-    from datetime import UTC
-
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
@@ -200,32 +198,57 @@ def assignments(session: Session, project_id: int) -> dict[int, list[str]]:
 
 
 # ---------------------------------------------------------------------------------- analytics
-@dataclass
+@dataclass(slots=True)
 class AnswerRecord:
-    """One response of a person, as the analytics read it."""
+    """One response of a person, as the analytics read it (not its value: the per-person figures
+    count and time answers, they never read what was answered)."""
 
     item_id: int
     person: str
     role: str
     status: str
     source: str
-    value: list[str]
     submitted_at: datetime | None
     seconds_spent: float | None
 
 
-def answer_records(session: Session, project_id: int) -> list[AnswerRecord]:
-    """Every response (any status) of people (not system users) in the project, oldest first."""
-    rows = session.exec(
-        select(Response.item_id, User.name, User.role, Response.status, Response.source, Response.value,
-               Response.submitted_at, Response.seconds_spent, Response.created_at)
+def answer_records(session: Session, project_id: int, *, times: bool = True) -> list[AnswerRecord]:
+    """Every response (any status) of people (not system users) in the project, oldest first.
+
+    ``submitted_at`` is the time of the answer (its creation time where it has none), in UTC; with
+    ``times=False`` it is None and no timestamp is read (the Team tab takes each person's first and
+    last answer from ``answer_spans`` instead: parsing 60k timestamps was most of this read). The
+    answers' JSON values are never read: the per-person figures count and time answers.
+    """
+    answered_at = func.coalesce(Response.submitted_at, Response.created_at) if times else null()
+    rows = session.connection().execute(  # Core rows: no ORM result machinery per row
+        select(Response.item_id, User.name, User.role, Response.status, Response.source, answered_at,
+               Response.seconds_spent)
         .join(User, User.id == Response.user_id).join(Item, Item.id == Response.item_id)
         .where(Item.project_id == project_id, User.is_system == False)  # noqa: E712 - SQL
         .order_by(Response.id)
     ).all()
-    return [AnswerRecord(int(i), name, role, status, source, list(value or []),
-                         _as_utc(sub or created) if (sub or created) else None, secs)
-            for i, name, role, status, source, value, sub, secs, created in rows]
+    return [AnswerRecord(int(i), name, role, status, source, _as_utc(at) if at is not None else None, secs)
+            for i, name, role, status, source, at, secs in rows]
+
+
+def answer_spans(session: Session, project_id: int, skip_source: str) -> dict[str, tuple[datetime, datetime]]:
+    """person → (first, last) time of the answers that count as their labels: per item their newest
+    submitted response that is not a skip (source ``skip_source``), times as in ``answer_records``.
+    People (not system users) with at least one such answer; two aggregates per person in SQL
+    instead of a timestamp per response in Python."""
+    kept = (
+        select(func.max(Response.id)).join(Item, Item.id == Response.item_id)
+        .where(Item.project_id == project_id, Response.status == "submitted", Response.source != skip_source)
+        .group_by(Response.item_id, Response.user_id)
+    )
+    answered_at = func.coalesce(Response.submitted_at, Response.created_at)
+    rows = session.connection().execute(
+        select(User.name, func.min(answered_at), func.max(answered_at)).join(User, User.id == Response.user_id)
+        .where(Response.id.in_(kept), User.is_system == False)  # noqa: E712 - SQL
+        .group_by(User.name)
+    ).all()
+    return {name: (_as_utc(first), _as_utc(last)) for name, first, last in rows}
 
 
 def count_answers_per_item(session: Session, project_id: int) -> dict[int, int]:

@@ -1,6 +1,6 @@
 """The Review tab (issue 8): a reviewer settles the items of the review queue, keyboard first.
 
-The tab shows one item of ``service.review_queue`` at a time: its text, why it is queued, every
+The tab shows one item of the review queue (``service.review_page``) at a time: its text, why it is queued, every
 answer side by side (name, value, seconds, comment), the AI suggestions (agent, value, score,
 judge score) and the current label. Keys (``annotator.ui.review_keys``):
 
@@ -23,7 +23,6 @@ from typing import Any
 import gradio as gr
 
 from annotator.errors import AnnotatorError, ValidationError
-from annotator.review import summary as review_summary
 from annotator.ui import render
 from annotator.ui.render import esc
 
@@ -165,13 +164,14 @@ class ReviewTab:
         """The first queued item not passed over (all passed: start again from the top)."""
         if not project:
             return self._empty("Pick a project first.", passed, summary="")
-        queue = self.service.review_queue(project)
-        counts = review_summary(queue)["by_reason"]
-        summary = (f'<div class="ann-note" data-queue="{len(queue)}"><b>{len(queue)}</b> to review'
-                   + "".join(f" · {esc(k)} {n}" for k, n in sorted(counts.items())) + "</div>")
-        open_ = [e for e in queue if e.item_id not in set(passed)]
-        if not open_ and queue:
-            passed, open_ = [], queue
+        # Only the entry shown is built; the service keeps the queue's assessment between decisions.
+        open_, counts = self.service.review_page(project, limit=1, exclude=passed)
+        queued = int(counts["items"])
+        summary = (f'<div class="ann-note" data-queue="{queued}"><b>{queued}</b> to review'
+                   + "".join(f" · {esc(k)} {n}" for k, n in sorted(counts["by_reason"].items())) + "</div>")
+        if not open_ and queued:  # every queued item passed over: start again from the top
+            passed = []
+            open_, _ = self.service.review_page(project, limit=1)
         if not open_:
             return self._empty("Nothing to review: no disagreements, flags or requests.", passed, summary=summary,
                                note=note)

@@ -167,3 +167,89 @@ def test_settled_labels_multi_label_need_a_majority_on_every_label():
     settled, how = agr.settled_labels(binary, np.array([[nan, nan], [1, 0]]))
     assert settled.tolist() == [[1, 1], [1, 0]] and how.tolist() == [2, 1]
     assert agr.settled_labels(np.zeros((0, 0, 2)))[0].shape == (0, 2)
+
+
+def _sklearn_kappa(a: np.ndarray, b: np.ndarray) -> float:
+    """The reference: sklearn's Cohen's kappa on the items both answered (NaN where undefined)."""
+    import warnings
+
+    from sklearn.metrics import cohen_kappa_score
+
+    both = ~np.isnan(a) & ~np.isnan(b)
+    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+        warnings.simplefilter("ignore")
+        return float(cohen_kappa_score(a[both].astype(int), b[both].astype(int)))
+
+
+def test_numpy_kappa_equals_sklearn_on_random_data_and_edge_cases():
+    rng = np.random.default_rng(7)
+    cases = []
+    for _ in range(200):
+        n, k = int(rng.integers(1, 60)), int(rng.integers(1, 6))
+        a, b = rng.integers(0, k, n).astype(float), rng.integers(0, k, n).astype(float)
+        copy = rng.random(n) < rng.random()  # from independent to nearly identical raters
+        b[copy] = a[copy]
+        a[rng.random(n) < 0.3] = nan
+        b[rng.random(n) < 0.3] = nan
+        cases.append((a, b))
+    cases += [
+        (np.array([2.0, 2, 2]), np.array([2.0, 2, 2])),  # one class, both raters: undefined
+        (np.array([0.0, 0, 0]), np.array([1.0, 1, 1])),  # each rater one (different) class
+        (np.array([0.0, 1, 0]), np.array([2.0, 2, 2])),  # rater b one class
+        (np.array([4.0]), np.array([4.0])),  # a single shared item
+        (np.array([0.0, 5, 9, 5]), np.array([9.0, 5, 0, 0])),  # sparse label indices
+    ]
+    compared = 0
+    for a, b in cases:
+        if not (~np.isnan(a) & ~np.isnan(b)).any():
+            with pytest.raises(NoOverlapError):
+                agr.cohen_kappa(a, b)
+            continue
+        ours, n = agr.cohen_kappa(a, b)
+        ref = _sklearn_kappa(a, b)
+        assert n == int((~np.isnan(a) & ~np.isnan(b)).sum())
+        assert (np.isnan(ours) and np.isnan(ref)) or ours == ref, (a, b, ours, ref)  # identical, not just close
+        compared += 1
+    assert compared > 150
+    assert np.isnan(agr.cohen_kappa([2, 2, 2], [2, 2, 2])[0])
+    with pytest.raises(NoOverlapError):
+        agr.cohen_kappa([0, nan], [nan, 1])  # no overlap
+
+
+def test_pairwise_table_uses_the_same_kappa_as_sklearn():
+    rng = np.random.default_rng(3)
+    table = rng.integers(0, 3, (300, 4)).astype(float)
+    table[rng.random(table.shape) < 0.5] = nan
+    table[:, 3] = np.where(np.isnan(table[:, 3]), nan, 1.0)  # a rater that only ever uses one label
+    pairs = agr.pairwise_cohen_kappa(table)
+    assert len(pairs) == 6
+    for row in pairs.itertuples():
+        ref = _sklearn_kappa(table[:, int(row.rater_a)], table[:, int(row.rater_b)])
+        assert (np.isnan(row.kappa) and np.isnan(ref)) or row.kappa == ref
+
+
+def _ratings_by_loop(answers, labels):  # noqa: ANN001, ANN202 - the former cell-by-cell table, as the reference
+    index = {name: k for k, name in enumerate(labels)}
+    rows, cols, cells, skipped = {}, {}, [], 0
+    for item_id, rater, value in answers:
+        ks = [index.get(v) for v in value]
+        if not ks or None in ks or len(ks) > 1:
+            skipped += 1
+            continue
+        cells.append((rows.setdefault(int(item_id), len(rows)), cols.setdefault(str(rater), len(cols)), ks))
+    ratings = np.full((len(rows), len(cols)), nan)
+    for i, j, ks in cells:
+        ratings[i, j] = ks[0]
+    return ratings, list(rows), list(cols), skipped
+
+
+def test_ratings_from_answers_equals_the_cell_by_cell_table_and_a_later_answer_wins():
+    rng = np.random.default_rng(5)
+    names = ["a", "b", "c", "zzz"]
+    answers = [(int(rng.integers(0, 300)), f"r{int(rng.integers(0, 6))}",
+                [names[int(k)] for k in rng.integers(0, 4, int(rng.integers(0, 3)))]) for _ in range(3000)]
+    got = agr.ratings_from_answers(answers, ["a", "b", "c"])
+    want = _ratings_by_loop(answers, ["a", "b", "c"])
+    assert np.array_equal(got[0], want[0], equal_nan=True) and got[1:] == want[1:]
+    ratings, _, _, _ = agr.ratings_from_answers([(1, "x", ["a"]), (1, "x", ["c"]), (1, "y", ["b"])], ["a", "b", "c"])
+    assert ratings.tolist() == [[2.0, 1.0]]

@@ -142,3 +142,24 @@ def test_the_card_has_no_agreement_section_for_a_single_person(svc, tmp_path):
     svc.submit("solo", "ana", _ids(svc, "solo")["i0"], ["a"])
     card = svc.export("solo", fmt="csv", out=tmp_path / "y").card_path.read_text(encoding="utf-8")
     assert "## Agreement" not in card and "No audit or agreement measurement" in card
+
+
+def test_answers_and_decisions_read_once_equal_the_two_separate_reads(team):
+    """The agreement reads people's newest answers and the review decisions among them in one pass;
+    the same as ``answers_by_person`` and ``store.review.decision_pairs`` (kept as the reference)."""
+    from annotator.store import responses as response_q
+    from annotator.store import review as review_q
+
+    ids = _ids(team, "t")
+    team.add_user("boss", role="admin")
+    team.review_correct("t", "boss", ids["i0"], ["c"])  # an admin's decision: settles, does not rate
+    team.review_correct("t", "boss", ids["i1"], ["a"])
+    team.submit("t", "boss", ids["i1"], ["b"])  # ... until their newer plain answer replaces it
+    with store.transaction(team.engine) as s:
+        pid = project_q.get_project(s, "t").id
+        answers, decided = response_q.answers_and_decisions(s, pid)
+        reference = review_q.decision_pairs(s, pid)
+        assert answers == response_q.answers_by_person(s, pid)
+    names = {name for _, name, _, _ in answers}
+    assert decided == {(i, name) for i, name in reference if name in names}
+    assert (ids["i0"], "boss") in decided and (ids["i1"], "boss") not in decided

@@ -189,3 +189,49 @@ def test_export_says_how_each_label_was_settled(service, project, tmp_path):
     card = (tmp_path / "out" / "README.md").read_text()
     assert "## How each label was settled" in card and "| majority | 1 |" in card
     assert result is not None
+
+
+@pytest.fixture
+def on_engine(settings, engine, fake_embedder):
+    """A service on in-memory SQLite and (marker postgres) on PostgreSQL, with project "t"."""
+    service = AnnotatorService(settings, engine, embedder=fake_embedder)
+    service.create_project("t", LABELS, settings={"refit_every": 1000})
+    service.import_records("t", _records())
+    yield service
+    service.close()
+
+
+def test_person_stats_from_spans_equal_the_ones_from_every_answers_time(on_engine):
+    """The Team tab reads each person's first and last answer as two SQL aggregates
+    (``answer_spans``) instead of every response's time: the figures are the same, with re-answers,
+    undos, skips, a reviewer's decision, imported labels and untimed answers in the mix."""
+    from annotator import store, teams_stats
+    from annotator.store import projects as project_q
+    from annotator.store import teams as team_q
+
+    service, project = on_engine, "t"
+    service.import_records(project, [{"text": "imported with a label", "external_id": "imp", "labels": ["pos"]}])
+    service.add_user("rita", role="reviewer")
+    ids = [r["item_id"] for r in service.final_labels(project)]
+    for person in ("ana", "ben", "cy"):
+        for _ in range(3):  # served through the queue: timed
+            item = service.next_item(project, person)
+            service.submit(project, person, item.item_id, _gold(item))
+    service.submit(project, "ana", ids[0], ["neg"])  # direct: untimed
+    service.submit(project, "ana", ids[0], ["pos"])  # a re-answer replaces it
+    service.submit(project, "ben", ids[1], ["neg"])
+    service.undo(project, "ben")  # undone, not answered again
+    service.skip(project, "cy", ids[2])
+    service.submit(project, "dan", ids[3], ["pos"])
+    service.review_correct(project, "rita", ids[3], ["neg"])
+    service.skip(project, "eve", ids[4])  # a person with only a skip: no span
+    with store.transaction(service.engine) as s:
+        pid = project_q.get_project(s, project).id
+        reference = teams_stats.person_stats(team_q.answer_records(s, pid))
+        spans = team_q.answer_spans(s, pid, teams_stats.SKIP_SOURCE)
+        fast = teams_stats.person_stats(team_q.answer_records(s, pid, times=False), spans=spans)
+    assert fast == reference
+    by_name = {row["person"]: row for row in reference}
+    assert set(by_name) == {"ana", "ben", "cy", "dan", "eve", "rita"} and "eve" not in spans
+    assert by_name["ana"]["first_at"] < by_name["ana"]["last_at"] and by_name["ben"]["undone"] == 1
+    assert by_name["eve"]["first_at"] is None and by_name["cy"]["skips"] == 1

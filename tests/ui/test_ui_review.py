@@ -115,3 +115,29 @@ def test_an_annotator_gets_an_error_box_and_nothing_changes(ui, ui_service, disp
     assert len(ui_service.review_queue("rev")) == 2
     nothing = tab.on_choice(0, "rev", "rita", None, [], [], "")
     assert "No item is shown" in nothing[tab.status_html]
+
+
+def test_a_settled_item_never_shows_again_and_another_processs_disagreement_shows_on_refresh(ui, ui_service,
+                                                                                           disputed):
+    """The tab keeps the queue between decisions (the service re-assesses only what changed): each
+    decision moves on to an item not yet settled, and a disagreement written by another app process
+    (its own service on the same database) is in the queue on the next refresh."""
+    from annotator.service import AnnotatorService
+
+    tab = ui.review
+    out = tab.on_refresh("rev", [])
+    settled = []
+    while out[tab.item_state] is not None:
+        assert out[tab.item_state] not in settled
+        settled.append(out[tab.item_state])
+        out = tab.on_choice(0, *_inputs(ui, out))
+    assert settled == [disputed["t0"], disputed["t1"]] and "Nothing to review" in out[tab.item_html]
+    other = AnnotatorService.from_settings(ui_service.settings, embedder=ui_service.embedder)
+    try:
+        other.submit("rev", "cy", disputed["t2"], ["c"])  # t2 was agreed (b, b): now 2:1
+    finally:
+        other.close()
+    out = tab.on_refresh("rev", [])
+    assert out[tab.item_state] == disputed["t2"] and 'data-queue="1"' in out[tab.summary_html]
+    out = tab.on_choice(0, *_inputs(ui, out))
+    assert out[tab.item_state] is None  # settled: not shown again
