@@ -584,8 +584,8 @@ class LabelPool:
         stored judge suggestion of each of ``item_ids`` (m,). Rows of other items count as unjudged.
         With ``m == 0`` the queue goes back to its own order. Returns how many pool rows it covers."""
         item_ids = np.asarray(item_ids, dtype=np.int64)
-        proba = np.asarray(proba, dtype=np.float64).reshape(len(item_ids), -1)
-        if len(item_ids) and proba.shape[1] != len(self.label_names):
+        proba = np.asarray(proba, dtype=np.float64)
+        if len(item_ids) and proba.shape != (len(item_ids), len(self.label_names)):
             raise ValueError(f"judge proba of shape {proba.shape} for {len(self.label_names)} labels")
         with self._lock:
             if len(item_ids) == 0:
