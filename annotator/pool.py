@@ -19,7 +19,7 @@ import numpy as np
 
 from annotator.active.classifier import fit_classifier
 from annotator.active.ranking import Ranking, rank_cold_start, rank_pool
-from annotator.active.strategies import UNCERTAINTY_STRATEGIES
+from annotator.active.strategies import STRATEGIES
 from annotator.errors import EmptyPoolError
 
 
@@ -601,13 +601,14 @@ class LabelPool:
 
     def _rank_by_judges(self, unlabelled: np.ndarray) -> Ranking:
         """The classification ranking (``rank_pool``: uncertainty, diverse first batch, random
-        calibration slice) over the judges' probabilities instead of the classifier's. An item no
-        judge has answered yet counts as the most uncertain (uniform): nothing is known about it."""
+        calibration slice) over the judges' probabilities instead of the classifier's, by the
+        project's strategy (margin by default; "random" ignores the verdicts: the baseline). An item
+        no judge has answered yet counts as the most uncertain (uniform): nothing is known about it."""
         assert self.judge_proba is not None
         proba = self.judge_proba.copy()
         unjudged = ~np.isfinite(proba).all(axis=1)
         proba[unjudged] = 1.0 / len(self.label_names)
-        strategy = self.strategy if self.strategy in UNCERTAINTY_STRATEGIES else "margin"
+        strategy = self.strategy if self.strategy in STRATEGIES else "margin"
         ranking = rank_pool(
             proba, self.embeddings, unlabelled, strategy=strategy, batch_size=self.batch_size, rng=self.rng,
             multi_label=False, explore_fraction=self.explore_fraction, explore_mask=~self.labelled & ~self.skipped,
