@@ -189,3 +189,21 @@ def test_judge_verdicts_rank_the_queue_unjudged_first_then_least_sure_and_divers
     assert pool.judge_proba is None and pool.next("ana").strategy == "cold-start"
     with pytest.raises(ValueError, match="4 labels"):
         pool.set_judge_proba(ids[:2], proba[:2, :2])
+
+
+def test_random_strategy_ignores_the_judges_verdicts():
+    """The baseline of ``simulate --compare random``: verdicts set, yet the order is random."""
+    x, _ = _blobs(n_per=20, n_blobs=5)
+    ids = np.arange(1, len(x) + 1)
+    p_a = np.linspace(0.5, 0.99, len(x))  # row 0 the least sure, the last the surest
+    proba = np.stack([p_a, 1 - p_a, np.zeros_like(p_a), np.zeros_like(p_a)], axis=1)
+    firsts = []
+    for strategy in ("margin", "random"):
+        pool = LabelPool(ids, x, ["A", "B", "tie", "both-bad"], batch_size=1, seed=0, strategy=strategy,
+                         explore_fraction=0.0)
+        pool.set_judge_proba(ids, proba)
+        served = [pool.next("ana") for _ in range(10)]
+        assert {s.strategy for s in served} == {f"judge-{strategy}"}
+        firsts.append([s.item_id - 1 for s in served])
+    assert firsts[0] == list(range(10))
+    assert np.mean(firsts[1]) > 20  # random picks from 100 rows: mean ~50; the first ten would give 4.5
