@@ -83,6 +83,8 @@ def main() -> None:
     result = simulate_preferences(data, cfg, seeds, embedder=HashingEmbedder(), scorer=scorer, compare=["random"])
     for name, row in result["order_comparison"].items():
         print(json.dumps({"order": name, **row}, default=str))
+    for name, row in result["order_comparison"].items():
+        print(name, "correct share by verdicts:", " ".join(f"{p['human_verdicts']}:{p['correct_share']:.3f}" for p in row["correct_share_by_verdicts"]))
     print(json.dumps({"pool_size": result["pool_size"], "all_human": result["all_human_verdicts_for_target"],
                       "seconds": round(time.perf_counter() - t0, 1)}))
 

@@ -329,14 +329,24 @@ def simulate_preferences(
 
 def compare_orders(by_strategy: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
     """Per queue strategy, over its runs (same seeds): human verdicts for the target (mean, std,
-    runs that reached it), verdicts given, auto-accepted, correct share, and per seed the verdicts
-    needed (None where the target was not reached)."""
+    runs that reached it), verdicts given, auto-accepted, correct share, per seed the verdicts
+    needed (None where the target was not reached), and the correct share (mean over runs) after
+    each number of verdicts every run reached (what a budget below the pool buys)."""
+    def curve(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        by_n: dict[int, list[float]] = {}
+        for r in runs:
+            for p in r["learning_curve"]:
+                by_n.setdefault(p["human_verdicts"], []).append(p["correct_share"])
+        return [{"human_verdicts": n, "correct_share": round(float(np.mean(v)), 4)}
+                for n, v in sorted(by_n.items()) if len(v) == len(runs)]
+
     return {name: {"human_verdicts_for_target": _mean_std([r["human_verdicts_for_target"] for r in runs]),
                    "reached_target": f"{sum(r['human_verdicts_for_target'] is not None for r in runs)}/{len(runs)}",
                    "human_labels": _mean_std([r["human_labels"] for r in runs]),
                    "auto_labels": _mean_std([r["auto_labels"] for r in runs]),
                    "correct_share": _mean_std([r["correct_share"] for r in runs]),
-                   "per_seed": {r["seed"]: r["human_verdicts_for_target"] for r in runs}}
+                   "per_seed": {r["seed"]: r["human_verdicts_for_target"] for r in runs},
+                   "correct_share_by_verdicts": curve(runs)}
             for name, runs in by_strategy.items()}
 
 

@@ -160,3 +160,9 @@ def test_queue_orders_compared_on_the_same_seeds():
     assert set(rows["random"]["per_seed"]) == {0, 1}
     for row in rows.values():
         assert row["human_labels"]["mean"] + row["auto_labels"]["mean"] <= 40 and row["correct_share"]["n"] == 2
+    margin_curve = rows["margin"]["correct_share_by_verdicts"]
+    assert [p["human_verdicts"] for p in margin_curve] == [p["human_verdicts"] for p in result["runs"][0][
+        "learning_curve"]][:len(margin_curve)]
+    shares = [p["correct_share"] for p in margin_curve]
+    first = [r["learning_curve"][0]["correct_share"] for r in result["runs"]]
+    assert shares and all(0.0 < v <= 1.0 for v in shares) and shares[0] == round(float(np.mean(first)), 4)
