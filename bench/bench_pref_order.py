@@ -84,7 +84,8 @@ def main() -> None:
     for name, row in result["order_comparison"].items():
         print(json.dumps({"order": name, **row}, default=str))
     for name, row in result["order_comparison"].items():
-        print(name, "correct share by verdicts:", " ".join(f"{p['human_verdicts']}:{p['correct_share']:.3f}" for p in row["correct_share_by_verdicts"]))
+        curve = " ".join(f"{p['human_verdicts']}:{p['correct_share']:.3f}" for p in row["correct_share_by_verdicts"])
+        print(name, "correct share by verdicts:", curve)
     print(json.dumps({"pool_size": result["pool_size"], "all_human": result["all_human_verdicts_for_target"],
                       "seconds": round(time.perf_counter() - t0, 1)}))
 
