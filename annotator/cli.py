@@ -374,7 +374,9 @@ def simulate(
                               ai=ai or "bt-judge", llm_judge=llm_judge, judge_sample=judge_sample,
                               target_precision=target_precision, test_fraction=test_fraction,
                               seeds=[int(x) for x in seeds.split(",")] if seeds else [seed], max_items=max_items,
-                              model=model, report=report, data_dir=data_dir, judge_job=judge_job)
+                              model=model, report=report, data_dir=data_dir, judge_job=judge_job,
+                              strategy=strategy, compare=[c.strip() for c in compare.split(",") if c.strip()]
+                              if compare else [])
         return
     ai = ai or "none"
 
@@ -437,7 +439,7 @@ def _simulate_preferences(data: Path, *, text_column: str, label_column: str, ta
                           batch_size: int, human_error: float, ai: str, llm_judge: str, judge_sample: int,
                           target_precision: float, test_fraction: float, seeds: list[int], max_items: int | None,
                           model: str | None, report: Path | None, data_dir: Path | None,
-                          judge_job: bool = False) -> None:
+                          judge_job: bool = False, strategy: str = "margin", compare: list[str] | None = None) -> None:
     """``simulate --task preference`` (annotator.simulate.preference); the LLM judge's answers are
     cached in <data_dir>/llm-judge-cache.jsonl so later runs and seeds re-use them."""
     from tqdm import tqdm
@@ -455,7 +457,7 @@ def _simulate_preferences(data: Path, *, text_column: str, label_column: str, ta
     cfg = PreferenceSimConfig(human_budget=human_budget, batch_size=batch_size, human_error=human_error, ai=ai,
                               llm_judge=llm_judge, judge_sample=judge_sample, target_precision=target_precision,
                               test_fraction=test_fraction, max_items=max_items,
-                              embedding_model=settings.embedding_model, judge_job=judge_job)
+                              embedding_model=settings.embedding_model, judge_job=judge_job, strategy=strategy)
     scorer = None
     if llm_judge != "none":
         from annotator.llm.cache import JsonlCache
@@ -483,7 +485,8 @@ def _simulate_preferences(data: Path, *, text_column: str, label_column: str, ta
             bar.set_postfix(correct=f"{point['correct_share']:.3f}", auto=point["auto"], refresh=True)
         return on_round
 
-    result = simulate_preferences(pairs, cfg, seeds, cache_dir=settings.embeddings_dir, scorer=scorer, on_run=on_run)
+    result = simulate_preferences(pairs, cfg, seeds, cache_dir=settings.embeddings_dir, scorer=scorer, on_run=on_run,
+                                  compare=compare or ())
     for bar in bars:
         bar.close()
     text = json.dumps(result, indent=2, default=str)
@@ -497,6 +500,10 @@ def _simulate_preferences(data: Path, *, text_column: str, label_column: str, ta
     if need and allh:
         typer.echo(f"human verdicts for {result['target_accuracy']:.0%} correct preferences: {need['mean']} ± "
                    f"{need['std']} (reached {result['reached_target']}) vs all-human {allh['mean']}")
+    for name, row in (result.get("order_comparison") or {}).items():
+        got = row["human_verdicts_for_target"]
+        typer.echo(f"queue order {name}: {got['mean'] if got else '—'} ± {got['std'] if got else '—'} human verdicts "
+                   f"(reached {row['reached_target']})")
 
 
 @app.command()

