@@ -158,13 +158,9 @@ def _interleave_random(
         spots = spots[:len(pick)]
         explore[:] = False
         explore[spots] = True
-        # the picked rows move to the spots and the others keep their order around them (a swap
-        # would send a head row, the diverse first batch included, to a random later spot)
-        rest = np.ones(len(top_rows), dtype=bool)
-        rest[pick] = False
-        order, scores = np.empty_like(top_rows), np.empty_like(top_scores)
-        order[spots], scores[spots] = top_rows[pick], top_scores[pick]
-        order[~explore], scores[~explore] = top_rows[rest], top_scores[rest]
+        order, scores = top_rows.copy(), top_scores.copy()
+        order[spots], order[pick] = top_rows[pick], top_rows[spots]
+        scores[spots], scores[pick] = top_scores[pick], top_scores[spots]
         return order, scores, explore
     chosen = rng.choice(free, size=n_random, replace=False)
     chosen_scores = np.asarray(score_of(chosen), dtype=np.float64)

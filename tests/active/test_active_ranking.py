@@ -136,8 +136,6 @@ def test_explore_fraction_interleaves_random_rows_marked_as_such(n):
     ranked = mixed.order[~explore]
     margins = np.abs(proba[:, 1] - proba[:, 0])
     assert margins[mixed.order[explore]].mean() > margins[ranked[: int(explore.sum())]].mean()
-    # exactly: the strategy's order with the random picks taken out (none is moved to another spot)
-    assert np.array_equal(ranked, plain.order[~np.isin(plain.order, mixed.order[explore])])
 
 
 def test_random_strategy_never_explores():
