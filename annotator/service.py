@@ -2576,15 +2576,8 @@ class AnnotatorService:
         except BaseException:
             dirs.discard(tmp)
             raise
-        try:
-            with store.transaction(self.engine) as s:
-                if jobs_q.lock_status(s, ctx.job_id) != "running":
-                    raise JobCancelled(f"Job {ctx.job_id} was cancelled.", got="cancelled before the version was saved")
-                jobs_q.add_model_version(s, proj.id, "finetune", version, path=str(final.resolve()), metrics=metrics,
-                                         n_labels=len(train_ids), promoted=decision.promoted)
-        except BaseException:
-            dirs.discard(final)
-            raise
+        self._record_version(ctx, dirs, final, proj.id, "finetune", version, metrics=metrics,
+                             n_labels=len(train_ids), promoted=decision.promoted)
         if decision.promoted:
             self._sync_promoted(proj.id, force=True)
         return {**metrics, "version": version, "path": str(final),
@@ -2644,19 +2637,30 @@ class AnnotatorService:
         except BaseException:
             dirs.discard(tmp)
             raise
-        try:
-            with store.transaction(self.engine) as s:
-                if jobs_q.lock_status(s, ctx.job_id) != "running":
-                    raise JobCancelled(f"Job {ctx.job_id} was cancelled.", got="cancelled before the version was saved")
-                jobs_q.add_model_version(s, proj.id, JUDGE_KIND, version, path=str(final.resolve()), metrics=metrics,
-                                         n_labels=int((~heldout).sum()), promoted=cand.decision.promoted)
-        except BaseException:
-            dirs.discard(final)
-            raise
+        self._record_version(ctx, dirs, final, proj.id, JUDGE_KIND, version, metrics=metrics,
+                             n_labels=int((~heldout).sum()), promoted=cand.decision.promoted)
         d = cand.decision
         return {**metrics, "version": version, "path": str(final),
                 "message": f"bt-judge v{version}: held-out accuracy {d.heldout_accuracy} vs {metrics['baseline']} "
                            f"{d.baseline_accuracy}; {'promoted' if d.promoted else 'not promoted'}"}
+
+    def _record_version(self, ctx, dirs: VersionDirs, final: Path, project_id: int, kind: str,  # noqa: ANN001
+                        version: int, *, metrics: dict[str, Any], n_labels: int, promoted: bool) -> None:
+        """Add the committed version folder ``final`` to the model table, unless the job was
+        cancelled meanwhile; on any failure the folder is removed, so a version exists in both
+        places or in neither (``finetune`` and ``judge`` jobs)."""
+        from annotator.errors import JobCancelled
+        from annotator.store import jobs as jobs_q
+
+        try:
+            with store.transaction(self.engine) as s:
+                if jobs_q.lock_status(s, ctx.job_id) != "running":
+                    raise JobCancelled(f"Job {ctx.job_id} was cancelled.", got="cancelled before the version was saved")
+                jobs_q.add_model_version(s, project_id, kind, version, path=str(final.resolve()), metrics=metrics,
+                                         n_labels=n_labels, promoted=promoted)
+        except BaseException:
+            dirs.discard(final)
+            raise
 
     @staticmethod
     def _incumbent_heldout(path: Path, item_ids: np.ndarray, texts: Sequence[str], trainer: TextTrainer) -> np.ndarray:

@@ -36,6 +36,7 @@ from annotator.errors import EmptyPoolError, ValidationError
 from annotator.importers import ImportSpec, read_chunks
 from annotator.service import AnnotatorService
 from annotator.simulate.oracle import GoldOracle
+from annotator.simulate.scoring import count_final_labels
 from annotator.tasks.near_duplicates import DEFAULT_THRESHOLD, NearDuplicateFilter
 
 PROJECT = "preference-simulation"
@@ -274,16 +275,8 @@ def _people_verdicts(service: AnnotatorService) -> dict[str, int]:
 def _score(service: AnnotatorService, gold: dict[str, str], pool_size: int) -> dict[str, Any]:
     """Every preference the pool has, against gold (report only). ``correct_share`` counts an
     unlabelled pair as not correct: the share of the pool that ends with a right preference."""
-    correct = human = auto = auto_correct = 0
-    for row in service.final_labels(PROJECT):
-        if not row["label"]:
-            continue
-        right = row["label"][0] == gold[row["external_id"]]
-        is_auto = row["label_source"] == "agent"
-        human += not is_auto
-        auto += is_auto
-        auto_correct += is_auto and right
-        correct += right
+    n = count_final_labels(service, PROJECT, gold)
+    correct, human, auto, auto_correct = n["correct"], n["human"], n["auto"], n["auto_correct"]
     total = human + auto
     return {"human": human, "auto": auto, "coverage": round(total / pool_size, 4) if pool_size else 0.0,
             "accuracy": round(correct / total, 4) if total else None,

@@ -27,6 +27,7 @@ from annotator.importers import ImportSpec, read_chunks
 from annotator.service import AnnotatorService
 from annotator.simulate.finetune import WITH, WITHOUT, FinetuneSchedule, compare_arms
 from annotator.simulate.oracle import GoldOracle
+from annotator.simulate.scoring import count_final_labels
 from annotator.simulate.stopping import KappaAverage
 
 if TYPE_CHECKING:
@@ -251,19 +252,10 @@ def _accuracy(model, vectors: np.ndarray, gold: np.ndarray) -> float | None:  # 
 
 def _final_label_accuracy(service: AnnotatorService, gold: dict[str, str]) -> dict[str, Any]:
     """Score every label the pool ends with (read back through the store) against gold."""
-    correct = human = auto = auto_correct = 0
-    for row in service.final_labels(PROJECT):
-        if row["label"] is None:
-            continue
-        right = row["label"][0] == gold[row["external_id"]]
-        is_auto = row["label_source"] == "agent"
-        human += not is_auto
-        auto += is_auto
-        auto_correct += is_auto and right
-        correct += right
-    total = human + auto
-    return {"accuracy": round(correct / total, 4) if total else None, "human": human, "auto": auto,
-            "auto_precision": round(auto_correct / auto, 4) if auto else None}
+    n = count_final_labels(service, PROJECT, gold)
+    total = n["human"] + n["auto"]
+    return {"accuracy": round(n["correct"] / total, 4) if total else None, "human": n["human"], "auto": n["auto"],
+            "auto_precision": round(n["auto_correct"] / n["auto"], 4) if n["auto"] else None}
 
 
 def _route(service: AnnotatorService, cfg: SimulationConfig) -> dict[str, Any]:
