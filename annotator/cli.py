@@ -13,8 +13,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from annotator.config import Settings
-from annotator.errors import AnnotatorError
+from annotator.core.config import Settings
+from annotator.core.errors import AnnotatorError
 
 app = typer.Typer(
     name="annotator", no_args_is_help=True, rich_markup_mode="markdown", pretty_exceptions_enable=False,
@@ -88,7 +88,7 @@ def _scale_settings(scale: str | None) -> dict[str, int]:
         return {}
     lo, sep, hi = scale.partition("-")
     if not sep or not lo.strip().isdigit() or not hi.strip().isdigit() or int(lo) >= int(hi) or int(hi) > 9:
-        from annotator.errors import ValidationError
+        from annotator.core.errors import ValidationError
 
         raise ValidationError(f"Bad --scale {scale!r}.", expected="LOW-HIGH with one-digit scores, e.g. 1-5",
                               fix="pass e.g. --scale 1-5 or --scale 1-7")
@@ -214,7 +214,7 @@ def serve(
 
     Example: `python -m annotator serve --project reviews --port 7860`
     """
-    from annotator.app import run_app
+    from annotator.ui.launch import run_app
 
     run_app(_settings(data_dir, database_url, port=port, host=host, demo=demo), project=project)
 
@@ -262,7 +262,7 @@ def ai(
 
     With an LLM server: `python -m annotator ai --project reviews --annotators knn,llm-endpoint --llm-url http://127.0.0.1:8001/v1 --llm-model smollm2`
     """
-    from annotator.agents import make_annotators, parse_annotator_names
+    from annotator.annotators.registry import make_annotators, parse_annotator_names
 
     settings = _settings(data_dir, database_url, llm_endpoint_url=llm_url, llm_endpoint_model=llm_model,
                          llm_api_key=llm_api_key, llm_timeout_s=llm_timeout, llm_max_retries=llm_retries,
@@ -392,7 +392,7 @@ def simulate(
         finetune_max_steps=finetune_max_steps,
     )
     if compare_finetune and finetune_every <= 0:
-        from annotator.errors import ValidationError
+        from annotator.core.errors import ValidationError
 
         raise ValidationError("--compare-finetune needs a fine-tuning schedule.", expected="--finetune-every N > 0",
                               got=f"--finetune-every {finetune_every}", fix="add e.g. --finetune-every 150")
@@ -444,7 +444,7 @@ def _simulate_preferences(data: Path, *, text_column: str, label_column: str, ta
     cached in <data_dir>/llm-judge-cache.jsonl so later runs and seeds re-use them."""
     from tqdm import tqdm
 
-    from annotator.errors import ValidationError
+    from annotator.core.errors import ValidationError
     from annotator.simulate.preference import PreferenceSimConfig, load_preferences, simulate_preferences
 
     if task != "preference":
@@ -633,7 +633,7 @@ def llm_server(
     Example: `python -m annotator llm-server --model smollm2 --port 8001`, then
     `python -m annotator ai --project reviews --annotators llm-endpoint --llm-url http://127.0.0.1:8001/v1`
     """
-    from annotator.llm.server import serve
+    from annotator.servers.llm import serve
 
     settings = _settings(None, None, models_dir=models_dir)
     typer.echo(f"Loading {model} (the first start converts it, ~30-60 s), then serving it at "
@@ -669,7 +669,7 @@ def user_add(
     Example: `python -m annotator user add ana --role annotator`, or in a script
     `echo "$PASS" | python -m annotator user add ana --role reviewer --password-stdin`
     """
-    from annotator.store.users import check_role
+    from annotator.core.schema import check_role
 
     check_role(role)  # before asking for a password
     password = None if no_password else _read_password(password_stdin)

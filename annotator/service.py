@@ -30,11 +30,11 @@ from sqlalchemy.engine import Engine
 
 from annotator import store
 from annotator.active.strategies import get_strategy
-from annotator.agents import make_annotators
+from annotator.annotators.registry import make_annotators
 from annotator.annotators import AIAnnotator, ItemBatch, LabelContext
-from annotator.config import Settings
+from annotator.core.config import Settings
 from annotator.embeddings import EmbeddingCache, Embedder, embed_with_cache, make_embedder, text_hash
-from annotator.errors import (
+from annotator.core.errors import (
     AnnotatorError, AgreementError, AuthenticationError, EmptyPoolError, LoginRefusedError, PermissionDeniedError, ValidationError,
 )
 from annotator.export import ExportResult, write_export
@@ -43,12 +43,12 @@ from annotator.jobs import JobRunner
 from annotator.training import TextTrainer, VersionDirs
 from annotator.importers import ImportSpec, check_labels, preview, read_chunks
 from annotator.active.ranking import EXPLORE_STRATEGY
-from annotator.pool import LabelPool
-from annotator.login_throttle import LoginThrottle
+from annotator.active.pool import LabelPool
+from annotator.auth.throttle import LoginThrottle
 from annotator.routing import (
     PrecisionEstimate, RoutingPolicy, choose_thresholds, estimate_precision, fit_ensemble, route_items,
 )
-from annotator.schema import (
+from annotator.core.schema import (
     ImportReport, JobInfo, LabelSpec, ModelVersionInfo, Progress, ProjectSettings, ProjectSummary, QueuedItem, Role, Route, SuggestionView,
     TaskType, UserInfo,
 )
@@ -333,7 +333,7 @@ class AnnotatorService:
     ) -> tuple[list[dict[str, Any]], Callable[[list[int]], None]]:
         """(rows to insert, a function to call with their new item ids, which records the drops
         in ``report`` and lets later chunks compare against them)."""
-        from annotator.schema import NearDuplicate
+        from annotator.core.schema import NearDuplicate
 
         records = [{"text": r["text"], **{k: str(v) for k, v in (r.get("metadata") or {}).items()}} for r in rows]
         keep, matches, vectors = near.split(records)
@@ -654,7 +654,7 @@ class AnnotatorService:
         """Put the item aside for this session; it comes back when the queue runs out. The skip is
         kept (a discarded response with source ``skip``) for the per-person figures, and the
         person's lease on the item returns it to the queue for others."""
-        from annotator.schema import ResponseSource
+        from annotator.core.schema import ResponseSource
 
         user = user or self.settings.default_user
         pool = self.pool(project)
@@ -842,7 +842,7 @@ class AnnotatorService:
                     ) -> dict[str, dict[str, Any]]:
         """Options of the LLM annotators among ``names`` (``agents.llm_options``), their scores
         cached in this database's ``llm_score`` table."""
-        from annotator.agents import llm_options
+        from annotator.annotators.registry import llm_options
 
         return llm_options(self.settings, list(names), progress_for, engine=self.engine)
 
@@ -1058,7 +1058,7 @@ class AnnotatorService:
         judge's agreement with the people's ratings is measured too (exact, MAE, Spearman).
         """
         from annotator.llm.pairwise import judge_ratings, rating_agreement
-        from annotator.pool import ROUTE_CODES
+        from annotator.active.pool import ROUTE_CODES
         from annotator.routing.ratings import exact_match, joint_confidence, route_ratings
         from annotator.store.tasks import iter_task_rows
 
@@ -1225,7 +1225,7 @@ class AnnotatorService:
     def similar_items(self, project: str, item_id: int, k: int = 20):  # noqa: ANN201 - store.browse.BrowsePage
         """The ``k`` items nearest to ``item_id`` by dot product of the (L2-normalised) pool
         embeddings, most similar first; each row carries ``similarity`` in [-1, 1]."""
-        from annotator.errors import NotFoundError
+        from annotator.core.errors import NotFoundError
         from annotator.store import browse as browse_q
 
         pool = self.pool(project)
@@ -1253,7 +1253,7 @@ class AnnotatorService:
     def bulk_label(self, project: str, user: str | None, item_ids: Sequence[int], value: Sequence[str]) -> int:
         """Give every item in ``item_ids`` the label ``value`` in one transaction, recorded as a bulk
         action (response source "bulk"); replaces the person's earlier answers. Returns the count."""
-        from annotator.schema import ResponseSource
+        from annotator.core.schema import ResponseSource
         from annotator.store import browse as browse_q
 
         user = user or self.settings.default_user
@@ -1313,12 +1313,12 @@ class AnnotatorService:
 
     # ---- review (issue 8, engineer "review") ------------------------------------------------------
     # The reviewer's queue: items with disagreement, flags, a low judge score or a request from other
-    # code (suspect labels), ranked by how likely their label is wrong (annotator.review). A
+    # code (suspect labels), ranked by how likely their label is wrong (annotator.team.review). A
     # reviewer accepts an answer or corrects it (a response with route "review", which the final
     # label derivation lets win) or sends the item back for one more answer.
 
     def review_queue(self, project: str, *, limit: int | None = None, exclude: Iterable[int] = ()) -> list[Any]:
-        """The items that need a reviewer, highest priority first (``annotator.review.ReviewEntry``:
+        """The items that need a reviewer, highest priority first (``annotator.team.review.ReviewEntry``:
         item, reasons, every answer with name, value, seconds and comment, the AI suggestions with
         score and judge score, the current label and how it was settled); the first ``limit`` of
         them, leaving out the ids in ``exclude`` (items the reviewer passed over)."""
@@ -1345,7 +1345,7 @@ class AnnotatorService:
                             ) -> tuple[list[Any], dict]:
         """Every queued item is assessed (counts need them all; kept between calls, see
         ``_review_assessed``); entries are built for the slice shown."""
-        from annotator import review as rv
+        from annotator.team import review as rv
         from annotator.store import review as review_q
 
         with store.transaction(self.engine) as s:
@@ -1420,7 +1420,7 @@ class AnnotatorService:
                        ) -> dict[int, tuple[list[str], float]]:
         """item_id → (reasons, priority) for those of ``item_ids`` that need a reviewer (an item that
         is no candidate assesses to None: it is left out too)."""
-        from annotator import review as rv
+        from annotator.team import review as rv
         from annotator.store import review as review_q
 
         answers = review_q.answers_of(s, item_ids)
@@ -1502,7 +1502,7 @@ class AnnotatorService:
 
     def _review_decide(self, project: str, reviewer: str, item_id: int, value: list[str],
                        comment: str | None) -> None:
-        from annotator.review import REVIEW_ROUTE
+        from annotator.team.review import REVIEW_ROUTE
         from annotator.store import review as review_q
 
         with store.transaction(self.engine) as s:
@@ -1597,8 +1597,8 @@ class AnnotatorService:
 
     def _agreement(self, project: str, include_ai: bool) -> dict[str, Any]:
         """``agreement`` without the collector pause (see there)."""
-        from annotator import agreement as agr
-        from annotator.review import REVIEW_ROUTE
+        from annotator.team import agreement as agr
+        from annotator.team.review import REVIEW_ROUTE
 
         with store.transaction(self.engine) as s:
             proj = project_q.get_project(s, project)
@@ -1879,7 +1879,7 @@ class AnnotatorService:
         else:
             required = int(_required_answers(np.asarray([item_id]), settings)[0])
         if not team_q.consume(s, item_id=item_id, user_id=user_id, required=required):
-            from annotator.errors import ConflictError
+            from annotator.core.errors import ConflictError
 
             raise ConflictError(
                 f"Item {item_id} already has the {required} answer(s) it needs: your reservation ran out "
@@ -1928,7 +1928,7 @@ class AnnotatorService:
         Raises:
             NotFoundError: an unknown user name. ValidationError: ids of another project, or nothing matched.
         """
-        from annotator.errors import NotFoundError
+        from annotator.core.errors import NotFoundError
         from annotator.store import browse as browse_q
 
         names = [u.strip() for u in (users.split(",") if isinstance(users, str) else users) if u and u.strip()]
@@ -2001,7 +2001,7 @@ class AnnotatorService:
         return self._person_stats(project, report)
 
     def _person_stats(self, project: str, report: dict[str, Any] | None) -> list[dict[str, Any]]:
-        from annotator import teams_stats
+        from annotator.team import stats as teams_stats
 
         with _gc_paused(), store.transaction(self.engine) as s:
             pid = project_q.get_project(s, project).id
@@ -2334,7 +2334,7 @@ class AnnotatorService:
         and the consumer goes on with the next."""
         import traceback
 
-        from annotator.errors import JobCancelled
+        from annotator.core.errors import JobCancelled
         from annotator.jobs import JobContext, worker_id
         from annotator.store import jobs as jobs_q
 
@@ -2499,7 +2499,7 @@ class AnnotatorService:
         labels when ``auto_weight`` > 0); promote only a significant held-out improvement."""
         import json as _json
 
-        from annotator.errors import JobCancelled
+        from annotator.core.errors import JobCancelled
         from annotator.store import jobs as jobs_q
         from annotator.training import decide_promotion
 
@@ -2592,7 +2592,7 @@ class AnnotatorService:
         import json as _json
 
         from annotator.annotators.preference import BradleyTerryJudge
-        from annotator.errors import JobCancelled
+        from annotator.core.errors import JobCancelled
         from annotator.store import jobs as jobs_q
         from annotator.store.tasks import item_fields
         from annotator.training.judge import JUDGE_KIND, train_judge
@@ -2649,7 +2649,7 @@ class AnnotatorService:
         """Add the committed version folder ``final`` to the model table, unless the job was
         cancelled meanwhile; on any failure the folder is removed, so a version exists in both
         places or in neither (``finetune`` and ``judge`` jobs)."""
-        from annotator.errors import JobCancelled
+        from annotator.core.errors import JobCancelled
         from annotator.store import jobs as jobs_q
 
         try:
@@ -2806,7 +2806,7 @@ class _TeamSync:
 
 def _required_answers(item_ids: np.ndarray, settings: ProjectSettings) -> np.ndarray:
     """Answers each item needs under the project's overlap settings ((n,) int16, see pool.required_answers)."""
-    from annotator.pool import required_answers
+    from annotator.active.pool import required_answers
 
     return required_answers(item_ids, seed=settings.seed, fraction=settings.overlap_fraction, k=settings.overlap_k)
 

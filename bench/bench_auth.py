@@ -26,9 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "ui"))
 
 import httpx  # noqa: E402
 
-from annotator.config import Settings  # noqa: E402
+from annotator.core.config import Settings  # noqa: E402
 from annotator.embeddings import HashingEmbedder  # noqa: E402
-from annotator.errors import LoginRefusedError  # noqa: E402
+from annotator.core.errors import LoginRefusedError  # noqa: E402
 from annotator.service import AnnotatorService  # noqa: E402
 from annotator.ui import AnnotatorUI, auth  # noqa: E402
 

@@ -56,7 +56,7 @@ def main() -> None:
 
     import torch
 
-    from annotator.config import Settings
+    from annotator.core.config import Settings
     from annotator.service import AnnotatorService
 
     tmp = pathlib.Path(tempfile.mkdtemp(prefix="bench-finetune-"))

@@ -22,7 +22,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from annotator.config import Settings  # noqa: E402
+from annotator.core.config import Settings  # noqa: E402
 from annotator.embeddings import EmbeddingCache, HashingEmbedder, text_hash  # noqa: E402
 from annotator.service import AnnotatorService  # noqa: E402
 

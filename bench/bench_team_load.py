@@ -26,7 +26,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from annotator.config import Settings  # noqa: E402
+from annotator.core.config import Settings  # noqa: E402
 from annotator.embeddings import HashingEmbedder  # noqa: E402
 from annotator.service import AnnotatorService  # noqa: E402
 from annotator.simulate.team_load import run_team  # noqa: E402

@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from annotator import store  # noqa: E402
-from annotator.config import Settings  # noqa: E402
+from annotator.core.config import Settings  # noqa: E402
 from annotator.service import AnnotatorService  # noqa: E402
 from annotator.store import items as item_q  # noqa: E402
 from annotator.store import projects as project_q  # noqa: E402

@@ -18,7 +18,7 @@ PG_ADMIN_URL = os.environ.get("ANNOTATOR_TEST_PG", "postgresql+psycopg://postgre
 
 @pytest.fixture
 def settings(tmp_path):
-    from annotator.config import Settings
+    from annotator.core.config import Settings
 
     return Settings(data_dir=tmp_path / "data", demo=False, models_dir=tmp_path / "models")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from annotator.login_throttle import LoginThrottle
+from annotator.auth.throttle import LoginThrottle
 
 
 class Clock:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from annotator.teams_stats import labels_per_hour, person_stats
+from annotator.team.stats import labels_per_hour, person_stats
 
 T0 = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from annotator.active._threads import single_threaded
-from annotator.errors import EmptyPoolError, ValidationError
+from annotator.core.errors import EmptyPoolError, ValidationError
 
 if TYPE_CHECKING:
     from sklearn.linear_model import LogisticRegression

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from annotator.active._threads import single_threaded
-from annotator.errors import ValidationError
+from annotator.core.errors import ValidationError
 
 #: Cosine similarities of sentence embeddings differ by a few hundredths between labels; dividing
 #: by 0.05 turns a 0.05 gap into e ≈ 2.7× odds, a usable but not overconfident distribution.

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from annotator.errors import ValidationError
+from annotator.core.errors import ValidationError
 
 #: The batch is chosen among the top ``POOL_FACTOR × batch_size`` candidates by score: wide enough
 #: to step around a cluster, narrow enough that every pick is still among the most informative.

@@ -16,7 +16,7 @@ import numpy as np
 from annotator.active.cold_start import cluster_closeness, cold_start_scores, coverage_from_clusters
 from annotator.active.diversity import diverse_batch
 from annotator.active.strategies import UNCERTAINTY_STRATEGIES, get_strategy, margin
-from annotator.errors import EmptyPoolError, ValidationError
+from annotator.core.errors import EmptyPoolError, ValidationError
 
 #: Rows kept in one ranking, best first. A person labels far fewer between two refits.
 MAX_RANKED = 20_000

@@ -26,7 +26,7 @@ from typing import Protocol
 import numpy as np
 from scipy.special import entr
 
-from annotator.errors import ValidationError
+from annotator.core.errors import ValidationError
 
 
 class Strategy(Protocol):

@@ -1,6 +1,6 @@
 """AI annotators on the cached embeddings, and the plug-in seam every annotator implements.
 
-The registry by name lives in ``annotator.agents`` (it also reaches the LLM annotators).
+The registry by name lives in ``annotator.annotators.registry`` (it also reaches the LLM annotators).
 """
 
 from annotator.annotators.base import AIAnnotator, ItemBatch, LabelContext

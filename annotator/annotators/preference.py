@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from annotator.annotators.base import ItemBatch, LabelContext
-from annotator.errors import ValidationError
+from annotator.core.errors import ValidationError
 from annotator.tasks.definitions import PREFERENCE_LABELS
 
 EPS = 1e-3

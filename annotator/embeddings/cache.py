@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from annotator.errors import ConfigError, ValidationError
+from annotator.core.errors import ConfigError, ValidationError
 
 try:  # POSIX only; see the module docstring for what is lost without it.
     import fcntl

@@ -8,7 +8,7 @@ import numpy as np
 
 from annotator.embeddings.base import Embedder
 from annotator.embeddings.cache import EmbeddingCache
-from annotator.errors import ConfigError, ValidationError
+from annotator.core.errors import ConfigError, ValidationError
 
 
 def embed_with_cache(

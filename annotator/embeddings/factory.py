@@ -7,7 +7,7 @@ from typing import Any
 from annotator.embeddings.base import Embedder
 from annotator.embeddings.hashing import HashingEmbedder
 from annotator.embeddings.sentence_transformer import SentenceTransformerEmbedder
-from annotator.errors import ConfigError
+from annotator.core.errors import ConfigError
 
 
 def make_embedder(model_id: str, **kwargs: Any) -> Embedder:

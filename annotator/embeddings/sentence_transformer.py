@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from annotator.embeddings.base import BUNDLED_MODEL, log
-from annotator.errors import ModelLoadError
+from annotator.core.errors import ModelLoadError
 
 if TYPE_CHECKING:  # pragma: no cover
     from sentence_transformers import SentenceTransformer

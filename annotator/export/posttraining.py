@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from annotator.errors import ValidationError
+from annotator.core.errors import ValidationError
 from annotator.export.card import CardStats, render_card
 from annotator.export.writers import ExportResult, _json_default
 from annotator.tasks.definitions import is_posttraining

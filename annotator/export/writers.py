@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from annotator.errors import AnnotatorError, ValidationError
+from annotator.core.errors import AnnotatorError, ValidationError
 from annotator.export.card import CardStats, render_card
 
 Rows = list[dict[str, Any]]

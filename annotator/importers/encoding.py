@@ -11,7 +11,7 @@ import lzma
 from pathlib import Path
 from typing import IO
 
-from annotator.errors import InputFileError
+from annotator.core.errors import InputFileError
 
 #: Compressed files are read through these (by the last suffix); pandas infers the same ones.
 _COMPRESSED = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}

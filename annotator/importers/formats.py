@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from annotator.errors import InputFileError
+from annotator.core.errors import InputFileError
 from annotator.importers import hf
 from annotator.importers.encoding import codec_for, encoding_error, is_compressed, open_binary, open_text
 from annotator.importers.raw import RawBatch, RawSource, rebatch

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from annotator.errors import InputFileError
+from annotator.core.errors import InputFileError
 from annotator.importers.raw import RawBatch, RawSource, rebatch
 from annotator.importers.validate import no_rows_error
 

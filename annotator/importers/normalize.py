@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from annotator.errors import ValidationError
+from annotator.core.errors import ValidationError
 from annotator.importers.raw import RawBatch, RawSource
 from annotator.importers.spec import CHUNK_COLUMNS, ImportSpec
 from annotator.importers.validate import DuplicateIds, check_texts

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from annotator.errors import ValidationError
+from annotator.core.errors import ValidationError
 
 #: The columns of every chunk ``read_chunks`` yields, in this order.
 CHUNK_COLUMNS: tuple[str, ...] = ("row", "external_id", "text", "labels", "metadata", "split")

@@ -8,7 +8,7 @@ import difflib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-from annotator.errors import InputFileError, UnknownLabelError, ValidationError
+from annotator.core.errors import InputFileError, UnknownLabelError, ValidationError
 from annotator.importers.spec import ImportSpec
 
 _SHOW_ROWS = 5  # rows listed in a row-level error; the count says how many there are

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from annotator.errors import JobCancelled
+from annotator.core.errors import JobCancelled
 
 #: Writes (progress 0..1, message or None) to the job row and returns the row's status.
 ReportFn = Callable[[float, str | None], str]

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from annotator.errors import ConfigError
+from annotator.core.errors import ConfigError
 
 log = logging.getLogger("annotator.jobs")
 

@@ -1,7 +1,7 @@
 """The LLM annotator behind an OpenAI-compatible endpoint ("llm-endpoint").
 
 vLLM, TGI, Ollama, llama.cpp's server, OpenAI itself, or this package's own
-``annotator.llm.server`` (``python -m annotator llm-server``). The prompt is llm-local's few-shot
+``annotator.servers.llm`` (``python -m annotator llm-server``). The prompt is llm-local's few-shot
 kNN completion prompt (``annotator.llm.prompts``), ending in ``Label:``. Per-label probabilities
 come from one of four named strategies (``STRATEGIES``):
 
@@ -42,7 +42,7 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from annotator.annotators.base import ItemBatch, LabelContext
-from annotator.errors import ConfigError, EndpointError
+from annotator.core.errors import ConfigError, EndpointError
 from annotator.llm.cache import LLMCache
 from annotator.llm.prompts import (DEFAULT_MAX_CHARS, DEFAULT_N_DEMOS, DEFAULT_TEMPLATE, PromptBuilder, cache_key,
                                    load_template, prompt_hash, select_demos, text_hash)

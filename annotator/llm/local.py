@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from annotator.annotators.base import ItemBatch, LabelContext
-from annotator.errors import ConfigError, ModelLoadError
+from annotator.core.errors import ConfigError, ModelLoadError
 from annotator.llm.cache import LLMCache
 from annotator.llm.prompts import (DEFAULT_MAX_CHARS, DEFAULT_N_DEMOS, DEFAULT_TEMPLATE, PromptBuilder, cache_key,
                                    load_template, prompt_hash)

@@ -31,7 +31,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from annotator.annotators.base import ItemBatch, LabelContext
-from annotator.errors import ConfigError, ValidationError
+from annotator.core.errors import ConfigError, ValidationError
 from annotator.llm.cache import LLMCache
 from annotator.llm.prompts import PROMPTS_DIR, cache_key, clean_text, prompt_hash
 from annotator.tasks.definitions import PREFERENCE_LABELS

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from annotator.annotators.base import LabelContext
-from annotator.errors import ConfigError
+from annotator.core.errors import ConfigError
 
 PROMPTS_DIR = Path(__file__).resolve().parents[2] / "assets" / "prompts"
 DEFAULT_TEMPLATE = "classify"

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from annotator.active.classifier import DEFAULT_C, fit_classifier
-from annotator.errors import EmptyPoolError, ValidationError
+from annotator.core.errors import EmptyPoolError, ValidationError
 
 #: Folds of the out-of-fold probe; fewer when the rarest class has fewer examples.
 DEFAULT_FOLDS = 5

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from annotator.annotators.base import LabelContext
-from annotator.errors import EmptyPoolError, ValidationError
+from annotator.core.errors import EmptyPoolError, ValidationError
 from annotator.routing.calibration import Ensemble
 from annotator.routing.router import RoutingPolicy, certify_thresholds
 

@@ -30,9 +30,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from annotator.config import Settings
+from annotator.core.config import Settings
 from annotator.embeddings import Embedder
-from annotator.errors import EmptyPoolError, ValidationError
+from annotator.core.errors import EmptyPoolError, ValidationError
 from annotator.importers import ImportSpec, read_chunks
 from annotator.service import AnnotatorService
 from annotator.simulate.oracle import GoldOracle

@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from annotator.config import Settings
+from annotator.core.config import Settings
 from annotator.embeddings import Embedder
-from annotator.errors import ValidationError
-from annotator.agents import parse_annotator_names
+from annotator.core.errors import ValidationError
+from annotator.annotators.registry import parse_annotator_names
 from annotator.importers import ImportSpec, read_chunks
 from annotator.service import AnnotatorService
 from annotator.simulate.finetune import WITH, WITHOUT, FinetuneSchedule, compare_arms
@@ -260,7 +260,7 @@ def _final_label_accuracy(service: AnnotatorService, gold: dict[str, str]) -> di
 
 def _route(service: AnnotatorService, cfg: SimulationConfig) -> dict[str, Any]:
     """Run the AI annotators and the router as the app does; too few labels yet is not an error."""
-    from annotator.errors import EmptyPoolError
+    from annotator.core.errors import EmptyPoolError
 
     try:
         return service.run_ai(PROJECT, cfg.ai)

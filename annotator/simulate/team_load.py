@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from annotator.errors import ConflictError
+from annotator.core.errors import ConflictError
 
 
 @dataclass

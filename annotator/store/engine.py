@@ -17,7 +17,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
-from annotator.errors import DatabaseUnavailableError, StoreError
+from annotator.core.errors import DatabaseUnavailableError, StoreError
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 

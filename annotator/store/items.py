@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, insert, or_
 from sqlmodel import Session, select
 
-from annotator.errors import NotFoundError
+from annotator.core.errors import NotFoundError
 from annotator.store.tables import Item, utcnow
 
 

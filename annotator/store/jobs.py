@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, update
 from sqlmodel import Session, select
 
-from annotator.errors import NotFoundError
+from annotator.core.errors import NotFoundError
 from annotator.store.tables import Job, ModelVersion, utcnow
 
 ACTIVE = ("queued", "running")

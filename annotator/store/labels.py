@@ -13,7 +13,7 @@ Precedence, recorded per row as ``settled_by``:
 - None: no label yet.
 
 "People" are the newest submitted answer of each non-system user other than reviewers' decisions
-(the same rules as ``annotator.review.current_label``, which the review queue shows).
+(the same rules as ``annotator.team.review.current_label``, which the review queue shows).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from annotator.store.items import iter_items
 from annotator.store.responses import auto_suggestions
 from annotator.store.tables import Response, User
 
-#: Route of a reviewer's decision (``annotator.review.REVIEW_ROUTE``).
+#: Route of a reviewer's decision (``annotator.team.review.REVIEW_ROUTE``).
 REVIEW_ROUTE = "review"
 
 #: Columns of every export row, in order. ``label`` is a list of label names.

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from annotator.errors import ConflictError, NotFoundError
+from annotator.core.errors import ConflictError, NotFoundError
 from annotator.store.tables import Item, Project, Response, User
 
 IMPORT_USER = "import"

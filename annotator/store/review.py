@@ -1,6 +1,6 @@
 """Query functions for the review queue (issue 8): which items need a reviewer, and what they show.
 
-The queue itself is ranked in ``annotator.review``; here are only the reads and writes:
+The queue itself is ranked in ``annotator.team.review``; here are only the reads and writes:
 candidate items (two or more people answered, someone flagged an answer, an open review request,
 an auto-accepted AI label with a judge score), the answers and suggestions of those items, and the
 ``review_request`` rows (flags from code such as suspect-label finding, and send-backs).
@@ -59,7 +59,7 @@ def _chunks(ids: Sequence[int], size: int = 5000):  # noqa: ANN202 - generator o
 def candidate_item_ids(session: Session, project_id: int, judge_below: float | None) -> set[int]:
     """Items that may need a reviewer: answered by two or more users, with a flagged answer, with an
     open review request, or (``judge_below`` set) whose newest routed suggestion went ``auto`` with
-    a judge score below it. ``annotator.review`` decides which of them really do."""
+    a judge score below it. ``annotator.team.review`` decides which of them really do."""
     live = (Response.status == "submitted")
     several = session.exec(
         select(Response.item_id).join(Item, Item.id == Response.item_id)
@@ -264,7 +264,7 @@ def changed_item_ids(session: Session, project_id: int, since: QueueMarks, chang
     """Items of the project whose review inputs may have changed since ``since``: a response,
     suggestion or review request added after its ids, a response discarded or a request resolved at
     or after ``changed_after`` (the caller's ``since.at`` less a margin for clock skew and slow
-    transactions). Everything ``annotator.review.assess`` reads of an item is among these rows.
+    transactions). Everything ``annotator.team.review.assess`` reads of an item is among these rows.
 
     Each row set is found without the project first (a primary-key range, or one pass over the
     rows), then kept to the project's items: joined to the item table first, each query probed

@@ -12,11 +12,10 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from annotator.errors import ConflictError, NotFoundError, ValidationError
-from annotator.schema import Role
+from annotator.core.errors import ConflictError, NotFoundError, ValidationError
+from annotator.core.schema import ROLES, Role, check_role
 from annotator.store.tables import User
 
-ROLES: tuple[str, ...] = tuple(r.value for r in Role)
 MIN_PASSWORD_LENGTH = 8
 
 _hasher = PasswordHasher()
@@ -24,15 +23,6 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not-a-password-of-anyone")
 
 
-def check_role(role: str) -> str:
-    """``role`` if it is one of admin | annotator | reviewer, else a ValidationError."""
-    if role not in ROLES:
-        raise ValidationError(
-            f"Unknown role {role!r}.", expected=" | ".join(ROLES), got=repr(role),
-            fix="use admin (projects, users, exports, settings), annotator (labels their queue) or reviewer "
-            "(settles disagreements)",
-        )
-    return role
 
 
 def hash_password(password: str) -> str:

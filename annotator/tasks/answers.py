@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from annotator.errors import ValidationError
+from annotator.core.errors import ValidationError
 
 #: Positional choices on the page → keys 1..4.
 PREFERENCE_CHOICES = ["left", "right", "tie", "both-bad"]

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from annotator.errors import ValidationError
+from annotator.core.errors import ValidationError
 
 #: Preference verdicts about the ORIGINAL response_a / response_b (never about left/right).
 PREFERENCE_LABELS = ["A", "B", "tie", "both-bad"]

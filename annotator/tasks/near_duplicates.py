@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from annotator.errors import ValidationError
+from annotator.core.errors import ValidationError
 
 #: Default cosine threshold (min over fields). Measured with MiniLM (all-MiniLM-L6-v2): reworded
 #: questions and answers score 0.96-0.99, template siblings with a different number or entity

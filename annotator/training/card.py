@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from annotator.errors import ConflictError, NotFoundError
+from annotator.core.errors import ConflictError, NotFoundError
 
 #: Files of a version folder that belong to the annotator, not to the model.
 PRIVATE = {"proba.npy", "item_ids.npy"}

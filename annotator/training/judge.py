@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from annotator.annotators.preference import BradleyTerryJudge
-from annotator.errors import EmptyPoolError
+from annotator.core.errors import EmptyPoolError
 from annotator.training.heldout import MIN_HELDOUT, PromotionDecision, decide_promotion
 
 #: ``ModelVersion.kind`` and the version folder name of the trained judge.

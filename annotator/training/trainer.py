@@ -15,7 +15,7 @@ from typing import Protocol
 import numpy as np
 from pydantic import BaseModel, Field
 
-from annotator.errors import ModelLoadError, ValidationError
+from annotator.core.errors import ModelLoadError, ValidationError
 
 ProgressFn = Callable[[int, int], None]
 

@@ -12,7 +12,7 @@ import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
-from annotator.errors import ConflictError
+from annotator.core.errors import ConflictError
 
 _TMP = re.compile(r"^\.tmp-v(\d+)-job(\d+)$")
 _VERSION = re.compile(r"^v(\d+)$")

@@ -13,7 +13,7 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from annotator.errors import AnnotatorError, ValidationError
+from annotator.core.errors import AnnotatorError, ValidationError
 from annotator.ui import render
 from annotator.ui.auth import ADMIN, ANNOTATOR, ROLE_SUMMARY, current_user
 

@@ -26,8 +26,8 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from annotator.agents import ANNOTATORS, parse_annotator_names
-from annotator.errors import AnnotatorError, EmptyPoolError, ValidationError
+from annotator.annotators.registry import ANNOTATORS, parse_annotator_names
+from annotator.core.errors import AnnotatorError, EmptyPoolError, ValidationError
 from annotator.service import AnnotatorService
 from annotator.ui import auth, render
 from annotator.reporting.figures import reliability_plot
@@ -723,7 +723,7 @@ class AnnotatorUI:
     def _make_annotators(self, names: Sequence[str], progress: Callable[..., Any]) -> list[Any]:
         """The chosen annotators; the LLM ones get their Settings, an on-disk score cache (a re-run
         costs nothing) and the page's progress bar."""
-        from annotator.agents import make_annotators
+        from annotator.annotators.registry import make_annotators
 
         def progress_for(name: str) -> Callable[[int, int], None]:
             return lambda done, total: progress((done, total) if total else None, desc=f"{name}: scoring items")
@@ -941,7 +941,7 @@ class AnnotatorUI:
     def _on_create(self, path: str | None, name: str, labels: str, descriptions: str, hotkeys: str, task: str,
                    guidelines: str, text_col: str | None, label_col: str | None, id_col: str | None,
                    add_labels: bool, user: str, progress: gr.Progress = gr.Progress()) -> Updates:  # noqa: B008
-        from annotator.errors import ConflictError
+        from annotator.core.errors import ConflictError
         from annotator.importers import ImportSpec
 
         if not path:

@@ -42,7 +42,7 @@ from typing import Any
 
 import gradio as gr
 
-from annotator.errors import AnnotatorError, LoginRefusedError, NotFoundError, PermissionDeniedError
+from annotator.core.errors import AnnotatorError, LoginRefusedError, NotFoundError, PermissionDeniedError
 
 log = logging.getLogger("annotator.ui.auth")
 

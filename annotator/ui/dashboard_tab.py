@@ -20,7 +20,7 @@ from typing import Any
 
 import gradio as gr
 
-from annotator.errors import AnnotatorError, ValidationError
+from annotator.core.errors import AnnotatorError, ValidationError
 from annotator.reporting import FIGURE_TITLES, dashboard_figures
 from annotator.reporting.html import jobs_html, summary_html, suspects_html
 from annotator.ui import render

@@ -17,7 +17,7 @@ from typing import Any
 
 import gradio as gr
 
-from annotator.errors import AnnotatorError, ValidationError
+from annotator.core.errors import AnnotatorError, ValidationError
 from annotator.ui import render
 
 Updates = dict[Any, Any]

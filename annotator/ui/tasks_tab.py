@@ -22,7 +22,7 @@ from typing import Any
 
 import gradio as gr
 
-from annotator.errors import AnnotatorError
+from annotator.core.errors import AnnotatorError
 from annotator.tasks import PREFERENCE_CHOICES, TASKS, TaskView, is_posttraining
 from annotator.ui import render
 from annotator.ui.render import esc

@@ -8,7 +8,7 @@ from sklearn.linear_model import LogisticRegression
 
 from annotator.active import classifier
 from annotator.active.classifier import ABSENT_LOGIT, DEFAULT_C, fit_classifier
-from annotator.errors import EmptyPoolError, ValidationError
+from annotator.core.errors import EmptyPoolError, ValidationError
 
 from active_data import make_blobs
 

@@ -7,7 +7,7 @@ import pytest
 
 from annotator.active.cold_start import cluster_closeness, cold_start_scores, coverage_from_clusters, coverage_order
 from annotator.active.ranking import rank_cold_start
-from annotator.errors import ValidationError
+from annotator.core.errors import ValidationError
 
 from active_data import make_blobs
 

@@ -9,7 +9,7 @@ from annotator.active import ranking as ranking_module
 from annotator.active.classifier import fit_classifier
 from annotator.active.ranking import rank_pool
 from annotator.active.strategies import get_strategy
-from annotator.errors import EmptyPoolError, ValidationError
+from annotator.core.errors import EmptyPoolError, ValidationError
 
 from active_data import make_blobs
 

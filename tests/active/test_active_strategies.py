@@ -7,7 +7,7 @@ import pytest
 from modAL.uncertainty import _proba_entropy, _proba_margin, _proba_uncertainty
 
 from annotator.active.strategies import STRATEGIES, get_strategy
-from annotator.errors import ValidationError
+from annotator.core.errors import ValidationError
 
 RNG = np.random.default_rng(0)
 

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from annotator import agreement as agr
-from annotator.errors import AgreementError, NoOverlapError, NotEnoughRatersError
+from annotator.team import agreement as agr
+from annotator.core.errors import AgreementError, NoOverlapError, NotEnoughRatersError
 
 nan = np.nan
 

@@ -10,7 +10,7 @@ from fractions import Fraction
 import pytest
 
 from annotator import store
-from annotator.errors import NoOverlapError, NotEnoughRatersError
+from annotator.core.errors import NoOverlapError, NotEnoughRatersError
 from annotator.service import AnnotatorService
 from annotator.store import projects as project_q
 

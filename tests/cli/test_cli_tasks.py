@@ -9,8 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from annotator.cli import app
-from annotator.config import Settings
-from annotator.errors import ValidationError
+from annotator.core.config import Settings
+from annotator.core.errors import ValidationError
 from annotator.llm.pairwise import KnownAnswerScorer
 from annotator.service import AnnotatorService
 from annotator.tasks.demo_pairs import preference_pairs

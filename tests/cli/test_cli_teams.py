@@ -7,7 +7,7 @@ import json
 from typer.testing import CliRunner
 
 from annotator.cli import app
-from annotator.config import Settings
+from annotator.core.config import Settings
 from annotator.embeddings import HashingEmbedder
 from annotator.service import AnnotatorService
 

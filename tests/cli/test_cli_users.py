@@ -5,7 +5,7 @@ from __future__ import annotations
 from typer.testing import CliRunner
 
 from annotator.cli import app
-from annotator.config import Settings
+from annotator.core.config import Settings
 from annotator.service import AnnotatorService
 
 runner = CliRunner()

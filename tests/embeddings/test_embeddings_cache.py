@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from annotator.embeddings import EmbeddingCache
-from annotator.errors import ConfigError, ValidationError
+from annotator.core.errors import ConfigError, ValidationError
 
 DIM = 8
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from annotator.embeddings import EmbeddingCache, HashingEmbedder, embed_with_cache, text_hash
-from annotator.errors import ConfigError, JobCancelled, ValidationError
+from annotator.core.errors import ConfigError, JobCancelled, ValidationError
 
 
 class Counting:

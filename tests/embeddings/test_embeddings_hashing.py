@@ -7,7 +7,7 @@ import pytest
 
 from annotator.embeddings import Embedder, HashingEmbedder, make_embedder, text_hash
 from annotator.embeddings.hashing import _projection
-from annotator.errors import ConfigError
+from annotator.core.errors import ConfigError
 
 TEXTS = ["a great film with superb acting", "a great movie with superb acting", "tax law reform passed today", ""]
 

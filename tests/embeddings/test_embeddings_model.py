@@ -11,7 +11,7 @@ import pytest
 
 from annotator.embeddings import BUNDLED_MODEL, Embedder, SentenceTransformerEmbedder, make_embedder
 from annotator.embeddings.sentence_transformer import peek_dim, resolve_model_path
-from annotator.errors import ModelLoadError
+from annotator.core.errors import ModelLoadError
 
 
 def test_missing_local_folder_is_a_helpful_model_load_error(tmp_path):

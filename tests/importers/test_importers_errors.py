@@ -8,7 +8,7 @@ import re
 import pandas as pd
 import pytest
 
-from annotator.errors import AnnotatorError, InputFileError, UnknownLabelError, ValidationError
+from annotator.core.errors import AnnotatorError, InputFileError, UnknownLabelError, ValidationError
 from annotator.importers import ImportSpec, check_labels, detect_format, preview, read_chunks
 
 

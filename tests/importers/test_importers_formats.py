@@ -8,7 +8,7 @@ import json
 import pandas as pd
 import pytest
 
-from annotator.errors import InputFileError
+from annotator.core.errors import InputFileError
 from annotator.importers import CHUNK_COLUMNS, ImportSpec, detect_format, preview, read_chunks
 
 SPEC = ImportSpec(text_column="text", id_column="id", label_column="label")

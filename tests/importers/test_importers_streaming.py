@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from annotator.errors import InputFileError
+from annotator.core.errors import InputFileError
 from annotator.importers import ImportSpec, read_chunks
 
 

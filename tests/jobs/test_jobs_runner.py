@@ -43,7 +43,7 @@ def test_embed_job_is_recorded_with_progress_and_result(immediate):
 
 
 def test_unknown_kind_says_which_exist(immediate):
-    from annotator.errors import ValidationError
+    from annotator.core.errors import ValidationError
 
     service = _service(immediate)
     try:
@@ -115,7 +115,7 @@ def test_cancel_a_queued_job_never_runs_it(immediate):
 
 KILL_SCRIPT = textwrap.dedent("""
     import sys
-    from annotator.config import Settings
+    from annotator.core.config import Settings
     from annotator.embeddings import HashingEmbedder
     from annotator.service import AnnotatorService
     from annotator.training import RuleTrainer

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from fake_openai import MODEL, FakeOpenAI
 
-from annotator.agents import make_annotators
-from annotator.errors import ConfigError, EndpointError
+from annotator.annotators.registry import make_annotators
+from annotator.core.errors import ConfigError, EndpointError
 from annotator.llm.cache import JsonlCache
 from annotator.llm.endpoint import (EndpointLLMAnnotator, label_probs_from_top_logprobs, parse_label,
                                     variant_template, vote_probs)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from annotator.agents import llm_options, make_annotators
-from annotator.config import Settings
+from annotator.annotators.registry import llm_options, make_annotators
+from annotator.core.config import Settings
 from annotator.llm.cache import JsonlCache
 
 

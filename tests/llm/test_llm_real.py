@@ -69,7 +69,7 @@ def local_run(smollm2, sentiment):
 
 @pytest.fixture(scope="module")
 def llm_server(smollm2):
-    from annotator.llm.server import ServerThread, create_app
+    from annotator.servers.llm import ServerThread, create_app
 
     with ServerThread(create_app(smollm2, ["smollm2"])) as server:
         yield server

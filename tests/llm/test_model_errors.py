@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from annotator.errors import ModelLoadError
+from annotator.core.errors import ModelLoadError
 from annotator.llm import local
 from annotator.llm.local import ModelSpec, load_llm
 

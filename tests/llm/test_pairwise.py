@@ -94,7 +94,7 @@ def test_endpoint_judge_on_the_real_server_matches_the_local_judge():
     pytest.importorskip("transformers")
     from annotator.llm.local import load_llm
     from annotator.llm.pairwise import EndpointOptionScorer, LocalOptionScorer
-    from annotator.llm.server import ServerThread, create_app
+    from annotator.servers.llm import ServerThread, create_app
 
     models = Path(__file__).resolve().parents[2] / "models"
     _, triples, _ = _triples(2)

@@ -8,7 +8,7 @@ import openai
 import pytest
 
 from annotator.llm.local import LoadedLLM
-from annotator.llm.server import ServerThread, create_app
+from annotator.servers.llm import ServerThread, create_app
 
 
 @pytest.fixture(scope="module")

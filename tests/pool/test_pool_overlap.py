@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from annotator.pool import LabelPool, Leases, required_answers
+from annotator.active.pool import LabelPool, Leases, required_answers
 
 LABELS = ["a", "b"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from annotator.errors import EmptyPoolError
+from annotator.core.errors import EmptyPoolError
 from annotator.quality import find_suspects, out_of_fold_proba
 
 LABELS = ["billing", "bug", "account"]

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from annotator.annotators import ItemBatch, LabelContext
-from annotator.errors import ValidationError
+from annotator.core.errors import ValidationError
 from annotator.routing import RoutingPolicy, fit_ensemble, route_items
 from annotator.routing.judge import (
     MIN_VERDICTS, confidence_aurocs, feature_names, fit_ensemble_judge, fit_judge, judge_features,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from annotator.errors import AnnotatorError, AuthenticationError, NotFoundError, PermissionDeniedError, ValidationError
+from annotator.core.errors import AnnotatorError, AuthenticationError, NotFoundError, PermissionDeniedError, ValidationError
 
 
 def test_authenticate_and_require_role(service):
@@ -63,8 +63,8 @@ def test_people_who_labelled_before_accounts_get_a_login(service):
 # ---- login through the throttle (issue 8, auth) -------------------------------------------------
 
 def test_login_slows_wrong_passwords_and_locks_the_name(service):
-    from annotator.errors import LoginRefusedError
-    from annotator.login_throttle import LoginThrottle
+    from annotator.core.errors import LoginRefusedError
+    from annotator.auth.throttle import LoginThrottle
 
     now = [0.0]
     service.login_throttle = LoginThrottle(base_delay_s=1.0, lock_after=3, lock_s=120.0, clock=lambda: now[0])
@@ -109,8 +109,8 @@ def test_last_admin_cannot_be_demoted(service):
 
 
 def test_login_counts_failures_per_address_too(service):
-    from annotator.errors import LoginRefusedError
-    from annotator.login_throttle import LoginThrottle
+    from annotator.core.errors import LoginRefusedError
+    from annotator.auth.throttle import LoginThrottle
 
     now = [0.0]
     service.login_throttle = LoginThrottle(base_delay_s=1.0, lock_after=5, lock_s=60.0, clock=lambda: now[0])

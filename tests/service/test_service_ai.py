@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from annotator.errors import EmptyPoolError
+from annotator.core.errors import EmptyPoolError
 from topic_data import TOPICS, topic_records
 
 @pytest.fixture

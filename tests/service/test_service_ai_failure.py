@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from annotator import store
 from annotator.annotators import ItemBatch, KnnAnnotator, LabelContext
-from annotator.errors import EndpointError
+from annotator.core.errors import EndpointError
 from annotator.store.tables import Suggestion
 
 WORDS = {"sport": "match goal team coach league", "food": "recipe bake flavour kitchen dinner"}

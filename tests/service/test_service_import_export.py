@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 
-from annotator.errors import (
+from annotator.core.errors import (
     AnnotatorError, ConfigError, ConflictError, InputFileError, UnknownLabelError, ValidationError,
 )
 from annotator.importers import ImportSpec
@@ -174,7 +174,7 @@ def test_duplicate_project_name(service):
 
 
 def test_unwritable_data_dir_is_a_clear_error(tmp_path, fake_embedder):
-    from annotator.config import Settings
+    from annotator.core.config import Settings
     from annotator.service import AnnotatorService
 
     blocker = tmp_path / "file"
@@ -187,7 +187,7 @@ def test_unwritable_data_dir_is_a_clear_error(tmp_path, fake_embedder):
 def test_read_only_data_dir_is_a_clear_error(tmp_path, fake_embedder):
     import os
 
-    from annotator.config import Settings
+    from annotator.core.config import Settings
     from annotator.service import AnnotatorService
 
     ro = tmp_path / "ro"

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
-from annotator.config import Settings
+from annotator.core.config import Settings
 from annotator.importers import ImportSpec
 from annotator.service import AnnotatorService
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from annotator.config import Settings
+from annotator.core.config import Settings
 from annotator.service import AnnotatorService
 
 TOPICS = {"sport": "match goal team coach league", "food": "recipe bake flavour kitchen dinner",
@@ -88,7 +88,7 @@ def test_labels_survive_a_restart(settings, fake_embedder, service, project):
 
 
 def test_empty_project_says_to_import(service):
-    from annotator.errors import EmptyPoolError
+    from annotator.core.errors import EmptyPoolError
 
     service.create_project("empty", ["a", "b"])
     with pytest.raises(EmptyPoolError, match="import"):

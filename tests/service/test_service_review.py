@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from annotator import store
-from annotator.errors import NotFoundError, PermissionDeniedError, ValidationError
+from annotator.core.errors import NotFoundError, PermissionDeniedError, ValidationError
 from annotator.service import AnnotatorService
 from annotator.store import responses as response_q
 
@@ -208,7 +208,7 @@ def test_low_judge_scores_of_auto_labels_are_reviewed(team):
 
 
 def test_the_queue_shows_the_label_the_export_derives(team):
-    """annotator.review.current_label and store.labels (the export) follow the same rules."""
+    """annotator.team.review.current_label and store.labels (the export) follow the same rules."""
     ids = _ids(team)
     team.submit("r", "cy", ids["i0"], ["b"])  # i0 now b by 2:1 majority
     team.review_correct("r", "rita", ids["i1"], ["c"])

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from annotator.errors import ValidationError
+from annotator.core.errors import ValidationError
 
 TOPICS = {
     "billing": ["refund", "invoice", "charged", "payment", "card", "price", "receipt", "subscription", "vat", "plan"],

@@ -8,7 +8,7 @@ import numpy as np
 
 import pytest
 
-from annotator.errors import ValidationError
+from annotator.core.errors import ValidationError
 from annotator.llm.pairwise import FirstPositionScorer, KnownAnswerScorer
 from annotator.routing import RoutingPolicy
 from annotator.tasks.demo_pairs import correction_items, preference_pairs, rating_items
@@ -149,7 +149,7 @@ def test_post_training_answers_and_exports_on_postgres(pg_database_url, tmp_path
     """The payload JSON column (migration 0006) on PostgreSQL: preference and correction round trips."""
     from sqlalchemy import text
 
-    from annotator.config import Settings
+    from annotator.core.config import Settings
     from annotator.service import AnnotatorService
     from annotator.store import make_engine
 

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import select
 
-from annotator.config import Settings
+from annotator.core.config import Settings
 from annotator.service import AnnotatorService
 from annotator.simulate.team_load import run_team
 from annotator.store import transaction

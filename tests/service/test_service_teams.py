@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from annotator.errors import ConflictError, NotFoundError, ValidationError
+from annotator.core.errors import ConflictError, NotFoundError, ValidationError
 from annotator.service import AnnotatorService
 
 LABELS = ["pos", "neg"]
@@ -205,7 +205,8 @@ def test_person_stats_from_spans_equal_the_ones_from_every_answers_time(on_engin
     """The Team tab reads each person's first and last answer as two SQL aggregates
     (``answer_spans``) instead of every response's time: the figures are the same, with re-answers,
     undos, skips, a reviewer's decision, imported labels and untimed answers in the mix."""
-    from annotator import store, teams_stats
+    from annotator import store
+    from annotator.team import stats as teams_stats
     from annotator.store import projects as project_q
     from annotator.store import teams as team_q
 

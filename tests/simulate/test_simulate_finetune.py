@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "jobs"))
 from jobs_helpers import anti_rule, parity_rule  # noqa: E402
 
-from annotator.errors import ValidationError  # noqa: E402
+from annotator.core.errors import ValidationError  # noqa: E402
 from annotator.simulate import SimulationConfig, run_simulation, simulate_many  # noqa: E402
 from annotator.simulate.finetune import WITH, WITHOUT  # noqa: E402
 from annotator.simulate.runner import LabelledData  # noqa: E402

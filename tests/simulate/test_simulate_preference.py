@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from annotator.embeddings import HashingEmbedder
-from annotator.errors import ValidationError
+from annotator.core.errors import ValidationError
 from annotator.llm.pairwise import FirstPositionScorer, KnownAnswerScorer
 from annotator.simulate.preference import (
     PreferenceData, PreferenceSimConfig, load_preferences, run_preference_simulation, simulate_preferences,

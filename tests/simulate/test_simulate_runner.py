@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from annotator.errors import InputFileError, ValidationError
+from annotator.core.errors import InputFileError, ValidationError
 from annotator.simulate import SimulationConfig, load_labelled, run_simulation, simulate_many
 from annotator.simulate.runner import LabelledData, labels_needed
 from annotator.simulate.stopping import KappaAverage

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from annotator.errors import NotFoundError
+from annotator.core.errors import NotFoundError
 from annotator.store import jobs as jobs_q
 from annotator.store import projects as project_q
 from annotator.store import transaction

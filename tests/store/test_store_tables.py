@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from annotator.errors import ConflictError, DatabaseUnavailableError, NotFoundError
+from annotator.core.errors import ConflictError, DatabaseUnavailableError, NotFoundError
 from annotator.store import make_engine, migrate, transaction
 from annotator.store import items as item_q
 from annotator.store import labels as label_q

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from annotator.errors import ConflictError, NotFoundError, ValidationError
+from annotator.core.errors import ConflictError, NotFoundError, ValidationError
 from annotator.store import make_engine, transaction
 from annotator.store import users as user_q
 from annotator.store.engine import MIGRATIONS_DIR
@@ -65,7 +65,7 @@ def test_upgrade_from_0001_keeps_existing_users_and_their_answers(tmp_path):
     from alembic import command
     from alembic.config import Config
 
-    from annotator.config import Settings
+    from annotator.core.config import Settings
     from annotator.embeddings import make_embedder
     from annotator.service import AnnotatorService
 

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from annotator.errors import ValidationError
+from annotator.core.errors import ValidationError
 from annotator.tasks.near_duplicates import NearDuplicateFilter, check_threshold, find_near_duplicates
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from annotator.errors import ValidationError
+from annotator.core.errors import ValidationError
 from annotator.tasks import (
     check_fields, correction_answer, default_labels, preference_answer, rating_answer, shown_order, unified_diff,
 )

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from annotator.annotators import ItemBatch, LabelContext
 from annotator.annotators.preference import BradleyTerryJudge, PromotedPreferenceJudge
-from annotator.errors import EmptyPoolError
+from annotator.core.errors import EmptyPoolError
 from annotator.store.tables import Suggestion
 from annotator.training.judge import train_judge
 

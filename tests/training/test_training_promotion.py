@@ -121,7 +121,7 @@ def test_too_few_labels_fail_with_advice(svc):
 
 
 def test_model_export_writes_a_card(svc, tmp_path):
-    from annotator.errors import NotFoundError
+    from annotator.core.errors import NotFoundError
 
     parity_project(svc, n=200, labelled=150)
     svc.trainer = RuleTrainer(parity_rule)
@@ -144,7 +144,7 @@ def test_the_classifier_annotator_answers_with_the_promoted_model(svc):
     parity_project(svc, n=200, labelled=150)
     svc.trainer = RuleTrainer(parity_rule)
     svc.submit_job("finetune", PROJECT)
-    from annotator.agents import make_annotators
+    from annotator.annotators.registry import make_annotators
 
     [classifier] = svc._with_promoted_classifier(PROJECT, make_annotators("classifier"))
     assert classifier.version == "finetune-v1"

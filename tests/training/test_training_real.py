@@ -76,7 +76,7 @@ KILL_SCRIPT = textwrap.dedent("""
     import sys
     sys.path.insert(0, {here!r})
     from test_training_real import PROJECT, reviews
-    from annotator.config import Settings
+    from annotator.core.config import Settings
     from annotator.embeddings import HashingEmbedder
     from annotator.service import AnnotatorService
 

@@ -53,7 +53,7 @@ def hashing_embedder():
 @pytest.fixture
 def ui_service(tmp_path, hashing_embedder):
     """A service on a temp data dir with the hashing embedder (no model download, no torch)."""
-    from annotator.config import Settings
+    from annotator.core.config import Settings
     from annotator.service import AnnotatorService
 
     svc = AnnotatorService.from_settings(Settings(data_dir=tmp_path / "data", demo=False,

@@ -131,7 +131,7 @@ def main() -> None:
 
     from playwright.sync_api import sync_playwright
 
-    from annotator.config import Settings
+    from annotator.core.config import Settings
     from annotator.service import AnnotatorService
     from annotator.ui import AnnotatorUI
 

@@ -198,7 +198,7 @@ def test_reveal_line_escapes_and_is_empty_without_a_suggestion():
 
 
 def test_verify_banner_escapes_and_blind_items_say_nothing(ui):
-    from annotator.schema import QueuedItem, SuggestionView
+    from annotator.core.schema import QueuedItem, SuggestionView
 
     evil = "<img src=x onerror=alert(1)>"
     sugg = SuggestionView(agent=f"ensemble({evil})@v1", value=["bug"], score=0.934)

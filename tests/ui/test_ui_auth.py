@@ -312,7 +312,7 @@ def test_every_http_route_needs_a_login_or_is_known_public(auth_app):
 
 
 def test_guessing_across_names_from_one_address_locks_the_address(auth_app):
-    from annotator.login_throttle import LoginThrottle
+    from annotator.auth.throttle import LoginThrottle
 
     url, service, _ui, _blocks, sleeps = auth_app
     service.address_throttle = LoginThrottle(base_delay_s=1.0, lock_after=4, lock_s=60.0)

@@ -139,7 +139,7 @@ def test_skip_flag_and_comment_are_recorded(ui, ui_service, project):
 
 
 def test_item_text_is_escaped_never_markup(ui, ui_service, project):
-    from annotator.schema import QueuedItem
+    from annotator.core.schema import QueuedItem
 
     item_id = ui_service.browse(project, query="onerror").rows[0]["item_id"]
     shown = ui._item_view(QueuedItem(item_id=item_id, text=XSS, metadata={"<b>k</b>": "<script>x</script>"},
@@ -166,7 +166,7 @@ def test_service_errors_show_in_the_page_not_as_a_trace(ui, project):
 
 
 def test_preselects_a_suggestion_only_when_the_project_says_so(ui, ui_service, project):
-    from annotator.schema import QueuedItem, SuggestionView
+    from annotator.core.schema import QueuedItem, SuggestionView
 
     item = QueuedItem(item_id=1, text="x", strategy="margin",
                       suggestion=SuggestionView(agent="zero-shot@1", value=["bug"], score=0.91))

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from annotator.errors import AgreementError, NoOverlapError, NotEnoughRatersError
+from annotator.core.errors import AgreementError, NoOverlapError, NotEnoughRatersError
 
 RatingsLike = pd.DataFrame | np.ndarray | Sequence[Sequence[int | float | None]]
 

@@ -11,10 +11,10 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from annotator.config import Settings
+from annotator.core.config import Settings
 
 from annotator.annotators import AIAnnotator, ClassifierAnnotator, KnnAnnotator, ZeroShotAnnotator
-from annotator.errors import ValidationError
+from annotator.core.errors import ValidationError
 
 
 def _llm_local(**kwargs) -> AIAnnotator:  # noqa: ANN003

@@ -31,7 +31,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from annotator.errors import ConfigError
+from annotator.core.errors import ConfigError
 from annotator.llm.local import LoadedLLM, load_llm
 
 MAX_TOKENS_CAP = 64  # a CPU model generating long answers would block every other request behind its lock

@@ -20,7 +20,7 @@ import numpy as np
 from annotator.active.classifier import fit_classifier
 from annotator.active.ranking import Ranking, rank_cold_start, rank_pool
 from annotator.active.strategies import STRATEGIES
-from annotator.errors import EmptyPoolError
+from annotator.core.errors import EmptyPoolError
 
 
 #: Route codes kept per pool row (int8): what the router decided for the item, if anything.

@@ -7,17 +7,17 @@ import json
 import logging
 from pathlib import Path
 
-from annotator.config import Settings
+from annotator.core.config import Settings
 
-log = logging.getLogger("annotator.app")
+log = logging.getLogger("annotator.ui.launch")
 
-ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
+ASSETS_DIR = Path(__file__).resolve().parents[2] / "assets"
 DEMO_PROJECT = "demo"
 
 
 def ensure_demo_project(service, assets_dir: Path = ASSETS_DIR) -> str | None:  # noqa: ANN001
     """Create the bundled demo project (support tickets, 4 labels) unless it exists. Returns its name."""
-    from annotator.errors import NotFoundError
+    from annotator.core.errors import NotFoundError
     from annotator.importers import ImportSpec
 
     data = assets_dir / "demo" / "support_tickets.csv"

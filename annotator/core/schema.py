@@ -11,6 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
+from annotator.core.errors import ValidationError
+
 
 class TaskType(StrEnum):
     single_label = "single-label"
@@ -54,6 +56,20 @@ class Role(StrEnum):
     admin = "admin"
     annotator = "annotator"
     reviewer = "reviewer"
+
+
+#: The role names, in the order the UI and the CLI list them.
+ROLES: tuple[str, ...] = tuple(r.value for r in Role)
+
+def check_role(role: str) -> str:
+    """``role`` if it is one of admin | annotator | reviewer, else a ValidationError."""
+    if role not in ROLES:
+        raise ValidationError(
+            f"Unknown role {role!r}.", expected=" | ".join(ROLES), got=repr(role),
+            fix="use admin (projects, users, exports, settings), annotator (labels their queue) or reviewer "
+            "(settles disagreements)",
+        )
+    return role
 
 
 class JobStatus(StrEnum):

