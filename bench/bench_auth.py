@@ -46,22 +46,22 @@ def serve_mode(tmp: Path, auth_mode: bool, items: int, embedder: HashingEmbedder
 
     svc = AnnotatorService.from_settings(Settings(data_dir=tmp / ("auth" if auth_mode else "single"), demo=False),
                                          embedder=embedder)
-    svc.create_project("bench", LABELS)
-    svc.import_records("bench", [{"text": f"ticket {k} about {LABELS[k % 3]} and more words {k % 97}"}
+    svc.projects.create_project("bench", LABELS)
+    svc.imports.import_records("bench", [{"text": f"ticket {k} about {LABELS[k % 3]} and more words {k % 97}"}
                                  for k in range(items)])
-    svc.pool("bench")
+    svc.queue.pool("bench")
     login_ms: dict[str, float] = {}
     if auth_mode:
-        svc.add_user("ana", "annotator", "ana password")
+        svc.accounts.add_user("ana", "annotator", "ana password")
         t = time.perf_counter()
-        svc.login("ana", "ana password")
+        svc.accounts.login("ana", "ana password")
         login_ms["login_right_ms"] = round((time.perf_counter() - t) * 1000, 1)
         t = time.perf_counter()
         try:
-            svc.login("ana", "wrong password")
+            svc.accounts.login("ana", "wrong password")
         except LoginRefusedError:
             login_ms["login_wrong_ms_before_wait"] = round((time.perf_counter() - t) * 1000, 1)
-        svc.login_throttle.record_success("ana")
+        svc.accounts.login_throttle.record_success("ana")
     blocks = AnnotatorUI(svc, refresh_every=600).build()
 
     async def no_wait(_seconds: float) -> None:
@@ -88,7 +88,7 @@ def serve_mode(tmp: Path, auth_mode: bool, items: int, embedder: HashingEmbedder
         return time.perf_counter() - t
 
     def close(answers: int) -> None:
-        assert svc.progress("bench").by_user == {"ana": answers}
+        assert svc.queue.progress("bench").by_user == {"ana": answers}
         blocks.close()
         svc.close()
 

@@ -5,7 +5,7 @@ how well the search finds injected slips.
 
 A ticket project (3 topics, the fake hashing embedder: no model needed) with ``--labelled`` items
 labelled by one person, ``--slips`` of them with a wrong label, and one run of the cheap AI
-annotators. Prints one JSON line: seconds of ``service.dashboard`` (median), ``write_report`` and
+annotators. Prints one JSON line: seconds of ``service.quality.dashboard`` (median), ``write_report`` and
 ``find_suspects``, the report's size, and the suspects' precision / recall against the slips.
 """
 
@@ -45,14 +45,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         service = AnnotatorService.from_settings(
             Settings(data_dir=Path(tmp) / "d", models_dir=Path(tmp) / "m", demo=False), embedder=HashingEmbedder())
-        service.create_project("b", LABELS, settings={"refit_every": 200})
+        service.projects.create_project("b", LABELS, settings={"refit_every": 200})
         rows = [{"external_id": str(i), "text": f"{' '.join(rng.sample(TOPICS[LABELS[i % 3]], 4))} "
                  f"{rng.choice(TOPICS[LABELS[(i + 1) % 3]]) if i % 5 == 0 else ''} #{i}"} for i in range(args.items)]
-        service.import_records("b", rows)
+        service.imports.import_records("b", rows)
         ids = []
         p = 0
         while len(ids) < args.labelled:
-            ids += [(r["item_id"], int(r["external_id"])) for r in service.browse("b", page=p, page_size=500).rows]
+            ids += [(r["item_id"], int(r["external_id"])) for r in service.browse.browse("b", page=p, page_size=500).rows]
             p += 1
         ids = ids[: args.labelled]
         slips = set(rng.sample([i for i, _ in ids], int(args.slips * len(ids))))
@@ -61,19 +61,19 @@ def main() -> None:
             label = LABELS[(ext % 3 + 1) % 3] if item_id in slips else LABELS[ext % 3]
             by_label.setdefault(label, []).append(item_id)
         for label, chunk in by_label.items():
-            service.bulk_label("b", "ana", chunk, [label])
-        service.refit_now("b")
-        service.run_ai("b", "knn,classifier")
+            service.browse.bulk_label("b", "ana", chunk, [label])
+        service.queue.refit_now("b")
+        service.ai.run_ai("b", "knn,classifier")
         t0 = time.perf_counter()
-        suspects = service.find_suspects("b")
+        suspects = service.quality.find_suspects("b")
         t_suspects = time.perf_counter() - t0
         times = []
         for _ in range(args.repeats):
             t0 = time.perf_counter()
-            service.dashboard("b")
+            service.quality.dashboard("b")
             times.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
-        path = service.write_report("b", Path(tmp) / "r.html")
+        path = service.quality.write_report("b", Path(tmp) / "r.html")
         t_report = time.perf_counter() - t0
         found = {s.item_id for s in suspects}
         service.close()

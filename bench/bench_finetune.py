@@ -64,15 +64,15 @@ def main() -> None:
                         finetune_epochs=args.epochs)
     service = AnnotatorService.from_settings(settings)
     rows = reviews(args.pool, args.seed)
-    service.create_project("rt", ["neg", "pos"])
-    service.import_records("rt", [{"text": r["text"], "labels": [r["gold"]] if i < args.labels else None}
+    service.projects.create_project("rt", ["neg", "pos"])
+    service.imports.import_records("rt", [{"text": r["text"], "labels": [r["gold"]] if i < args.labels else None}
                                   for i, r in enumerate(rows)])
     t0 = time.perf_counter()
-    pool = service.pool("rt")
+    pool = service.queue.pool("rt")
     embed_s = time.perf_counter() - t0
     payload = {"max_steps": args.max_steps} if args.max_steps else {}
     t0 = time.perf_counter()
-    job = service.submit_job("finetune", "rt", **payload)
+    job = service.jobs.submit("finetune", "rt", **payload)
     submitted_to_done = time.perf_counter() - t0
     if job.status != "done":
         raise SystemExit(f"job {job.status}: {job.error}")
@@ -90,7 +90,7 @@ def main() -> None:
         ids = pool.item_ids.tolist()
         with store.transaction(service.engine) as s:
             by_id = item_q.texts_by_ids(s, ids)
-        proba = service.finetune_trainer().predict(pathlib.Path(m["path"]), [by_id[i] for i in ids])
+        proba = service.models.finetune_trainer().predict(pathlib.Path(m["path"]), [by_id[i] for i in ids])
         copy = type(pool)(pool.item_ids, pool.embeddings, pool.label_names, strategy=pool.strategy)
         copy.proba = pool.predict()
         copy.set_external_proba(pool.item_ids, proba, "bench")

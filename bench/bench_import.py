@@ -49,9 +49,9 @@ def main() -> None:
         make_csv(csv, args.rows)
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         service = AnnotatorService.from_settings(Settings(data_dir=Path(tmp) / "data", demo=False))
-        service.create_project("bench", ["pos", "neg"])
+        service.projects.create_project("bench", ["pos", "neg"])
         started = time.perf_counter()
-        report = service.import_file("bench", csv, ImportSpec(text_column="text", label_column="label"))
+        report = service.imports.import_file("bench", csv, ImportSpec(text_column="text", label_column="label"))
         seconds = time.perf_counter() - started
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps({

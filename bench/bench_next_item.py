@@ -4,7 +4,7 @@
 
 The pool's texts are synthetic; their 384-d vectors are written straight into the embedding
 cache (random, normalised) so the bench measures the queue, not the embedder. Each step is one
-``service.submit`` (a transaction) plus one ``service.next_item``; refits run in the background
+``service.queue.submit`` (a transaction) plus one ``service.queue.next_item``; refits run in the background
 every 10 labels as in the app. Prints one JSON line with p50/p95/max in milliseconds, and the
 time of a background refit + re-rank of the whole pool.
 """
@@ -39,35 +39,35 @@ def main() -> None:
         embedder = HashingEmbedder(dim=384)
         settings = Settings(data_dir=Path(tmp) / "data", demo=False, embedding_model="hashing")
         service = AnnotatorService.from_settings(settings, embedder=embedder)
-        service.create_project("bench", LABELS)
+        service.projects.create_project("bench", LABELS)
         texts = [f"synthetic ticket {i} " + " ".join(rng.choice(["a", "b", "c", "d"], 5)) for i in range(args.items)]
-        service.import_records("bench", [{"text": t} for t in texts])
+        service.imports.import_records("bench", [{"text": t} for t in texts])
         centers = rng.normal(size=(len(LABELS), 384)).astype(np.float32)
         truth = rng.integers(len(LABELS), size=args.items)
         vectors = centers[truth] + rng.normal(scale=2.0, size=(args.items, 384)).astype(np.float32)
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
         EmbeddingCache(settings.embeddings_dir, embedder.name, embedder.dim).put([text_hash(t) for t in texts], vectors)
         t0 = time.perf_counter()
-        item = service.next_item("bench", "ana")
+        item = service.queue.next_item("bench", "ana")
         build_s = time.perf_counter() - t0
         index = {t: i for i, t in enumerate(texts)}
         latencies = []
         for _ in range(args.labels):
             label = LABELS[truth[index[item.text]]]
             t = time.perf_counter()
-            service.submit("bench", "ana", item.item_id, [label])
-            item = service.next_item("bench", "ana")
+            service.queue.submit("bench", "ana", item.item_id, [label])
+            item = service.queue.next_item("bench", "ana")
             latencies.append((time.perf_counter() - t) * 1000)
-        service.wait_for_refit("bench")
+        service.queue.wait_for_refit("bench")
         t = time.perf_counter()
-        service.refit_now("bench")
+        service.queue.refit_now("bench")
         refit_s = time.perf_counter() - t
         ms = np.asarray(latencies)
         print(json.dumps({
             "bench": "next_item", "n_items": args.items, "answers": args.labels,
             "p50_ms": round(float(np.percentile(ms, 50)), 2), "p95_ms": round(float(np.percentile(ms, 95)), 2),
             "max_ms": round(float(ms.max()), 2), "pool_build_s": round(build_s, 2),
-            "refit_and_rerank_s": round(refit_s, 3), "model_version": service.progress("bench").model_version,
+            "refit_and_rerank_s": round(refit_s, 3), "model_version": service.queue.progress("bench").model_version,
         }))
         service.close()
 

@@ -1,4 +1,4 @@
-"""Time of the review queue (service.review_queue, what the Review tab calls after each decision)
+"""Time of the review queue (service.review.queue, what the Review tab calls after each decision)
 on a big project, and of one decision.
 
     python bench/bench_review_queue.py [--items 50000] [--repeats 3]
@@ -67,23 +67,23 @@ def main() -> None:
                              "source": "human", "route": "manual"})
             response_q.insert_responses(s, rows)
         service = AnnotatorService(settings, engine)
-        service.flag_for_review("big", ids[1::200], "suspect label: model says 'b' with p=0.9", score=0.9)
+        service.review.flag("big", ids[1::200], "suspect label: model says 'b' with p=0.9", score=0.9)
         first = _median(lambda: AnnotatorService(settings, engine).review_page("big", limit=1), args.repeats)
-        queue = service.review_queue("big")
-        full = _median(lambda: service.review_queue("big"), args.repeats)
-        top = _median(lambda: service.review_queue("big", limit=10), args.repeats)
+        queue = service.review.queue("big")
+        full = _median(lambda: service.review.queue("big"), args.repeats)
+        top = _median(lambda: service.review.queue("big", limit=10), args.repeats)
         todo = iter(e.item_id for e in queue)
-        accept = _median(lambda: service.review_settle("big", "rita", next(todo), ["a"]), args.repeats)
+        accept = _median(lambda: service.review.settle("big", "rita", next(todo), ["a"]), args.repeats)
         shown: list[int] = []
         decided: set[int] = set()
 
         def decide_then_next() -> None:
             if not shown:
-                shown.append(service.review_page("big", limit=1)[0][0].item_id)
+                shown.append(service.review.page("big", limit=1)[0][0].item_id)
             item = shown.pop()
-            service.review_settle("big", "rita", item, ["a"])
+            service.review.settle("big", "rita", item, ["a"])
             decided.add(item)
-            entries, _counts = service.review_page("big", limit=1)
+            entries, _counts = service.review.page("big", limit=1)
             assert entries and entries[0].item_id not in decided, "a settled item came back"
             shown.append(entries[0].item_id)
 
@@ -91,10 +91,10 @@ def main() -> None:
 
         def decide_then_rebuild() -> None:  # the former tab: the whole queue from scratch, every entry built
             item = shown.pop()
-            service.review_settle("big", "rita", item, ["a"])
+            service.review.settle("big", "rita", item, ["a"])
             decided.add(item)
-            service._review_cache.clear()
-            queue = service.review_queue("big")
+            service.review._review_cache.clear()
+            queue = service.review.queue("big")
             assert queue[0].item_id not in decided
             shown.append(queue[0].item_id)
 

@@ -58,18 +58,18 @@ def main() -> None:
             settings = Settings(data_dir=Path(tmp) / "data", demo=False)
         embedder = HashingEmbedder()
         first = AnnotatorService.from_settings(settings, embedder=embedder)
-        first.create_project("bench", LABELS, settings={
+        first.projects.create_project("bench", LABELS, settings={
             "overlap_fraction": 0.2, "overlap_k": 3, "lease_minutes": 2.0 / 60, "refit_every": 1_000_000,
             "explore_fraction": 0.0})
-        first.import_records("bench", [{"text": f"synthetic ticket {i} " + "word " * (i % 9)}
+        first.imports.import_records("bench", [{"text": f"synthetic ticket {i} " + "word " * (i % 9)}
                                        for i in range(args.items)])
         n_services = args.services or args.annotators
         instances = [first] + [AnnotatorService.from_settings(settings, embedder=embedder)
                                for _ in range(n_services - 1)]
         for svc in instances:
-            svc.pool("bench")
+            svc.queue.pool("bench")
         services = [instances[k % n_services] for k in range(args.annotators)]
-        required = first.required_answers("bench")
+        required = first.team.required_answers("bench")
         target = args.items + sum(k - 1 for k in required.values())
         names = [f"p{k:02d}" for k in range(args.annotators)]
         t0 = time.perf_counter()

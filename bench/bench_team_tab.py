@@ -1,4 +1,4 @@
-"""Time of the Team tab's figures (service.team_overview: agreement, per-person figures, overlap)
+"""Time of the Team tab's figures (service.team.team_overview: agreement, per-person figures, overlap)
 on a big project, with and without the AI annotators as raters.
 
     python bench/bench_team_tab.py [--items 50000] [--people 8] [--overlap 0.1] [--repeats 3]
@@ -76,8 +76,8 @@ def main() -> None:
                 {"item_id": iid, "agent": "classifier", "agent_version": "1", "value": [LABELS[truth[k]]],
                  "scores": {}, "score": 0.9} for k, iid in enumerate(ids)])
         service = AnnotatorService(settings, engine)
-        people_s, plain = _median(lambda: service.team_overview("big"), args.repeats)
-        ai_s, with_ai = _median(lambda: service.team_overview("big", include_ai=True), args.repeats)
+        people_s, plain = _median(lambda: service.team.team_overview("big"), args.repeats)
+        ai_s, with_ai = _median(lambda: service.team.team_overview("big", include_ai=True), args.repeats)
         service.close()
     print(json.dumps({"bench": "team_tab", "items": n, "answers": len(rows), "people": args.people,
                       "overlap_items": plain["agreement"]["overlap_items"],

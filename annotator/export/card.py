@@ -50,7 +50,7 @@ def _num(x: float | None, fmt: str = ".3f") -> str:
 
 
 def _agreement_section(agreement: dict[str, Any] | None) -> str:
-    """The card's "Agreement" section from ``AnnotatorService.agreement``'s dict ("" without one)."""
+    """The card's "Agreement" section from ``AnnotatorService.quality.agreement``'s dict ("" without one)."""
     if not agreement:
         return ""
     raters = agreement["raters"]
@@ -89,7 +89,7 @@ def render_card(stats: CardStats, quality: dict[str, Any], agreement: dict[str, 
 
     Args:
         quality: measured quality statements, one bullet each (audit precision).
-        agreement: the people's agreement (``AnnotatorService.agreement``); adds an "Agreement" section.
+        agreement: the people's agreement (``AnnotatorService.quality.agreement``); adds an "Agreement" section.
     """
     task = "multi-label" if stats.multi_label else "single-label"
     label_counts = Counter({label: stats.by_label.get(label, 0) for label in stats.labels})

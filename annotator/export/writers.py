@@ -149,7 +149,7 @@ def write_export(
     Args:
         keep: row filter (e.g. human-verified only); rows it rejects are not written.
         quality: measured quality figures for the card (audit estimates, agreement), if any.
-        agreement: the people's agreement (``AnnotatorService.agreement``) for the card, if measured.
+        agreement: the people's agreement (``AnnotatorService.quality.agreement``) for the card, if measured.
         push_to_hub: a hub repo id; the HF dataset is pushed there after writing (needs internet).
     """
     if fmt not in FORMATS:

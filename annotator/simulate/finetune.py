@@ -1,6 +1,6 @@
 """Fine-tuning inside a simulated session, and the with / without comparison of simulate.
 
-``FinetuneSchedule`` submits the app's own ``finetune`` job (``AnnotatorService.submit_job``: the
+``FinetuneSchedule`` submits the app's own ``finetune`` job (``AnnotatorService.jobs.submit``: the
 same job body, held-out slice, McNemar promotion and pool swap as in the app) every ``every``
 human labels, and records what each job did. The gold test slice scores every trained version
 for the report only, after its job finished: nothing in the loop reads that figure.
@@ -56,7 +56,7 @@ class FinetuneSchedule:
         """Run one fine-tuning job now (the app's job, inline) and record its outcome."""
         self.next_at = human_labels + self.every
         started = time.perf_counter()
-        job = self.service.submit_job("finetune", self.project, **self.payload)
+        job = self.service.jobs.submit("finetune", self.project, **self.payload)
         record: dict[str, Any] = {"human_labels": human_labels, "job_id": job.id, "status": job.status,
                                   "message": job.message}
         if job.status == "done":
@@ -73,7 +73,7 @@ class FinetuneSchedule:
         """Accuracy of a trained version on the gold test slice (report only)."""
         if not self.test_texts:
             return None
-        proba = self.service.finetune_trainer(**self.payload).predict(version_dir, self.test_texts)
+        proba = self.service.models.finetune_trainer(**self.payload).predict(version_dir, self.test_texts)
         return round(float((proba.argmax(axis=1) == self.test_gold).mean()), 4)
 
     def summary(self) -> dict[str, Any]:

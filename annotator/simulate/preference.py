@@ -10,7 +10,7 @@ One run (one seed), through the real service, router and judges, on a temporary 
    (``GoldOracle``, optionally wrong) answers the ``batch_size`` items the queue serves (audits
    included) by choosing left / right as shown; then the judges in ``ai`` (default the
    Bradley–Terry ``bt-judge`` learnt from the verdicts so far) are calibrated, routed and audited
-   by ``service.run_judge``; the run ends when the queue is empty or the budget is spent;
+   by ``service.tasks.run_judge``; the run ends when the queue is empty or the budget is spent;
 4. after every round, gold is read (for the report only) to score every preference the pool has
    (people's and auto-accepted) and the ``bt-judge`` fitted on the verdicts so far on the test slice.
 
@@ -42,7 +42,7 @@ from annotator.tasks.near_duplicates import DEFAULT_THRESHOLD, NearDuplicateFilt
 PROJECT = "preference-simulation"
 USER = "simulated-person"
 SIDES = ("A", "B")
-#: Judges the loop may route with (``service.run_judge`` names); "none" = all-human.
+#: Judges the loop may route with (``service.tasks.run_judge`` names); "none" = all-human.
 JUDGES = ("bt-judge", "llm-local", "llm-endpoint", "none")
 
 
@@ -154,7 +154,7 @@ def _dedupe(service: AnnotatorService, data: PreferenceData, threshold: float | 
     """Indices of the rows an import would keep (file order), and how many it would drop."""
     if threshold is None:
         return list(range(len(data.prompts))), 0
-    near = NearDuplicateFilter(("text", "response_a", "response_b"), service.embed_texts, threshold, swap=(1, 2))
+    near = NearDuplicateFilter(("text", "response_a", "response_b"), service.embeddings.embed_texts, threshold, swap=(1, 2))
     keep, matches, _ = near.split([{"text": p, "response_a": a, "response_b": b}
                                    for p, a, b in zip(data.prompts, data.response_a, data.response_b)])
     return keep, len(matches)
@@ -169,7 +169,7 @@ def _llm_judge(service: AnnotatorService, data: PreferenceData, pool_idx: np.nda
     rng = np.random.default_rng([cfg.seed, 11])
     sample = pool_idx if not cfg.judge_sample or cfg.judge_sample >= len(pool_idx) else \
         np.sort(rng.choice(pool_idx, size=cfg.judge_sample, replace=False))
-    scorer = scorer if scorer is not None else service.option_scorer(cfg.llm_judge)
+    scorer = scorer if scorer is not None else service.tasks.option_scorer(cfg.llm_judge)
     t0 = time.perf_counter()
     figures, _ = judge_with_and_without_swap(
         scorer, [(data.prompts[i], data.response_a[i], data.response_b[i]) for i in sample],
@@ -194,18 +194,18 @@ def _session(service: AnnotatorService, data: PreferenceData, cfg: PreferenceSim
     llm = _llm_judge(service, data, pool_idx, cfg, scorer)
     gold = {str(i): data.better[i] for i in pool_idx}
     oracle = GoldOracle(gold, list(SIDES), human_error=cfg.human_error, seed=cfg.seed)
-    service.create_project(PROJECT, [], task_type="preference", settings={
+    service.projects.create_project(PROJECT, [], task_type="preference", settings={
         "refit_every": 10**9, "batch_size": cfg.batch_size, "seed": cfg.seed, "strategy": cfg.strategy,
         "target_precision": cfg.target_precision, "audit_fraction": cfg.audit_fraction,
         "near_duplicate_threshold": None})  # already de-duplicated above, against the whole file
-    service.import_records(PROJECT, [{"text": data.prompts[i], "external_id": str(i), "metadata": {
+    service.imports.import_records(PROJECT, [{"text": data.prompts[i], "external_id": str(i), "metadata": {
         "response_a": data.response_a[i], "response_b": data.response_b[i]}} for i in pool_idx])
     # the LLM judge measured above also judges in the loop when named in ``ai`` (one model, one cache)
     judges = [scorer if scorer is not None and n == cfg.llm_judge else n
               for n in (n.strip() for n in cfg.ai.split(",")) if n and n != "none"]
     policy = RoutingPolicy(target_precision=cfg.target_precision, audit_fraction=cfg.audit_fraction)
     pairs = {data.prompts[i]: (data.response_a[i], data.response_b[i]) for i in np.concatenate([pool_idx, test_idx])}
-    bt = BradleyTerryJudge(pairs, embed=service.embed_texts)
+    bt = BradleyTerryJudge(pairs, embed=service.embeddings.embed_texts)
     test_texts = [data.prompts[i] for i in test_idx]
     test_a = np.asarray([data.better[i] == "A" for i in test_idx])
     by_text = {data.prompts[i]: str(i) for i in pool_idx}
@@ -215,25 +215,25 @@ def _session(service: AnnotatorService, data: PreferenceData, cfg: PreferenceSim
     while human < cfg.human_budget:
         answered = 0
         for _ in range(min(cfg.batch_size, cfg.human_budget - human)):
-            view = service.next_task(PROJECT, USER)
+            view = service.tasks.next_task(PROJECT, USER)
             if view is None:
                 break
             verdict = oracle.answer(by_text[view.prompt])
-            service.submit_task(PROJECT, USER, view.item_id, choice="left" if view.shown_order[0] == verdict else "right")
+            service.tasks.submit_task(PROJECT, USER, view.item_id, choice="left" if view.shown_order[0] == verdict else "right")
             answered += 1
         if answered == 0:
             break
         human += answered
         promoted = None
         if cfg.judge_job:  # the versioned judge, promoted only on a significant held-out gain
-            job = service.run_job("judge", PROJECT)
-            versions = [v for v in service.model_versions(PROJECT, "bt-judge") if v.promoted]
+            job = service.jobs.run("judge", PROJECT)
+            versions = [v for v in service.models.model_versions(PROJECT, "bt-judge") if v.promoted]
             promoted = versions[-1].version if versions else None
             if job.status != "done" and "Too few" not in job.message:
                 raise RuntimeError(f"the judge job failed: {job.message}")
         if judges:
             try:
-                last_ai = service.run_judge(PROJECT, judges, policy=policy)
+                last_ai = service.tasks.run_judge(PROJECT, judges, policy=policy)
             except EmptyPoolError:  # verdicts of one side only so far: nothing to calibrate against
                 last_ai = {"skipped": "too few verdicts of each side to calibrate"}
         verdicts = _people_verdicts(service)
@@ -254,7 +254,7 @@ def _session(service: AnnotatorService, data: PreferenceData, cfg: PreferenceSim
         "human_labels": oracle.reads, "auto_labels": final["auto"], "coverage": final["coverage"],
         "final_label_accuracy": final["accuracy"], "correct_share": final["correct_share"],
         "auto_label_precision": final["auto_precision"],
-        "auto_label_precision_estimate": service.audit_estimate(PROJECT).as_dict(),
+        "auto_label_precision_estimate": service.ai.audit_estimate(PROJECT).as_dict(),
         "llm_judge": llm,
         "bt_judge_curve": [{"human_verdicts": p["human_verdicts"], "heldout_accuracy": p["bt_judge_heldout_accuracy"]}
                            for p in curve],
@@ -268,7 +268,7 @@ def _session(service: AnnotatorService, data: PreferenceData, cfg: PreferenceSim
 
 def _people_verdicts(service: AnnotatorService) -> dict[str, int]:
     """Prompt → 1 if the people's final verdict says A is better, 0 for B (ties / both-bad left out)."""
-    return {r["text"]: int(r["label"][0] == "A") for r in service.final_labels(PROJECT)
+    return {r["text"]: int(r["label"][0] == "A") for r in service.exports.final_labels(PROJECT)
             if r["label"] and r["label_source"] != "agent" and r["label"][0] in SIDES}
 
 

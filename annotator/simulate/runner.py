@@ -129,7 +129,7 @@ def run_simulation(
                             embedding_cache_dir=cache_dir, jobs_backend="immediate", jobs_workers=0,
                             models_dir=Path(tmp) / "models")
         service = AnnotatorService.from_settings(settings, embedder=embedder)
-        service.trainer = trainer
+        service.models.trainer = trainer
         try:
             report = _session(service, data, cfg, pool_idx, test_idx, oracle, gold, on_round)
         finally:
@@ -144,16 +144,16 @@ def _session(
     on_round: Callable[[dict[str, Any]], None] | None,
 ) -> dict[str, Any]:
     """The rounds themselves; ``gold`` is used only for the final score, after the last round."""
-    service.create_project(PROJECT, data.label_names, settings={
+    service.projects.create_project(PROJECT, data.label_names, settings={
         "strategy": cfg.strategy, "refit_every": 10**9, "batch_size": cfg.batch_size, "seed": cfg.seed,
         "target_precision": cfg.target_precision, "judge_veto": cfg.judge_veto,
     })
     use_ai = bool(parse_annotator_names(cfg.ai))
     ai_runs: list[dict[str, Any]] = []
     # The pool goes in without labels: gold stays with the oracle.
-    service.import_records(PROJECT, [{"text": data.texts[i], "external_id": str(i)} for i in pool_idx])
-    pool = service.pool(PROJECT)
-    test_vectors = service.embed_texts([data.texts[i] for i in test_idx])
+    service.imports.import_records(PROJECT, [{"text": data.texts[i], "external_id": str(i)} for i in pool_idx])
+    pool = service.queue.pool(PROJECT)
+    test_vectors = service.embeddings.embed_texts([data.texts[i] for i in test_idx])
     test_gold = np.asarray([data.label_names.index(data.labels[i]) for i in test_idx])
     stopper = KappaAverage(threshold=cfg.stop_threshold, window=cfg.stop_window)
     schedule = FinetuneSchedule(
@@ -166,16 +166,16 @@ def _session(
         while human < cfg.human_budget:
             served = []
             for _ in range(min(cfg.batch_size, cfg.human_budget - human)):
-                item = service.next_item(PROJECT, USER)
+                item = service.queue.next_item(PROJECT, USER)
                 if item is None:
                     break
                 served.append(item)
             if not served:
                 break
             for item in served:
-                service.submit(PROJECT, USER, item.item_id, [oracle.answer(item.external_id)])
+                service.queue.submit(PROJECT, USER, item.item_id, [oracle.answer(item.external_id)])
             human += len(served)
-            service.refit_now(PROJECT)
+            service.queue.refit_now(PROJECT)
             if schedule is not None and schedule.due(human):
                 schedule.run(human)  # the app's finetune job; a promoted version ranks and routes from now on
             if use_ai:
@@ -200,7 +200,7 @@ def _session(
     except KeyboardInterrupt:
         interrupted = True
     final = _final_label_accuracy(service, gold)
-    estimate = service.audit_estimate(PROJECT)
+    estimate = service.ai.audit_estimate(PROJECT)
     pool_size = len(pool_idx)
     # The judge's figures from the last AI run: out-of-fold AUROC on the simulated person's verdicts.
     judge = (ai_runs[-1].get("judge") if ai_runs else None) or {}
@@ -263,7 +263,7 @@ def _route(service: AnnotatorService, cfg: SimulationConfig) -> dict[str, Any]:
     from annotator.core.errors import EmptyPoolError
 
     try:
-        return service.run_ai(PROJECT, cfg.ai)
+        return service.ai.run_ai(PROJECT, cfg.ai)
     except EmptyPoolError:
         return {"routes": {}, "skipped": "too few human labels to calibrate"}
 

@@ -11,7 +11,7 @@ def count_final_labels(service: AnnotatorService, project: str, gold: dict[str, 
     (AI-accepted) labels, ``correct`` among all of them and ``auto_correct`` among the auto ones.
     ``gold`` maps external id → gold label; items without a label are not counted."""
     correct = human = auto = auto_correct = 0
-    for row in service.final_labels(project):
+    for row in service.exports.final_labels(project):
         if not row["label"]:
             continue
         right = row["label"][0] == gold[row["external_id"]]

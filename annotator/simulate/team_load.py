@@ -59,7 +59,7 @@ def run_team(
         pending_since: float | None = None
         while not stop.is_set() and time.perf_counter() - start < deadline_s:
             try:
-                item = svc.next_item(project, name)
+                item = svc.queue.next_item(project, name)
             except Exception as e:  # noqa: BLE001 - a load test records every failure, then fails
                 with lock:
                     run.errors.append(f"{name} next_item: {type(e).__name__}: {e}")
@@ -74,7 +74,7 @@ def run_team(
             roll = rng.random()
             try:
                 if roll < skip_p:
-                    svc.skip(project, name, item.item_id)
+                    svc.queue.skip(project, name, item.item_id)
                     with lock:
                         run.skipped += 1
                     continue
@@ -83,13 +83,13 @@ def run_team(
                         run.abandoned += 1
                     continue  # the lease runs out on its own
                 if roll < skip_p + abandon_p + release_p:
-                    svc.release(project, name)
+                    svc.queue.release(project, name)
                     with lock:
                         run.releases += 1
                     continue
                 value = answer(item) if answer else [labels[rng.randrange(len(labels))]]
                 pending_since = time.perf_counter()
-                svc.submit(project, name, item.item_id, value)
+                svc.queue.submit(project, name, item.item_id, value)
             except ConflictError:
                 with lock:
                     run.refused.append((item.item_id, name))

@@ -1,5 +1,5 @@
 """Teams in the database: leases (who may answer which item now), admin assignments, and the
-per-person figures behind ``AnnotatorService.person_stats``.
+per-person figures behind ``AnnotatorService.team.person_stats``.
 
 The in-memory pool ranks; these functions arbitrate. ``claim`` and ``consume`` run inside
 ``transaction(engine, serialized=True)``: on PostgreSQL they lock the item row first (``claim``

@@ -6,7 +6,7 @@ An item needs a reviewer when
 - **flagged**: a person flagged their answer;
 - **low judge score**: its label is an AI label the router auto-accepted, and the judge's
   P(AI label correct) is below the project's target precision (only where a judge was fitted);
-- **a request**: other code asked for it (``service.flag_for_review``, e.g. suspect labels found
+- **a request**: other code asked for it (``service.review.flag``, e.g. suspect labels found
   by confident learning) with a reason;
 - **sent back, answered again**: a reviewer sent it back and a person has answered since.
 

@@ -1,7 +1,7 @@
 """Per-person figures of a labelling team: labels, speed, skips, agreement, accuracy.
 
 Plain functions over the records the store reads (``store.teams.answer_records``: one per response,
-any status) and the agreement report (``AnnotatorService.agreement``). No database, no UI.
+any status) and the agreement report (``AnnotatorService.quality.agreement``). No database, no UI.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def labels_per_hour(n_labels: int, seconds: Sequence[float], first: datetime | N
 
 def person_stats(records: Iterable[AnswerLike], agreement: dict[str, Any] | None = None, *,
                  spans: dict[str, tuple[datetime, datetime]] | None = None) -> list[dict[str, Any]]:
-    """One dict per person (see ``AnnotatorService.person_stats`` for the keys), sorted by name.
+    """One dict per person (see ``AnnotatorService.team.person_stats`` for the keys), sorted by name.
 
     ``labels`` counts items with a submitted answer (a re-answer replaces the earlier one: the old
     response is discarded, so it is not counted twice); ``undone`` counts discarded answers that

@@ -21,13 +21,13 @@ runner = CliRunner()
 def _project(data_dir: Path, *, people: dict[str, list[str]]) -> None:
     svc = AnnotatorService.from_settings(Settings(data_dir=data_dir, demo=False), embedder=HashingEmbedder())
     try:
-        svc.create_project("t", ["a", "b"])
-        svc.import_records("t", [{"text": f"item {k}", "external_id": f"i{k}", "labels": ["a"]} for k in range(4)],
+        svc.projects.create_project("t", ["a", "b"])
+        svc.imports.import_records("t", [{"text": f"item {k}", "external_id": f"i{k}", "labels": ["a"]} for k in range(4)],
                            labels_as="suggestion", agent="gpt")
-        ids = {row["external_id"]: row["item_id"] for row in svc.final_labels("t")}
+        ids = {row["external_id"]: row["item_id"] for row in svc.exports.final_labels("t")}
         for person, values in people.items():
             for k, value in enumerate(values):
-                svc.submit("t", person, ids[f"i{k}"], [value])
+                svc.queue.submit("t", person, ids[f"i{k}"], [value])
     finally:
         svc.close()
 

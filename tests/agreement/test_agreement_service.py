@@ -1,4 +1,4 @@
-"""AnnotatorService.agreement and the dataset card: three people answer overlapping items with
+"""AnnotatorService.quality.agreement and the dataset card: three people answer overlapping items with
 known disagreements, a reviewer settles one item, and an AI agent rates too (in-memory SQLite,
 and the same on PostgreSQL under the postgres marker)."""
 
@@ -31,32 +31,32 @@ def svc(settings, engine, fake_embedder):
 
 
 def _ids(service: AnnotatorService, project: str) -> dict[str, int]:
-    return {row["external_id"]: row["item_id"] for row in service.final_labels(project)}
+    return {row["external_id"]: row["item_id"] for row in service.exports.final_labels(project)}
 
 
 @pytest.fixture
 def team(svc):
-    svc.create_project("t", ["a", "b", "c"])
+    svc.projects.create_project("t", ["a", "b", "c"])
     # Items i0..i5 come with an AI agent's labels (suggestions); i6..i9 with imported labels
     # (the 'import' pseudo-user, which is nobody's answer and must not count as a rater).
-    svc.import_records("t", [{"text": f"item {k}", "external_id": f"i{k}", "labels": [AI[k]]} for k in range(6)],
+    svc.imports.import_records("t", [{"text": f"item {k}", "external_id": f"i{k}", "labels": [AI[k]]} for k in range(6)],
                        labels_as="suggestion", agent="gpt")
-    svc.import_records("t", [{"text": f"item {k}", "external_id": f"i{k}", "labels": ["a"]} for k in range(6, 10)])
+    svc.imports.import_records("t", [{"text": f"item {k}", "external_id": f"i{k}", "labels": ["a"]} for k in range(6, 10)])
     ids = _ids(svc, "t")
     for person, values in ANSWERS.items():
         for k, value in enumerate(values):
             if value is not None:
-                svc.submit("t", person, ids[f"i{k}"], [value])
-    svc.submit("t", "ana", ids["i6"], ["b"])  # one answer only: not an overlapping item
-    svc.submit("t", "cy", ids["i4"], ["c"])  # a re-answer replaces the old one (still c)
+                svc.queue.submit("t", person, ids[f"i{k}"], [value])
+    svc.queue.submit("t", "ana", ids["i6"], ["b"])  # one answer only: not an overlapping item
+    svc.queue.submit("t", "cy", ids["i4"], ["c"])  # a re-answer replaces the old one (still c)
     with store.transaction(svc.engine) as s:
         project_q.get_or_create_user(s, "rita", role="reviewer")
-    svc.submit("t", "rita", ids["i3"], ["b"])  # the reviewer settles the one disputed 2-rater item
+    svc.queue.submit("t", "rita", ids["i3"], ["b"])  # the reviewer settles the one disputed 2-rater item
     return svc
 
 
 def test_people_agreement_matches_the_hand_computed_table(team):
-    report = team.agreement("t")
+    report = team.quality.agreement("t")
     assert report["raters"] == ["ana", "ben", "cy"]  # no 'import', no reviewer, no AI
     assert report["rater_kinds"] == {"ana": "person", "ben": "person", "cy": "person"}
     assert report["overlap_items"] == 6 and report["items_rated"] == 7 and report["ratings"] == 18
@@ -81,7 +81,7 @@ def test_people_agreement_matches_the_hand_computed_table(team):
 
 
 def test_ai_annotators_can_be_raters(team):
-    report = team.agreement("t", include_ai=True)
+    report = team.quality.agreement("t", include_ai=True)
     assert report["raters"] == ["ana", "ben", "cy", "ai:gpt"]  # people first, then AI
     assert report["rater_kinds"]["ai:gpt"] == "ai" and report["include_ai"] is True
     pairs = {frozenset((r["rater_a"], r["rater_b"])): r for r in report["pairwise"]}
@@ -93,33 +93,33 @@ def test_ai_annotators_can_be_raters(team):
 
 
 def test_clear_errors_with_one_person_or_no_overlap(svc):
-    svc.create_project("solo", ["a", "b"])
-    svc.import_records("solo", [{"text": f"t {k}", "external_id": f"i{k}"} for k in range(4)])
+    svc.projects.create_project("solo", ["a", "b"])
+    svc.imports.import_records("solo", [{"text": f"t {k}", "external_id": f"i{k}"} for k in range(4)])
     ids = _ids(svc, "solo")
-    svc.submit("solo", "ana", ids["i0"], ["a"])
+    svc.queue.submit("solo", "ana", ids["i0"], ["a"])
     with pytest.raises(NotEnoughRatersError, match="at least two raters"):
-        svc.agreement("solo")
-    svc.submit("solo", "ben", ids["i1"], ["b"])
+        svc.quality.agreement("solo")
+    svc.queue.submit("solo", "ben", ids["i1"], ["b"])
     with pytest.raises(NoOverlapError, match="No item was answered by two raters"):
-        svc.agreement("solo")
+        svc.quality.agreement("solo")
 
 
 def test_no_answers_at_all_is_a_clear_error_too(svc):
     for task_type in ("single-label", "multi-label"):
-        svc.create_project(task_type, ["a", "b"], task_type=task_type)
-        svc.import_records(task_type, [{"text": "t", "labels": ["a"]}])  # imported: nobody's answer
+        svc.projects.create_project(task_type, ["a", "b"], task_type=task_type)
+        svc.imports.import_records(task_type, [{"text": "t", "labels": ["a"]}])  # imported: nobody's answer
         with pytest.raises(NotEnoughRatersError):
-            svc.agreement(task_type, include_ai=True)
+            svc.quality.agreement(task_type, include_ai=True)
 
 
 def test_multi_label_projects_get_per_label_agreement(svc):
-    svc.create_project("m", ["x", "y"], task_type="multi-label")
-    svc.import_records("m", [{"text": f"t {k}", "external_id": f"i{k}"} for k in range(4)])
+    svc.projects.create_project("m", ["x", "y"], task_type="multi-label")
+    svc.imports.import_records("m", [{"text": f"t {k}", "external_id": f"i{k}"} for k in range(4)])
     ids = _ids(svc, "m")
     for k, (p, q) in enumerate([(["x"], ["x", "y"]), (["y"], ["y"]), (["x", "y"], ["x"]), (["y"], ["y"])]):
-        svc.submit("m", "ana", ids[f"i{k}"], p)
-        svc.submit("m", "ben", ids[f"i{k}"], q)
-    report = svc.agreement("m")
+        svc.queue.submit("m", "ana", ids[f"i{k}"], p)
+        svc.queue.submit("m", "ben", ids[f"i{k}"], q)
+    report = svc.quality.agreement("m")
     per_label = {r["label"]: r for r in report["per_label"]}
     assert per_label["x"]["krippendorff_alpha"] == 1.0 and per_label["x"]["ratings"] == 4
     assert report["macro_over_labels"] is True and report["overlap_items"] == 4
@@ -127,7 +127,7 @@ def test_multi_label_projects_get_per_label_agreement(svc):
 
 
 def test_the_card_states_agreement_when_people_overlap(team, tmp_path):
-    result = team.export("t", fmt="jsonl", out=tmp_path / "x")
+    result = team.exports.export("t", fmt="jsonl", out=tmp_path / "x")
     card = result.card_path.read_text(encoding="utf-8")
     assert "## Agreement" in card
     assert "Measured on **6 items** answered by two or more of the 3 raters (ana, ben, cy)" in card
@@ -137,10 +137,10 @@ def test_the_card_states_agreement_when_people_overlap(team, tmp_path):
 
 
 def test_the_card_has_no_agreement_section_for_a_single_person(svc, tmp_path):
-    svc.create_project("solo", ["a", "b"])
-    svc.import_records("solo", [{"text": f"t {k}", "external_id": f"i{k}"} for k in range(3)])
-    svc.submit("solo", "ana", _ids(svc, "solo")["i0"], ["a"])
-    card = svc.export("solo", fmt="csv", out=tmp_path / "y").card_path.read_text(encoding="utf-8")
+    svc.projects.create_project("solo", ["a", "b"])
+    svc.imports.import_records("solo", [{"text": f"t {k}", "external_id": f"i{k}"} for k in range(3)])
+    svc.queue.submit("solo", "ana", _ids(svc, "solo")["i0"], ["a"])
+    card = svc.exports.export("solo", fmt="csv", out=tmp_path / "y").card_path.read_text(encoding="utf-8")
     assert "## Agreement" not in card and "No audit or agreement measurement" in card
 
 
@@ -151,10 +151,10 @@ def test_answers_and_decisions_read_once_equal_the_two_separate_reads(team):
     from annotator.store import review as review_q
 
     ids = _ids(team, "t")
-    team.add_user("boss", role="admin")
-    team.review_correct("t", "boss", ids["i0"], ["c"])  # an admin's decision: settles, does not rate
-    team.review_correct("t", "boss", ids["i1"], ["a"])
-    team.submit("t", "boss", ids["i1"], ["b"])  # ... until their newer plain answer replaces it
+    team.accounts.add_user("boss", role="admin")
+    team.review.correct("t", "boss", ids["i0"], ["c"])  # an admin's decision: settles, does not rate
+    team.review.correct("t", "boss", ids["i1"], ["a"])
+    team.queue.submit("t", "boss", ids["i1"], ["b"])  # ... until their newer plain answer replaces it
     with store.transaction(team.engine) as s:
         pid = project_q.get_project(s, "t").id
         answers, decided = response_q.answers_and_decisions(s, pid)

@@ -22,8 +22,8 @@ def anti_rule(text: str) -> int:
 def parity_project(service, n: int = 160, labelled: int | None = None, name: str = PROJECT) -> str:
     """A project of ``n`` items "case number <i> ..." labelled even/odd (the first ``labelled`` of them)."""
     labelled = n if labelled is None else labelled
-    service.create_project(name, ["even", "odd"])
+    service.projects.create_project(name, ["even", "odd"])
     records = [{"text": f"case number {i} filed today", "external_id": str(i),
                 "labels": [["even", "odd"][i % 2]] if i < labelled else None} for i in range(n)]
-    service.import_records(name, records)
+    service.imports.import_records(name, records)
     return name

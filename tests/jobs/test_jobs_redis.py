@@ -39,25 +39,25 @@ def test_worker_process_runs_queued_jobs(settings, redis_url):
     worker = None
     try:
         parity_project(service, n=40, labelled=2)
-        assert service.start_jobs() == []  # no consumer in the app (jobs_workers = 0)
-        first = service.submit_job("embed", PROJECT)
-        failing = service.submit_job("finetune", PROJECT)  # 2 labels: fails with advice
-        last = service.submit_job("refit", PROJECT)
-        assert service.get_job(first.id).status == "queued" and service.jobs.pending() == 3
+        assert service.jobs.start() == []  # no consumer in the app (jobs_workers = 0)
+        first = service.jobs.submit("embed", PROJECT)
+        failing = service.jobs.submit("finetune", PROJECT)  # 2 labels: fails with advice
+        last = service.jobs.submit("refit", PROJECT)
+        assert service.jobs.get(first.id).status == "queued" and service.jobs.runner.pending() == 3
         env = {**os.environ, "ANNOTATOR_MODELS_DIR": str(settings.models_dir), "ANNOTATOR_DEMO": "false"}
         worker = subprocess.Popen(
             [sys.executable, "-m", "annotator", "worker", "--data-dir", str(settings.data_dir), "--jobs-backend",
              "redis", "--redis-url", redis_url, "--queue", queue, "--embedding-model", "hashing"],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        first, failing, last = (service.wait_for_job(j.id, 120) for j in (first, failing, last))
+        first, failing, last = (service.jobs.wait_for(j.id, 120) for j in (first, failing, last))
         assert first.status == "done" and first.result["items"] == 40
         assert failing.status == "failed" and "label more items" in failing.error
         assert last.status == "done"  # the failure did not stop the worker
         assert {j.result["worker"].rsplit(":", 1)[1] for j in (first, failing, last)} == {str(worker.pid)}
-        assert service.jobs.pending() == 0
+        assert service.jobs.runner.pending() == 0
     finally:
         if worker is not None:
             worker.terminate()
             worker.wait(10)
-        service.jobs.huey.flush()
+        service.jobs.runner.huey.flush()
         service.close()

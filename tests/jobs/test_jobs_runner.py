@@ -33,11 +33,11 @@ def test_embed_job_is_recorded_with_progress_and_result(immediate):
     service = _service(immediate)
     try:
         parity_project(service, n=30, labelled=0)
-        job = service.submit_job("embed", PROJECT)
+        job = service.jobs.submit("embed", PROJECT)
         assert job.status == "done" and job.progress == 1.0
         assert job.result["items"] == 30 and job.result["worker"].endswith(f":{__import__('os').getpid()}")
         assert job.started_at is not None and job.finished_at is not None
-        assert [j.id for j in service.list_jobs(PROJECT)] == [job.id]
+        assert [j.id for j in service.jobs.list_jobs(PROJECT)] == [job.id]
     finally:
         service.close()
 
@@ -48,7 +48,7 @@ def test_unknown_kind_says_which_exist(immediate):
     service = _service(immediate)
     try:
         with pytest.raises(ValidationError, match="finetune"):
-            service.submit_job("train-everything", None)
+            service.jobs.submit("train-everything", None)
     finally:
         service.close()
 
@@ -60,14 +60,14 @@ def test_a_failing_job_does_not_stop_the_next(settings):
     service = _service(settings)
     try:
         parity_project(service, n=60)
-        service.trainer = RuleTrainer(parity_rule, steps=3, fail_at=2)
-        service.start_jobs(workers=1)
-        bad = service.submit_job("finetune", PROJECT)
-        good = service.submit_job("embed", PROJECT)
-        bad, good = service.wait_for_job(bad.id, 60), service.wait_for_job(good.id, 60)
+        service.models.trainer = RuleTrainer(parity_rule, steps=3, fail_at=2)
+        service.jobs.start(workers=1)
+        bad = service.jobs.submit("finetune", PROJECT)
+        good = service.jobs.submit("embed", PROJECT)
+        bad, good = service.jobs.wait_for(bad.id, 60), service.jobs.wait_for(good.id, 60)
         assert bad.status == "failed" and "told to fail at step 2" in bad.error
         assert good.status == "done" and good.result["items"] == 60
-        assert service.model_versions(PROJECT) == []
+        assert service.models.model_versions(PROJECT) == []
         assert not any((Path(settings.resolved_models_dir) / PROJECT / "finetune").glob("*"))
     finally:
         service.close()
@@ -78,19 +78,19 @@ def test_cancel_a_running_job_applies_nothing(settings):
     service = _service(settings)
     try:
         parity_project(service, n=60)
-        service.trainer = RuleTrainer(parity_rule, steps=200, sleep_s=0.02)
-        service.start_jobs(workers=1)
-        job = service.submit_job("finetune", PROJECT, min_heldout=5)
+        service.models.trainer = RuleTrainer(parity_rule, steps=200, sleep_s=0.02)
+        service.jobs.start(workers=1)
+        job = service.jobs.submit("finetune", PROJECT, min_heldout=5)
         deadline = time.monotonic() + 30
-        while service.get_job(job.id).progress < 0.1 and time.monotonic() < deadline:
+        while service.jobs.get(job.id).progress < 0.1 and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert service.get_job(job.id).status == "running"
-        service.cancel_job(job.id)
-        done = service.wait_for_job(job.id, 30)
+        assert service.jobs.get(job.id).status == "running"
+        service.jobs.cancel(job.id)
+        done = service.jobs.wait_for(job.id, 30)
         assert done.status == "cancelled" and done.finished_at is not None
         assert "nothing was applied" in done.message
         assert done.progress < 0.9  # it stopped at a checkpoint, long before the end
-        assert service.model_versions(PROJECT) == []
+        assert service.models.model_versions(PROJECT) == []
         assert not any((Path(settings.resolved_models_dir) / PROJECT / "finetune").glob("*"))
     finally:
         service.close()
@@ -104,10 +104,10 @@ def test_cancel_a_queued_job_never_runs_it(immediate):
     try:
         parity_project(service, n=20, labelled=0)
         with store.transaction(service.engine) as s:
-            job_id = jobs_q.create_job(s, service.project(PROJECT).id, "embed", {}).id
-        assert service.cancel_job(job_id).status == "cancelled"
-        service.execute_job(job_id)  # what the consumer would do when it reaches it
-        job = service.get_job(job_id)
+            job_id = jobs_q.create_job(s, service.projects.project(PROJECT).id, "embed", {}).id
+        assert service.jobs.cancel(job_id).status == "cancelled"
+        service.jobs.execute(job_id)  # what the consumer would do when it reaches it
+        job = service.jobs.get(job_id)
         assert job.status == "cancelled" and job.started_at is None and job.result == {}
     finally:
         service.close()
@@ -125,8 +125,8 @@ KILL_SCRIPT = textwrap.dedent("""
     settings = Settings(data_dir={data!r}, models_dir={models!r}, demo=False, jobs_backend="immediate")
     service = AnnotatorService.from_settings(settings, embedder=HashingEmbedder())
     parity_project(service, n=60)
-    service.trainer = RuleTrainer(parity_rule, steps=10_000, sleep_s=0.01)
-    service.run_job("finetune", PROJECT)
+    service.models.trainer = RuleTrainer(parity_rule, steps=10_000, sleep_s=0.01)
+    service.jobs.run("finetune", PROJECT)
 """)
 
 
@@ -147,7 +147,7 @@ def test_killed_mid_finetune_restart_marks_it_interrupted_and_runs_it_again(sett
             # the temp folder appears once the job runs (the schema is migrated by then)
             if any((Path(settings.models_dir) / PROJECT / "finetune").glob(".tmp-*")):
                 watcher = watcher or _service(settings)
-                jobs = watcher.list_jobs()
+                jobs = watcher.jobs.list_jobs()
                 if jobs and jobs[0].status == "running" and jobs[0].progress > 0.05:
                     break
         tmp_dirs = list((Path(settings.models_dir) / PROJECT / "finetune").glob(".tmp-*"))
@@ -160,23 +160,23 @@ def test_killed_mid_finetune_restart_marks_it_interrupted_and_runs_it_again(sett
     watcher.close()
     service = _service(settings)
     try:
-        assert service.list_jobs()[0].status == "running"  # what the dead process left behind
-        recovered = service.start_jobs(workers=0)
-        again, job = service.list_jobs()[:2]  # newest first
+        assert service.jobs.list_jobs()[0].status == "running"  # what the dead process left behind
+        recovered = service.jobs.start(workers=0)
+        again, job = service.jobs.list_jobs()[:2]  # newest first
         assert recovered == [job.id]
         assert job.status == "failed" and "interrupted by a restart" in job.message
         assert f"Restarted as job {again.id}" in job.message
         assert again.kind == "finetune" and again.status == "queued" and again.payload["restart_of"] == job.id
         assert f"restart of job {job.id}" in again.message
-        assert service.model_versions(PROJECT) == []
+        assert service.models.model_versions(PROJECT) == []
         assert list((Path(settings.models_dir) / PROJECT / "finetune").iterdir()) == []
-        assert service.start_jobs(workers=0) == []  # a second start finds nothing to recover
-        assert service.jobs.pending() == 1  # and queues nothing twice
-        service.trainer = RuleTrainer(parity_rule, steps=3)
-        service.jobs.start(1)
-        done = service.wait_for_job(again.id, 60)
+        assert service.jobs.start(workers=0) == []  # a second start finds nothing to recover
+        assert service.jobs.runner.pending() == 1  # and queues nothing twice
+        service.models.trainer = RuleTrainer(parity_rule, steps=3)
+        service.jobs.runner.start(1)
+        done = service.jobs.wait_for(again.id, 60)
         assert done.status == "done", done.error
-        [mv] = service.model_versions(PROJECT, "finetune")
+        [mv] = service.models.model_versions(PROJECT, "finetune")
         assert mv.metrics["job_id"] == again.id and Path(mv.path).is_dir()
         assert [p.name for p in (Path(settings.models_dir) / PROJECT / "finetune").iterdir()] == ["v1"]
     finally:
@@ -211,7 +211,7 @@ def test_a_restarted_fine_tune_is_restarted_once_and_other_kinds_not_at_all(sett
     service = _service(settings)
     try:
         parity_project(service, n=20)
-        pid = service.project(PROJECT).id
+        pid = service.projects.project(PROJECT).id
         with store.transaction(service.engine) as s:
             again = jobs_q.create_job(s, pid, "finetune", {"restart_of": 1}).id
             embed = jobs_q.create_job(s, pid, "embed", {}).id
@@ -219,13 +219,13 @@ def test_a_restarted_fine_tune_is_restarted_once_and_other_kinds_not_at_all(sett
         dead = _dead_worker()
         for job_id in (again, embed, cancelled):
             _leave_running(service, job_id, dead)
-        service.cancel_job(cancelled)  # cancel requested, then the process died before the checkpoint
-        assert sorted(service.recover_jobs()) == sorted([again, embed, cancelled])
-        jobs = {j.id: j for j in service.list_jobs(PROJECT)}
+        service.jobs.cancel(cancelled)  # cancel requested, then the process died before the checkpoint
+        assert sorted(service.jobs.recover()) == sorted([again, embed, cancelled])
+        jobs = {j.id: j for j in service.jobs.list_jobs(PROJECT)}
         assert set(jobs) == {again, embed, cancelled}  # nothing queued again
         assert "Submit it again" in jobs[again].message and "Submit it again" in jobs[embed].message
         assert "cancelled" in jobs[cancelled].message
-        assert all(j.status == "failed" for j in jobs.values()) and service.jobs.pending() == 0
+        assert all(j.status == "failed" for j in jobs.values()) and service.jobs.runner.pending() == 0
     finally:
         service.close()
 
@@ -238,11 +238,11 @@ def test_the_immediate_backend_does_not_restart_at_start_up(immediate):
         from annotator.store import jobs as jobs_q
 
         with store.transaction(service.engine) as s:
-            job_id = jobs_q.create_job(s, service.project(PROJECT).id, "finetune", {}).id
+            job_id = jobs_q.create_job(s, service.projects.project(PROJECT).id, "finetune", {}).id
         _leave_running(service, job_id, _dead_worker())
-        assert service.recover_jobs() == [job_id]
-        assert [j.id for j in service.list_jobs(PROJECT)] == [job_id]
-        assert "Submit it again" in service.get_job(job_id).message
+        assert service.jobs.recover() == [job_id]
+        assert [j.id for j in service.jobs.list_jobs(PROJECT)] == [job_id]
+        assert "Submit it again" in service.jobs.get(job_id).message
     finally:
         service.close()
 
@@ -271,13 +271,13 @@ def test_a_queued_job_survives_a_restart_and_runs(settings):
     settings.jobs_backend = "sqlite"
     service = _service(settings)
     parity_project(service, n=25, labelled=0)
-    job = service.submit_job("embed", PROJECT)
+    job = service.jobs.submit("embed", PROJECT)
     service.close()  # the app stops before any consumer took the job
     service = _service(settings)
     try:
-        assert service.get_job(job.id).status == "queued" and service.jobs.pending() == 1
-        service.start_jobs(workers=1)
-        done = service.wait_for_job(job.id, 60)
+        assert service.jobs.get(job.id).status == "queued" and service.jobs.runner.pending() == 1
+        service.jobs.start(workers=1)
+        done = service.jobs.wait_for(job.id, 60)
         assert done.status == "done" and done.result["items"] == 25
     finally:
         service.close()
@@ -287,13 +287,13 @@ def test_export_and_run_ai_jobs(immediate, tmp_path):
     service = _service(immediate)
     try:
         parity_project(service, n=60, labelled=40)
-        exported = service.submit_job("export", PROJECT, out=str(tmp_path / "out"), fmt="jsonl")
+        exported = service.jobs.submit("export", PROJECT, out=str(tmp_path / "out"), fmt="jsonl")
         assert exported.status == "done", exported.error
         assert exported.result["rows"] == 60 and Path(exported.result["data_path"]).is_file()
-        routed = service.submit_job("run_ai", PROJECT, annotators="knn")
+        routed = service.jobs.submit("run_ai", PROJECT, annotators="knn")
         assert routed.status == "done", routed.error
         assert routed.result["items"] == 20 and sum(routed.result["routes"].values()) == 20
-        missing = service.submit_job("export", PROJECT)
+        missing = service.jobs.submit("export", PROJECT)
         assert missing.status == "failed" and "output folder" in missing.error
     finally:
         service.close()

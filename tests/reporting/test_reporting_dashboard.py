@@ -15,18 +15,18 @@ from topic_data import TOPICS, topic_records
 @pytest.fixture
 def project(service):
     """165 queue answers, one AI run, 10 answered audits, a suspect search."""
-    service.create_project("ai", list(TOPICS), settings={"refit_every": 20, "audit_fraction": 0.1})
-    service.import_records("ai", topic_records())
+    service.projects.create_project("ai", list(TOPICS), settings={"refit_every": 20, "audit_fraction": 0.1})
+    service.imports.import_records("ai", topic_records())
     for _ in range(165):
-        item = service.next_item("ai", "ana")
-        service.submit("ai", "ana", item.item_id, [item.external_id.split("-")[0]])
-    service.refit_now("ai")
-    report = service.run_ai("ai", "knn,classifier")
+        item = service.queue.next_item("ai", "ana")
+        service.queue.submit("ai", "ana", item.item_id, [item.external_id.split("-")[0]])
+    service.queue.refit_now("ai")
+    report = service.ai.run_ai("ai", "knn,classifier")
     for _ in range(10):
-        item = service.next_item("ai", "ana")
+        item = service.queue.next_item("ai", "ana")
         assert item.route == "audit"
-        service.submit("ai", "ana", item.item_id, [item.external_id.split("-")[0]])
-    service.find_suspects("ai")
+        service.queue.submit("ai", "ana", item.item_id, [item.external_id.split("-")[0]])
+    service.quality.find_suspects("ai")
     return service, report
 
 
@@ -36,7 +36,7 @@ def _pid(s):
 
 def test_figure_data_match_the_store(project):
     service, report = project
-    d = service.dashboard("ai")
+    d = service.quality.dashboard("ai")
     with store.transaction(service.engine) as s:
         pid = _pid(s)
         routes = Counter(s.exec(select(Suggestion.route).join(Item, Item.id == Suggestion.item_id)
@@ -51,7 +51,7 @@ def test_figure_data_match_the_store(project):
     # Labels per hour: every answer a person gave, counted once.
     assert sum(h["labels"] for h in d.labels_per_hour) == len(answers) == d.human_answers == 175
     # The audit estimate is the service's, and the series ends on it.
-    assert d.audit_estimate == service.audit_estimate("ai").as_dict()
+    assert d.audit_estimate == service.ai.audit_estimate("ai").as_dict()
     assert d.audits[-1]["audits"] == 10 and [a["audits"] for a in d.audits] == list(range(1, 11))
     # Coverage ends at people's items plus the auto-accepted ones.
     assert d.coverage[-1]["human"] == 175
@@ -67,7 +67,7 @@ def test_figure_data_match_the_store(project):
 
 def test_learning_curve_by_model_version(project):
     service, _ = project
-    d = service.dashboard("ai")
+    d = service.quality.dashboard("ai")
     assert d.model_versions == 0 and d.learning_curve["source"] == "cross-validation"
     points = d.learning_curve["points"]
     assert len(points) >= 3 and points[-1]["n_labels"] == 175
@@ -77,7 +77,7 @@ def test_learning_curve_by_model_version(project):
         for v, (n, acc) in enumerate([(50, 0.7), (100, 0.82), (150, 0.8)], start=1):
             s.add(ModelVersion(project_id=pid, kind="finetune", version=v, n_labels=n, promoted=v == 2,
                                metrics={"heldout_accuracy": acc, "heldout_n": 40, "train_n": n}))
-    d = service.dashboard("ai")
+    d = service.quality.dashboard("ai")
     assert d.model_versions == 3 and d.learning_curve["source"] == "model versions"
     assert [(p["version"], p["n_labels"], p["accuracy"], p["promoted"]) for p in d.learning_curve["points"]] == [
         (1, 50, 0.7, False), (2, 100, 0.82, True), (3, 150, 0.8, False)]
@@ -85,7 +85,7 @@ def test_learning_curve_by_model_version(project):
 
 def test_stopping_signal_compares_successive_refits(project):
     service, _ = project
-    d = service.dashboard("ai")
+    d = service.quality.dashboard("ai")
     points = d.stability["points"]
     assert [p["n_labels"] for p in points] == [135, 155, 175]  # refit_every 20: the last 3 refits
     assert all(0.0 <= p["changed"] <= 1.0 for p in points)
@@ -103,12 +103,12 @@ def test_stopping_advice_in_plain_words():
 
 def test_figures_and_report(project, tmp_path):
     service, _ = project
-    d = service.dashboard("ai")
+    d = service.quality.dashboard("ai")
     figs = dashboard_figures(d)
     assert list(figs) == list(FIGURE_TITLES)
     assert sum(figs["routes"].data[i].y[0] for i in range(4)) == d.route_runs[0]["items"]
     assert list(figs["labels_per_hour"].data[0].y) == [h["labels"] for h in d.labels_per_hour]
-    path = service.write_report("ai", tmp_path / "r" / "report.html")
+    path = service.quality.write_report("ai", tmp_path / "r" / "report.html")
     html = path.read_text(encoding="utf-8")
     for title in FIGURE_TITLES.values():
         assert title.replace("&", "&amp;") in html
@@ -118,24 +118,24 @@ def test_figures_and_report(project, tmp_path):
 
 
 def test_an_empty_project_has_an_empty_dashboard(service, tmp_path):
-    service.create_project("new", ["a", "b"])
-    d = service.dashboard("new")
+    service.projects.create_project("new", ["a", "b"])
+    d = service.quality.dashboard("new")
     assert d.items == 0 and d.route_runs == [] and d.audits == [] and d.labels_per_hour == []
     assert d.learning_curve["points"] == [] and d.calibration is None and d.jobs == []
-    html = service.write_report("new", tmp_path / "new.html").read_text(encoding="utf-8")
+    html = service.quality.write_report("new", tmp_path / "new.html").read_text(encoding="utf-8")
     assert "No AI run yet" in html and "No jobs yet." in html
 
 
 def test_refit_jobs_feed_the_learning_curve_and_the_job_list(project):
     """Two real `refit` jobs record `classifier` versions; the dashboard draws them and lists the jobs."""
     service, _ = project
-    first = service.run_job("refit", "ai")
-    open_items = [r for r in service.browse("ai", page_size=500).rows if r["status"] != "submitted"][:20]
+    first = service.jobs.run("refit", "ai")
+    open_items = [r for r in service.browse.browse("ai", page_size=500).rows if r["status"] != "submitted"][:20]
     assert len(open_items) == 20
     for r in open_items:  # people label 20 more items (auto-accepted ones among them)
-        service.submit("ai", "bo", r["item_id"], [r["external_id"].split("-")[0]])
-    second = service.run_job("refit", "ai")
-    d = service.dashboard("ai")
+        service.queue.submit("ai", "bo", r["item_id"], [r["external_id"].split("-")[0]])
+    second = service.jobs.run("refit", "ai")
+    d = service.quality.dashboard("ai")
     with store.transaction(service.engine) as s:
         versions = s.exec(select(ModelVersion).order_by(ModelVersion.id)).all()
     assert d.model_versions == len(versions) >= 2 and d.learning_curve["source"] == "model versions"
@@ -157,16 +157,16 @@ def test_judge_auroc_next_to_the_best_raw_confidence_matches_the_store(service):
     # A person who slips on every fourth answer: the AI's label and the person's then disagree on
     # some verdicts, so the judge has right and wrong ones to learn from and an AUROC to report.
     names = list(TOPICS)
-    service.create_project("noisy", names)
-    service.import_records("noisy", topic_records(seed=1))
+    service.projects.create_project("noisy", names)
+    service.imports.import_records("noisy", topic_records(seed=1))
     for n in range(160):
-        item = service.next_item("noisy", "ana")
+        item = service.queue.next_item("noisy", "ana")
         truth = names.index(item.external_id.split("-")[0])
-        service.submit("noisy", "ana", item.item_id, [names[(truth + (n % 4 == 0)) % 3]])
-    service.refit_now("noisy")
-    report = service.run_ai("noisy", "knn,classifier")
+        service.queue.submit("noisy", "ana", item.item_id, [names[(truth + (n % 4 == 0)) % 3]])
+    service.queue.refit_now("noisy")
+    report = service.ai.run_ai("noisy", "knn,classifier")
     assert report["judge"]["used"] and report["judge"]["auroc"] is not None
-    d = service.dashboard("noisy")
+    d = service.quality.dashboard("noisy")
     with store.transaction(service.engine) as s:
         stored = s.exec(select(Job).where(Job.kind == "ai_summary").order_by(Job.id.desc())).first().result["judge"]
     assert d.judge == stored
@@ -186,9 +186,9 @@ def test_judge_auroc_next_to_the_best_raw_confidence_matches_the_store(service):
 def test_no_ai_run_shows_no_judge(service):
     from annotator.reporting.html import summary_html
 
-    service.create_project("plain", list(TOPICS))
-    service.import_records("plain", topic_records(n_per=5))
-    d = service.dashboard("plain")
+    service.projects.create_project("plain", list(TOPICS))
+    service.imports.import_records("plain", topic_records(n_per=5))
+    d = service.quality.dashboard("plain")
     assert d.judge is None
     html = summary_html(d)
     assert 'data-stat="judge-auroc" data-value="None"' in html and "no AI run yet" in html

@@ -182,20 +182,20 @@ def _mixed_records(n_per=100, seed=0):
 
 def _label(service, n):
     for _ in range(n):
-        item = service.next_item("j", "ana")
-        service.submit("j", "ana", item.item_id, [item.external_id.split("-")[0]])
-    service.refit_now("j")
+        item = service.queue.next_item("j", "ana")
+        service.queue.submit("j", "ana", item.item_id, [item.external_id.split("-")[0]])
+    service.queue.refit_now("j")
 
 
 def test_run_ai_reports_the_judge_once_enough_people_answered(service):
-    service.create_project("j", list(TOPICS), settings={"refit_every": 1000})
-    service.import_records("j", _mixed_records())
+    service.projects.create_project("j", list(TOPICS), settings={"refit_every": 1000})
+    service.imports.import_records("j", _mixed_records())
     _label(service, 30)
-    early = service.run_ai("j", "knn,classifier")
+    early = service.ai.run_ai("j", "knn,classifier")
     assert early["judge"]["used"] is False and early["judge"]["auroc"] is None
     assert early["judge"]["n_train"] == 30
     _label(service, 150)
-    report = service.run_ai("j", "knn,classifier")
+    report = service.ai.run_ai("j", "knn,classifier")
     judge = report["judge"]
     assert judge["used"] is True and judge["n_train"] == 180 and judge["n_wrong"] >= 5
     assert 0.0 <= judge["auroc"] <= 1.0 and 0.0 <= judge["confidence_auroc"] <= 1.0
@@ -209,11 +209,11 @@ def test_run_ai_reports_the_judge_once_enough_people_answered(service):
     from annotator.store import review as review_q
 
     with store.transaction(service.engine) as s:
-        pool = service.pool("j")
+        pool = service.queue.pool("j")
         routed = review_q.routed_suggestion(s, pool.item_ids[~pool.labelled])  # routed by this run
     assert routed and all(g.judge_score is not None and 0.0 <= g.judge_score <= 1.0 for g in routed.values())
     doubted = {i for i, g in routed.items() if g.route == "auto" and g.judge_score < 0.95}
-    queued = {e.item_id for e in service.review_queue("j") if any(r.startswith("low judge score") for r in e.reasons)}
+    queued = {e.item_id for e in service.review.queue("j") if any(r.startswith("low judge score") for r in e.reasons)}
     assert queued == doubted
 
 

@@ -38,21 +38,21 @@ class FailingAnnotator:
 
 @pytest.fixture
 def labelled(service):
-    service.create_project("p", list(WORDS), settings={"refit_every": 1000})
+    service.projects.create_project("p", list(WORDS), settings={"refit_every": 1000})
     rng = np.random.default_rng(0)
-    service.import_records("p", [{"text": " ".join(rng.choice(w.split(), 4)) + f" {label} {i}",
+    service.imports.import_records("p", [{"text": " ".join(rng.choice(w.split(), 4)) + f" {label} {i}",
                                   "external_id": f"{label}-{i}"} for label, w in WORDS.items() for i in range(30)])
     for _ in range(20):
-        item = service.next_item("p", "ana")
-        service.submit("p", "ana", item.item_id, [item.external_id.split("-")[0]])
-    service.refit_now("p")
+        item = service.queue.next_item("p", "ana")
+        service.queue.submit("p", "ana", item.item_id, [item.external_id.split("-")[0]])
+    service.queue.refit_now("p")
     return service
 
 
 def _state(service):  # noqa: ANN202
     with store.transaction(service.engine) as s:
         suggestions = len(s.exec(select(Suggestion)).all())
-    return suggestions, service.pool("p").route.copy(), service.project("p").labelled
+    return suggestions, service.queue.pool("p").route.copy(), service.projects.project("p").labelled
 
 
 @pytest.mark.parametrize("where", ["calibration", "unlabelled batch"])
@@ -61,16 +61,16 @@ def test_a_failing_annotator_leaves_nothing_half_written(labelled, where):
     before = _state(service)
     failing = FailingAnnotator(ok_calls=0 if where == "calibration" else 5)
     with pytest.raises(EndpointError, match="did not answer"):
-        service.run_ai("p", [KnnAnnotator(), failing])
+        service.ai.run_ai("p", [KnnAnnotator(), failing])
     assert failing.calls == (1 if where == "calibration" else 6)
     after = _state(service)
     assert after[0] == before[0] == 0  # no suggestion stored
     assert np.array_equal(after[1], before[1])  # no item routed (auto / audit / verify / blind)
     assert after[2] == before[2] == 20  # the same labelled count
-    item = service.next_item("p", "ana")
+    item = service.queue.next_item("p", "ana")
     assert item.suggestion is None and item.route == "manual"  # the queue serves people as before
     # and the AI works again once the endpoint is back
-    report = service.run_ai("p", [KnnAnnotator()])
+    report = service.ai.run_ai("p", [KnnAnnotator()])
     assert report["items"] == 60 - 20
 
 
@@ -85,5 +85,5 @@ def test_an_unreachable_endpoint_fails_run_ai_cleanly(labelled, tmp_path):
     ann = EndpointLLMAnnotator(base_url=f"http://127.0.0.1:{port}/v1", model="m", max_retries=0, timeout_s=2)
     before = _state(labelled)
     with pytest.raises(EndpointError, match="Cannot reach"):
-        labelled.run_ai("p", [ann])
+        labelled.ai.run_ai("p", [ann])
     assert _state(labelled)[0] == before[0] == 0

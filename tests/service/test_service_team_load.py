@@ -27,16 +27,16 @@ LABELS = ["pos", "neg", "mixed"]
 
 def _team(settings: Settings, embedder, n_people: int, n_items: int, *, lease_minutes: float):
     first = AnnotatorService.from_settings(settings, embedder=embedder)
-    first.create_project("load", LABELS, settings={
+    first.projects.create_project("load", LABELS, settings={
         "overlap_fraction": 0.2, "overlap_k": 3, "lease_minutes": lease_minutes, "refit_every": 100_000,
         "explore_fraction": 0.0,
     })
-    first.import_records("load", [{"text": f"ticket {i}: " + " ".join(["slow", "late", "great", "broken"][j % 4]
+    first.imports.import_records("load", [{"text": f"ticket {i}: " + " ".join(["slow", "late", "great", "broken"][j % 4]
                                                                         for j in range(i % 7 + 1))}
                                   for i in range(n_items)])
     services = [first] + [AnnotatorService.from_settings(settings, embedder=embedder) for _ in range(n_people - 1)]
     for svc in services:
-        svc.pool("load")  # built before the clock starts, one after the other (shared embedding cache)
+        svc.queue.pool("load")  # built before the clock starts, one after the other (shared embedding cache)
     return services
 
 
@@ -44,7 +44,7 @@ def _check(services, run, names):
     assert run.errors == [], run.errors[:5]
     assert run.finished, f"{len(run.accepted)} answers in {run.seconds:.0f} s; the run did not finish"
     svc = services[0]
-    required = svc.required_answers("load")
+    required = svc.team.required_answers("load")
     with transaction(svc.engine) as s:
         leases_now = s.exec(select(Lease.item_id, User.name).join(User, User.id == Lease.user_id)).all()
         rows = s.exec(
@@ -67,7 +67,7 @@ def _check(services, run, names):
     # an answer used its lease up: no lease is left on an answered (item, person)
     assert not {(i, n) for i, n in leases_now} & set(stored)
     for svc_, name in zip(services, names, strict=True):
-        svc_.release("load", name)
+        svc_.queue.release("load", name)
     with transaction(svc.engine) as s:
         assert s.exec(select(Lease)).all() == []  # every lease answered or returned
     assert run.skipped + run.abandoned > 0  # the run exercised returns
@@ -85,7 +85,7 @@ def test_32_annotators_on_postgres(pg_database_url, tmp_path, fake_embedder):
     names = [f"p{k:02d}" for k in range(32)]
     services = _team(settings, fake_embedder, 32, 240, lease_minutes=2.0 / 60)
     try:
-        target = 240 + 2 * len(services[0].required_answers("load"))
+        target = 240 + 2 * len(services[0].team.required_answers("load"))
         run = run_team(services, "load", names, labels=LABELS, target_answers=target, deadline_s=240, seed=1)
         _check(services, run, names)
     finally:
@@ -98,7 +98,7 @@ def test_8_annotators_on_sqlite(tmp_path, fake_embedder):
     names = [f"p{k}" for k in range(8)]
     services = _team(settings, fake_embedder, 8, 120, lease_minutes=1.0 / 60)
     try:
-        target = 120 + 2 * len(services[0].required_answers("load"))
+        target = 120 + 2 * len(services[0].team.required_answers("load"))
         run = run_team(services, "load", names, labels=LABELS, target_answers=target, deadline_s=180, seed=2)
         _check(services, run, names)
     finally:

@@ -22,8 +22,8 @@ def _gold(item):
 
 @pytest.fixture
 def project(service):
-    service.create_project("t", LABELS, settings={"refit_every": 1000})
-    service.import_records("t", _records())
+    service.projects.create_project("t", LABELS, settings={"refit_every": 1000})
+    service.imports.import_records("t", _records())
     return "t"
 
 
@@ -33,39 +33,39 @@ def _second(service, fake_embedder) -> AnnotatorService:
 
 
 def test_overlap_items_get_k_answers_from_different_people(service, project):
-    service.update_project_settings(project, overlap_fraction=0.3, overlap_k=3)
-    need = service.required_answers(project)
+    service.projects.update_project_settings(project, overlap_fraction=0.3, overlap_k=3)
+    need = service.team.required_answers(project)
     assert need and set(need.values()) == {3}
     answers: dict[int, list[str]] = {}
     people = ["ana", "ben", "cara", "dan"]
     while True:
         progressed = False
         for person in people:
-            item = service.next_item(project, person)
+            item = service.queue.next_item(project, person)
             if item is None:
                 continue
             progressed = True
             assert person not in answers.get(item.item_id, [])
             answers.setdefault(item.item_id, []).append(person)
-            service.submit(project, person, item.item_id, _gold(item))
+            service.queue.submit(project, person, item.item_id, _gold(item))
         if not progressed:
             break
     assert len(answers) == 30
     assert {i: len(p) for i, p in answers.items()} == {i: need.get(i, 1) for i in answers}
-    assert service.active_leases(project) == []  # every answer used its lease up
+    assert service.team.active_leases(project) == []  # every answer used its lease up
 
 
 def test_two_processes_never_hand_one_item_to_two_people(service, project, fake_embedder):
     other = _second(service, fake_embedder)
     try:
-        mine = [service.next_item(project, "ana").item_id for _ in range(15)]
-        theirs = [other.next_item(project, "ben").item_id for _ in range(15)]
+        mine = [service.queue.next_item(project, "ana").item_id for _ in range(15)]
+        theirs = [other.queue.next_item(project, "ben").item_id for _ in range(15)]
         assert len(set(mine) | set(theirs)) == 30  # the second pool proposed ana's items; the store refused
-        assert other.next_item(project, "cara") is None and service.next_item(project, "dan") is None
-        leases = service.active_leases(project)
+        assert other.queue.next_item(project, "cara") is None and service.queue.next_item(project, "dan") is None
+        leases = service.team.active_leases(project)
         assert len(leases) == 30 and {lease["user"] for lease in leases} == {"ana", "ben"}
-        service.release(project, "ana")  # ana reloads the page: her items return
-        back = other.next_item(project, "cara")
+        service.queue.release(project, "ana")  # ana reloads the page: her items return
+        back = other.queue.next_item(project, "cara")
         assert back is not None and back.item_id in mine
     finally:
         other.close()
@@ -88,85 +88,85 @@ def test_an_expired_lease_returns_the_item_and_a_late_answer_is_refused(service,
     other = _second(service, fake_embedder)
     try:
         for _ in range(30):
-            service.next_item(project, "ana")  # ana holds every item, then leaves them
-        assert other.next_item(project, "ben") is None
+            service.queue.next_item(project, "ana")  # ana holds every item, then leaves them
+        assert other.queue.next_item(project, "ben") is None
         _expire_leases(service)
-        item = other.next_item(project, "ben")
+        item = other.queue.next_item(project, "ben")
         assert item is not None
-        other.submit(project, "ben", item.item_id, _gold(item))
+        other.queue.submit(project, "ben", item.item_id, _gold(item))
         with pytest.raises(ConflictError, match="already has the 1 answer"):
-            service.submit(project, "ana", item.item_id, _gold(item))  # her lease ran out, ben answered
-        rows = [r for r in service.final_labels(project) if r["item_id"] == item.item_id]
+            service.queue.submit(project, "ana", item.item_id, _gold(item))  # her lease ran out, ben answered
+        rows = [r for r in service.exports.final_labels(project) if r["item_id"] == item.item_id]
         assert rows[0]["annotator"] == "ben"
     finally:
         other.close()
 
 
 def test_a_direct_answer_without_a_lease_is_never_refused(service, project):
-    ids = [r["item_id"] for r in service.final_labels(project)]
-    service.submit(project, "ana", ids[0], ["pos"])
-    service.submit(project, "ben", ids[0], ["neg"])  # agreement data entered by hand: both kept
-    assert service.progress(project).by_user == {"ana": 1, "ben": 1}
+    ids = [r["item_id"] for r in service.exports.final_labels(project)]
+    service.queue.submit(project, "ana", ids[0], ["pos"])
+    service.queue.submit(project, "ben", ids[0], ["neg"])  # agreement data entered by hand: both kept
+    assert service.queue.progress(project).by_user == {"ana": 1, "ben": 1}
 
 
 def test_skip_is_recorded_and_returns_the_lease(service, project):
-    item = service.next_item(project, "ana")
-    service.skip(project, "ana", item.item_id)
-    assert service.active_leases(project) == []
-    stats = {row["person"]: row for row in service.person_stats(project)}
+    item = service.queue.next_item(project, "ana")
+    service.queue.skip(project, "ana", item.item_id)
+    assert service.team.active_leases(project) == []
+    stats = {row["person"]: row for row in service.team.person_stats(project)}
     assert stats["ana"]["skips"] == 1 and stats["ana"]["labels"] == 0
 
 
 def test_assigned_slice_goes_only_to_its_assignee(service, project):
-    service.add_user("ana")
-    service.add_user("ben")
-    result = service.assign(project, "ana", metadata="channel=email")
+    service.accounts.add_user("ana")
+    service.accounts.add_user("ben")
+    result = service.team.assign(project, "ana", metadata="channel=email")
     assert result["items"] == 10 and result["changed"] == 10
-    emails = set(service.assignments(project))
-    first = [service.next_item(project, "ana").item_id for _ in range(10)]
+    emails = set(service.team.assignments(project))
+    first = [service.queue.next_item(project, "ana").item_id for _ in range(10)]
     assert set(first) == emails  # ana's slice comes first
     got_ben = []
-    while (item := service.next_item(project, "ben")) is not None:
+    while (item := service.queue.next_item(project, "ben")) is not None:
         got_ben.append(item.item_id)
     assert not emails & set(got_ben) and len(got_ben) == 20
-    service.release(project, "ana")
-    undone = service.assign(project, "ana", metadata="channel=email", unassign=True)
-    assert undone["changed"] == 10 and service.assignments(project) == {}
-    assert service.next_item(project, "ben").item_id in emails
+    service.queue.release(project, "ana")
+    undone = service.team.assign(project, "ana", metadata="channel=email", unassign=True)
+    assert undone["changed"] == 10 and service.team.assignments(project) == {}
+    assert service.queue.next_item(project, "ben").item_id in emails
 
 
 def test_assignment_is_enforced_across_processes(service, project, fake_embedder):
-    service.add_user("ana")
+    service.accounts.add_user("ana")
     other = _second(service, fake_embedder)
     try:
-        other.pool(project)  # built before the assignment: it does not know
-        service.assign(project, ["ana"], item_ids=[r["item_id"] for r in service.final_labels(project)][:5])
+        other.queue.pool(project)  # built before the assignment: it does not know
+        service.team.assign(project, ["ana"], item_ids=[r["item_id"] for r in service.exports.final_labels(project)][:5])
         got = []
-        while (item := other.next_item(project, "ben")) is not None:
+        while (item := other.queue.next_item(project, "ben")) is not None:
             got.append(item.item_id)
-        assert len(got) == 25 and not set(got) & set(service.assignments(project))
+        assert len(got) == 25 and not set(got) & set(service.team.assignments(project))
     finally:
         other.close()
 
 
 def test_assign_errors_say_what_to_fix(service, project):
     with pytest.raises(NotFoundError, match="user add zed"):
-        service.assign(project, "zed", metadata="channel=email")
-    service.add_user("ana")
+        service.team.assign(project, "zed", metadata="channel=email")
+    service.accounts.add_user("ana")
     with pytest.raises(ValidationError, match="No item matches"):
-        service.assign(project, "ana", metadata="channel=fax")
+        service.team.assign(project, "ana", metadata="channel=fax")
 
 
 def test_person_stats_counts_labels_speed_skips_and_agreement(service, project):
-    service.update_project_settings(project, overlap_fraction=1.0, overlap_k=2)
+    service.projects.update_project_settings(project, overlap_fraction=1.0, overlap_k=2)
     for _ in range(4):
         for person, flip in (("ana", False), ("ben", True)):
-            item = service.next_item(project, person)
+            item = service.queue.next_item(project, person)
             value = _gold(item)
             if flip and int(item.external_id[1:]) % 4 == 0:
                 value = ["pos"] if value == ["neg"] else ["neg"]
-            service.submit(project, person, item.item_id, value)
-    stats = {row["person"]: row for row in service.person_stats(project)}
+            service.queue.submit(project, person, item.item_id, value)
+    stats = {row["person"]: row for row in service.team.person_stats(project)}
     assert set(stats) == {"ana", "ben"}
     for row in stats.values():
         assert row["labels"] == 4 and row["skips"] == 0
@@ -177,11 +177,11 @@ def test_person_stats_counts_labels_speed_skips_and_agreement(service, project):
 def test_export_says_how_each_label_was_settled(service, project, tmp_path):
     import pandas as pd
 
-    ids = [r["item_id"] for r in service.final_labels(project)]
-    service.submit(project, "ana", ids[0], ["pos"])
+    ids = [r["item_id"] for r in service.exports.final_labels(project)]
+    service.queue.submit(project, "ana", ids[0], ["pos"])
     for person, value in (("ana", "pos"), ("ben", "pos"), ("cara", "neg")):
-        service.submit(project, person, ids[1], [value])
-    result = service.export(project, fmt="csv", out=tmp_path / "out")
+        service.queue.submit(project, person, ids[1], [value])
+    result = service.exports.export(project, fmt="csv", out=tmp_path / "out")
     frame = pd.read_csv(tmp_path / "out" / "data.csv")
     by_id = frame.set_index("item_id")
     assert by_id.loc[ids[0], "settled_by"] == "single" and by_id.loc[ids[1], "settled_by"] == "majority"
@@ -195,8 +195,8 @@ def test_export_says_how_each_label_was_settled(service, project, tmp_path):
 def on_engine(settings, engine, fake_embedder):
     """A service on in-memory SQLite and (marker postgres) on PostgreSQL, with project "t"."""
     service = AnnotatorService(settings, engine, embedder=fake_embedder)
-    service.create_project("t", LABELS, settings={"refit_every": 1000})
-    service.import_records("t", _records())
+    service.projects.create_project("t", LABELS, settings={"refit_every": 1000})
+    service.imports.import_records("t", _records())
     yield service
     service.close()
 
@@ -211,21 +211,21 @@ def test_person_stats_from_spans_equal_the_ones_from_every_answers_time(on_engin
     from annotator.store import teams as team_q
 
     service, project = on_engine, "t"
-    service.import_records(project, [{"text": "imported with a label", "external_id": "imp", "labels": ["pos"]}])
-    service.add_user("rita", role="reviewer")
-    ids = [r["item_id"] for r in service.final_labels(project)]
+    service.imports.import_records(project, [{"text": "imported with a label", "external_id": "imp", "labels": ["pos"]}])
+    service.accounts.add_user("rita", role="reviewer")
+    ids = [r["item_id"] for r in service.exports.final_labels(project)]
     for person in ("ana", "ben", "cy"):
         for _ in range(3):  # served through the queue: timed
-            item = service.next_item(project, person)
-            service.submit(project, person, item.item_id, _gold(item))
-    service.submit(project, "ana", ids[0], ["neg"])  # direct: untimed
-    service.submit(project, "ana", ids[0], ["pos"])  # a re-answer replaces it
-    service.submit(project, "ben", ids[1], ["neg"])
-    service.undo(project, "ben")  # undone, not answered again
-    service.skip(project, "cy", ids[2])
-    service.submit(project, "dan", ids[3], ["pos"])
-    service.review_correct(project, "rita", ids[3], ["neg"])
-    service.skip(project, "eve", ids[4])  # a person with only a skip: no span
+            item = service.queue.next_item(project, person)
+            service.queue.submit(project, person, item.item_id, _gold(item))
+    service.queue.submit(project, "ana", ids[0], ["neg"])  # direct: untimed
+    service.queue.submit(project, "ana", ids[0], ["pos"])  # a re-answer replaces it
+    service.queue.submit(project, "ben", ids[1], ["neg"])
+    service.queue.undo(project, "ben")  # undone, not answered again
+    service.queue.skip(project, "cy", ids[2])
+    service.queue.submit(project, "dan", ids[3], ["pos"])
+    service.review.correct(project, "rita", ids[3], ["neg"])
+    service.queue.skip(project, "eve", ids[4])  # a person with only a skip: no span
     with store.transaction(service.engine) as s:
         pid = project_q.get_project(s, project).id
         reference = teams_stats.person_stats(team_q.answer_records(s, pid))

@@ -22,7 +22,7 @@ def test_scores_round_trip_overwrite_and_delete(engine):
 
 
 def test_the_service_gives_llm_annotators_the_database_cache(service):
-    options = service.llm_options(["knn", "llm-endpoint", "llm-local"])
+    options = service.ai.llm_options(["knn", "llm-endpoint", "llm-local"])
     assert set(options) == {"llm-endpoint", "llm-local"}
     for opts in options.values():
         assert isinstance(opts["cache"], StoreLLMCache) and opts["cache"].engine is service.engine

@@ -71,11 +71,11 @@ def test_upgrade_from_0001_keeps_existing_users_and_their_answers(tmp_path):
 
     settings = Settings(data_dir=tmp_path, demo=False, embedding_model="hashing")
     service = AnnotatorService.from_settings(settings, embedder=make_embedder("hashing"))
-    service.create_project("p", ["a", "b"])
-    service.import_records("p", [{"text": f"text {i}"} for i in range(6)])
+    service.projects.create_project("p", ["a", "b"])
+    service.imports.import_records("p", [{"text": f"text {i}"} for i in range(6)])
     for _ in range(3):
-        item = service.next_item("p", "ana")
-        service.submit("p", "ana", item.item_id, ["a"])
+        item = service.queue.next_item("p", "ana")
+        service.queue.submit("p", "ana", item.item_id, ["a"])
     service.close()
 
     engine = make_engine(settings.resolved_database_url)
@@ -97,5 +97,5 @@ def test_upgrade_from_0001_keeps_existing_users_and_their_answers(tmp_path):
         assert user_q.verify_password(s, "ana", "now with a password") is not None
     engine.dispose()
     service = AnnotatorService.from_settings(settings, embedder=make_embedder("hashing"))
-    assert service.progress("p").labelled == 3  # nothing that was stored is lost
+    assert service.queue.progress("p").labelled == 3  # nothing that was stored is lost
     service.close()

@@ -68,11 +68,11 @@ def test_off_switches_it_off():
 
 
 def test_bad_threshold_on_import_changes_nothing(service):
-    service.create_project("p", [], task_type="preference")
+    service.projects.create_project("p", [], task_type="preference")
     with pytest.raises(ValidationError, match="near-duplicate threshold"):
-        service.import_records("p", [{"text": "q", "metadata": {"response_a": "a", "response_b": "b"}}],
+        service.imports.import_records("p", [{"text": "q", "metadata": {"response_a": "a", "response_b": "b"}}],
                                near_duplicates=1.2)
-    assert service.project("p").items == 0
+    assert service.projects.project("p").items == 0
 
 
 # ---------------------------------------------------------------------------------- real embeddings
@@ -104,8 +104,8 @@ def real_service(settings, minilm):
 
 @pytest.mark.slow
 def test_import_drops_a_reworded_pair_keeps_unrelated_and_template_siblings(real_service):
-    real_service.create_project("p", [], task_type="preference")
-    report = real_service.import_records("p", [
+    real_service.projects.create_project("p", [], task_type="preference")
+    report = real_service.imports.import_records("p", [
         _pair("How do I boil an egg?", EGG, JAZZ),
         _pair("How can I boil an egg?", JAZZ, EGG_REWORDED),          # reworded, responses swapped
         _pair("What is 12 + 30?", "12 + 30 = 42.", "12 + 30 = 45."),
@@ -115,13 +115,13 @@ def test_import_drops_a_reworded_pair_keeps_unrelated_and_template_siblings(real
     assert report.rows_read == 5 and report.items_added == 4 and report.near_duplicates_dropped == 1
     dup = report.near_duplicates[0]
     assert (dup.row, dup.text, dup.duplicate_of_text) == (2, "How can I boil an egg?", "How do I boil an egg?")
-    kept = {r["text"]: r["item_id"] for r in real_service.final_labels("p")}
+    kept = {r["text"]: r["item_id"] for r in real_service.exports.final_labels("p")}
     assert dup.duplicate_of_item_id == kept["How do I boil an egg?"] and "How can I boil an egg?" not in kept
     assert 0.95 <= dup.similarity <= 1.0
 
     # a second import: an exact duplicate is skipped as before, a case/spacing variant is a near-duplicate
     # of the stored item, and a new question goes in
-    again = real_service.import_records("p", [
+    again = real_service.imports.import_records("p", [
         _pair("How do I boil an egg?", EGG, JAZZ), _pair("how do I make tea ?", "Pour hot water over a tea bag.", JAZZ),
         _pair("What is the capital of France?", "Paris.", "Madrid."),
     ])
@@ -133,15 +133,15 @@ def test_import_drops_a_reworded_pair_keeps_unrelated_and_template_siblings(real
 @pytest.mark.slow
 def test_threshold_is_a_project_setting_and_off_keeps_everything(real_service):
     rows = [_pair("How do I boil an egg?", EGG, JAZZ), _pair("How can I boil an egg?", EGG_REWORDED, JAZZ)]
-    real_service.create_project("off", [], task_type="preference", settings={"near_duplicate_threshold": None})
-    assert real_service.import_records("off", rows).items_added == 2
-    real_service.create_project("per-call", [], task_type="preference")
-    report = real_service.import_records("per-call", rows, near_duplicates="off")
+    real_service.projects.create_project("off", [], task_type="preference", settings={"near_duplicate_threshold": None})
+    assert real_service.imports.import_records("off", rows).items_added == 2
+    real_service.projects.create_project("per-call", [], task_type="preference")
+    report = real_service.imports.import_records("per-call", rows, near_duplicates="off")
     assert (report.items_added, report.near_duplicate_threshold) == (2, None)
-    real_service.create_project("strict", [], task_type="preference", settings={"near_duplicate_threshold": 0.999})
-    assert real_service.import_records("strict", rows).items_added == 2  # reworded: below 0.999
-    real_service.create_project("rating", [], task_type="rating")
-    report = real_service.import_records("rating", [
+    real_service.projects.create_project("strict", [], task_type="preference", settings={"near_duplicate_threshold": 0.999})
+    assert real_service.imports.import_records("strict", rows).items_added == 2  # reworded: below 0.999
+    real_service.projects.create_project("rating", [], task_type="rating")
+    report = real_service.imports.import_records("rating", [
         {"text": "How do I boil an egg?", "metadata": {"response": EGG}},
         {"text": "How can I boil an egg?", "metadata": {"response": EGG_REWORDED}},
         {"text": "How can I boil an egg?!", "metadata": {"response": "Fry it."}}])  # same prompt, other answer

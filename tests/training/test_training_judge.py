@@ -30,9 +30,9 @@ def _pairs(n: int, seed: int = 0, start: int = 0) -> tuple[list[dict], dict[str,
 
 
 def _answer_all(service, project: str, truth: dict[str, str]) -> None:
-    while (view := service.next_task(project, "ana")) is not None:
+    while (view := service.tasks.next_task(project, "ana")) is not None:
         better = truth[view.prompt]
-        service.submit_task(project, "ana", view.item_id, choice="left" if view.shown_order[0] == better else "right")
+        service.tasks.submit_task(project, "ana", view.item_id, choice="left" if view.shown_order[0] == better else "right")
 
 
 def _word_embed(texts):
@@ -79,23 +79,23 @@ def test_promoted_judge_defers_on_its_own_training_items():
 
 def test_judge_job_versions_promotes_and_answers(service):
     records, truth = _pairs(120)
-    service.create_project("p", [], task_type="preference")
-    service.import_records("p", records, near_duplicates="off")  # the fake embedder sees these as near-copies
+    service.projects.create_project("p", [], task_type="preference")
+    service.imports.import_records("p", records, near_duplicates="off")  # the fake embedder sees these as near-copies
     _answer_all(service, "p", truth)
-    job = service.run_job("judge", "p")
+    job = service.jobs.run("judge", "p")
     assert job.status == "done", job.message
     assert job.result["promoted"] and job.result["heldout_n"] >= 20 and job.result["heldout_accuracy"] == 1.0
-    versions = service.model_versions("p", "bt-judge")
+    versions = service.models.model_versions("p", "bt-judge")
     assert [(v.version, v.promoted) for v in versions] == [(1, True)]
     assert versions[0].metrics["train_n"] + versions[0].metrics["heldout_n"] == 120
 
-    again = service.run_job("judge", "p")  # the same verdicts: no better than v1, kept but not promoted
+    again = service.jobs.run("judge", "p")  # the same verdicts: no better than v1, kept but not promoted
     assert again.status == "done" and not again.result["promoted"]
-    assert [(v.version, v.promoted) for v in service.model_versions("p", "bt-judge")] == [(1, True), (2, False)]
+    assert [(v.version, v.promoted) for v in service.models.model_versions("p", "bt-judge")] == [(1, True), (2, False)]
 
     more, more_truth = _pairs(40, seed=1, start=1000)
-    service.import_records("p", more, near_duplicates="off")
-    result = service.run_judge("p", "bt-judge")
+    service.imports.import_records("p", more, near_duplicates="off")
+    result = service.tasks.run_judge("p", "bt-judge")
     assert result["items"] == 40
     with Session(service.engine) as s:
         versions_used = set(s.exec(select(Suggestion.agent_version).where(Suggestion.agent == result["agent"])).all())
@@ -104,12 +104,12 @@ def test_judge_job_versions_promotes_and_answers(service):
 
 def test_judge_job_needs_verdicts_and_a_preference_project(service):
     records, truth = _pairs(10)
-    service.create_project("few", [], task_type="preference")
-    service.import_records("few", records, near_duplicates="off")
-    for view in [service.next_task("few", "ana") for _ in range(2)]:
-        service.submit_task("few", "ana", view.item_id, choice="left")
-    job = service.run_job("judge", "few")
+    service.projects.create_project("few", [], task_type="preference")
+    service.imports.import_records("few", records, near_duplicates="off")
+    for view in [service.tasks.next_task("few", "ana") for _ in range(2)]:
+        service.tasks.submit_task("few", "ana", view.item_id, choice="left")
+    job = service.jobs.run("judge", "few")
     assert job.status == "failed" and "Too few" in job.message
-    assert service.model_versions("few", "bt-judge") == []
-    service.create_project("fix", [], task_type="correction")
-    assert "preference projects" in service.run_job("judge", "fix").message
+    assert service.models.model_versions("few", "bt-judge") == []
+    service.projects.create_project("fix", [], task_type="correction")
+    assert "preference projects" in service.jobs.run("judge", "fix").message

@@ -55,10 +55,10 @@ def test_a_better_model_is_promoted_and_ranks_the_queue(svc, settings):
     version folder holds config, metrics, label snapshot and pool probabilities, and the pool ranks
     with them."""
     parity_project(svc, n=200, labelled=150)
-    svc.trainer = RuleTrainer(parity_rule)
-    job = svc.submit_job("finetune", PROJECT)
+    svc.models.trainer = RuleTrainer(parity_rule)
+    job = svc.jobs.submit("finetune", PROJECT)
     assert job.status == "done", job.error
-    [mv] = svc.model_versions(PROJECT, "finetune")
+    [mv] = svc.models.model_versions(PROJECT, "finetune")
     m = mv.metrics
     assert mv.promoted and m["promoted"] and m["heldout_accuracy"] == 1.0
     assert m["baseline"] == "the fast classifier" and m["baseline_accuracy"] < 0.8
@@ -70,7 +70,7 @@ def test_a_better_model_is_promoted_and_ranks_the_queue(svc, settings):
     held = {r["item_id"] for r in snapshot if r["split"] == "heldout"}
     train = {r["item_id"] for r in snapshot if r["split"] == "train"}
     assert len(held) == m["heldout_n"] and not held & train
-    pool = svc.pool(PROJECT)
+    pool = svc.queue.pool(PROJECT)
     assert pool.external is not None and pool.external[2] == "finetune v1"
     proba = pool.predict()
     texts = {i: f"case number {int(i) - 1} filed today" for i in pool.item_ids}  # ids follow import order
@@ -82,57 +82,57 @@ def test_a_better_model_is_promoted_and_ranks_the_queue(svc, settings):
 
 def test_a_worse_model_is_never_promoted(svc):
     parity_project(svc, n=200, labelled=150)
-    svc.trainer = RuleTrainer(anti_rule)
-    job = svc.submit_job("finetune", PROJECT)
-    [mv] = svc.model_versions(PROJECT, "finetune")
+    svc.models.trainer = RuleTrainer(anti_rule)
+    job = svc.jobs.submit("finetune", PROJECT)
+    [mv] = svc.models.model_versions(PROJECT, "finetune")
     assert job.status == "done" and not mv.promoted
     assert mv.metrics["heldout_accuracy"] == 0.0 and "not better" in mv.metrics["reason"]
     assert not (Path(mv.path) / "proba.npy").exists()
-    assert svc.pool(PROJECT).external is None
+    assert svc.queue.pool(PROJECT).external is None
 
 
 def test_the_next_version_must_beat_the_promoted_one(svc):
     parity_project(svc, n=200, labelled=150)
-    svc.trainer = RuleTrainer(parity_rule)
-    svc.submit_job("finetune", PROJECT)
-    svc.trainer = RuleTrainer(lambda t: 0)  # says "even" to everything: worse than v1
-    svc.submit_job("finetune", PROJECT)
-    v1, v2 = svc.model_versions(PROJECT, "finetune")
+    svc.models.trainer = RuleTrainer(parity_rule)
+    svc.jobs.submit("finetune", PROJECT)
+    svc.models.trainer = RuleTrainer(lambda t: 0)  # says "even" to everything: worse than v1
+    svc.jobs.submit("finetune", PROJECT)
+    v1, v2 = svc.models.model_versions(PROJECT, "finetune")
     assert v1.promoted and not v2.promoted
     assert v2.metrics["baseline"] == "fine-tuned v1" and v2.metrics["baseline_accuracy"] == 1.0
-    assert svc.pool(PROJECT).external[2] == "finetune v1"
+    assert svc.queue.pool(PROJECT).external[2] == "finetune v1"
 
 
 def test_refit_job_records_a_classifier_version(svc):
     parity_project(svc, n=120, labelled=100)
-    job = svc.submit_job("refit", PROJECT)
+    job = svc.jobs.submit("refit", PROJECT)
     assert job.status == "done", job.error
-    [mv] = svc.model_versions(PROJECT, "classifier")
+    [mv] = svc.models.model_versions(PROJECT, "classifier")
     assert set(mv.metrics) >= {"heldout_accuracy", "heldout_n", "train_n"}
     assert mv.metrics["heldout_n"] + mv.metrics["train_n"] == 100 and mv.n_labels == 100
 
 
 def test_too_few_labels_fail_with_advice(svc):
     parity_project(svc, n=30, labelled=3)
-    svc.trainer = RuleTrainer(parity_rule)
-    job = svc.submit_job("finetune", PROJECT)
+    svc.models.trainer = RuleTrainer(parity_rule)
+    job = svc.jobs.submit("finetune", PROJECT)
     assert job.status == "failed" and "label more items" in job.error
-    assert svc.model_versions(PROJECT) == []
+    assert svc.models.model_versions(PROJECT) == []
 
 
 def test_model_export_writes_a_card(svc, tmp_path):
     from annotator.core.errors import NotFoundError
 
     parity_project(svc, n=200, labelled=150)
-    svc.trainer = RuleTrainer(parity_rule)
-    svc.submit_job("finetune", PROJECT)
-    out = svc.export_model(PROJECT, 1, tmp_path / "exported")
+    svc.models.trainer = RuleTrainer(parity_rule)
+    svc.jobs.submit("finetune", PROJECT)
+    out = svc.models.export_model(PROJECT, 1, tmp_path / "exported")
     names = {p.name for p in out.iterdir()}
     assert {"config.json", "README.md", "labels.jsonl", "metrics.json"} <= names and "proba.npy" not in names
     card = (out / "README.md").read_text()
     assert "`even`, `odd`" in card and "Held-out accuracy | 100.0%" in card and "Promoted in the app: yes" in card
     with pytest.raises(NotFoundError, match="v1"):
-        svc.export_model(PROJECT, 7, tmp_path / "x")
+        svc.models.export_model(PROJECT, 7, tmp_path / "x")
 
 
 def test_the_classifier_annotator_answers_with_the_promoted_model(svc):
@@ -142,15 +142,15 @@ def test_the_classifier_annotator_answers_with_the_promoted_model(svc):
     from annotator.store import responses as response_q
 
     parity_project(svc, n=200, labelled=150)
-    svc.trainer = RuleTrainer(parity_rule)
-    svc.submit_job("finetune", PROJECT)
+    svc.models.trainer = RuleTrainer(parity_rule)
+    svc.jobs.submit("finetune", PROJECT)
     from annotator.annotators.registry import make_annotators
 
-    [classifier] = svc._with_promoted_classifier(PROJECT, make_annotators("classifier"))
+    [classifier] = svc.ai._with_promoted_classifier(PROJECT, make_annotators("classifier"))
     assert classifier.version == "finetune-v1"
-    out = svc.run_ai(PROJECT, "classifier")
+    out = svc.ai.run_ai(PROJECT, "classifier")
     assert out["items"] == 50
-    pool = svc.pool(PROJECT)
+    pool = svc.queue.pool(PROJECT)
     open_ids = pool.item_ids[~pool.labelled].tolist()
     with store.transaction(svc.engine) as s:
         suggestions = response_q.latest_suggestions(s, open_ids)
@@ -165,7 +165,7 @@ def test_auto_accepted_labels_join_training_down_weighted(svc):
     from annotator.store import responses as response_q
 
     parity_project(svc, n=200, labelled=150)
-    pool = svc.pool(PROJECT)
+    pool = svc.queue.pool(PROJECT)
     open_ids = pool.item_ids[~pool.labelled].tolist()[:30]
     with store.transaction(svc.engine) as s:
         response_q.insert_suggestions(s, [
@@ -179,8 +179,8 @@ def test_auto_accepted_labels_join_training_down_weighted(svc):
             seen["weights"] = weights.tolist()
             return super().train(texts, y, weights, label_names, out_dir, progress)
 
-    svc.trainer = Spy(parity_rule)
-    job = svc.submit_job("finetune", PROJECT, auto_weight=0.3)
+    svc.models.trainer = Spy(parity_rule)
+    job = svc.jobs.submit("finetune", PROJECT, auto_weight=0.3)
     assert job.status == "done", job.error
     m = job.result
     assert m["auto_train_n"] == 20 and m["train_n"] == m["human_train_n"] + 20

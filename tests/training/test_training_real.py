@@ -48,25 +48,25 @@ def svc(settings):
 
     settings.jobs_backend = "immediate"
     service = AnnotatorService.from_settings(settings, embedder=HashingEmbedder())
-    service.create_project(PROJECT, ["neg", "pos"])
-    service.import_records(PROJECT, reviews(160))
+    service.projects.create_project(PROJECT, ["neg", "pos"])
+    service.imports.import_records(PROJECT, reviews(160))
     yield service
     service.close()
 
 
 def test_shuffled_labels_model_is_not_promoted(svc, tmp_path):
-    svc.trainer = ShuffledLabels(svc.finetune_trainer(max_steps=24, epochs=3))
-    job = svc.submit_job("finetune", PROJECT, min_heldout=10)
+    svc.models.trainer = ShuffledLabels(svc.models.finetune_trainer(max_steps=24, epochs=3))
+    job = svc.jobs.submit("finetune", PROJECT, min_heldout=10)
     assert job.status == "done", job.error
-    [mv] = svc.model_versions(PROJECT, "finetune")
+    [mv] = svc.models.model_versions(PROJECT, "finetune")
     m = mv.metrics
     assert not mv.promoted and m["steps"] == 24 and m["heldout_n"] >= 10
     assert "only" not in m["reason"]  # decided on the held-out labels, not for lack of them
-    assert svc.pool(PROJECT).external is None
+    assert svc.queue.pool(PROJECT).external is None
     # the version is still a complete, loadable model: export it and classify with transformers
     from transformers import pipeline
 
-    out = svc.export_model(PROJECT, 1, tmp_path / "export")
+    out = svc.models.export_model(PROJECT, 1, tmp_path / "export")
     clf = pipeline("text-classification", model=str(out), device="cpu")
     assert clf("a moving, beautifully acted film")[0]["label"] in ("neg", "pos")
     assert "# reviews — fine-tuned classifier v1" in (out / "README.md").read_text()
@@ -82,9 +82,9 @@ KILL_SCRIPT = textwrap.dedent("""
 
     settings = Settings(data_dir={data!r}, models_dir={models!r}, demo=False, jobs_backend="immediate")
     service = AnnotatorService.from_settings(settings, embedder=HashingEmbedder())
-    service.create_project(PROJECT, ["neg", "pos"])
-    service.import_records(PROJECT, reviews(160))
-    service.run_job("finetune", PROJECT, max_steps=5000)
+    service.projects.create_project(PROJECT, ["neg", "pos"])
+    service.imports.import_records(PROJECT, reviews(160))
+    service.jobs.run("finetune", PROJECT, max_steps=5000)
 """)
 
 
@@ -104,7 +104,7 @@ def test_kill_during_a_real_finetune_leaves_a_consistent_state(settings):
             assert proc.poll() is None, proc.stderr.read().decode()[-3000:]
             if any(root.glob(".tmp-*")):
                 watcher = watcher or AnnotatorService.from_settings(settings, embedder=HashingEmbedder())
-                job = watcher.list_jobs()[0]
+                job = watcher.jobs.list_jobs()[0]
                 if job.status == "running" and "training step" in job.message and job.progress > 0.06:
                     break
         else:
@@ -118,13 +118,13 @@ def test_kill_during_a_real_finetune_leaves_a_consistent_state(settings):
             watcher.close()
     service = AnnotatorService.from_settings(settings, embedder=HashingEmbedder())
     try:
-        recovered = service.start_jobs(workers=0)
-        again, job = service.list_jobs()  # newest first: the restart queued it again as a new job
+        recovered = service.jobs.start(workers=0)
+        again, job = service.jobs.list_jobs()  # newest first: the restart queued it again as a new job
         assert recovered == [job.id] and job.status == "failed" and "interrupted by a restart" in job.message
         assert again.status == "queued" and again.payload["restart_of"] == job.id
         assert again.payload["max_steps"] == 5000 and f"Restarted as job {again.id}" in job.message
         assert 0.05 < job.progress < 0.75 and job.finished_at is not None
-        assert service.model_versions(PROJECT) == []
+        assert service.models.model_versions(PROJECT) == []
         assert list(root.iterdir()) == []
     finally:
         service.close()

@@ -1,0 +1,278 @@
+"""The service part for ai."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from annotator import store
+from annotator.active.pool import LabelPool
+from annotator.active.ranking import EXPLORE_STRATEGY
+from annotator.annotators import AIAnnotator, ItemBatch, LabelContext
+from annotator.annotators.registry import make_annotators
+from annotator.core.errors import (
+    EmptyPoolError,
+    ValidationError,
+)
+from annotator.core.schema import (
+    LabelSpec,
+    TaskType,
+)
+from annotator.routing import (
+    PrecisionEstimate,
+    RoutingPolicy,
+    choose_thresholds,
+    estimate_precision,
+    fit_ensemble,
+    route_items,
+)
+from annotator.service.common import ProgressFn
+from annotator.service.part import ServicePart, project_settings
+from annotator.store import items as item_q
+from annotator.store import projects as project_q
+from annotator.store import responses as response_q
+
+if TYPE_CHECKING:
+    from annotator.service.facade import AnnotatorService
+
+log = logging.getLogger(__name__)
+
+#: Queue strategies that pick items at random: answers to them are an unbiased sample of the pool.
+RANDOM_PICK_STRATEGIES = (EXPLORE_STRATEGY, "audit", "random")
+
+
+class AIService(ServicePart):
+    """ai"""
+
+    def __init__(self, svc: AnnotatorService) -> None:
+        super().__init__(svc)
+        self._promoted_seen: dict[int, tuple[LabelPool, int | None, float]] = {}
+
+    def label_context(self, project: str) -> LabelContext:
+        """What people have taught so far: label specs and the human-labelled items (single-label)."""
+        pool = self._svc.queue.pool(project)
+        with store.transaction(self.engine) as s:
+            proj = project_q.get_project(s, project)
+            rows = np.flatnonzero(pool.labelled)
+            texts = item_q.texts_by_ids(s, pool.item_ids[rows].tolist())
+            picked = response_q.randomly_picked_item_ids(s, proj.id, RANDOM_PICK_STRATEGIES)
+        specs = [LabelSpec(**lab) for lab in proj.labels]
+        return LabelContext(
+            random_pick=np.fromiter((int(i) in picked for i in pool.item_ids[rows]), dtype=bool, count=len(rows)),
+            label_names=[sp.name for sp in specs], label_descriptions=[sp.description for sp in specs],
+            label_embeddings=pool.label_embeddings,
+            texts=[texts[int(i)] for i in pool.item_ids[rows]], embeddings=pool.embeddings[rows],
+            labels=pool.targets[rows].argmax(axis=1).astype(np.int64),
+        )
+
+    def run_ai(
+        self, project: str, annotators: str | Sequence[AIAnnotator] = "knn,zero-shot", *,
+        policy: RoutingPolicy | None = None, progress: ProgressFn | None = None,
+    ) -> dict[str, Any]:
+        """Label every unlabelled item with the fused, calibrated AI annotators and route it.
+
+        Stores one suggestion per item (agent ``ensemble(...)``, its label, per-label scores,
+        confidence and route); ``auto`` items stop being served to people, ``audit`` items are
+        served first with the AI label hidden. Returns counts, thresholds and calibration figures.
+        """
+        if isinstance(annotators, str):
+            annotators = make_annotators(annotators)
+        if not annotators:
+            raise ValidationError("No AI annotator selected.", expected="e.g. knn,zero-shot")
+        annotators = self._with_promoted_classifier(project, annotators)  # a promoted fine-tune answers as "classifier"
+        with store.transaction(self.engine) as s:
+            proj = project_q.get_project(s, project)
+            if proj.task_type == TaskType.multi_label:
+                raise ValidationError("AI routing supports single-label projects for now.",
+                                      fix="label multi-label projects with the queue; routing for them comes later")
+            settings = project_settings(proj)
+        policy = policy or RoutingPolicy(target_precision=settings.target_precision,
+                                         audit_fraction=settings.audit_fraction)
+        pool = self._svc.queue.pool(project)
+        context = self.label_context(project)
+        if len(np.unique(context.labels)) < 2:
+            raise EmptyPoolError("The AI needs human labels of at least two classes to calibrate against.",
+                                 fix="label a few items of each class first")
+        ensemble = fit_ensemble(annotators, context, seed=settings.seed)
+        names = context.label_names
+        audits = self._audits_by_label(project, names)
+        thresholds = choose_thresholds(ensemble.oof_proba, ensemble.oof_labels, policy, audits=audits)
+        picked = context.random_pick
+        if picked is not None and picked.any():
+            # The queue's uncertain picks over-represent hard items, so a threshold certified on all
+            # human labels is safe but late; the random picks are an unbiased sample of the pool.
+            thresholds = np.minimum(thresholds, choose_thresholds(
+                ensemble.oof_proba[picked], ensemble.oof_labels[picked], policy, audits=audits))
+        from annotator.routing import judge as judge_m
+
+        # The judge learns from the same human labels (out of fold) when the AI label is right; once it
+        # has enough verdicts an item goes auto only if the judge's P(correct) also clears its threshold.
+        judge = judge_m.fit_ensemble_judge(ensemble, context, seed=settings.seed)
+        judge_thresholds = judge_m.judge_thresholds(judge, len(names), policy, random_pick=picked) \
+            if settings.judge_veto else None
+        rows = np.flatnonzero(~pool.labelled)
+        if len(rows) == 0:  # every item has a human label: nothing to route, the calibration still informs
+            result = {"agent": ensemble.name, "items": 0, "routes": dict.fromkeys(("auto", "audit", "verify", "blind"), 0),
+                      "thresholds": _thresholds_dict(names, thresholds), "calibration": ensemble.per_annotator,
+                      "human_labels": len(context.labels), "judge": judge.as_dict()}
+            self._record_ai_run(project, result)  # the dashboard's reliability diagram reads it back
+            return result
+        needs_text = any(getattr(a, "needs_text", True) for a in annotators)
+        texts: dict[int, str] = {}
+        if needs_text:
+            with store.transaction(self.engine) as s:
+                texts = item_q.texts_by_ids(s, pool.item_ids[rows].tolist())
+        batch = ItemBatch(texts=[texts.get(int(i), "") for i in pool.item_ids[rows]], embeddings=pool.embeddings[rows])
+        raw = [a.predict_proba(batch, context) for a in ensemble.annotators]
+        proba = ensemble.combine(raw)
+        judge_score = None
+        if judge_thresholds is not None:
+            if needs_text:
+                lengths = np.fromiter((len(t) for t in batch.texts), dtype=np.float64, count=len(rows))
+            else:
+                with store.transaction(self.engine) as s:
+                    by_id = item_q.text_lengths_by_ids(s, pool.item_ids[rows].tolist())
+                lengths = np.asarray([by_id.get(int(i), 0) for i in pool.item_ids[rows]], dtype=np.float64)
+            judge_score = judge_m.score_items(judge, proba, ensemble.calibrate(raw), batch.embeddings, context, lengths)
+        audited = self.audit_estimate(project).audits
+        already = (pool.route[rows] == 2)  # pending audits stay audits while the AI still accepts them
+        rng = np.random.default_rng([settings.seed, pool.n_labelled])
+        routes = route_items(proba, thresholds, policy, rng, already_audited=audited, keep_audit=already,
+                             judge_score=judge_score, judge_thresholds=judge_thresholds)
+        with store.transaction(self.engine) as s:
+            response_q.insert_suggestions(s, [
+                {"item_id": int(item_id), "agent": ensemble.name, "agent_version": ensemble.version,
+                 "value": [names[int(lab)]], "scores": {n: round(float(v), 5) for n, v in zip(names, p)},
+                 "score": round(float(conf), 5), "route": str(route),
+                 "judge_score": None if judge_score is None else round(float(judge_score[n]), 5)}  # review reads it
+                for n, (item_id, lab, p, conf, route) in enumerate(zip(
+                    pool.item_ids[rows], routes.label, proba, routes.confidence, routes.route))
+            ])
+        pool.set_routes(rows, routes.route)
+        pool.rerank()
+        counts = {r: int((routes.route == r).sum()) for r in ("auto", "audit", "verify", "blind")}
+        vetoed = (routes.confidence >= thresholds[routes.label]) & ~np.isin(routes.route, ("auto", "audit"))
+        result = {"agent": ensemble.name, "items": len(rows), "routes": counts,
+                  "thresholds": _thresholds_dict(names, thresholds),
+                  "calibration": ensemble.per_annotator, "human_labels": len(context.labels),
+                  "judge": {**judge.as_dict(), "vetoed": int(vetoed.sum()),
+                            "thresholds": None if judge_thresholds is None else _thresholds_dict(names, judge_thresholds)}}
+        self._record_ai_run(project, result)  # the dashboard's reliability diagram reads it back
+        return result
+
+    def _audits_by_label(self, project: str, names: Sequence[str]) -> dict[int, tuple[int, int]]:
+        """Per audited AI label (index into ``names``): (audits the person agreed with, audits)."""
+        with store.transaction(self.engine) as s:
+            outcomes = response_q.audit_outcomes(s, project_q.get_project(s, project).id)
+        out: dict[int, list[int]] = {}
+        for person, ai in outcomes:
+            if len(ai) == 1 and ai[0] in names:
+                tally = out.setdefault(list(names).index(ai[0]), [0, 0])
+                tally[0] += sorted(person) == sorted(ai)
+                tally[1] += 1
+        return {label: (agree, n) for label, (agree, n) in out.items()}
+
+    def llm_options(self, names: Sequence[str],
+                    progress_for: Callable[[str], Callable[[int, int], None] | None] | None = None,
+                    ) -> dict[str, dict[str, Any]]:
+        """Options of the LLM annotators among ``names`` (``agents.llm_options``), their scores
+        cached in this database's ``llm_score`` table."""
+        from annotator.annotators.registry import llm_options
+
+        return llm_options(self.settings, list(names), progress_for, engine=self.engine)
+
+    def audit_estimate(self, project: str) -> PrecisionEstimate:
+        """Precision of auto-accepted labels, measured on blind audits (value and 95 % interval)."""
+        with store.transaction(self.engine) as s:
+            outcomes = response_q.audit_outcomes(s, project_q.get_project(s, project).id)
+        return estimate_precision([sorted(person) == sorted(ai) for person, ai in outcomes])
+
+    def _record_ai_run(self, project: str, result: dict[str, Any]) -> None:
+        """Keep the last AI run's summary (routes, thresholds, calibration) for the dashboard."""
+        from annotator.store import reports as report_q
+
+        with store.transaction(self.engine) as s:
+            pid = project_q.get_project(s, project).id
+            report_q.record_finished_run(s, pid, "ai_summary", _plain_json(result),
+                                         message=f"routed {result.get('items', 0)} items: {result.get('routes')}")
+
+    def _with_promoted_classifier(self, project: str, annotators: Sequence[AIAnnotator]) -> list[AIAnnotator]:
+        """``annotators`` with ``classifier`` answered by the promoted fine-tuned version, where there
+        is one (``training.annotator``: its stored pool probabilities, not for its own training items)."""
+        import json as _json
+
+        from annotator.store import jobs as jobs_q
+        from annotator.training.annotator import PromotedClassifierAnnotator
+
+        annotators = list(annotators)
+        if not any(a.name == "classifier" for a in annotators):
+            return annotators
+        with store.transaction(self.engine) as s:
+            pid = project_q.get_project(s, project).id
+            mv = jobs_q.promoted_version(s, pid, "finetune")
+            if mv is None or not mv.path or not (Path(mv.path) / "proba.npy").is_file():
+                return annotators
+            ids, hashes = item_q.pool_ids_and_hashes(s, pid)
+        d = Path(mv.path)
+        trained = set()
+        if (d / "labels.jsonl").is_file():
+            for line in (d / "labels.jsonl").read_text(encoding="utf-8").splitlines():
+                row = _json.loads(line)
+                if row.get("split") == "train":
+                    trained.add(int(row["item_id"]))
+        hash_of = dict(zip(ids, hashes, strict=True))
+        proba = np.load(d / "proba.npy")
+        lookup = {hash_of[i]: proba[r] for r, i in enumerate(np.load(d / "item_ids.npy").tolist())
+                  if i in hash_of and i not in trained}
+        return [PromotedClassifierAnnotator(lookup, a, f"finetune-v{mv.version}") if a.name == "classifier" else a
+                for a in annotators]
+
+    def sync_promoted(self, pid: int, pool: LabelPool | None = None, *, force: bool = False) -> None:
+        """Swap the promoted fine-tuned model's stored probabilities into the project's pool (when a
+        job, maybe in another process, promoted a new one). Checked at most every 5 s per project."""
+        from annotator.store import jobs as jobs_q
+
+        pool = pool or self._svc.queue.pools.get(pid)
+        if pool is None:
+            return
+        now = time.monotonic()
+        seen = self._promoted_seen.get(pid)
+        if not force and seen is not None and seen[0] is pool and now - seen[2] < 5.0:
+            return
+        with store.transaction(self.engine) as s:
+            mv = jobs_q.promoted_version(s, pid, "finetune")
+        mv_id = mv.id if mv else None
+        if seen is not None and seen[0] is pool and seen[1] == mv_id:
+            self._promoted_seen[pid] = (pool, mv_id, now)
+            return
+        if mv is None or not mv.path or not (Path(mv.path) / "proba.npy").is_file():
+            pool.clear_external_proba()
+        else:
+            d = Path(mv.path)
+            pool.set_external_proba(np.load(d / "item_ids.npy"), np.load(d / "proba.npy"), f"finetune v{mv.version}")
+        self._promoted_seen[pid] = (pool, mv_id, now)
+
+
+def _thresholds_dict(names: Sequence[str], thresholds: np.ndarray) -> dict[str, float | None]:
+    """Per label, the auto-accept confidence threshold; None where no threshold holds the target."""
+    return {n: (None if not np.isfinite(t) else round(float(t), 4)) for n, t in zip(names, thresholds)}
+
+
+def _plain_json(value: Any) -> Any:
+    """``value`` with numpy scalars and arrays turned into plain Python (for JSON columns)."""
+    if isinstance(value, dict):
+        return {str(k): _plain_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain_json(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _plain_json(value.tolist())
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value

@@ -1,0 +1,108 @@
+"""The service part for exports."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from annotator import store
+from annotator.core.errors import (
+    ValidationError,
+)
+from annotator.core.schema import (
+    TaskType,
+)
+from annotator.export import ExportResult, write_export
+from annotator.export.posttraining import POSTTRAINING_FORMATS
+from annotator.service.part import ServicePart, project_settings
+from annotator.store import labels as label_q
+from annotator.store import projects as project_q
+
+if TYPE_CHECKING:
+    pass
+
+log = logging.getLogger(__name__)
+
+
+class ExportsService(ServicePart):
+    """exports"""
+
+    def export(
+        self, project: str, *, fmt: str, out: str | Path, only: str | None = None,
+        sources: Sequence[str] | None = None, statuses: Sequence[str] | None = None,
+        push_to_hub: str | None = None, hub_token: str | None = None,
+    ) -> ExportResult:
+        """Export every item (or a filtered subset) with its final label and provenance.
+
+        Args:
+            only: "human" keeps labels a person gave or confirmed; "labelled" keeps any labelled item.
+            sources: keep rows whose label_source is in this list (human, bulk, import, agent).
+            statuses: keep rows whose status is in this list (submitted, auto, unlabelled).
+        """
+        if only not in (None, "human", "labelled"):
+            raise ValidationError(f"Unknown filter --only {only!r}.", expected="human | labelled")
+        keep_sources = set(sources) if sources else None
+        keep_status = set(statuses) if statuses else None
+
+        def keep(row: dict[str, Any]) -> bool:
+            if only == "human" and not row["verified"]:
+                return False
+            if only == "labelled" and row["label"] is None:
+                return False
+            if keep_sources is not None and row["label_source"] not in keep_sources:
+                return False
+            return keep_status is None or row["status"] in keep_status
+
+        if fmt in POSTTRAINING_FORMATS:  # sft | dpo | ratings (issue 9)
+            return self.export_posttraining(project, fmt=fmt, out=out, keep=keep)
+        quality = self._quality_statement(project)
+        agreement = self._svc.quality.card_agreement(project)
+        with store.transaction(self.engine) as s:
+            proj = project_q.get_project(s, project)
+            labels = [lab["name"] for lab in proj.labels]
+            return write_export(
+                label_q.iter_final_labels(s, proj.id), fmt=fmt, out_dir=Path(out), project_name=proj.name,
+                labels=labels, multi_label=proj.task_type == TaskType.multi_label, keep=keep, quality=quality,
+                agreement=agreement, push_to_hub=push_to_hub, hub_token=hub_token,
+            )
+
+    def _quality_statement(self, project: str) -> dict[str, Any]:
+        """What is measured about the labels' quality, for the dataset card."""
+        estimate = self._svc.ai.audit_estimate(project)
+        if not estimate.audits:
+            return {}
+        return {
+            "Precision of auto-accepted AI labels (blind audits)":
+                f"{estimate.value:.1%} (95 % interval {estimate.ci_low:.1%}–{estimate.ci_high:.1%}, "
+                f"{estimate.audits} audited items)",
+            "How it is measured": "a random slice of the AI labels that were auto-accepted is labelled by a person "
+                                  "with the AI label hidden; the interval is Clopper–Pearson",
+        }
+
+    def final_labels(self, project: str) -> Iterator[dict[str, Any]]:
+        """Every item's final label with provenance (rows of ``store.labels.EXPORT_COLUMNS``)."""
+        with store.transaction(self.engine) as s:
+            pid = project_q.get_project(s, project).id
+            for chunk in label_q.iter_final_labels(s, pid):
+                yield from chunk
+
+    def export_posttraining(
+        self, project: str, *, fmt: str, out: str | Path, keep: Callable[[dict[str, Any]], bool] | None = None,
+        min_rating: float | None = None,
+    ) -> ExportResult:
+        """SFT chat JSONL, DPO pairs or a ratings table with provenance and a dataset card
+        (``annotator.export.posttraining``); ``export(fmt="sft"|"dpo"|"ratings")`` lands here."""
+        from annotator.export.posttraining import write_posttraining
+        from annotator.store.tasks import iter_task_rows
+
+        quality = self._quality_statement(project)
+        with store.transaction(self.engine) as s:
+            proj = project_q.get_project(s, project)
+            settings = project_settings(proj)
+            return write_posttraining(
+                iter_task_rows(s, proj.id), fmt=fmt, out_dir=Path(out), project_name=proj.name,
+                task_type=proj.task_type, labels=[lab["name"] for lab in proj.labels],
+                scale=(settings.rating_min, settings.rating_max), min_rating=min_rating, keep=keep, quality=quality,
+            )

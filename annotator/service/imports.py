@@ -1,0 +1,241 @@
+"""The service part for imports."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from annotator import store
+from annotator.core.errors import (
+    ValidationError,
+)
+from annotator.core.schema import (
+    ImportReport,
+    LabelSpec,
+    Route,
+    TaskType,
+)
+from annotator.embeddings import (
+    text_hash,
+)
+from annotator.importers import ImportSpec, check_labels, preview, read_chunks
+from annotator.service.common import ProgressFn
+from annotator.service.part import ServicePart, project_settings
+from annotator.store import items as item_q
+from annotator.store import projects as project_q
+from annotator.store import responses as response_q
+from annotator.tasks import (
+    check_fields,
+    is_posttraining,
+)
+
+if TYPE_CHECKING:
+    pass
+
+log = logging.getLogger(__name__)
+
+
+class ImportsService(ServicePart):
+    """imports"""
+
+    def preview_file(self, source: str | Path, n: int = 5, encoding: str | None = None):  # noqa: ANN201
+        """(columns, first rows as a DataFrame) of a file, for the set-up page."""
+        return preview(source, n=n, encoding=encoding)
+
+    def import_file(
+        self, project: str, source: str | Path, spec: ImportSpec, *, labels_as: str = "response",
+        agent: str = "import", add_labels: bool = False, progress: ProgressFn | None = None,
+        near_duplicates: float | str | None = None,
+    ) -> ImportReport:
+        """Import a file into a project in ONE transaction: a bad row anywhere changes nothing.
+
+        Args:
+            labels_as: "response" (labels become people's answers, source "import") or "suggestion"
+                (labels become suggestions of ``agent``).
+            add_labels: extend the project's labels with unknown label values instead of failing.
+            near_duplicates: post-training projects: the cosine threshold above which a record
+                (prompt and responses) is dropped as a near-duplicate, "off" to keep them, None for
+                the project's ``near_duplicate_threshold`` (default 0.95).
+        """
+        return self._import_chunks(project, read_chunks(source, spec), str(source), labels_as=labels_as,
+                                   agent=agent, add_labels=add_labels, progress=progress,
+                                   near_duplicates=near_duplicates)
+
+    def import_records(
+        self, project: str, records: Sequence[dict[str, Any]], *, labels_as: str = "response", agent: str = "import",
+        add_labels: bool = False, near_duplicates: float | str | None = None,
+    ) -> ImportReport:
+        """Import in-memory records (keys: text, and optionally external_id, labels, metadata, split);
+        ``near_duplicates`` as for ``import_file``."""
+        rows = [
+            {"row": i + 1, "external_id": r.get("external_id"), "text": r["text"], "labels": r.get("labels"),
+             "metadata": r.get("metadata") or {}, "split": r.get("split")}
+            for i, r in enumerate(records)
+        ]
+        return self._import_chunks(project, [pd.DataFrame(rows)], "records", labels_as=labels_as, agent=agent,
+                                   add_labels=add_labels, near_duplicates=near_duplicates)
+
+    def _import_chunks(
+        self, project: str, chunks: Iterable[pd.DataFrame], source: str, *, labels_as: str, agent: str,
+        add_labels: bool, progress: ProgressFn | None = None, near_duplicates: float | str | None = None,
+    ) -> ImportReport:
+        from annotator.tasks.near_duplicates import check_threshold
+
+        if labels_as not in ("response", "suggestion"):
+            raise ValidationError(f"labels_as must be 'response' or 'suggestion', got {labels_as!r}.")
+        override = None if near_duplicates is None else check_threshold(near_duplicates) or "off"
+        started = time.perf_counter()
+        report = ImportReport(project=project, source=source)
+        with store.transaction(self.engine) as s:
+            proj = project_q.get_project(s, project)
+            near = self._near_duplicate_filter(s, proj, override)
+            report.near_duplicate_threshold = None if near is None else near.threshold
+            label_specs = list(proj.labels)
+            allowed = [lab["name"] for lab in label_specs]
+            multi = proj.task_type == TaskType.multi_label
+            seen_hashes = item_q.existing_hashes(s, proj.id)
+            seen_ids = item_q.existing_external_ids(s, proj.id)
+            import_user = project_q.get_or_create_user(s, "import", role="annotator", is_system=True)
+            for chunk in chunks:
+                report.rows_read += len(chunk)
+                rows = chunk.to_dict(orient="records")
+                check_fields(proj.task_type, rows)  # post-training items need their response columns
+                self._check_chunk_labels(rows, allowed, label_specs, multi, add_labels, report)
+                new_rows = self._dedupe(rows, seen_hashes, seen_ids, report)
+                if near is not None:
+                    new_rows, finish = self._drop_near_duplicates(near, new_rows, report)
+                item_ids = item_q.insert_items(s, proj.id, new_rows)
+                if near is not None:
+                    finish(item_ids)
+                report.items_added += len(item_ids)
+                self._store_imported_labels(s, new_rows, item_ids, import_user.id, labels_as, agent, report)
+                if progress:
+                    progress(report.rows_read, 0)
+            if report.labels_added:
+                project_q.update_project(s, proj, labels=label_specs)
+            pid = proj.id
+        report.seconds = round(time.perf_counter() - started, 3)
+        self._svc.queue.drop_pool(pid)
+        log.info("import %s: %s", source, report.model_dump())
+        return report
+
+    def _near_duplicate_filter(self, s: Any, proj: Any, override: float | str | None) -> Any:
+        """The post-training import's near-duplicate filter, primed with the project's items
+        (``annotator.tasks.near_duplicates``), or None (classification project, or switched off)."""
+        from annotator.tasks import task_definition
+        from annotator.tasks.near_duplicates import NearDuplicateFilter
+
+        if not is_posttraining(proj.task_type):
+            return None
+        threshold = project_settings(proj).near_duplicate_threshold if override is None \
+            else None if override == "off" else override
+        if threshold is None:
+            return None
+        fields = ("text", *task_definition(proj.task_type).fields)
+        swap = (1, 2) if proj.task_type == TaskType.preference else None
+        near = NearDuplicateFilter(fields, self._svc.embeddings.embed_texts, float(threshold), swap=swap)
+        ids, records = item_q.items_with_metadata(s, proj.id)
+        near.add(records, ids)
+        return near
+
+    @staticmethod
+    def _drop_near_duplicates(
+        near: Any, rows: list[dict[str, Any]], report: ImportReport,
+    ) -> tuple[list[dict[str, Any]], Callable[[list[int]], None]]:
+        """(rows to insert, a function to call with their new item ids, which records the drops
+        in ``report`` and lets later chunks compare against them)."""
+        from annotator.core.schema import NearDuplicate
+
+        records = [{"text": r["text"], **{k: str(v) for k, v in (r.get("metadata") or {}).items()}} for r in rows]
+        keep, matches, vectors = near.split(records)
+        kept_rows = [rows[i] for i in keep]
+        position = {i: n for n, i in enumerate(keep)}
+
+        def finish(item_ids: list[int]) -> None:
+            for m in matches:
+                if m.existing:
+                    other_id, other_text = near.ids[m.other], near.texts[m.other]
+                else:
+                    other_id, other_text = item_ids[position[m.other]], rows[m.other]["text"]
+                report.near_duplicates.append(NearDuplicate(
+                    row=int(rows[m.index].get("row") or 0), text=rows[m.index]["text"], duplicate_of_item_id=other_id,
+                    duplicate_of_text=other_text, similarity=round(m.similarity, 4)))
+            report.near_duplicates_dropped += len(matches)
+            near.add([records[i] for i in keep], item_ids, vectors)
+
+        return kept_rows, finish
+
+    @staticmethod
+    def _check_chunk_labels(
+        rows: list[dict[str, Any]], allowed: list[str], label_specs: list[dict[str, Any]], multi: bool,
+        add_labels: bool, report: ImportReport,
+    ) -> None:
+        values = [r["labels"] for r in rows if r.get("labels")]
+        if not multi:
+            bad = [(r["row"], r["labels"]) for r in rows if r.get("labels") and len(r["labels"]) > 1]
+            if bad:
+                raise ValidationError(
+                    f"{len(bad)} rows carry several labels, but this is a single-label project.",
+                    got="; ".join(f"row {row}: {vals}" for row, vals in bad[:5]),
+                    fix="create the project with --multi-label, or keep one label per row",
+                )
+        if add_labels:
+            for value in values:
+                for name in value:
+                    if name not in allowed:
+                        allowed.append(name)
+                        label_specs.append(LabelSpec(name=name).model_dump())
+                        report.labels_added.append(name)
+            return
+        check_labels(values, allowed)
+
+    @staticmethod
+    def _dedupe(
+        rows: list[dict[str, Any]], seen_hashes: set[str], seen_ids: set[str], report: ImportReport,
+    ) -> list[dict[str, Any]]:
+        out = []
+        clashes = []
+        for r in rows:
+            h = text_hash(r["text"])
+            if h in seen_hashes:
+                report.duplicates_skipped += 1
+                continue
+            ext = r.get("external_id")
+            if ext is not None:
+                if ext in seen_ids:
+                    clashes.append((r["row"], ext))
+                    continue
+                seen_ids.add(ext)
+            seen_hashes.add(h)
+            out.append({**r, "text_hash": h})
+        if clashes:
+            raise ValidationError(
+                f"{len(clashes)} ids are already used by items of this project.",
+                got="; ".join(f"row {row}: id {ext!r}" for row, ext in clashes[:5]),
+                fix="give these rows new ids, drop --id-column, or import into a new project",
+            )
+        return out
+
+    @staticmethod
+    def _store_imported_labels(
+        s, rows: list[dict[str, Any]], item_ids: list[int], user_id: int, labels_as: str, agent: str,  # noqa: ANN001
+        report: ImportReport,
+    ) -> None:
+        labelled = [(iid, r["labels"]) for iid, r in zip(item_ids, rows, strict=True) if r.get("labels")]
+        if labels_as == "response":
+            response_q.insert_responses(s, [
+                {"item_id": iid, "user_id": user_id, "value": list(v), "status": "submitted", "source": "import",
+                 "route": Route.imported.value} for iid, v in labelled
+            ])
+            report.labels_imported += len(labelled)
+        else:
+            response_q.insert_suggestions(s, [
+                {"item_id": iid, "agent": agent, "agent_version": "", "value": list(v),
+                 "scores": {name: 1.0 for name in v}, "score": None, "route": None} for iid, v in labelled
+            ])
+            report.suggestions_imported += len(labelled)
