@@ -1,4 +1,4 @@
-"""The service part for accounts."""
+"""Accounts: users, roles, passwords and the login throttles."""
 
 from __future__ import annotations
 
@@ -27,7 +27,8 @@ log = logging.getLogger(__name__)
 
 
 class AccountsService(ServicePart):
-    """accounts"""
+    """People's accounts and logins (``svc.accounts``): add, list, set roles and passwords, log in behind
+    the failed-login throttles. The last admin cannot be demoted, whichever face asks."""
 
     def __init__(self, svc: AnnotatorService) -> None:
         super().__init__(svc)
@@ -54,7 +55,19 @@ class AccountsService(ServicePart):
             return _user_info(user_q.get_user(s, name))
 
     def set_role(self, name: str, role: str) -> UserInfo:
+        """Give ``name`` the role ``role``.
+
+        Raises:
+            ValidationError: ``name`` is the last admin and ``role`` is not admin (nobody could
+                manage accounts then); every face (UI, CLI, API) gets this refusal.
+        """
         with store.transaction(self.engine) as s:
+            user = user_q.get_user(s, name)
+            if user.role == Role.admin.value and str(role) != Role.admin.value and user_q.count_role(s, "admin") <= 1:
+                raise ValidationError(
+                    f"{name!r} is the last admin.", expected="at least one admin account", got=f"{name} → {role}",
+                    fix="make another account admin first, then change this one",
+                )
             return _user_info(user_q.set_role(s, name, str(role)))
 
     def reset_password(self, name: str, password: str) -> UserInfo:
@@ -167,16 +180,6 @@ class AccountsService(ServicePart):
         throttle.record_success(name)
         return user
 
-    def set_role_keeping_admin(self, name: str, role: str) -> UserInfo:
-        """``set_role``, refusing to demote the last admin (nobody could manage accounts then)."""
-        with store.transaction(self.engine) as s:
-            user = user_q.get_user(s, name)
-            if user.role == Role.admin.value and str(role) != Role.admin.value and user_q.count_role(s, "admin") <= 1:
-                raise ValidationError(
-                    f"{name!r} is the last admin.", expected="at least one admin account", got=f"{name} → {role}",
-                    fix="make another account admin first, then change this one",
-                )
-            return _user_info(user_q.set_role(s, name, str(role)))
 
 
 def _user_info(user: store.User) -> UserInfo:

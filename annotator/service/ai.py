@@ -1,4 +1,4 @@
-"""The service part for ai."""
+"""AI annotators on a project: fit, score, calibrate and route every unlabelled item."""
 
 from __future__ import annotations
 
@@ -47,7 +47,9 @@ RANDOM_PICK_STRATEGIES = (EXPLORE_STRATEGY, "audit", "random")
 
 
 class AIService(ServicePart):
-    """ai"""
+    """AI labelling (``svc.ai``): run the AI annotators, choose per-label thresholds from the
+    audited precision, route each item (auto-accept, verify, blind, audit) and keep the promoted
+    classifier's probabilities in the pool."""
 
     def __init__(self, svc: AnnotatorService) -> None:
         super().__init__(svc)

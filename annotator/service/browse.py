@@ -1,4 +1,4 @@
-"""The service part for browse."""
+"""Browse: search and filter a project's items, find similar ones, label many at once."""
 
 from __future__ import annotations
 
@@ -26,7 +26,8 @@ log = logging.getLogger(__name__)
 
 
 class BrowseService(ServicePart):
-    """browse"""
+    """Browsing (``svc.browse``): pages of items by text, label, route, metadata or uncertainty,
+    nearest neighbours of one item, and bulk labelling of a selection."""
 
     def browse(
         self, project: str, *, query: str = "", label: str | None = None, status: str | None = None,

@@ -1,4 +1,4 @@
-"""The service part for embeddings."""
+"""Embeddings: the project's embedder and the on-disk vector cache."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 
 class EmbeddingsService(ServicePart):
-    """embeddings"""
+    """Item vectors (``svc.embeddings``): one embedder per service, vectors cached by text hash."""
 
     def __init__(self, svc: AnnotatorService, *, embedder: Embedder | None = None) -> None:
         super().__init__(svc)

@@ -1,4 +1,4 @@
-"""The service part for exports."""
+"""Exports: final labels with provenance, written as datasets with a quality card."""
 
 from __future__ import annotations
 
@@ -27,7 +27,8 @@ log = logging.getLogger(__name__)
 
 
 class ExportsService(ServicePart):
-    """exports"""
+    """Exports (``svc.exports``): the final label of every item (the one settlement rule), written
+    as HF datasets / parquet / JSONL / CSV or SFT / DPO / ratings, with a dataset card."""
 
     def export(
         self, project: str, *, fmt: str, out: str | Path, only: str | None = None,
@@ -55,7 +56,7 @@ class ExportsService(ServicePart):
                 return False
             return keep_status is None or row["status"] in keep_status
 
-        if fmt in POSTTRAINING_FORMATS:  # sft | dpo | ratings (issue 9)
+        if fmt in POSTTRAINING_FORMATS:  # sft | dpo | ratings
             return self.export_posttraining(project, fmt=fmt, out=out, keep=keep)
         quality = self._quality_statement(project)
         agreement = self._svc.quality.card_agreement(project)

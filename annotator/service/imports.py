@@ -1,4 +1,4 @@
-"""The service part for imports."""
+"""Imports: files and records into a project, checked, de-duplicated and chunked."""
 
 from __future__ import annotations
 
@@ -41,7 +41,8 @@ log = logging.getLogger(__name__)
 
 
 class ImportsService(ServicePart):
-    """imports"""
+    """Imports (``svc.imports``): preview a file, import files or records in chunks, check their
+    labels, drop exact and near duplicates, keep the labels that came with them."""
 
     def preview_file(self, source: str | Path, n: int = 5, encoding: str | None = None):  # noqa: ANN201
         """(columns, first rows as a DataFrame) of a file, for the set-up page."""

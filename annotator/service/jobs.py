@@ -1,4 +1,4 @@
-"""The service part for jobs."""
+"""Jobs: long work persisted as rows, queued, run, cancelled and recovered after a restart."""
 
 from __future__ import annotations
 
@@ -28,11 +28,12 @@ log = logging.getLogger(__name__)
 
 
 class JobsService(ServicePart):
-    """jobs"""
+    """Background jobs (``svc.jobs``): submit, run here, cancel, wait for and list jobs; the body
+    of each kind is a plain method of the part that owns the work (see ``kinds``)."""
 
     def __init__(self, svc: AnnotatorService) -> None:
         super().__init__(svc)
-        # jobs and fine-tuning (issue 7): the runner is built on first use; ``trainer`` None = from Settings.
+        # built on first use: the CLI's one-shot commands never start a consumer
         self._job_runner: JobRunner | None = None
 
     @property

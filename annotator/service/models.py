@@ -1,4 +1,4 @@
-"""The service part for models."""
+"""Models: the classifier refit, the fine-tuned transformer and the judge, with versions."""
 
 from __future__ import annotations
 
@@ -34,7 +34,8 @@ log = logging.getLogger(__name__)
 
 
 class ModelsService(ServicePart):
-    """models"""
+    """Trained models (``svc.models``): the job bodies that refit, fine-tune and train the judge on
+    the people's labels, the held-out probe that decides promotion, and the version history."""
 
     def __init__(self, svc: AnnotatorService) -> None:
         super().__init__(svc)

@@ -1,4 +1,4 @@
-"""The service part for projects."""
+"""Projects: create, list, describe and configure projects."""
 
 from __future__ import annotations
 
@@ -32,7 +32,8 @@ log = logging.getLogger(__name__)
 
 
 class ProjectsService(ServicePart):
-    """projects"""
+    """Projects (``svc.projects``): create one with its labels and task type, read its summary and
+    settings, change its settings."""
 
     def create_project(
         self, name: str, labels: Sequence[str | LabelSpec | dict[str, Any]], *,

@@ -1,4 +1,4 @@
-"""The service part for quality."""
+"""Quality: agreement between raters, suspect labels, the dashboard and its report."""
 
 from __future__ import annotations
 
@@ -30,7 +30,8 @@ log = logging.getLogger(__name__)
 
 
 class QualityService(ServicePart):
-    """quality"""
+    """Measured label quality (``svc.quality``): agreement (people and AI as raters), suspect labels
+    found by cross-validation, the dashboard's figures and the HTML report."""
 
     def agreement(self, project: str, include_ai: bool = False) -> dict[str, Any]:
         """Agreement between the people who answered the same items (and, with ``include_ai``, the

@@ -1,4 +1,4 @@
-"""The service part for queue."""
+"""The labelling queue: the in-memory label pools, what to show next, answers, skips and undo."""
 
 from __future__ import annotations
 
@@ -47,7 +47,8 @@ MAX_OPEN_SERVED = 100_000
 
 
 class QueueService(ServicePart):
-    """queue"""
+    """The labelling loop (``svc.queue``): one label pool per project, the next item for a person,
+    submit / skip / undo, and the classifier refit scheduled after every few labels."""
 
     def __init__(self, svc: AnnotatorService) -> None:
         super().__init__(svc)

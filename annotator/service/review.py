@@ -1,4 +1,4 @@
-"""The service part for review."""
+"""Review: the queue of disputed and flagged items and the reviewers' decisions."""
 
 from __future__ import annotations
 
@@ -37,11 +37,12 @@ REVIEW_CACHE_MARGIN = timedelta(minutes=10)
 
 
 class ReviewService(ServicePart):
-    """review"""
+    """Review and adjudication (``svc.review``): the review queue (kept between looks so that a
+    decision re-assesses only what changed), flags, and accept / correct / settle / send back."""
 
     def __init__(self, svc: AnnotatorService) -> None:
         super().__init__(svc)
-        # review queue (issue 8): project id → every queued item's assessment, kept between looks
+        # project id → every queued item's assessment, kept between looks
         # so that a decision re-assesses only what changed (see _review_assessed).
         self._review_cache: dict[int, _ReviewCache] = {}
         self._review_lock = threading.Lock()

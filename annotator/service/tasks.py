@@ -1,4 +1,4 @@
-"""The service part for tasks."""
+"""Post-training tasks: ratings, preferences and corrections, and the judges that score them."""
 
 from __future__ import annotations
 
@@ -39,7 +39,8 @@ log = logging.getLogger(__name__)
 
 
 class TasksService(ServicePart):
-    """tasks"""
+    """Post-training tasks (``svc.tasks``): the next task for a person, their answers, and the
+    LLM and Bradley-Terry judges for ratings and preference pairs."""
 
     # Items keep text = the prompt (dedupe, embeddings, the queue); responses are item metadata; a
     # person's answer is a response whose payload keeps shown order, ratings, edited text and diff.

@@ -1,4 +1,4 @@
-"""The service part for team."""
+"""Team work: leases, assignments, overlap for agreement and per-person figures."""
 
 from __future__ import annotations
 
@@ -38,7 +38,8 @@ log = logging.getLogger(__name__)
 
 
 class TeamService(ServicePart):
-    """team"""
+    """Team work (``svc.team``): items leased to one person at a time, explicit assignments,
+    overlap (k answers on a fraction of items) and per-person statistics."""
 
     def __init__(self, svc: AnnotatorService) -> None:
         super().__init__(svc)

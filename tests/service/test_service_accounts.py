@@ -102,10 +102,10 @@ def test_auth_required_follows_passwords_and_setting(service):
 def test_last_admin_cannot_be_demoted(service):
     service.accounts.add_user("root", "admin", "root's password")
     with pytest.raises(ValidationError) as err:
-        service.accounts.set_role_keeping_admin("root", "annotator")
+        service.accounts.set_role("root", "annotator")
     assert "last admin" in err.value.message
     service.accounts.add_user("bo", "admin", "bo's password")
-    assert service.accounts.set_role_keeping_admin("root", "annotator").role == "annotator"
+    assert service.accounts.set_role("root", "annotator").role == "annotator"
 
 
 def test_login_counts_failures_per_address_too(service):
