@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from annotator import store
-from annotator.active.pool import LabelPool
+from annotator.active.pool import ROUTE_CODES, LabelPool
 from annotator.active.ranking import EXPLORE_STRATEGY
 from annotator.annotators import AIAnnotator, ItemBatch, LabelContext
 from annotator.annotators.registry import make_annotators
@@ -21,15 +21,14 @@ from annotator.core.errors import (
 )
 from annotator.core.schema import (
     LabelSpec,
+    Route,
     TaskType,
 )
 from annotator.routing import (
     PrecisionEstimate,
     RoutingPolicy,
-    choose_thresholds,
     estimate_precision,
-    fit_ensemble,
-    route_items,
+    pipeline,
 )
 from annotator.service.common import ProgressFn
 from annotator.service.part import ServicePart, project_settings
@@ -100,28 +99,12 @@ class AIService(ServicePart):
         if len(np.unique(context.labels)) < 2:
             raise EmptyPoolError("The AI needs human labels of at least two classes to calibrate against.",
                                  fix="label a few items of each class first")
-        ensemble = fit_ensemble(annotators, context, seed=settings.seed)
         names = context.label_names
-        audits = self._audits_by_label(project, names)
-        thresholds = choose_thresholds(ensemble.oof_proba, ensemble.oof_labels, policy, audits=audits)
-        picked = context.random_pick
-        if picked is not None and picked.any():
-            # The queue's uncertain picks over-represent hard items, so a threshold certified on all
-            # human labels is safe but late; the random picks are an unbiased sample of the pool.
-            thresholds = np.minimum(thresholds, choose_thresholds(
-                ensemble.oof_proba[picked], ensemble.oof_labels[picked], policy, audits=audits))
-        from annotator.routing import judge as judge_m
-
-        # The judge learns from the same human labels (out of fold) when the AI label is right; once it
-        # has enough verdicts an item goes auto only if the judge's P(correct) also clears its threshold.
-        judge = judge_m.fit_ensemble_judge(ensemble, context, seed=settings.seed)
-        judge_thresholds = judge_m.judge_thresholds(judge, len(names), policy, random_pick=picked) \
-            if settings.judge_veto else None
+        cal = pipeline.calibrate(annotators, context, policy, audits=self._audits_by_label(project, names),
+                                 seed=settings.seed, judge_veto=settings.judge_veto)
         rows = np.flatnonzero(~pool.labelled)
         if len(rows) == 0:  # every item has a human label: nothing to route, the calibration still informs
-            result = {"agent": ensemble.name, "items": 0, "routes": dict.fromkeys(("auto", "audit", "verify", "blind"), 0),
-                      "thresholds": _thresholds_dict(names, thresholds), "calibration": ensemble.per_annotator,
-                      "human_labels": len(context.labels), "judge": judge.as_dict()}
+            result = pipeline.summary(cal, names, None, len(context.labels))
             self._record_ai_run(project, result)  # the dashboard's reliability diagram reads it back
             return result
         needs_text = any(getattr(a, "needs_text", True) for a in annotators)
@@ -130,40 +113,31 @@ class AIService(ServicePart):
             with store.transaction(self.engine) as s:
                 texts = item_q.texts_by_ids(s, pool.item_ids[rows].tolist())
         batch = ItemBatch(texts=[texts.get(int(i), "") for i in pool.item_ids[rows]], embeddings=pool.embeddings[rows])
-        raw = [a.predict_proba(batch, context) for a in ensemble.annotators]
-        proba = ensemble.combine(raw)
-        judge_score = None
-        if judge_thresholds is not None:
+        lengths = None
+        if cal.judge_thresholds is not None:
             if needs_text:
                 lengths = np.fromiter((len(t) for t in batch.texts), dtype=np.float64, count=len(rows))
             else:
                 with store.transaction(self.engine) as s:
                     by_id = item_q.text_lengths_by_ids(s, pool.item_ids[rows].tolist())
                 lengths = np.asarray([by_id.get(int(i), 0) for i in pool.item_ids[rows]], dtype=np.float64)
-            judge_score = judge_m.score_items(judge, proba, ensemble.calibrate(raw), batch.embeddings, context, lengths)
-        audited = self.audit_estimate(project).audits
-        already = (pool.route[rows] == 2)  # pending audits stay audits while the AI still accepts them
         rng = np.random.default_rng([settings.seed, pool.n_labelled])
-        routes = route_items(proba, thresholds, policy, rng, already_audited=audited, keep_audit=already,
-                             judge_score=judge_score, judge_thresholds=judge_thresholds)
+        # pending audits stay audits while the AI still accepts them
+        routed = pipeline.route(cal, batch, context, policy, rng, already_audited=self.audit_estimate(project).audits,
+                                keep_audit=pool.route[rows] == ROUTE_CODES[Route.audit], text_lengths=lengths)
+        routes, judge_score = routed.routes, routed.judge_score
         with store.transaction(self.engine) as s:
             response_q.insert_suggestions(s, [
-                {"item_id": int(item_id), "agent": ensemble.name, "agent_version": ensemble.version,
+                {"item_id": int(item_id), "agent": cal.ensemble.name, "agent_version": cal.ensemble.version,
                  "value": [names[int(lab)]], "scores": {n: round(float(v), 5) for n, v in zip(names, p)},
                  "score": round(float(conf), 5), "route": str(route),
                  "judge_score": None if judge_score is None else round(float(judge_score[n]), 5)}  # review reads it
                 for n, (item_id, lab, p, conf, route) in enumerate(zip(
-                    pool.item_ids[rows], routes.label, proba, routes.confidence, routes.route))
+                    pool.item_ids[rows], routes.label, routed.proba, routes.confidence, routes.route))
             ])
         pool.set_routes(rows, routes.route)
         pool.rerank()
-        counts = {r: int((routes.route == r).sum()) for r in ("auto", "audit", "verify", "blind")}
-        vetoed = (routes.confidence >= thresholds[routes.label]) & ~np.isin(routes.route, ("auto", "audit"))
-        result = {"agent": ensemble.name, "items": len(rows), "routes": counts,
-                  "thresholds": _thresholds_dict(names, thresholds),
-                  "calibration": ensemble.per_annotator, "human_labels": len(context.labels),
-                  "judge": {**judge.as_dict(), "vetoed": int(vetoed.sum()),
-                            "thresholds": None if judge_thresholds is None else _thresholds_dict(names, judge_thresholds)}}
+        result = pipeline.summary(cal, names, routed, len(context.labels))
         self._record_ai_run(project, result)  # the dashboard's reliability diagram reads it back
         return result
 
@@ -259,10 +233,6 @@ class AIService(ServicePart):
             pool.set_external_proba(np.load(d / "item_ids.npy"), np.load(d / "proba.npy"), f"finetune v{mv.version}")
         self._promoted_seen[pid] = (pool, mv_id, now)
 
-
-def _thresholds_dict(names: Sequence[str], thresholds: np.ndarray) -> dict[str, float | None]:
-    """Per label, the auto-accept confidence threshold; None where no threshold holds the target."""
-    return {n: (None if not np.isfinite(t) else round(float(t), 4)) for n, t in zip(names, thresholds)}
 
 
 def _plain_json(value: Any) -> Any:

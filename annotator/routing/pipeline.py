@@ -1,0 +1,139 @@
+"""From fitted AI annotators to one route per item: the algorithm behind ``svc.ai.run_ai``.
+
+Two plain steps, no database and no pool:
+
+1. :func:`calibrate` fits the ensemble on the human labels (out of fold), chooses per-label
+   auto-accept thresholds that hold the target precision, and fits the judge that predicts
+   whether an AI label is right.
+2. :func:`route` scores a batch of unlabelled items and sends each to ``auto`` / ``audit`` /
+   ``verify`` / ``blind``.
+
+:func:`summary` turns both into the dict that the service records for the dashboard.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from annotator.annotators import AIAnnotator, ItemBatch, LabelContext
+from annotator.core.schema import Route
+from annotator.routing import judge as judge_m
+from annotator.routing.calibration import Ensemble, fit_ensemble
+from annotator.routing.router import (
+    Routes,
+    RoutingPolicy,
+    choose_thresholds,
+    route_items,
+)
+
+#: Route names in the order the summary counts them.
+ROUTE_NAMES: tuple[str, ...] = (Route.auto.value, Route.audit.value, Route.verify.value, Route.blind.value)
+
+
+@dataclass
+class Calibration:
+    """What the human labels certify.
+
+    Attributes:
+        ensemble: the fused, temperature-calibrated annotators.
+        thresholds: (n_labels,) auto-accept confidence per label; ``inf`` where none holds the target.
+        judge: P(AI label correct) model, fitted out of fold on the same human labels.
+        judge_thresholds: (n_labels,) judge score an auto item must also clear; None when the veto is off.
+    """
+
+    ensemble: Ensemble
+    thresholds: np.ndarray
+    judge: judge_m.Judge
+    judge_thresholds: np.ndarray | None
+
+
+def calibrate(annotators: Sequence[AIAnnotator], context: LabelContext, policy: RoutingPolicy, *,
+              audits: dict[int, tuple[int, int]], seed: int, judge_veto: bool) -> Calibration:
+    """Fit the ensemble and the judge and choose the thresholds.
+
+    Args:
+        audits: per label index, (audits the person agreed with, audits) of earlier auto labels.
+        seed: fold assignment and model seeds.
+        judge_veto: whether auto-accept also needs the judge's score over its own threshold.
+    """
+    ensemble = fit_ensemble(annotators, context, seed=seed)
+    thresholds = choose_thresholds(ensemble.oof_proba, ensemble.oof_labels, policy, audits=audits)
+    picked = context.random_pick
+    if picked is not None and picked.any():
+        # The queue's uncertain picks over-represent hard items, so a threshold certified on all
+        # human labels is safe but late; the random picks are an unbiased sample of the pool.
+        thresholds = np.minimum(thresholds, choose_thresholds(
+            ensemble.oof_proba[picked], ensemble.oof_labels[picked], policy, audits=audits))
+    # The judge learns from the same human labels (out of fold) when the AI label is right; once it
+    # has enough verdicts an item goes auto only if the judge's P(correct) also clears its threshold.
+    judge = judge_m.fit_ensemble_judge(ensemble, context, seed=seed)
+    judge_thresholds = judge_m.judge_thresholds(judge, len(context.label_names), policy, random_pick=picked) \
+        if judge_veto else None
+    return Calibration(ensemble, thresholds, judge, judge_thresholds)
+
+
+@dataclass
+class RoutedBatch:
+    """One route per item of a batch.
+
+    Attributes:
+        proba: (n_items, n_labels) fused probabilities.
+        routes: label index, confidence and route per item.
+        judge_score: (n_items,) judge's P(correct), or None when the veto is off.
+    """
+
+    proba: np.ndarray
+    routes: Routes
+    judge_score: np.ndarray | None
+
+
+def route(cal: Calibration, batch: ItemBatch, context: LabelContext, policy: RoutingPolicy,
+          rng: np.random.Generator, *, already_audited: int, keep_audit: np.ndarray,
+          text_lengths: np.ndarray | None) -> RoutedBatch:
+    """Score ``batch`` and route each item.
+
+    Args:
+        already_audited: audits answered so far (the audit slice shrinks as they accumulate).
+        keep_audit: (n_items,) bool, items already routed to audit that stay audits.
+        text_lengths: (n_items,) characters per text, a judge feature; needed when the veto is on.
+    """
+    raw = [a.predict_proba(batch, context) for a in cal.ensemble.annotators]
+    proba = cal.ensemble.combine(raw)
+    judge_score = None
+    if cal.judge_thresholds is not None:
+        if text_lengths is None:
+            raise ValueError("route() needs text_lengths when the judge veto is on")
+        judge_score = judge_m.score_items(cal.judge, proba, cal.ensemble.calibrate(raw), batch.embeddings,
+                                          context, text_lengths)
+    routes = route_items(proba, cal.thresholds, policy, rng, already_audited=already_audited,
+                         keep_audit=keep_audit, judge_score=judge_score, judge_thresholds=cal.judge_thresholds)
+    return RoutedBatch(proba, routes, judge_score)
+
+
+def thresholds_dict(names: Sequence[str], thresholds: np.ndarray) -> dict[str, float | None]:
+    """Per label, the auto-accept confidence threshold; None where no threshold holds the target."""
+    return {n: (None if not np.isfinite(t) else round(float(t), 4)) for n, t in zip(names, thresholds)}
+
+
+def summary(cal: Calibration, names: Sequence[str], routed: RoutedBatch | None, human_labels: int) -> dict[str, Any]:
+    """The run's record: items and counts per route, thresholds, per-annotator calibration, judge.
+
+    ``routed`` None: nothing was left to route (every item has a human label).
+    """
+    thresholds = thresholds_dict(names, cal.thresholds)
+    if routed is None:
+        return {"agent": cal.ensemble.name, "items": 0, "routes": dict.fromkeys(ROUTE_NAMES, 0),
+                "thresholds": thresholds, "calibration": cal.ensemble.per_annotator, "human_labels": human_labels,
+                "judge": cal.judge.as_dict()}
+    r = routed.routes
+    counts = {name: int((r.route == name).sum()) for name in ROUTE_NAMES}
+    # confident enough for auto-accept, yet sent to a person: the judge said the label looks wrong
+    vetoed = (r.confidence >= cal.thresholds[r.label]) & ~np.isin(r.route, (Route.auto.value, Route.audit.value))
+    judge = {**cal.judge.as_dict(), "vetoed": int(vetoed.sum()),
+             "thresholds": None if cal.judge_thresholds is None else thresholds_dict(names, cal.judge_thresholds)}
+    return {"agent": cal.ensemble.name, "items": len(r.route), "routes": counts, "thresholds": thresholds,
+            "calibration": cal.ensemble.per_annotator, "human_labels": human_labels, "judge": judge}
