@@ -15,6 +15,7 @@ from annotator.core.errors import (
     ValidationError,
 )
 from annotator.core.schema import (
+    ProjectSettings,
     QueuedItem,
     Route,
     TaskType,
@@ -29,7 +30,10 @@ from annotator.store import projects as project_q
 from annotator.store import responses as response_q
 from annotator.tasks import (
     TaskAnswer,
+    TaskForm,
+    TaskItem,
     TaskView,
+    task_kind,
 )
 
 if TYPE_CHECKING:
@@ -52,25 +56,14 @@ class TasksService(ServicePart):
 
     def task_view(self, project: str, user: str, item: QueuedItem) -> TaskView:
         """``item`` with its responses laid out (preference: left/right in the seeded shown order)."""
-        from annotator.tasks import shown_order, task_definition
-
         with store.transaction(self.engine) as s:
             proj = project_q.get_project(s, project)
-        task_definition(proj.task_type)
-        settings = project_settings(proj)
-        meta = item.metadata or {}
+        kind, settings = task_kind(proj.task_type), project_settings(proj)
         view = TaskView(item_id=item.item_id, task_type=proj.task_type, prompt=item.text, route=item.route,
-                        criteria=[lab["name"] for lab in proj.labels] if proj.task_type == TaskType.rating else [],
                         scale=(settings.rating_min, settings.rating_max),
                         suggestion=item.suggestion.value[0] if item.suggestion and item.suggestion.value else None,
                         suggestion_score=item.suggestion.score if item.suggestion else None)
-        if proj.task_type == TaskType.preference:
-            order = shown_order(settings.seed, item.item_id, user)
-            a, b = str(meta.get("response_a", "")), str(meta.get("response_b", ""))
-            view.shown_order, view.left, view.right = order, *((a, b) if order == "AB" else (b, a))
-        else:
-            view.response = str(meta.get("response", ""))
-        return view
+        return view.model_copy(update=kind.lay_out(_task_item(proj, settings, item.item_id, user, item.metadata)))
 
     def submit_task(
         self, project: str, user: str | None, item_id: int, *, choice: str | None = None,
@@ -85,29 +78,15 @@ class TasksService(ServicePart):
             edited: correction: the corrected response (the unified diff is kept with it).
             rationale: optional free text, for every task type.
         """
-        from annotator.tasks import (
-            correction_answer,
-            preference_answer,
-            rating_answer,
-            shown_order,
-            task_definition,
-        )
-
         user = user or self.settings.default_user
+        form = TaskForm(choice=choice, ratings=ratings, edited=edited, rationale=rationale)
         with store.transaction(self.engine) as s:
             proj = project_q.get_project(s, project)
-            task_definition(proj.task_type)
-            settings = project_settings(proj)
+            kind, settings = task_kind(proj.task_type), project_settings(proj)
             item = item_q.get_item(s, item_id)
             if item.project_id != proj.id:
                 raise ValidationError(f"Item {item_id} does not belong to project {project!r}.")
-            if proj.task_type == TaskType.preference:
-                answer = preference_answer(choice or "", shown_order(settings.seed, item_id, user), rationale)
-            elif proj.task_type == TaskType.rating:
-                answer = rating_answer(ratings or {}, [lab["name"] for lab in proj.labels],
-                                       (settings.rating_min, settings.rating_max), rationale)
-            else:
-                answer = correction_answer(str((item.meta or {}).get("response", "")), edited or "", rationale)
+            answer = kind.answer(form, _task_item(proj, settings, item_id, user, item.meta))
             person = project_q.get_or_create_user(s, user)
             served = self._svc.queue.served_at.pop((proj.id, user, item_id), None)
             strategy = score = seconds = suggestion_id = None
@@ -279,3 +258,10 @@ class TasksService(ServicePart):
                 "threshold": None if not np.isfinite(threshold) else round(threshold, 5),
                 "exact_match_on_rated": round(float(exact_match(verdicts.best[rated], human).mean()), 4)
                 if rated else None}
+
+
+def _task_item(proj: Any, settings: ProjectSettings, item_id: int, user: str, meta: dict[str, Any] | None) -> TaskItem:
+    """What a task type needs of one item: its metadata and the project's seed, criteria and scale."""
+    return TaskItem(item_id=item_id, user=user, seed=settings.seed, meta=meta or {},
+                    criteria=tuple(lab["name"] for lab in proj.labels),
+                    scale=(settings.rating_min, settings.rating_max))
