@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json as _json
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -33,7 +34,9 @@ from annotator.routing import (
 from annotator.service.common import ProgressFn
 from annotator.service.part import ServicePart, project_settings
 from annotator.store import items as item_q
+from annotator.store import jobs as jobs_q
 from annotator.store import projects as project_q
+from annotator.store import reports as report_q
 from annotator.store import responses as response_q
 
 if TYPE_CHECKING:
@@ -170,7 +173,6 @@ class AIService(ServicePart):
 
     def _record_ai_run(self, project: str, result: dict[str, Any]) -> None:
         """Keep the last AI run's summary (routes, thresholds, calibration) for the dashboard."""
-        from annotator.store import reports as report_q
 
         with store.transaction(self.engine) as s:
             pid = project_q.get_project(s, project).id
@@ -180,9 +182,7 @@ class AIService(ServicePart):
     def _with_promoted_classifier(self, project: str, annotators: Sequence[AIAnnotator]) -> list[AIAnnotator]:
         """``annotators`` with ``classifier`` answered by the promoted fine-tuned version, where there
         is one (``training.annotator``: its stored pool probabilities, not for its own training items)."""
-        import json as _json
 
-        from annotator.store import jobs as jobs_q
         from annotator.training.annotator import PromotedClassifierAnnotator
 
         annotators = list(annotators)
@@ -211,7 +211,6 @@ class AIService(ServicePart):
     def sync_promoted(self, pid: int, pool: LabelPool | None = None, *, force: bool = False) -> None:
         """Swap the promoted fine-tuned model's stored probabilities into the project's pool (when a
         job, maybe in another process, promoted a new one). Checked at most every 5 s per project."""
-        from annotator.store import jobs as jobs_q
 
         pool = pool or self._svc.queue.pools.get(pid)
         if pool is None:

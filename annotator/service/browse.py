@@ -10,12 +10,15 @@ import numpy as np
 
 from annotator import store
 from annotator.core.errors import (
+    NotFoundError,
     ValidationError,
 )
 from annotator.core.schema import (
+    ResponseSource,
     Route,
 )
 from annotator.service.part import ServicePart, project_settings
+from annotator.store import browse as browse_q
 from annotator.store import projects as project_q
 from annotator.store import responses as response_q
 
@@ -43,7 +46,6 @@ class BrowseService(ServicePart):
             order: "id", "newest", "suggestion score" (least confident AI suggestion first) or
                 "uncertainty" (the current model's smallest margin first; id order while cold).
         """
-        from annotator.store import browse as browse_q
 
         if status and status not in browse_q.STATUSES:
             raise ValidationError(f"Unknown status filter {status!r}.", expected=" | ".join(browse_q.STATUSES))
@@ -65,7 +67,6 @@ class BrowseService(ServicePart):
         return browse_q.BrowsePage(rows=rows, total=total, exact=exact, page=page, page_size=page_size)
 
     def _browse_by_uncertainty(self, project: str, filters, page: int, page_size: int):  # noqa: ANN001, ANN202
-        from annotator.store import browse as browse_q
 
         pool = self._svc.queue.pool(project)
         proba = pool.predict()
@@ -123,8 +124,6 @@ class BrowseService(ServicePart):
     def similar_items(self, project: str, item_id: int, k: int = 20):  # noqa: ANN201 - store.browse.BrowsePage
         """The ``k`` items nearest to ``item_id`` by dot product of the (L2-normalised) pool
         embeddings, most similar first; each row carries ``similarity`` in [-1, 1]."""
-        from annotator.core.errors import NotFoundError
-        from annotator.store import browse as browse_q
 
         pool = self._svc.queue.pool(project)
         try:
@@ -151,8 +150,6 @@ class BrowseService(ServicePart):
     def bulk_label(self, project: str, user: str | None, item_ids: Sequence[int], value: Sequence[str]) -> int:
         """Give every item in ``item_ids`` the label ``value`` in one transaction, recorded as a bulk
         action (response source "bulk"); replaces the person's earlier answers. Returns the count."""
-        from annotator.core.schema import ResponseSource
-        from annotator.store import browse as browse_q
 
         user = user or self.settings.default_user
         ids = list(dict.fromkeys(int(i) for i in item_ids))
@@ -188,7 +185,6 @@ class BrowseService(ServicePart):
     def browse_options(self, project: str, *, own_answers_of: str | None = None) -> dict[str, list[str]]:
         """Choices for the browse page's filters: labels, statuses, routes, annotators, orders.
         ``own_answers_of``: a person's name (an annotator's page): the annotators are them alone."""
-        from annotator.store import browse as browse_q
 
         with store.transaction(self.engine) as s:
             proj = project_q.get_project(s, project)

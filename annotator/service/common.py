@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from annotator.active.pool import LabelPool
+from annotator.active.pool import LabelPool, required_answers
 from annotator.core.schema import (
     ProjectSettings,
 )
@@ -53,7 +53,6 @@ class _TeamSync:
 
 def _required_answers(item_ids: np.ndarray, settings: ProjectSettings) -> np.ndarray:
     """Answers each item needs under the project's overlap settings ((n,) int16, see pool.required_answers)."""
-    from annotator.active.pool import required_answers
 
     return required_answers(item_ids, seed=settings.seed, fraction=settings.overlap_fraction, k=settings.overlap_k)
 

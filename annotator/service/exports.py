@@ -19,6 +19,7 @@ from annotator.export.posttraining import POSTTRAINING_FORMATS
 from annotator.service.part import ServicePart, project_settings
 from annotator.store import labels as label_q
 from annotator.store import projects as project_q
+from annotator.store.tasks import iter_task_rows
 
 if TYPE_CHECKING:
     pass
@@ -96,7 +97,6 @@ class ExportsService(ServicePart):
         """SFT chat JSONL, DPO pairs or a ratings table with provenance and a dataset card
         (``annotator.export.posttraining``); ``export(fmt="sft"|"dpo"|"ratings")`` lands here."""
         from annotator.export.posttraining import write_posttraining
-        from annotator.store.tasks import iter_task_rows
 
         quality = self._quality_statement(project)
         with store.transaction(self.engine) as s:

@@ -17,6 +17,7 @@ from annotator.core.errors import (
 from annotator.core.schema import (
     ImportReport,
     LabelSpec,
+    NearDuplicate,
     Route,
     TaskType,
 )
@@ -32,7 +33,9 @@ from annotator.store import responses as response_q
 from annotator.tasks import (
     check_fields,
     is_posttraining,
+    task_definition,
 )
+from annotator.tasks.near_duplicates import NearDuplicateFilter, check_threshold
 
 if TYPE_CHECKING:
     pass
@@ -85,7 +88,6 @@ class ImportsService(ServicePart):
         self, project: str, chunks: Iterable[pd.DataFrame], source: str, *, labels_as: str, agent: str,
         add_labels: bool, progress: ProgressFn | None = None, near_duplicates: float | str | None = None,
     ) -> ImportReport:
-        from annotator.tasks.near_duplicates import check_threshold
 
         if labels_as not in ("response", "suggestion"):
             raise ValidationError(f"labels_as must be 'response' or 'suggestion', got {labels_as!r}.")
@@ -128,8 +130,6 @@ class ImportsService(ServicePart):
     def _near_duplicate_filter(self, s: Any, proj: Any, override: float | str | None) -> Any:
         """The post-training import's near-duplicate filter, primed with the project's items
         (``annotator.tasks.near_duplicates``), or None (classification project, or switched off)."""
-        from annotator.tasks import task_definition
-        from annotator.tasks.near_duplicates import NearDuplicateFilter
 
         if not is_posttraining(proj.task_type):
             return None
@@ -150,7 +150,6 @@ class ImportsService(ServicePart):
     ) -> tuple[list[dict[str, Any]], Callable[[list[int]], None]]:
         """(rows to insert, a function to call with their new item ids, which records the drops
         in ``report`` and lets later chunks compare against them)."""
-        from annotator.core.schema import NearDuplicate
 
         records = [{"text": r["text"], **{k: str(v) for k, v in (r.get("metadata") or {}).items()}} for r in rows]
         keep, matches, vectors = near.split(records)

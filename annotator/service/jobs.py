@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import logging
 import time
+import traceback
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from annotator import store
 from annotator.core.errors import (
     AnnotatorError,
+    JobCancelled,
     ValidationError,
 )
 from annotator.core.schema import (
     JobInfo,
 )
-from annotator.jobs import JobRunner
+from annotator.jobs import JobContext, JobRunner, worker_id, worker_is_dead
 from annotator.service.common import _job_json
 from annotator.service.part import ServicePart
+from annotator.store import jobs as jobs_q
 from annotator.store import projects as project_q
 from annotator.training import VersionDirs
 
@@ -77,8 +80,6 @@ class JobsService(ServicePart):
         as a new job (payload ``restart_of``: the old id), and the old row names it; a cancelled
         one, a second interruption and the ``immediate`` backend (no queue) are not restarted.
         Returns the ids of the jobs marked interrupted."""
-        from annotator.jobs import worker_is_dead
-        from annotator.store import jobs as jobs_q
 
         base = "interrupted by a restart: the process running it stopped; nothing was applied."
         requeue: list[int] = []
@@ -126,7 +127,6 @@ class JobsService(ServicePart):
         if kind not in self.kinds:
             raise ValidationError(f"Unknown job kind {kind!r}.", expected=" | ".join(self.kinds),
                                   fix="pick one of those kinds")
-        from annotator.store import jobs as jobs_q
 
         with store.transaction(self.engine) as s:
             pid = project_q.get_project(s, project).id if project else None
@@ -145,7 +145,6 @@ class JobsService(ServicePart):
         """Create a job and run it here, in the calling thread (the CLI's ``jobs run``); recorded like any job."""
         if kind not in self.kinds:
             raise ValidationError(f"Unknown job kind {kind!r}.", expected=" | ".join(self.kinds))
-        from annotator.store import jobs as jobs_q
 
         with store.transaction(self.engine) as s:
             pid = project_q.get_project(s, project).id if project else None
@@ -156,11 +155,7 @@ class JobsService(ServicePart):
     def execute(self, job_id: int, on_progress: Callable[[float, str | None], None] | None = None) -> None:
         """Run one queued job and record its outcome. Never raises: a failing job is marked failed
         and the consumer goes on with the next."""
-        import traceback
 
-        from annotator.core.errors import JobCancelled
-        from annotator.jobs import JobContext, worker_id
-        from annotator.store import jobs as jobs_q
 
         with store.transaction(self.engine) as s:
             if not jobs_q.start_job(s, job_id, worker_id()):
@@ -189,28 +184,24 @@ class JobsService(ServicePart):
                                   only_if=("cancelled",))
 
     def _report_job(self, job_id: int, progress: float, message: str | None) -> str:
-        from annotator.store import jobs as jobs_q
 
         with store.transaction(self.engine) as s:
             return jobs_q.set_progress(s, job_id, progress, message)
 
     def cancel(self, job_id: int) -> JobInfo:
         """Cancel a queued job at once, a running one at its next progress checkpoint (it applies nothing)."""
-        from annotator.store import jobs as jobs_q
 
         with store.transaction(self.engine) as s:
             jobs_q.request_cancel(s, int(job_id))
         return self.get(job_id)
 
     def get(self, job_id: int) -> JobInfo:
-        from annotator.store import jobs as jobs_q
 
         with store.transaction(self.engine) as s:
             return self._job_info(s, jobs_q.get_job(s, int(job_id)))
 
     def list_jobs(self, project: str | None = None, limit: int = 50) -> list[JobInfo]:
         """Jobs newest first (of one project, or all)."""
-        from annotator.store import jobs as jobs_q
 
         with store.transaction(self.engine) as s:
             pid = project_q.get_project(s, project).id if project else None

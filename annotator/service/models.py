@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json as _json
 import logging
 import time
 from collections.abc import Sequence
@@ -13,6 +14,7 @@ import numpy as np
 from annotator import store
 from annotator.core.errors import (
     EmptyPoolError,
+    JobCancelled,
     ValidationError,
 )
 from annotator.core.schema import (
@@ -23,8 +25,10 @@ from annotator.core.schema import (
 from annotator.service.common import _job_json
 from annotator.service.part import ServicePart, project_settings
 from annotator.store import items as item_q
+from annotator.store import jobs as jobs_q
 from annotator.store import projects as project_q
 from annotator.store import responses as response_q
+from annotator.store.tasks import item_fields
 from annotator.training import TextTrainer, VersionDirs
 
 if TYPE_CHECKING:
@@ -75,7 +79,6 @@ class ModelsService(ServicePart):
 
     def job_refit(self, ctx, project: str, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: ANN001
         """Refit the fast classifier and record a ``classifier`` model version with its held-out accuracy."""
-        from annotator.store import jobs as jobs_q
 
         proj, ids, y, heldout, names, _ = self._human_split(project)
         ctx.checkpoint(0.1, "scoring the fast classifier on the held-out labels", force=True)
@@ -112,9 +115,7 @@ class ModelsService(ServicePart):
     def job_finetune(self, ctx, project: str, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: ANN001
         """Fine-tune on the people's labels outside the held-out slice (plus down-weighted auto
         labels when ``auto_weight`` > 0); promote only a significant held-out improvement."""
-        import json as _json
 
-        from annotator.store import jobs as jobs_q
         from annotator.training import decide_promotion
 
         proj, ids, y, heldout, names, settings = self._human_split(project)
@@ -203,11 +204,8 @@ class ModelsService(ServicePart):
         outside the held-out slice; write it as a version (kind ``bt-judge``) and promote it only
         on a significant held-out improvement over the promoted one (or the majority side), like
         ``finetune``. ``run_judge(..., "bt-judge")`` then answers with the promoted version."""
-        import json as _json
 
         from annotator.annotators.preference import BradleyTerryJudge
-        from annotator.store import jobs as jobs_q
-        from annotator.store.tasks import item_fields
         from annotator.training.judge import JUDGE_KIND, train_judge
 
         proj, ids, y, heldout, names, _ = self._human_split(project)
@@ -262,8 +260,6 @@ class ModelsService(ServicePart):
         """Add the committed version folder ``final`` to the model table, unless the job was
         cancelled meanwhile; on any failure the folder is removed, so a version exists in both
         places or in neither (``finetune`` and ``judge`` jobs)."""
-        from annotator.core.errors import JobCancelled
-        from annotator.store import jobs as jobs_q
 
         try:
             with store.transaction(self.engine) as s:
@@ -291,7 +287,6 @@ class ModelsService(ServicePart):
 
     def model_versions(self, project: str, kind: str | None = None) -> list[ModelVersionInfo]:
         """Trained model versions, oldest first (``kind``: finetune | classifier | all when None)."""
-        from annotator.store import jobs as jobs_q
 
         with store.transaction(self.engine) as s:
             proj = project_q.get_project(s, project)
@@ -303,7 +298,6 @@ class ModelsService(ServicePart):
     def export_model(self, project: str, version: int, out: str | Path) -> Path:
         """Write fine-tuned version ``version`` as a standalone ``save_pretrained`` folder with a
         README.md model card. Returns the folder."""
-        from annotator.store import jobs as jobs_q
         from annotator.training.card import export_version
 
         with store.transaction(self.engine) as s:

@@ -21,7 +21,10 @@ from annotator.core.schema import (
 from annotator.service.common import _gc_paused
 from annotator.service.part import ServicePart, project_settings
 from annotator.store import projects as project_q
+from annotator.store import reports as report_q
 from annotator.store import responses as response_q
+from annotator.store.reports import as_utc
+from annotator.team import agreement as agr
 
 if TYPE_CHECKING:
     pass
@@ -56,7 +59,6 @@ class QualityService(ServicePart):
 
     def _agreement(self, project: str, include_ai: bool) -> dict[str, Any]:
         """``agreement`` without the collector pause (see there)."""
-        from annotator.team import agreement as agr
         from annotator.team.review import REVIEW_ROUTE
 
         with store.transaction(self.engine) as s:
@@ -113,7 +115,6 @@ class QualityService(ServicePart):
             ValidationError: a multi-label project. EmptyPoolError: fewer than two labels of two classes.
         """
         from annotator.quality import find_suspects as find
-        from annotator.store import reports as report_q
 
         with store.transaction(self.engine) as s:
             proj = project_q.get_project(s, project)
@@ -155,7 +156,6 @@ class QualityService(ServicePart):
             {"at", "checked", "found", "changed", "confirmed", "pending", "suspects": [...]}; zeros
             and ``at`` None before the first search.
         """
-        from annotator.store import reports as report_q
 
         with store.transaction(self.engine) as s:
             pid = project_q.get_project(s, project).id
@@ -187,7 +187,6 @@ class QualityService(ServicePart):
         from datetime import UTC, datetime
 
         from annotator import reporting
-        from annotator.store import reports as report_q
 
         with store.transaction(self.engine) as s:
             proj = project_q.get_project(s, project)
@@ -241,6 +240,5 @@ def _align(table: np.ndarray, ids: Sequence[int], item_ids: Sequence[int]) -> np
 
 def _iso(at: Any) -> str | None:
     """A stored time as ISO-8601 UTC text (SQLite drops the zone; it was written in UTC)."""
-    from annotator.store.reports import as_utc
 
     return None if at is None else as_utc(at).isoformat(timespec="seconds")

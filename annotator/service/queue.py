@@ -21,6 +21,7 @@ from annotator.core.schema import (
     LabelSpec,
     Progress,
     QueuedItem,
+    ResponseSource,
     Route,
     SuggestionView,
     TaskType,
@@ -234,7 +235,6 @@ class QueueService(ServicePart):
         """Put the item aside for this session; it comes back when the queue runs out. The skip is
         kept (a discarded response with source ``skip``) for the per-person figures, and the
         person's lease on the item returns it to the queue for others."""
-        from annotator.core.schema import ResponseSource
 
         user = user or self.settings.default_user
         pool = self.pool(project)

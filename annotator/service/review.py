@@ -22,7 +22,9 @@ from annotator.service.common import _gc_paused
 from annotator.service.part import ServicePart, project_settings
 from annotator.store import projects as project_q
 from annotator.store import responses as response_q
+from annotator.store import review as review_q
 from annotator.store import users as user_q
+from annotator.team import review as rv
 
 if TYPE_CHECKING:
     from annotator.service.facade import AnnotatorService
@@ -75,8 +77,6 @@ class ReviewService(ServicePart):
                             ) -> tuple[list[Any], dict]:
         """Every queued item is assessed (counts need them all; kept between calls, see
         ``_review_assessed``); entries are built for the slice shown."""
-        from annotator.store import review as review_q
-        from annotator.team import review as rv
 
         with store.transaction(self.engine) as s:
             proj = project_q.get_project(s, project)
@@ -119,7 +119,6 @@ class ReviewService(ServicePart):
         judge threshold changed, and after ``REVIEW_CACHE_TTL_S`` (a safety net for a write committed
         out of id order by a concurrent transaction on PostgreSQL).
         """
-        from annotator.store import review as review_q
 
         with self._review_lock:
             marks = review_q.queue_marks(s)
@@ -141,7 +140,6 @@ class ReviewService(ServicePart):
     def _review_assess_all(self, s, project_id: int, judge_below: float | None  # noqa: ANN001 - session
                            ) -> dict[int, tuple[list[str], float]]:
         """Every candidate of the project assessed from scratch (the reference for the cache)."""
-        from annotator.store import review as review_q
 
         return self._review_assess(s, sorted(review_q.candidate_item_ids(s, project_id, judge_below)), judge_below)
 
@@ -150,8 +148,6 @@ class ReviewService(ServicePart):
                        ) -> dict[int, tuple[list[str], float]]:
         """item_id → (reasons, priority) for those of ``item_ids`` that need a reviewer (an item that
         is no candidate assesses to None: it is left out too)."""
-        from annotator.store import review as review_q
-        from annotator.team import review as rv
 
         answers = review_q.answers_of(s, item_ids)
         requests = review_q.open_requests(s, item_ids)
@@ -170,7 +166,6 @@ class ReviewService(ServicePart):
         says 'billing' with p=0.97"); ``score`` is how likely the current label is wrong when known
         (it orders the queue; 0.5 otherwise). Asking again with the same reason while a request is
         open adds nothing. Returns how many requests were added."""
-        from annotator.store import review as review_q
 
         reason = str(reason).strip()
         if not reason:
@@ -217,7 +212,6 @@ class ReviewService(ServicePart):
     def send_back(self, project: str, reviewer: str, item_id: int, *, comment: str | None = None) -> None:
         """Ask for one more answer: the item leaves the review queue and is served again to people
         who have not answered it; every answer stays. It returns to the queue once answered."""
-        from annotator.store import review as review_q
 
         with store.transaction(self.engine) as s:
             proj = project_q.get_project(s, project)
@@ -232,7 +226,6 @@ class ReviewService(ServicePart):
 
     def _review_decide(self, project: str, reviewer: str, item_id: int, value: list[str],
                        comment: str | None) -> None:
-        from annotator.store import review as review_q
         from annotator.team.review import REVIEW_ROUTE
 
         with store.transaction(self.engine) as s:
@@ -253,7 +246,6 @@ class ReviewService(ServicePart):
 
     def values(self, project: str, item_id: int) -> list[list[str]]:
         """The distinct values given for the item so far (people's answers and AI suggestions), sorted."""
-        from annotator.store import review as review_q
 
         with store.transaction(self.engine) as s:
             pid = project_q.get_project(s, project).id
@@ -279,7 +271,6 @@ class ReviewService(ServicePart):
 
     @staticmethod
     def _check_items_in_project(s, pid: int, project: str, item_ids: Sequence[int]) -> None:  # noqa: ANN001
-        from annotator.store import review as review_q
 
         owners = review_q.project_of_items(s, item_ids)
         wrong = [int(i) for i in item_ids if owners.get(int(i)) != pid]
@@ -292,7 +283,6 @@ class ReviewService(ServicePart):
 
     def review_reopen(self, pool: LabelPool, project_id: int) -> None:
         """On building a pool: items sent back and not answered since are served again."""
-        from annotator.store import review as review_q
 
         with store.transaction(self.engine) as s:
             sent_back = review_q.sent_back_item_ids(s, project_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json as _json
 import logging
 import time
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from annotator import store
+from annotator.active.pool import ROUTE_CODES
 from annotator.annotators import AIAnnotator
 from annotator.core.errors import (
     ValidationError,
@@ -26,8 +28,11 @@ from annotator.routing import (
 from annotator.service.common import ProgressFn
 from annotator.service.part import ServicePart, project_settings
 from annotator.store import items as item_q
+from annotator.store import jobs as jobs_q
 from annotator.store import projects as project_q
 from annotator.store import responses as response_q
+from annotator.store.llm_cache import StoreLLMCache
+from annotator.store.tasks import item_fields, iter_task_rows
 from annotator.tasks import (
     TaskAnswer,
     TaskForm,
@@ -112,7 +117,6 @@ class TasksService(ServicePart):
         """The LLM behind the judge: "llm-local" (offline SmolLM2) or "llm-endpoint" (Settings'
         OpenAI-compatible server); scores cached in the project database like the LLM annotators'."""
         from annotator.llm.pairwise import EndpointOptionScorer, LocalOptionScorer
-        from annotator.store.llm_cache import StoreLLMCache
 
         cache = StoreLLMCache(self.engine)
         if name == "llm-local":
@@ -140,7 +144,6 @@ class TasksService(ServicePart):
                 ``annotator.llm.pairwise.OptionScorer`` objects.
         """
         from annotator.llm.pairwise import PairwiseJudge
-        from annotator.store.tasks import item_fields
 
         with store.transaction(self.engine) as s:
             proj = project_q.get_project(s, project)
@@ -169,13 +172,11 @@ class TasksService(ServicePart):
         """The "bt-judge" annotator: the promoted version of the ``judge`` job when there is one
         trained with this project's embedder (``PromotedPreferenceJudge``), else a Bradley–Terry
         model refitted on the people's verdicts at every run."""
-        import json as _json
 
         from annotator.annotators.preference import (
             BradleyTerryJudge,
             PromotedPreferenceJudge,
         )
-        from annotator.store import jobs as jobs_q
         from annotator.training.judge import JUDGE_KIND
 
         fallback = BradleyTerryJudge(pairs, embed=self._svc.embeddings.embed_texts)
@@ -204,14 +205,12 @@ class TasksService(ServicePart):
         the auto ones is audited blind; the rest go to people (verify, or blind when unsure). The
         judge's agreement with the people's ratings is measured too (exact, MAE, Spearman).
         """
-        from annotator.active.pool import ROUTE_CODES
         from annotator.llm.pairwise import judge_ratings, rating_agreement
         from annotator.routing.ratings import (
             exact_match,
             joint_confidence,
             route_ratings,
         )
-        from annotator.store.tasks import iter_task_rows
 
         with store.transaction(self.engine) as s:
             proj = project_q.get_project(s, project)

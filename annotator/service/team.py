@@ -14,6 +14,8 @@ from annotator import store
 from annotator.active.pool import LabelPool
 from annotator.core.errors import (
     AgreementError,
+    ConflictError,
+    NotFoundError,
     ValidationError,
 )
 from annotator.core.schema import (
@@ -26,10 +28,12 @@ from annotator.service.common import (
     _TeamSync,
 )
 from annotator.service.part import ServicePart, project_settings
+from annotator.store import browse as browse_q
 from annotator.store import items as item_q
 from annotator.store import projects as project_q
 from annotator.store import teams as team_q
 from annotator.store import users as user_q
+from annotator.team import stats as teams_stats
 
 if TYPE_CHECKING:
     from annotator.service.facade import AnnotatorService
@@ -134,7 +138,6 @@ class TeamService(ServicePart):
         else:
             required = int(_required_answers(np.asarray([item_id]), settings)[0])
         if not team_q.consume(s, item_id=item_id, user_id=user_id, required=required):
-            from annotator.core.errors import ConflictError
 
             raise ConflictError(
                 f"Item {item_id} already has the {required} answer(s) it needs: your reservation ran out "
@@ -183,8 +186,6 @@ class TeamService(ServicePart):
         Raises:
             NotFoundError: an unknown user name. ValidationError: ids of another project, or nothing matched.
         """
-        from annotator.core.errors import NotFoundError
-        from annotator.store import browse as browse_q
 
         names = [u.strip() for u in (users.split(",") if isinstance(users, str) else users) if u and u.strip()]
         if not names and not unassign:
@@ -256,7 +257,6 @@ class TeamService(ServicePart):
         return self._person_stats(project, report)
 
     def _person_stats(self, project: str, report: dict[str, Any] | None) -> list[dict[str, Any]]:
-        from annotator.team import stats as teams_stats
 
         with _gc_paused(), store.transaction(self.engine) as s:
             pid = project_q.get_project(s, project).id
