@@ -73,7 +73,7 @@ def init(
     get_strategy(strategy)
     text = guidelines.read_text(encoding="utf-8") if guidelines else ""
     service = _service(_settings(data_dir, database_url))
-    summary = service.create_project(
+    summary = service.projects.create_project(
         name, [x for x in labels.split(",") if x.strip()],
         task_type=task or ("multi-label" if multi_label else "single-label"),
         guidelines=text, settings={"strategy": strategy, **_scale_settings(scale)},
@@ -130,7 +130,7 @@ def import_(
     service = _service(settings)
     bar, update = _progress(f"import {Path(file).name}")
     try:
-        report = service.import_file(project, file, spec, labels_as=labels_as, agent=agent, add_labels=add_labels,
+        report = service.imports.import_file(project, file, spec, labels_as=labels_as, agent=agent, add_labels=add_labels,
                                      progress=update, near_duplicates=near_duplicates)
     finally:
         bar.close()
@@ -160,7 +160,7 @@ def export(
     Example: `python -m annotator export --project reviews --format parquet --out exports/reviews --only human`
     """
     service = _service(_settings(data_dir, database_url))
-    result = service.export(
+    result = service.exports.export(
         project, fmt=format, out=out, only=only, sources=source.split(",") if source else None,
         statuses=status.split(",") if status else None, push_to_hub=push_to_hub, hub_token=hub_token,
     )
@@ -174,7 +174,7 @@ def projects(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None
     Example: `python -m annotator projects`
     """
     service = _service(_settings(data_dir, database_url))
-    rows = service.list_projects()
+    rows = service.projects.list_projects()
     if not rows:
         typer.echo("No projects yet. Create one: python -m annotator init NAME --labels a,b")
     for p in rows:
@@ -195,11 +195,11 @@ def embed(
     service = _service(_settings(data_dir, database_url, embedding_model=model))
     bar, update = _progress("embed", unit="texts")
     try:
-        vectors = service.embed_project(project, progress=update)
+        vectors = service.embeddings.embed_project(project, progress=update)
     finally:
         bar.close()
     typer.echo(f"{len(vectors)} items embedded ({vectors.shape[1] if len(vectors) else 0}-d, "
-               f"model {service.embedder.name})")
+               f"model {service.embeddings.embedder.name})")
 
 
 @app.command()
@@ -228,7 +228,7 @@ def _annotator_kwargs(service: AnnotatorService, names: list[str], bars: list) -
         bars.append(bar)
         return update
 
-    return service.llm_options(names, progress_for)
+    return service.ai.llm_options(names, progress_for)
 
 
 def _override_routing(service, project: str, target_precision: float | None,  # noqa: ANN001
@@ -238,8 +238,8 @@ def _override_routing(service, project: str, target_precision: float | None,  # 
     changes = {k: v for k, v in {"target_precision": target_precision, "audit_fraction": audit_fraction}.items()
                if v is not None}
     if changes:
-        service.update_project_settings(project, **changes)
-    return service.project(project)
+        service.projects.update_project_settings(project, **changes)
+    return service.projects.project(project)
 
 
 @app.command()
@@ -279,11 +279,11 @@ def ai(
             usd = "" if guess.get("usd") is None else f", ~${guess['usd']:.2f}"
             typer.echo(f"{a.name}: at most ~{guess['seconds']:.0f} s{usd} (cached items cost nothing)", err=True)
     try:
-        report = service.run_ai(project, chosen)
+        report = service.ai.run_ai(project, chosen)
     finally:
         for bar in bars:
             bar.close()
-    estimate = service.audit_estimate(project)
+    estimate = service.ai.audit_estimate(project)
     report["audit_estimate"] = estimate.as_dict()
     for name in report["calibration"]:
         report["calibration"][name].pop("reliability", None)
@@ -315,11 +315,11 @@ def judge(
     typer.echo(f"Judging {summary.items} pairs ({'one order' if no_swap else 'both orders'}) with {judge} …", err=True)
     bar, update = _progress("judge", unit="prompts")
     try:
-        report = service.run_judge(project, judge, swap=not no_swap, progress=update)
+        report = service.tasks.run_judge(project, judge, swap=not no_swap, progress=update)
     finally:
         bar.close()
     if "calibration" in report:  # preference: routed like `ai`; rating: suggestions and agreement only
-        report["audit_estimate"] = service.audit_estimate(project).as_dict()
+        report["audit_estimate"] = service.ai.audit_estimate(project).as_dict()
         for name in report["calibration"]:
             report["calibration"][name].pop("reliability", None)
     typer.echo(json.dumps(report, indent=2))
@@ -519,7 +519,7 @@ def agreement(
     Example: `python -m annotator agreement --project reviews --include-ai --json`
     """
     service = _service(_settings(data_dir, database_url))
-    report = service.agreement(project, include_ai=include_ai)
+    report = service.quality.agreement(project, include_ai=include_ai)
     if as_json:
         typer.echo(json.dumps(report, indent=2))
         return
@@ -562,7 +562,7 @@ def review(
     Example: `python -m annotator review --project reviews --top 5 --json`
     """
     service = _service(_settings(data_dir, database_url))
-    summary = service.review_summary(project, top=top)
+    summary = service.review.summary(project, top=top)
     if as_json:
         typer.echo(json.dumps(summary, indent=2, default=str))
         return
@@ -590,8 +590,8 @@ def suspects(
     Example: `python -m annotator suspects --project reviews --json`
     """
     service = _service(_settings(data_dir, database_url))
-    found = service.find_suspects(project, folds=folds)
-    report = service.suspect_report(project)
+    found = service.quality.find_suspects(project, folds=folds)
+    report = service.quality.suspect_report(project)
     if as_json:
         typer.echo(json.dumps(report, indent=2, default=str))
         return
@@ -615,7 +615,7 @@ def report(
     Example: `python -m annotator report --project reviews --out report.html`
     """
     service = _service(_settings(data_dir, database_url))
-    path = service.write_report(project, out)
+    path = service.quality.write_report(project, out)
     typer.echo(f"Wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
 
@@ -673,7 +673,7 @@ def user_add(
 
     check_role(role)  # before asking for a password
     password = None if no_password else _read_password(password_stdin)
-    user = _service(_settings(data_dir, database_url)).add_user(name, role, password)
+    user = _service(_settings(data_dir, database_url)).accounts.add_user(name, role, password)
     typer.echo(f"Added user {user.name!r} ({user.role})" + ("" if user.has_password else ", no password"))
 
 
@@ -683,7 +683,7 @@ def user_list(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> Non
 
     Example: `python -m annotator user list`
     """
-    rows = _service(_settings(data_dir, database_url)).list_users()
+    rows = _service(_settings(data_dir, database_url)).accounts.list_users()
     if not rows:
         typer.echo("No users yet. Add one: python -m annotator user add NAME --role annotator")
     for u in rows:
@@ -700,7 +700,7 @@ def user_set_role(
 
     Example: `python -m annotator user set-role ana reviewer`
     """
-    user = _service(_settings(data_dir, database_url)).set_role(name, role)
+    user = _service(_settings(data_dir, database_url)).accounts.set_role(name, role)
     typer.echo(f"User {user.name!r} is now {user.role}")
 
 
@@ -715,8 +715,8 @@ def user_reset_password(
     Example: `python -m annotator user reset-password ana`
     """
     service = _service(_settings(data_dir, database_url))
-    service.get_user(name)  # an unknown name fails before the prompt
-    user = service.reset_password(name, _read_password(password_stdin))
+    service.accounts.get_user(name)  # an unknown name fails before the prompt
+    user = service.accounts.reset_password(name, _read_password(password_stdin))
     typer.echo(f"Password of {user.name!r} changed")
 
 
@@ -748,7 +748,7 @@ def jobs_list(
     data_dir: DataDir = None, database_url: DatabaseUrl = None,
 ) -> None:
     """List jobs, newest first: id, kind, status, progress, created, project, message."""
-    jobs = _service(_settings(data_dir, database_url)).list_jobs(project, limit=limit)
+    jobs = _service(_settings(data_dir, database_url)).jobs.list_jobs(project, limit=limit)
     if as_json:
         typer.echo(json.dumps([j.model_dump(mode="json") for j in jobs], indent=2))
         return
@@ -762,7 +762,7 @@ def jobs_list(
 def jobs_cancel(job_id: Annotated[int, typer.Argument(help="Job id (see jobs list).")],
                 data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
     """Cancel a job: a queued one at once, a running one at its next checkpoint (nothing is applied)."""
-    job = _service(_settings(data_dir, database_url)).cancel_job(job_id)
+    job = _service(_settings(data_dir, database_url)).jobs.cancel(job_id)
     typer.echo(_job_line(job))
 
 
@@ -788,7 +788,7 @@ def jobs_run(
     service = _service(_settings(data_dir, database_url, jobs_backend=jobs_backend, redis_url=redis_url,
                                  jobs_queue=queue))
     if enqueue:
-        job = service.submit_job(kind, project, **payload)
+        job = service.jobs.submit(kind, project, **payload)
         typer.echo(f"Queued job {job.id} ({kind}); follow it with: python -m annotator jobs list -p {project}")
         return
     from tqdm import tqdm
@@ -800,7 +800,7 @@ def jobs_run(
         bar.set_postfix_str((message or "")[:60], refresh=True)
 
     try:
-        job = service.run_job(kind, project, on_progress=on_progress, **payload)
+        job = service.jobs.run(kind, project, on_progress=on_progress, **payload)
     finally:
         bar.close()
     typer.echo(_job_line(job))
@@ -825,19 +825,19 @@ def worker(
     settings = _settings(data_dir, database_url, jobs_backend=jobs_backend or "redis", redis_url=redis_url,
                          jobs_queue=queue, embedding_model=embedding_model)
     service = _service(settings)
-    recovered = service.recover_jobs()
+    recovered = service.jobs.recover()
     if recovered:
         typer.echo(f"Marked interrupted jobs failed: {recovered} (interrupted fine-tunes are queued again once; "
                    "see `jobs list`)")
     typer.echo(f"annotator worker: {settings.jobs_backend} queue {settings.jobs_queue!r}, {workers} thread(s); Ctrl-C stops")
-    service.jobs.run_forever(workers)
+    service.jobs.runner.run_forever(workers)
 
 
 @model_app.command("list")
 def model_list(project: ProjectOpt, kind: Annotated[Optional[str], typer.Option(help="finetune | classifier | bt-judge")] = None,
                data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
     """List trained model versions with their held-out accuracy and whether they are promoted."""
-    versions = _service(_settings(data_dir, database_url)).model_versions(project, kind)
+    versions = _service(_settings(data_dir, database_url)).models.model_versions(project, kind)
     if not versions:
         typer.echo("No model versions yet: python -m annotator jobs run finetune --project " + project)
     for v in versions:
@@ -853,7 +853,7 @@ def model_export(project: ProjectOpt, version: Annotated[int, typer.Option("--ve
                  out: Annotated[Path, typer.Option("--out", help="New folder for the model.")],
                  data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
     """Write a fine-tuned version as a standalone save_pretrained folder with a README.md model card."""
-    path = _service(_settings(data_dir, database_url)).export_model(project, version, out)
+    path = _service(_settings(data_dir, database_url)).models.export_model(project, version, out)
     typer.echo(f"Wrote {path} (load it with transformers.pipeline('text-classification', model='{path}'))")
 
 
@@ -880,7 +880,7 @@ def assign(
             item_ids = [int(x) for x in ids.replace(" ", "").split(",") if x]
         except ValueError as e:
             raise typer.BadParameter(f"--ids takes whole numbers separated by commas, got {ids!r}") from e
-    result = _service(_settings(data_dir, database_url)).assign(
+    result = _service(_settings(data_dir, database_url)).team.assign(
         project, names, metadata=metadata, query=query, item_ids=item_ids, unassign=unassign)
     verb = "Took back" if unassign else "Assigned"
     who = ", ".join(result["users"]) or "everyone"
@@ -903,10 +903,10 @@ def overlap(
     service = _service(_settings(data_dir, database_url))
     changes = {key: v for key, v in {"overlap_fraction": fraction, "overlap_k": k}.items() if v is not None}
     if changes:
-        settings = service.update_project_settings(project, **changes)
+        settings = service.projects.update_project_settings(project, **changes)
     else:
-        settings = service.project_details(project)[2]
-    needing = len(service.required_answers(project))
+        settings = service.projects.project_details(project)[2]
+    needing = len(service.team.required_answers(project))
     typer.echo(f"{project}: {settings.overlap_fraction:.0%} of items get {settings.overlap_k} answers from different "
                f"people ({needing} items now); the others get one.")
 
@@ -922,7 +922,7 @@ def stats(
 
     Example: `python -m annotator stats --project reviews --json`
     """
-    rows = _service(_settings(data_dir, database_url)).person_stats(project)
+    rows = _service(_settings(data_dir, database_url)).team.person_stats(project)
     if as_json:
         typer.echo(json.dumps(rows, indent=2, default=str))
         return

@@ -88,7 +88,7 @@ class AdminTab:
                     show_progress="hidden")
 
     def _listing(self, status: str = "") -> dict[Any, Any]:
-        users = self.service.list_users()
+        users = self.service.accounts.list_users()
         rows = [[u.name, str(u.role), "set" if u.has_password else "none (cannot log in)",
                  u.created_at.strftime("%Y-%m-%d %H:%M") if u.created_at else ""] for u in users]
         return {self.users_table: pd.DataFrame(rows, columns=USER_COLUMNS),
@@ -105,7 +105,7 @@ class AdminTab:
 
     def _on_add(self, name: str, role: str, password: str) -> dict[Any, Any]:
         def add() -> dict[Any, Any]:
-            user = self.service.add_user((name or "").strip(), role or ANNOTATOR, password or None)
+            user = self.service.accounts.add_user((name or "").strip(), role or ANNOTATOR, password or None)
             note = f"Added {user.name} ({user.role})" + ("" if password else ", without a password (cannot log in)")
             if password and not self.auth_mode:
                 note += ". Restart the app to require logins."
@@ -117,7 +117,7 @@ class AdminTab:
         def set_role() -> dict[Any, Any]:
             if not name:
                 raise ValidationError("Pick the user whose role to change.", fix="choose one in 'User'")
-            user = self.service.set_role_keeping_admin(name, role)
+            user = self.service.accounts.set_role(name, role)
             return self._listing(render.note_box(f"{user.name} is now {user.role}; it applies at their next click."))
 
         return self._guard(set_role)
@@ -126,7 +126,7 @@ class AdminTab:
         def reset() -> dict[Any, Any]:
             if not name:
                 raise ValidationError("Pick the user whose password to reset.", fix="choose one in 'User'")
-            user = self.service.reset_password(name, password or "")
+            user = self.service.accounts.reset_password(name, password or "")
             ended = self._end_sessions(user.name)
             note = f"New password set for {user.name}" + (f"; {ended} open session(s) logged out." if ended else ".")
             return {**self._listing(render.note_box(note)), self.reset_password: ""}

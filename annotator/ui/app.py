@@ -105,7 +105,7 @@ class AnnotatorUI:
                  refresh_every: float = 3.0, auth_mode: bool | None = None):
         self.service = service
         # Teams: a login and a role check on every event when any account has a password.
-        self.auth_mode = service.auth_required() if auth_mode is None else auth_mode
+        self.auth_mode = service.accounts.auth_required() if auth_mode is None else auth_mode
         self.project = project
         self.user = user or service.settings.default_user
         self.refresh_every = refresh_every
@@ -183,7 +183,7 @@ class AnnotatorUI:
 
     # ------------------------------------------------------------------ layout
     def _render_header(self) -> None:
-        names = [p.name for p in self.service.list_projects()]
+        names = [p.name for p in self.service.projects.list_projects()]
         initial = self.project if self.project in names else (names[0] if names else None)
         with gr.Row(elem_id="ann-header", equal_height=True):
             _html('<div class="ann-brand">annotator <span>people and AI label text together</span></div>')
@@ -491,7 +491,7 @@ class AnnotatorUI:
             })
             return _merge(out, self._item_view(None, [], False, False,
                                                empty_message="No project yet: create one in the “New project” tab."))
-        summary, guidelines, settings = self.service.project_details(project)
+        summary, guidelines, settings = self.service.projects.project_details(project)
         specs = summary.labels
         names = [spec.name for spec in specs]
         multi = summary.task_type == "multi-label"
@@ -501,7 +501,7 @@ class AnnotatorUI:
                                         variant="secondary")
             else:
                 out[button] = gr.update(visible=False)
-        options = self.service.browse_options(project, own_answers_of=self._own_answers_of())
+        options = self.service.browse.browse_options(project, own_answers_of=self._own_answers_of())
         out.update({
             self.labels_state: names, self.multi_state: multi, self.preselect_state: settings.preselect_suggestion,
             self.multi_checks: gr.update(choices=[(render.caption(s.name, s.hotkey), s.name) for s in specs],
@@ -516,14 +516,14 @@ class AnnotatorUI:
             self.filter_annotator: gr.update(choices=_any_of(options["annotators"]), value=ANY),
             self.bulk_label_dd: gr.update(choices=names, value=names[0] if names else None),
         })
-        self.service.release(project, user)  # a reload shows the person a fresh item
+        self.service.queue.release(project, user)  # a reload shows the person a fresh item
         try:
             if progress is not None:
-                self.service.pool(project, progress=lambda done, total: progress(
+                self.service.queue.pool(project, progress=lambda done, total: progress(
                     (done, total) if total else None, desc="Embedding the items"))
             # rating / preference / correction items need their responses shown: the Post-training tab
             task_project = is_posttraining(str(summary.task_type))
-            item = None if task_project else self.service.next_item(project, user)
+            item = None if task_project else self.service.queue.next_item(project, user)
         except EmptyPoolError as e:
             view = self._item_view(None, names, multi, settings.preselect_suggestion, empty_message=e.what)
         else:
@@ -543,16 +543,16 @@ class AnnotatorUI:
     def _ai_view(self, project: str, target: float | None = None) -> Updates:
         """The AI tab's live part: the run estimate, the items per route and the audit estimate."""
         if target is None:
-            target = self.service.project_details(project)[2].target_precision
+            target = self.service.projects.project_details(project)[2].target_precision
         try:
-            pool = self.service.pool(project)
+            pool = self.service.queue.pool(project)
         except EmptyPoolError:
             counts, n_open, n_labelled = {}, 0, 0
         else:
             counts = pool.route_counts()
             n_labelled = int(pool.n_labelled)
             n_open = len(pool.item_ids) - n_labelled
-        audit = self.service.audit_estimate(project)
+        audit = self.service.ai.audit_estimate(project)
         return {
             self.ai_estimate: render.ai_estimate(n_open, n_labelled, cheap_seconds=estimate_cheap_seconds(
                 n_open + n_labelled), llm_seconds=LLM_SECONDS_PER_ITEM * (n_open + n_labelled)),
@@ -566,7 +566,7 @@ class AnnotatorUI:
         if not project:
             return render.note_box("No project yet.")
         own = self._own_answers_of()
-        p = self.service.progress(project, own_answers_of=own)
+        p = self.service.queue.progress(project, own_answers_of=own)
         return render.progress_panel(p.total, p.labelled, p.by_label, p.by_user, model_version=p.model_version,
                                      refitting=p.refitting, labels_since_refit=p.labels_since_refit,
                                      own=own is not None)
@@ -590,21 +590,21 @@ class AnnotatorUI:
             return self._item_view(None, labels, multi, preselect, status=status,
                                    empty_message=f"{project} is a post-training project: label it in the "
                                                  "Post-training tab.")
-        item = self.service.next_item(project, user)
+        item = self.service.queue.next_item(project, user)
         return self._item_view(item, labels, multi, preselect, status=status,
                                empty_message="Every item is labelled. Export it from the Export tab.")
 
     def _is_task_project(self, project: str) -> bool:
         """Rating / preference / correction (cached: a project's task type never changes)."""
         if project not in self._task_projects:
-            self._task_projects[project] = is_posttraining(str(self.service.project(project).task_type))
+            self._task_projects[project] = is_posttraining(str(self.service.projects.project(project).task_type))
         return self._task_projects[project]
 
     # ------------------------------------------------------------------ label-page handlers
     @_guard("label_status")
     def _on_page_load(self, project: str | None, user: str,
                       progress: gr.Progress = gr.Progress()) -> Updates:  # noqa: B008
-        names = [p.name for p in self.service.list_projects()]
+        names = [p.name for p in self.service.projects.list_projects()]
         if project not in names:
             project = self.project if self.project in names else (names[0] if names else None)
         out = self._project_view(project, user or self.user, progress)
@@ -641,7 +641,7 @@ class AnnotatorUI:
         if not project or item_id is None:
             return {self.label_status: render.note_box("Nothing to answer: no item is shown.")}
         user = user or self.user
-        revealed = self.service.submit(project, user, int(item_id), value, comment=(comment or "").strip() or None,
+        revealed = self.service.queue.submit(project, user, int(item_id), value, comment=(comment or "").strip() or None,
                                        flagged=bool(flagged))
         # A blind or audit item's AI label is revealed only now, with the next item, for the record.
         status = render.reveal_line(int(item_id), revealed.value, revealed.score, value) if revealed else ""
@@ -663,7 +663,7 @@ class AnnotatorUI:
         if not project or item_id is None:
             return no_change()
         user = user or self.user
-        self.service.skip(project, user, int(item_id))
+        self.service.queue.skip(project, user, int(item_id))
         return self._next_view(project, user, labels, multi, preselect)
 
     @_guard("label_status")
@@ -672,8 +672,8 @@ class AnnotatorUI:
         if not project:
             return no_change()
         user = user or self.user
-        self.service.release(project, user)  # the item on screen goes back to the queue
-        item = self.service.undo(project, user)
+        self.service.queue.release(project, user)  # the item on screen goes back to the queue
+        item = self.service.queue.undo(project, user)
         if item is None:
             return {self.label_status: render.note_box("Nothing to undo yet.")}
         return self._item_view(item, labels, multi, preselect)
@@ -697,14 +697,14 @@ class AnnotatorUI:
 
     def _save_policy(self, project: str, target: float | None, audit_fraction: float | None) -> tuple[Any, bool]:
         """Store the sliders' values in the project's settings when they changed: (settings, changed)."""
-        settings = self.service.project_details(project)[2]
+        settings = self.service.projects.project_details(project)[2]
         changes = {key: round(float(value), 4) for key, value in
                    (("target_precision", target), ("audit_fraction", audit_fraction)) if value is not None}
         changes = {k: v for k, v in changes.items() if abs(getattr(settings, k) - v) > 1e-9}
         if not changes:
             return settings, False
         try:
-            return self.service.update_project_settings(project, **changes), True
+            return self.service.projects.update_project_settings(project, **changes), True
         except ValueError as e:  # pydantic's ValidationError is a ValueError: a value out of range
             raise ValidationError("Cannot save these routing settings.", got=", ".join(
                 f"{k}={v}" for k, v in changes.items()), expected="target precision in (0, 1], audit fraction "
@@ -728,7 +728,7 @@ class AnnotatorUI:
         def progress_for(name: str) -> Callable[[int, int], None]:
             return lambda done, total: progress((done, total) if total else None, desc=f"{name}: scoring items")
 
-        return make_annotators(",".join(names), **self.service.llm_options(names, progress_for))
+        return make_annotators(",".join(names), **self.service.ai.llm_options(names, progress_for))
 
     @_guard("ai_status")
     def _on_ai_run(self, project: str | None, names: list[str] | None, target: float | None,
@@ -741,10 +741,10 @@ class AnnotatorUI:
         started = time.perf_counter()
         settings, _ = self._save_policy(project, target, audit_fraction)
         progress(0.0, desc="Embedding the items")
-        self.service.pool(project, progress=lambda done, total: progress((done, total) if total else None,
+        self.service.queue.pool(project, progress=lambda done, total: progress((done, total) if total else None,
                                                                          desc="Embedding the items"))
         progress(0.1, desc="Calibrating on the human labels, scoring and routing")
-        result = self.service.run_ai(project, self._make_annotators(chosen, progress),
+        result = self.service.ai.run_ai(project, self._make_annotators(chosen, progress),
                                      progress=lambda done, total: progress((done, total) if total else None,
                                                                           desc="Scoring"))
         progress(1.0, desc="Done")
@@ -768,7 +768,7 @@ class AnnotatorUI:
         if not project or not labels:
             return no_change()
         user = user or self.user
-        self.service.release(project, user)
+        self.service.queue.release(project, user)
         out = self._next_view(project, user, labels, multi, preselect)
         out[self.progress_html] = self._progress_html(project)
         return out
@@ -778,7 +778,7 @@ class AnnotatorUI:
                 metadata: str, order: str, page: int) -> Updates:
         if not project:
             return {self.browse_status: render.note_box("No project yet.")}
-        result = self.service.browse(project, query=query or "", label=label or None, status=status or None,
+        result = self.service.browse.browse(project, query=query or "", label=label or None, status=status or None,
                                      route=route or None, annotator=annotator or None, metadata=metadata or None,
                                      order=order or "id", page=max(0, page), page_size=self.PAGE_SIZE,
                                      own_answers_of=self._own_answers_of())
@@ -840,7 +840,7 @@ class AnnotatorUI:
         match = re.fullmatch(r"\s*#?\s*(\d+)\s*", item or "")
         if not match:
             raise ValidationError("Which item? Type its id.", got=repr(item or ""), expected="an item id, e.g. 12")
-        result = self.service.similar_items(project, int(match.group(1)), k=20)
+        result = self.service.browse.similar_items(project, int(match.group(1)), k=20)
         return self._page_updates(result, note=result.note)
 
     def _on_row_select(self, evt: gr.SelectData) -> Updates:
@@ -874,7 +874,7 @@ class AnnotatorUI:
         if not label:
             raise ValidationError("Pick the label to give the selection.", fix="choose it in 'Bulk label'")
         ids = self._selected_ids(table, typed)
-        n = self.service.bulk_label(project, user or self.user, ids, [label])
+        n = self.service.browse.bulk_label(project, user or self.user, ids, [label])
         out = self._browse(project, query, f_label, status, route, annotator, metadata, order, page or 0)
         out[self.browse_status] = render.note_box(f"Labelled {n} item{'s' if n != 1 else ''} as “{label}” (bulk).")
         return out
@@ -884,7 +884,7 @@ class AnnotatorUI:
     def _on_upload(self, path: str | None) -> Updates:
         if not path:
             return {self.create_status: ""}
-        columns, frame = self.service.preview_file(path)
+        columns, frame = self.service.imports.preview_file(path)
         columns = [str(c) for c in columns]
         lower = {c.lower(): c for c in columns}
         text_guess = next((lower[c] for c in ("text", "content", "body", "sentence", "review", "message")
@@ -951,22 +951,22 @@ class AnnotatorUI:
         name = (name or "").strip()
         specs = self.parse_label_specs(labels, descriptions, hotkeys)
         try:
-            self.service.create_project(name, specs, task_type=task or "single-label", guidelines=guidelines or "")
+            self.service.projects.create_project(name, specs, task_type=task or "single-label", guidelines=guidelines or "")
         except ConflictError:
-            if self.service.project(name).items:  # an empty project left by a failed import is reused
+            if self.service.projects.project(name).items:  # an empty project left by a failed import is reused
                 raise
         progress(0.1, desc="Importing")
         spec = ImportSpec(text_column=text_col, label_column=None if label_col in (None, NONE) else label_col,
                           id_column=None if id_col in (None, NONE) else id_col)
         try:
-            report = self.service.import_file(name, path, spec, add_labels=bool(add_labels))
+            report = self.service.imports.import_file(name, path, spec, add_labels=bool(add_labels))
         except AnnotatorError as e:
             raise type(e)(e.what + f" (Project {name!r} was created empty: fix the file and press Create & "
                           "import again.)", expected=e.expected, got=e.got, fix=e.fix) from e
         progress(0.5, desc="Embedding the items")
-        self.service.pool(name, progress=lambda done, total: progress((done, total) if total else None,
+        self.service.queue.pool(name, progress=lambda done, total: progress((done, total) if total else None,
                                                                       desc="Embedding the items"))
-        names = [p.name for p in self.service.list_projects()]
+        names = [p.name for p in self.service.projects.list_projects()]
         out = self._project_view(name, user or self.user)
         bits = [f"{report.items_added:,} items imported"]
         if report.duplicates_skipped:
@@ -999,7 +999,7 @@ class AnnotatorUI:
         slug = re.sub(r"[^A-Za-z0-9_-]+", "-", project).strip("-") or "project"
         out_dir = self.service.settings.data_dir / "exports" / f"{slug}-{fmt}-{stamp}"
         progress(0.1, desc="Exporting")
-        result = self.service.export(project, fmt=fmt, out=out_dir, only="human" if human_only else None)
+        result = self.service.exports.export(project, fmt=fmt, out=out_dir, only="human" if human_only else None)
         # Serve a copy from a temp folder: Gradio only serves files under its allowed paths.
         serve_dir = Path(tempfile.mkdtemp(prefix="annotator-export-"))
         if fmt in ("csv", "jsonl") and Path(result.data_path).is_file():

@@ -1,6 +1,6 @@
 """Who may do what in the app: one policy dict, applied to every event of the Blocks.
 
-In auth mode (``service.auth_required()``: an account has a password, or ``auth_required`` is
+In auth mode (``service.accounts.auth_required()``: an account has a password, or ``auth_required`` is
 set) the app is launched with Gradio's login page (``launch(auth=login_callable(service))``), and
 ``protect`` wraps the function of **every** event of the Blocks, including those without an
 ``api_name`` (the page calls them by index, and so can anyone with a login cookie). Before the
@@ -146,7 +146,7 @@ def current_user(service: Any, request: gr.Request | None) -> Who:
         raise PermissionDeniedError("Not logged in.", expected="a request with a login session",
                                     got="no login cookie", fix="open the app's page and log in")
     try:
-        user = service.get_user(name)
+        user = service.accounts.get_user(name)
     except NotFoundError as e:
         raise PermissionDeniedError(f"The account {name!r} no longer exists.", got=repr(name),
                                     fix="ask an admin to create it again, then log in again") from e
@@ -373,7 +373,7 @@ def login_callable(service: Any, sleep: Callable[[float], Awaitable[Any]] = asyn
 
     async def check_login(username: str, password: str) -> bool:
         try:
-            await asyncio.to_thread(service.login, username, password, CLIENT_ADDRESS.get())
+            await asyncio.to_thread(service.accounts.login, username, password, CLIENT_ADDRESS.get())
         except LoginRefusedError as e:
             log.warning("login refused for %r (waiting %.1f s%s)", username, e.delay_s,
                         f", locked {e.locked_s:.0f} s" if e.locked_s else "")
@@ -381,7 +381,7 @@ def login_callable(service: Any, sleep: Callable[[float], Awaitable[Any]] = asyn
             return False
         except AnnotatorError as e:
             log.warning("login refused for %r: %s", username, e.what)
-            await sleep(service.login_throttle.base_delay_s)
+            await sleep(service.accounts.login_throttle.base_delay_s)
             return False
         return True
 

@@ -4,7 +4,7 @@ Headline numbers (items, people's labels and answers, model versions, the audit 
 labels found / changed), the stopping signal in plain words, then the figures of
 ``annotator.reporting`` (learning curve, reliability diagram, route mix and coverage, audit
 estimate over time, prediction stability per refit, labels per hour), the suspect labels and the
-job list. Everything comes from ``service.dashboard``; this module only lays it out.
+job list. Everything comes from ``service.quality.dashboard``; this module only lays it out.
 
 Events (each listed in ``annotator.ui.auth.POLICY``): ``dashboard`` (the refresh button; opening
 the tab does the same), ``find_suspects`` (search the people's labels for confident
@@ -74,7 +74,7 @@ class DashboardTab:
 
     def on_find_suspects(self, project: str | None) -> Updates:
         def run() -> Updates:
-            found = self.service.find_suspects(self._need(project))
+            found = self.service.quality.find_suspects(self._need(project))
             view = self._view(project)
             view[self.status_html] = render.note_box(
                 f"Found {len(found)} suspect labels; they are in the review queue with their reason.")
@@ -86,7 +86,7 @@ class DashboardTab:
         try:
             name = self._need(project)
             folder = Path(tempfile.mkdtemp(prefix="annotator-report-"))
-            path = self.service.write_report(name, folder / f"{name}-report.html")
+            path = self.service.quality.write_report(name, folder / f"{name}-report.html")
         except AnnotatorError as e:
             return {self.report_file: gr.update(visible=False), self.status_html: render.error_box(e.message)}
         return {self.report_file: gr.update(value=str(path), visible=True),
@@ -100,7 +100,7 @@ class DashboardTab:
         return project
 
     def _view(self, project: str | None) -> Updates:
-        d = self.service.dashboard(self._need(project))
+        d = self.service.quality.dashboard(self._need(project))
         figures = dashboard_figures(d)
         out: Updates = {self.status_html: "", self.summary_html: summary_html(d),
                         self.suspects_html: suspects_html(d.suspects), self.jobs_html: jobs_html(d.jobs)}

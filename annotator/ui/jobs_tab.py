@@ -103,7 +103,7 @@ class JobsTab:
 
     def on_submit(self, project: str | None, kind: str) -> Updates:
         def run() -> Updates:
-            job = self.service.submit_job(kind, self._need(project))
+            job = self.service.jobs.submit(kind, self._need(project))
             return self._view(project, f"Job {job.id} ({kind}) {job.status}.")
 
         return self._guarded(run)
@@ -112,7 +112,7 @@ class JobsTab:
         def run() -> Updates:
             if job_id is None:
                 raise ValidationError("No job id to cancel.", fix="type the id of a queued or running job")
-            job = self.service.cancel_job(int(job_id))
+            job = self.service.jobs.cancel(int(job_id))
             return self._view(project, f"Job {job.id}: {job.message}")
 
         return self._guarded(run)
@@ -125,8 +125,8 @@ class JobsTab:
         return project
 
     def _view(self, project: str | None, note: str = "") -> Updates:
-        jobs = self.service.list_jobs(self._need(project), limit=30)
-        versions = self.service.model_versions(project)
+        jobs = self.service.jobs.list_jobs(self._need(project), limit=30)
+        versions = self.service.models.model_versions(project)
         busy = any(str(j.status) in ACTIVE and j.finished_at is None for j in jobs)
         return {self.status_html: render.note_box(note), self.jobs_html: jobs_table(jobs),
                 self.versions_html: versions_table(versions), self.timer: gr.Timer(active=busy)}

@@ -25,16 +25,16 @@ def ensure_demo_project(service, assets_dir: Path = ASSETS_DIR) -> str | None:  
         log.warning("demo data %s not found; starting without the demo project", data)
         return None
     try:
-        service.project(DEMO_PROJECT)
+        service.projects.project(DEMO_PROJECT)
         return DEMO_PROJECT
     except NotFoundError:
         pass
     labels = json.loads((assets_dir / "demo" / "labels.json").read_text(encoding="utf-8"))
     guidelines_file = assets_dir / "demo" / "guidelines.md"
     guidelines = guidelines_file.read_text(encoding="utf-8") if guidelines_file.is_file() else ""
-    service.create_project(DEMO_PROJECT, labels, guidelines=guidelines)
+    service.projects.create_project(DEMO_PROJECT, labels, guidelines=guidelines)
     # The gold label column stays out: the demo is for labelling from scratch.
-    service.import_file(DEMO_PROJECT, data, ImportSpec(text_column="text", id_column="id",
+    service.imports.import_file(DEMO_PROJECT, data, ImportSpec(text_column="text", id_column="id",
                                                        metadata_columns=["product", "channel"]))
     return DEMO_PROJECT
 
@@ -56,11 +56,11 @@ def run_app(settings: Settings, project: str | None = None) -> None:
     from annotator.ui.auth import AUTH_MESSAGE, launch_app_kwargs, login_callable
 
     service, blocks = build(settings, project)
-    service.start_jobs()  # recover jobs a dead process left, start the in-process job consumer
+    service.jobs.start()  # recover jobs a dead process left, start the in-process job consumer
     # Teams: Gradio's login page when any account has a password (or settings.auth_required);
     # single-user mode (no passwords) opens without a login, the local user acting as admin.
-    auth = login_callable(service) if service.auth_required() else None
-    if auth and not any(u.has_password for u in service.list_users()):
+    auth = login_callable(service) if service.accounts.auth_required() else None
+    if auth and not any(u.has_password for u in service.accounts.list_users()):
         print("annotator: auth_required is set but no account has a password, so nobody can log in. Create "
               "one: python -m annotator user add NAME --role admin")
     mode = "login required" if auth else "single-user mode, no login"

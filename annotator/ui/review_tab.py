@@ -1,6 +1,6 @@
 """The Review tab (issue 8): a reviewer settles the items of the review queue, keyboard first.
 
-The tab shows one item of the review queue (``service.review_page``) at a time: its text, why it is queued, every
+The tab shows one item of the review queue (``service.review.page``) at a time: its text, why it is queued, every
 answer side by side (name, value, seconds, comment), the AI suggestions (agent, value, score,
 judge score) and the current label. Keys (``annotator.ui.review_keys``):
 
@@ -109,7 +109,7 @@ class ReviewTab:
                 raise ValidationError(f"There is no choice {index + 1} for this item.",
                                       expected=f"1..{len(choices or [])}", fix="press one of the numbered keys shown")
             value = list(choices[index])
-            done = self.service.review_settle(project_, user, item, value, comment=comment)
+            done = self.service.review.settle(project_, user, item, value, comment=comment)
             verb = "accepted" if done == "accepted" else "corrected to"
             return self._view(project_, list(passed or []),
                               note=f"Item {item}: {verb} {', '.join(value)}.")
@@ -122,7 +122,7 @@ class ReviewTab:
             project_, item = self._need_item(project, item_id)
             if not picked:
                 raise ValidationError("Pick the label(s) to correct to.", fix="tick labels under 'Correct to'")
-            self.service.review_correct(project_, user, item, list(picked), comment=comment)
+            self.service.review.correct(project_, user, item, list(picked), comment=comment)
             return self._view(project_, list(passed or []), note=f"Item {item}: corrected to {', '.join(picked)}.")
 
         return self._guarded(act)
@@ -131,7 +131,7 @@ class ReviewTab:
                      passed: Sequence[int] | None, comment: str | None) -> Updates:
         def act() -> Updates:
             project_, item = self._need_item(project, item_id)
-            self.service.review_send_back(project_, user, item, comment=comment)
+            self.service.review.send_back(project_, user, item, comment=comment)
             return self._view(project_, list(passed or []),
                               note=f"Item {item} sent back: it returns here once someone answers it again.")
 
@@ -165,18 +165,18 @@ class ReviewTab:
         if not project:
             return self._empty("Pick a project first.", passed, summary="")
         # Only the entry shown is built; the service keeps the queue's assessment between decisions.
-        open_, counts = self.service.review_page(project, limit=1, exclude=passed)
+        open_, counts = self.service.review.page(project, limit=1, exclude=passed)
         queued = int(counts["items"])
         summary = (f'<div class="ann-note" data-queue="{queued}"><b>{queued}</b> to review'
                    + "".join(f" · {esc(k)} {n}" for k, n in sorted(counts["by_reason"].items())) + "</div>")
         if not open_ and queued:  # every queued item passed over: start again from the top
             passed = []
-            open_, _ = self.service.review_page(project, limit=1)
+            open_, _ = self.service.review.page(project, limit=1)
         if not open_:
             return self._empty("Nothing to review: no disagreements, flags or requests.", passed, summary=summary,
                                note=note)
         entry = open_[0]
-        labels = [lab.name for lab in self.service.project(project).labels]
+        labels = [lab.name for lab in self.service.projects.project(project).labels]
         choices = [value for _, value in entry.choices()]
         given = len(choices)
         choices += [[lab] for lab in labels if [lab] not in choices]

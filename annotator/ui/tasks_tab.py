@@ -128,7 +128,7 @@ class TasksTab:
         if not project:
             return {**out, self.item_state: None, self.card_html: task_card(None, "No project yet."),
                     **self._groups("")}
-        summary = self.service.project(project)
+        summary = self.service.projects.project(project)
         task = str(summary.task_type)
         if not is_posttraining(task):
             return {**out, self.item_state: None, self.help_html: "", **self._groups(""),
@@ -136,8 +136,8 @@ class TasksTab:
                                                     "This tab labels rating, preference and correction projects.")}
         # One item at a time here: what this person holds elsewhere (the Label tab's item and its
         # pre-fetched next one) returns to the queue first, so this tab can serve it.
-        self.service.release(project, user)
-        view = self.service.next_task(project, user)
+        self.service.queue.release(project, user)
+        view = self.service.tasks.next_task(project, user)
         out.update(self._groups(task))
         out[self.help_html] = keys_help(task)
         if view is None:
@@ -174,11 +174,11 @@ class TasksTab:
         if not project or item_id is None:
             return {self.status_html: render.note_box("Nothing to answer: no item is shown.")}
         try:
-            summary = self.service.project(project)
+            summary = self.service.projects.project(project)
             criteria = [lab.name for lab in summary.labels]
             ratings = {c: v for c, v in zip(criteria, ratings_values) if v not in (None, "")} \
                 if str(summary.task_type) == "rating" else None
-            answer = self.service.submit_task(project, user, int(item_id), choice=choice, ratings=ratings,
+            answer = self.service.tasks.submit_task(project, user, int(item_id), choice=choice, ratings=ratings,
                                               edited=edited, rationale=rationale)
         except AnnotatorError as e:
             return {self.status_html: render.error_box(e.message)}
@@ -188,7 +188,7 @@ class TasksTab:
     def on_skip(self, project: str | None, user: str, item_id: int | None) -> Updates:
         user = user or self.service.settings.default_user
         if project and item_id is not None:
-            self.service.skip(project, user, int(item_id))
+            self.service.queue.skip(project, user, int(item_id))
         try:
             return self._view(project, user)
         except AnnotatorError as e:
@@ -198,7 +198,7 @@ class TasksTab:
         if not project:
             return "No project yet."
         try:
-            result = self.service.run_judge(project, judge or "llm-local",
+            result = self.service.tasks.run_judge(project, judge or "llm-local",
                                             progress=lambda done, total: progress((done, total), desc="Judging"))
         except AnnotatorError as e:
             return f"**Error:** {e.message}"

@@ -1,7 +1,7 @@
 """The Team tab (issue 8): agreement between raters, each person's figures, and the overlap settings.
 
 For admins and reviewers (an annotator's page hides the tab and ``annotator.ui.auth.POLICY``
-refuses its events): everything comes from ``service.team_overview`` in one call.
+refuses its events): everything comes from ``service.team.team_overview`` in one call.
 
 - Headline: Krippendorff's alpha (nominal), Fleiss' kappa and the mean pairwise Cohen's kappa over
   the items two or more raters answered, how many such items, how many are settled (by a reviewer,
@@ -171,7 +171,7 @@ class TeamTab:
         def save() -> Updates:
             if fraction is None and k is None:
                 raise ValidationError("Nothing to save.", fix="type the share of items and k, e.g. 0.1 and 3")
-            settings = self.service.set_overlap(self._need(project), fraction=fraction, k=k)
+            settings = self.service.team.set_overlap(self._need(project), fraction=fraction, k=k)
             view = self._view(project, include_ai)
             view[self.status_html] = render.note_box(
                 f"Saved: {settings.overlap_fraction:.0%} of items get {settings.overlap_k} answers." if
@@ -189,7 +189,7 @@ class TeamTab:
             if take_back and not (people or metadata or query):
                 raise ValidationError("Take back which items?", expected="a filter or people",
                                       fix="type a metadata filter or text, or pick people")
-            done = self.service.assign(name, list(people or []), metadata=metadata or None, query=query or "",
+            done = self.service.team.assign(name, list(people or []), metadata=metadata or None, query=query or "",
                                        unassign=bool(take_back))
             view = self._view(project, include_ai)
             whom = ", ".join(done["users"]) or "everyone"
@@ -208,7 +208,7 @@ class TeamTab:
         return project
 
     def _view(self, project: str | None, include_ai: bool) -> Updates:
-        overview = self.service.team_overview(self._need(project), include_ai=bool(include_ai))
+        overview = self.service.team.team_overview(self._need(project), include_ai=bool(include_ai))
         agreement = overview["agreement"]
         return {
             self.status_html: "", self.headline: headline_html(overview),

@@ -20,10 +20,10 @@ def test_model_list_and_export(settings, tmp_path, monkeypatch):
     settings.jobs_backend = "immediate"
     service = AnnotatorService.from_settings(settings, embedder=HashingEmbedder())
     parity_project(service, n=200, labelled=150)
-    service.trainer = RuleTrainer(parity_rule)
-    service.submit_job("finetune", PROJECT)
-    service.trainer = RuleTrainer(lambda t: 0)
-    service.submit_job("finetune", PROJECT)
+    service.models.trainer = RuleTrainer(parity_rule)
+    service.jobs.submit("finetune", PROJECT)
+    service.models.trainer = RuleTrainer(lambda t: 0)
+    service.jobs.submit("finetune", PROJECT)
     service.close()
     monkeypatch.setenv("ANNOTATOR_MODELS_DIR", str(settings.models_dir))
     args = ["--data-dir", str(settings.data_dir)]

@@ -19,13 +19,13 @@ runner = CliRunner()
 def _project(data_dir: Path) -> dict[str, int]:
     svc = AnnotatorService.from_settings(Settings(data_dir=data_dir, demo=False), embedder=HashingEmbedder())
     try:
-        svc.create_project("t", ["a", "b"])
-        svc.import_records("t", [{"text": f"item {k}", "external_id": f"i{k}"} for k in range(4)])
-        ids = {row["external_id"]: row["item_id"] for row in svc.final_labels("t")}
-        svc.submit("t", "ana", ids["i0"], ["a"])
-        svc.submit("t", "ben", ids["i0"], ["b"])
-        svc.submit("t", "ana", ids["i1"], ["a"], flagged=True, comment="not sure")
-        svc.flag_for_review("t", [ids["i2"]], "suspect label: model says 'b' with p=0.91", score=0.91)
+        svc.projects.create_project("t", ["a", "b"])
+        svc.imports.import_records("t", [{"text": f"item {k}", "external_id": f"i{k}"} for k in range(4)])
+        ids = {row["external_id"]: row["item_id"] for row in svc.exports.final_labels("t")}
+        svc.queue.submit("t", "ana", ids["i0"], ["a"])
+        svc.queue.submit("t", "ben", ids["i0"], ["b"])
+        svc.queue.submit("t", "ana", ids["i1"], ["a"], flagged=True, comment="not sure")
+        svc.review.flag("t", [ids["i2"]], "suspect label: model says 'b' with p=0.91", score=0.91)
         return ids
     finally:
         svc.close()

@@ -13,6 +13,7 @@ from annotator.core.config import Settings
 from annotator.core.errors import ValidationError
 from annotator.llm.pairwise import KnownAnswerScorer
 from annotator.service import AnnotatorService
+from annotator.service.tasks import TasksService
 from annotator.tasks.demo_pairs import preference_pairs
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,14 +44,14 @@ def test_preference_project_from_the_readme_commands(tmp_path, monkeypatch):
     service = AnnotatorService.from_settings(Settings(data_dir=data))
     try:
         for _ in range(30):
-            view = service.next_task("prefs", "ana")
+            view = service.tasks.next_task("prefs", "ana")
             pair = truth[view.prompt]
             good = pair["response_a"] if pair["better"] == "A" else pair["response_b"]
-            service.submit_task("prefs", "ana", view.item_id, choice="left" if view.left == good else "right")
+            service.tasks.submit_task("prefs", "ana", view.item_id, choice="left" if view.left == good else "right")
     finally:
         service.close()
     good = {p["response_a"] if p["better"] == "A" else p["response_b"] for p in truth.values()}
-    monkeypatch.setattr(AnnotatorService, "option_scorer", lambda self, name, progress=None: KnownAnswerScorer(good))
+    monkeypatch.setattr(TasksService, "option_scorer", lambda self, name, progress=None: KnownAnswerScorer(good))
     report = json.loads(_invoke("judge", "--project", "prefs", "--target-precision", "0.85", "--audit-fraction", "0.1",
                                 data_dir=data))
     assert report["agent"] == "ensemble(llm-judge)" and report["routes"]["auto"] > 0

@@ -16,10 +16,10 @@ runner = CliRunner()
 
 def _setup(data):
     svc = AnnotatorService.from_settings(Settings(data_dir=data, demo=False), embedder=HashingEmbedder())
-    svc.create_project("t", ["pos", "neg"])
-    svc.import_records("t", [{"text": f"text {i}", "metadata": {"channel": "email" if i < 4 else "chat"}}
+    svc.projects.create_project("t", ["pos", "neg"])
+    svc.imports.import_records("t", [{"text": f"text {i}", "metadata": {"channel": "email" if i < 4 else "chat"}}
                              for i in range(10)])
-    svc.add_user("ana")
+    svc.accounts.add_user("ana")
     return svc
 
 
@@ -30,11 +30,11 @@ def test_assign_and_unassign_by_metadata(tmp_path):
                               "--data-dir", str(data)])
     assert out.exit_code == 0, out.output
     assert "Assigned 4 items" in out.output and "to ana" in out.output
-    assert len(svc.assignments("t")) == 4
+    assert len(svc.team.assignments("t")) == 4
     out = runner.invoke(app, ["assign", "--project", "t", "--unassign", "--metadata", "channel=email",
                               "--data-dir", str(data)])
     assert out.exit_code == 0, out.output and "Took back 4 items" in out.output
-    assert svc.assignments("t") == {}
+    assert svc.team.assignments("t") == {}
     bad = runner.invoke(app, ["assign", "--project", "t", "--user", "zed", "--data-dir", str(data)])
     assert bad.exit_code != 0 and "user add zed" in str(bad.exception) + bad.output
     svc.close()
@@ -43,9 +43,9 @@ def test_assign_and_unassign_by_metadata(tmp_path):
 def test_stats_prints_a_table_and_json(tmp_path):
     data = tmp_path / "d"
     svc = _setup(data)
-    item = svc.next_item("t", "ana")
-    svc.submit("t", "ana", item.item_id, ["pos"])
-    svc.skip("t", "ana", svc.next_item("t", "ana").item_id)
+    item = svc.queue.next_item("t", "ana")
+    svc.queue.submit("t", "ana", item.item_id, ["pos"])
+    svc.queue.skip("t", "ana", svc.queue.next_item("t", "ana").item_id)
     svc.close()
     out = runner.invoke(app, ["stats", "--project", "t", "--data-dir", str(data)])
     assert out.exit_code == 0, out.output

@@ -31,8 +31,8 @@ def test_add_list_set_role_reset_password(tmp_path):
     assert out.exit_code == 0 and "new secret" not in out.output
     service = AnnotatorService.from_settings(Settings(data_dir=data, demo=False))
     try:
-        assert service.authenticate("ana", "a new secret").role == "reviewer"
-        assert service.authenticate("bo", "bo password").role == "admin"
+        assert service.accounts.authenticate("ana", "a new secret").role == "reviewer"
+        assert service.accounts.authenticate("bo", "bo password").role == "admin"
     finally:
         service.close()
 
@@ -54,3 +54,14 @@ def test_user_commands_have_help_with_an_example():
     for command in ("add", "list", "set-role", "reset-password"):
         result = runner.invoke(app, ["user", command, "--help"])
         assert result.exit_code == 0 and "Example" in result.output, command
+
+
+def test_set_role_refuses_to_demote_the_last_admin(tmp_path):
+    data = tmp_path / "d"
+    assert _user("add", "root", "--role", "admin", "--no-password", data_dir=data).exit_code == 0
+    out = _user("set-role", "root", "annotator", data_dir=data)
+    assert out.exit_code != 0 and "last admin" in str(out.exception)
+    assert "root\tadmin" in _user("list", data_dir=data).output  # the project still has its admin
+    _user("add", "bo", "--role", "admin", "--no-password", data_dir=data)
+    out = _user("set-role", "root", "annotator", data_dir=data)
+    assert out.exit_code == 0 and "now annotator" in out.output

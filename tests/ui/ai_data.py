@@ -33,18 +33,18 @@ def make_project(service, name: str, *, labelled: int,  # noqa: ANN001
     """Create ``name``, import the tickets and label the first ``labelled`` of them (of ``classes``)
     through the service, as bulk answers by "ana". Returns the gold label of every item id."""
     rows = tickets()
-    service.create_project(name, LABELS)
-    service.import_records(name, [{"text": r["text"], "external_id": r["external_id"]} for r in rows])
+    service.projects.create_project(name, LABELS)
+    service.imports.import_records(name, [{"text": r["text"], "external_id": r["external_id"]} for r in rows])
     by_external = {r["external_id"]: r["gold"] for r in rows}
-    page = service.browse(name, page_size=500).rows
+    page = service.browse.browse(name, page_size=500).rows
     gold = {r["item_id"]: by_external[r["external_id"]] for r in page}
     picked: dict[str, list[int]] = {}
     for r in page[:labelled]:
         if classes is None or gold[r["item_id"]] in classes:
             picked.setdefault(gold[r["item_id"]], []).append(r["item_id"])
     for label, ids in picked.items():
-        service.bulk_label(name, "ana", ids, [label])
-    service.wait_for_refit(name)
+        service.browse.bulk_label(name, "ana", ids, [label])
+    service.queue.wait_for_refit(name)
     return gold
 
 

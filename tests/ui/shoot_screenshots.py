@@ -58,8 +58,8 @@ def build_demo(service) -> str:  # noqa: ANN001
     labels = json.loads(labels_file.read_text(encoding="utf-8")) if labels_file.is_file() else LABELS
     guidelines_file = DEMO_CSV.parent / "guidelines.md"
     guidelines = guidelines_file.read_text(encoding="utf-8") if guidelines_file.is_file() else GUIDELINES
-    service.create_project("support-tickets", labels, guidelines=guidelines)
-    service.import_file("support-tickets", DEMO_CSV, ImportSpec(text_column="text", id_column="id",
+    service.projects.create_project("support-tickets", labels, guidelines=guidelines)
+    service.imports.import_file("support-tickets", DEMO_CSV, ImportSpec(text_column="text", id_column="id",
                                                                 metadata_columns=["product", "channel"]))
     return "support-tickets"
 
@@ -74,14 +74,14 @@ def label_some(service, project: str, n: int = 36, *, users: tuple[str, str] = (
     gold = _gold()
     for k in range(n):
         user = users[0] if k % 3 else users[1]
-        item = service.next_item(project, user)
+        item = service.queue.next_item(project, user)
         if item is None:
             break
-        service.submit(project, user, item.item_id, [gold[item.text]])
-        service.pool(project).release(user)
-    service.wait_for_refit(project)
+        service.queue.submit(project, user, item.item_id, [gold[item.text]])
+        service.queue.pool(project).release(user)
+    service.queue.wait_for_refit(project)
     for user in users:
-        service.release(project, user)
+        service.queue.release(project, user)
 
 
 def answer_audits(service, project: str, n: int, user: str = "cam") -> int:  # noqa: ANN001
@@ -90,12 +90,12 @@ def answer_audits(service, project: str, n: int, user: str = "cam") -> int:  # n
     gold = _gold()
     answered = 0
     for _ in range(n):
-        item = service.next_item(project, user)
+        item = service.queue.next_item(project, user)
         if item is None or item.route != "audit":
             break
-        service.submit(project, user, item.item_id, [gold[item.text]])
+        service.queue.submit(project, user, item.item_id, [gold[item.text]])
         answered += 1
-    service.release(project, user)
+    service.queue.release(project, user)
     return answered
 
 
@@ -103,7 +103,7 @@ def shoot_verify(page, service, project: str) -> None:  # noqa: ANN001
     """On the Label tab, answer the items served blind (audits first) with their true label until a
     ``verify`` item shows the AI's suggestion, pre-selected; photograph it."""
     gold = _gold()
-    names = [spec.name for spec in service.project(project).labels]
+    names = [spec.name for spec in service.projects.project(project).labels]
     page.get_by_role("tab", name="Label").click()
     card = "#item-card [data-item-id]"
     for _ in range(60):
@@ -201,8 +201,8 @@ def main() -> None:
             page.locator("#ai-run-btn").click()
             page.wait_for_selector("#ai-status .ann-note, #ai-status .ann-error", timeout=120_000)
             page.wait_for_selector("#ai-plot .js-plotly-plot", timeout=30_000)
-            print(page.locator("#ai-status").inner_text(), "routes:", service.pool(project).route_counts(),
-                  "target:", service.project_details(project)[2].target_precision)
+            print(page.locator("#ai-status").inner_text(), "routes:", service.queue.pool(project).route_counts(),
+                  "target:", service.projects.project_details(project)[2].target_precision)
             answered = answer_audits(service, project, 16)
             page.get_by_role("tab", name="Browse").click()
             page.get_by_role("tab", name="AI", exact=True).click()  # opening the tab refreshes routes and the audit line

@@ -45,8 +45,8 @@ def test_ai_tab_builds_with_its_events_and_the_projects_settings(ui, ui_service)
     assert choices == ["classifier", "knn", "zero-shot", "llm-local", "llm-endpoint"] and ui.ai_annotators.value == CHEAP
     assert "slow on CPU" in dict((v, k) for k, v in ui.ai_annotators.choices)["llm-local"]
 
-    ui_service.create_project("tickets", LABELS, settings={"target_precision": 0.97, "audit_fraction": 0.1})
-    ui_service.import_records("tickets", [{"text": r["text"]} for r in tickets(40)])
+    ui_service.projects.create_project("tickets", LABELS, settings={"target_precision": 0.97, "audit_fraction": 0.1})
+    ui_service.imports.import_records("tickets", [{"text": r["text"]} for r in tickets(40)])
     out = ui._on_page_load(None, "ana")
     assert out[ui.ai_target] == 0.97 and out[ui.ai_audit_fraction] == 0.1
     assert "~40" in out[ui.ai_estimate] and "cheap annotators" in out[ui.ai_estimate]
@@ -58,11 +58,11 @@ def test_ai_tab_builds_with_its_events_and_the_projects_settings(ui, ui_service)
 
 
 def test_saving_the_policy_updates_the_project(ui, ui_service):
-    ui_service.create_project("tickets", LABELS)
-    ui_service.import_records("tickets", [{"text": r["text"]} for r in tickets(12)])
+    ui_service.projects.create_project("tickets", LABELS)
+    ui_service.imports.import_records("tickets", [{"text": r["text"]} for r in tickets(12)])
     out = ui._on_ai_save("tickets", 0.98, 0.1)
     assert "Saved" in out[ui.ai_status] and out[ui.ai_target] == 0.98
-    settings = ui_service.project_details("tickets")[2]
+    settings = ui_service.projects.project_details("tickets")[2]
     assert settings.target_precision == 0.98 and settings.audit_fraction == 0.1
     assert "Nothing changed" in ui._on_ai_save("tickets", 0.98, 0.1)[ui.ai_status]
 
@@ -74,7 +74,7 @@ def test_run_fills_routes_thresholds_calibration_and_the_reliability_diagram(ui,
     out, _ = routed
     assert 'class="ann-error"' not in out[ui.ai_status] and "Routed 180 items" in out[ui.ai_status]
     counts = route_counts(out[ui.ai_routes])
-    assert sum(counts.values()) == 180 and counts == ui_service.pool("tickets").route_counts()
+    assert sum(counts.values()) == 180 and counts == ui_service.queue.pool("tickets").route_counts()
     assert counts["auto"] > 0 and counts["audit"] >= 10 and counts["verify"] > 0
     assert "150 labelled by people" in out[ui.ai_routes] and "not routed" not in out[ui.ai_routes]
 
@@ -102,11 +102,11 @@ def test_run_fills_routes_thresholds_calibration_and_the_reliability_diagram(ui,
 def test_answered_audits_give_the_precision_estimate(ui, ui_service, routed):
     _, gold = routed
     for _ in range(10):  # audits are served first, with the AI label hidden
-        item = ui_service.next_item("tickets", "ben")
+        item = ui_service.queue.next_item("tickets", "ben")
         assert item.route == "audit" and item.suggestion is None
-        ui_service.submit("tickets", "ben", item.item_id, [gold[item.item_id]])
+        ui_service.queue.submit("tickets", "ben", item.item_id, [gold[item.item_id]])
     line = ui._on_ai_tab("tickets")[ui.ai_audit]
-    estimate = ui_service.audit_estimate("tickets")
+    estimate = ui_service.ai.audit_estimate("tickets")
     assert estimate.audits == 10
     expected = (f"auto-label precision <b>{100 * estimate.value:.1f} %</b> "
                 f"[{100 * estimate.ci_low:.1f}–{100 * estimate.ci_high:.1f}], 10 audits")
@@ -119,7 +119,7 @@ def test_a_project_with_one_labelled_class_gets_a_clear_error(ui, ui_service):
     assert 'class="ann-error"' in out[ui.ai_status] and "at least two classes" in out[ui.ai_status]
     assert "label a few items of each class" in out[ui.ai_status]
     assert set(out) == {ui.ai_status}  # nothing else changes, nothing was routed
-    assert sum(ui_service.pool("one-class").route_counts().values()) == 0
+    assert sum(ui_service.queue.pool("one-class").route_counts().values()) == 0
 
 
 def test_no_annotator_or_no_project_is_explained(ui, ui_service):
@@ -133,14 +133,14 @@ def test_verify_item_shows_the_suggestion_and_enter_accepts_it(ui, ui_service, r
     shown = ui._on_label_refresh("tickets", "ana", LABELS, False, False)
     # Audits come first: nothing about the AI shows before the answer.
     for _ in range(40):
-        if shown[ui.item_state] is None or ui_service.pool("tickets").route_of(shown[ui.item_state]) == "verify":
+        if shown[ui.item_state] is None or ui_service.queue.pool("tickets").route_of(shown[ui.item_state]) == "verify":
             break
         assert "AI" not in shown[ui.details_html] and "AI" not in shown[ui.why_html]
         assert shown[ui.selected_state] == []
         index = LABELS.index(gold[shown[ui.item_state]])
         shown = ui._label_handler(index)(*_answer_inputs(shown, ui))
     item_id = shown[ui.item_state]
-    assert item_id is not None and ui_service.pool("tickets").route_of(item_id) == "verify"
+    assert item_id is not None and ui_service.queue.pool("tickets").route_of(item_id) == "verify"
     assert "AI suggests:" in shown[ui.details_html] and "press its key" in shown[ui.details_html]
     assert re.search(r"\(0\.\d\d\)", shown[ui.details_html])
     assert "AI suggestion to verify" in shown[ui.why_html]
@@ -149,19 +149,19 @@ def test_verify_item_shows_the_suggestion_and_enter_accepts_it(ui, ui_service, r
     assert shown[ui.label_buttons[LABELS.index(suggested[0])]]["variant"] == "primary"
 
     ui._on_submit(*_answer_inputs(shown, ui), shown[ui.selected_state], [])
-    row = next(r for r in ui_service.final_labels("tickets") if r["item_id"] == item_id)
+    row = next(r for r in ui_service.exports.final_labels("tickets") if r["item_id"] == item_id)
     assert row["label"] == suggested and row["route"] == "verify"
 
 
 def test_blind_and_audit_answers_reveal_the_ai_label_only_afterwards(ui, ui_service, routed):
     _, gold = routed
-    suggested = {r["item_id"]: r["suggestion"] for r in ui_service.browse("tickets", page_size=500).rows}
+    suggested = {r["item_id"]: r["suggestion"] for r in ui_service.browse.browse("tickets", page_size=500).rows}
     shown = ui._on_label_refresh("tickets", "ana", LABELS, False, False)
     assert "ann-reveal" not in shown[ui.label_status]  # nothing answered yet: nothing to reveal
     seen: dict[str, int] = {}
     for _ in range(60):
         item_id = shown[ui.item_state]
-        route = ui_service.pool("tickets").route_of(item_id)
+        route = ui_service.queue.pool("tickets").route_of(item_id)
         seen[route] = seen.get(route, 0) + 1
         ai = suggested[item_id][0]
         if route in ("audit", "blind"):  # the AI label exists, but the page shows none of it
@@ -183,7 +183,7 @@ def test_blind_and_audit_answers_reveal_the_ai_label_only_afterwards(ui, ui_serv
         if seen.get("blind") and seen.get("verify") or shown[ui.item_state] is None:
             break
     assert seen.get("audit", 0) >= 2 and seen.get("blind") and seen.get("verify")
-    routes = {r["route"] for r in ui_service.final_labels("tickets") if r["annotator"] == "ana"}
+    routes = {r["route"] for r in ui_service.exports.final_labels("tickets") if r["annotator"] == "ana"}
     assert {"audit", "blind", "verify"} <= routes
 
 

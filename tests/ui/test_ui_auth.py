@@ -30,9 +30,9 @@ REFUSED = "may not do this"
 def auth_app(ui_service):
     """The app in auth mode (accounts with passwords) on a free port: (url, service, ui, blocks, sleeps)."""
     for name, role in ROLES.items():
-        ui_service.add_user(name, role, PASSWORDS[name])
-    ui_service.create_project("tickets", LABELS)
-    ui_service.import_records("tickets", [{"text": f"ticket number {i} about {LABELS[i % 3]}"} for i in range(12)])
+        ui_service.accounts.add_user(name, role, PASSWORDS[name])
+    ui_service.projects.create_project("tickets", LABELS)
+    ui_service.imports.import_records("tickets", [{"text": f"ticket number {i} about {LABELS[i % 3]}"} for i in range(12)])
     ui = AnnotatorUI(ui_service, refresh_every=60)
     assert ui.auth_mode, "an account with a password puts the app in auth mode"
     blocks = ui.build()
@@ -137,7 +137,7 @@ def test_the_login_not_the_user_box_says_who_answers(auth_app):
     assert r.status_code == 200, r.text
     r = _call(ana, index["label_0"], ["tickets", "bo", None, [], False, False, "", False], session)
     assert r.status_code == 200, r.text
-    assert service.progress("tickets").by_user == {"ana": 1}
+    assert service.queue.progress("tickets").by_user == {"ana": 1}
     # whoami shows the login (read-only) and hides the admin's tabs from an annotator.
     out = _call(ana, index["whoami"], []).json()["data"]
     assert out[0]["value"] == "ana" and out[0]["interactive"] is False
@@ -153,10 +153,10 @@ def test_the_login_not_the_user_box_says_who_answers(auth_app):
 
 def test_an_annotator_browses_only_their_own_answers(auth_app):
     url, service, _ui, blocks, _ = auth_app
-    bo_item = service.next_item("tickets", "bo").item_id
-    service.submit("tickets", "bo", bo_item, ["bug"])
-    ana_item = service.next_item("tickets", "ana").item_id
-    service.submit("tickets", "ana", ana_item, ["billing"])
+    bo_item = service.queue.next_item("tickets", "bo").item_id
+    service.queue.submit("tickets", "bo", bo_item, ["bug"])
+    ana_item = service.queue.next_item("tickets", "ana").item_id
+    service.queue.submit("tickets", "ana", ana_item, ["billing"])
     index = {auth.event_key(f): i for i, f in blocks.fns.items() if f.fn is not None}
     browse = ["tickets", "", "", "", "", "", "", "id"]  # project, query, label, status, route, annotator, meta, order
 
@@ -193,7 +193,7 @@ def test_only_admins_upload_files(auth_app):
     root = _client(url, "root")
     r = root.post("/gradio_api/upload", files=upload)
     assert r.status_code == 200 and r.json()[0].endswith("tickets.csv"), r.text
-    service.set_role("ana", "admin")  # the role is read at each upload
+    service.accounts.set_role("ana", "admin")  # the role is read at each upload
     assert _client(url, "ana").post("/gradio_api/upload", files=upload).status_code == 200
 
 
@@ -202,7 +202,7 @@ def test_a_role_change_applies_at_the_next_call(auth_app):
     index = {auth.event_key(f): i for i, f in blocks.fns.items() if f.fn is not None}
     ana = _client(url, "ana")
     assert _refused(_call(ana, index["admin_users"], []))
-    service.set_role("ana", "admin")
+    service.accounts.set_role("ana", "admin")
     r = _call(ana, index["admin_users"], [])
     assert r.status_code == 200 and "rita" in r.text
 
@@ -218,7 +218,7 @@ def test_wrong_passwords_are_refused_and_slowed_then_locked(auth_app):
     assert sleeps[-1] == 8.0  # an unknown name is slowed too: the address's 4th failure in a row
     for _ in range(2):
         client.post("/login", data={"username": "ana", "password": "still wrong"})
-    assert service.login_throttle.locked_for("ana") > 0  # five in a row lock the name
+    assert service.accounts.login_throttle.locked_for("ana") > 0  # five in a row lock the name
     r = client.post("/login", data={"username": "ana", "password": PASSWORDS["ana"]})
     assert r.status_code == 400  # locked: even the right password is refused for now
     assert client.post("/login", data={"username": "rita", "password": PASSWORDS["rita"]}).status_code == 200
@@ -246,15 +246,15 @@ def test_an_admin_manages_accounts_in_the_admin_tab(auth_app):
         _client(url, "cy")
     finally:
         PASSWORDS.pop("cy", None)
-    assert service.get_user("cy").role == "reviewer"
+    assert service.accounts.get_user("cy").role == "reviewer"
     # The last admin cannot demote themselves (nobody could manage accounts then): an error box.
     r = _call(root, index["admin_set_role"], ["root", "annotator"], session)
     assert r.status_code == 200 and "last admin" in r.text and "ann-error" in r.text
-    assert service.get_user("root").role == "admin"
+    assert service.accounts.get_user("root").role == "admin"
 
 
 def test_single_user_mode_needs_no_login_and_the_local_user_is_admin(ui_service):
-    ui_service.add_user("ana", "annotator", None)  # an account without a password asks no login
+    ui_service.accounts.add_user("ana", "annotator", None)  # an account without a password asks no login
     ui = AnnotatorUI(ui_service)
     blocks = ui.build()
     assert ui.auth_mode is False
@@ -315,12 +315,12 @@ def test_guessing_across_names_from_one_address_locks_the_address(auth_app):
     from annotator.auth.throttle import LoginThrottle
 
     url, service, _ui, _blocks, sleeps = auth_app
-    service.address_throttle = LoginThrottle(base_delay_s=1.0, lock_after=4, lock_s=60.0)
+    service.accounts.address_throttle = LoginThrottle(base_delay_s=1.0, lock_after=4, lock_s=60.0)
     client = _client(url)
     for name in ("ana", "rita", "bo", "root"):  # one guess per name: no name is locked...
         assert client.post("/login", data={"username": name, "password": "summer2026!"}).status_code == 400
     assert sleeps == [1.0, 2.0, 4.0, 8.0]  # ...but the address's delay doubles
-    assert service.login_throttle.locked_for("ana") == 0
-    assert service.address_throttle.locked_for("127.0.0.1") > 0
+    assert service.accounts.login_throttle.locked_for("ana") == 0
+    assert service.accounts.address_throttle.locked_for("127.0.0.1") > 0
     r = client.post("/login", data={"username": "bo", "password": PASSWORDS["bo"]})
     assert r.status_code == 400  # the address is locked: even a right password waits

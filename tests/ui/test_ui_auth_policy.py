@@ -39,8 +39,8 @@ def test_an_unlisted_event_is_reported_and_admin_only(service):
     missing = auth.unlisted(blocks)
     assert missing[0] == "mystery_event" and missing[1].endswith("_blocks_with.<locals>.<lambda>")  # no api_name
     assert len(missing) == 2
-    service.add_user("ana", "annotator", "ana password")
-    service.add_user("root", "admin", "root password")
+    service.accounts.add_user("ana", "annotator", "ana password")
+    service.accounts.add_user("root", "admin", "root password")
     auth.protect(blocks, service, {boxes[1]: auth.login_name})
     fn = next(f for f in blocks.fns.values() if f.api_name == "mystery_event").fn
     token = LocalContext.request.set(Request("ana"))
@@ -76,7 +76,7 @@ def test_rewrite_reaches_a_user_box_after_a_request_parameter(service):
     def handler(request: gr.Request, project: str, user: str) -> str:
         return f"{project}:{user}:{request.username}"
 
-    service.add_user("rita", "reviewer", "rita password")
+    service.accounts.add_user("rita", "reviewer", "rita password")
     with gr.Blocks() as blocks:
         project, user = gr.Textbox(), gr.Textbox()
         gr.Button().click(handler, [project, user], gr.Textbox(), api_name="browse")

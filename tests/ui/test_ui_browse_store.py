@@ -136,6 +136,6 @@ def test_pages_of_a_big_pool_are_right(tmp_path):
 
 @pytest.mark.parametrize("text", ["channel=email, n=2", {"channel": "email", "n": 2}])
 def test_service_parses_metadata_filters(text):
-    from annotator.service import AnnotatorService
+    from annotator.service.browse import BrowseService
 
-    assert AnnotatorService._parse_metadata_filter(text) == {"channel": "email", "n": "2"}
+    assert BrowseService.parse_metadata_filter(text) == {"channel": "email", "n": "2"}

@@ -98,7 +98,7 @@ def test_label_ten_items_by_keyboard_undo_reload_and_export(browser, served_app,
     page.wait_for_function("() => { const el = document.querySelector('#item-card [data-item-id]');"
                            " return el && el.getAttribute('data-item-id') !== 'none'; }", timeout=20_000)
     assert page.locator("#label-bar button:visible").count() == 3
-    assert service.project("tickets").items == len(truth)
+    assert service.projects.project("tickets").items == len(truth)
 
     # --- label ten items with the keyboard alone
     page.locator("body").click(position={"x": 5, "y": 5})  # focus on the page, not a text box
@@ -142,9 +142,9 @@ def test_label_ten_items_by_keyboard_undo_reload_and_export(browser, served_app,
     page.wait_for_selector("#progress-panel .ann-progress")
     page.wait_for_function("() => document.querySelector('#progress-panel .ann-progress')"
                            ".getAttribute('data-labelled') === '10'", timeout=10_000)
-    progress = service.progress("tickets")
+    progress = service.queue.progress("tickets")
     assert progress.labelled == 10 and progress.by_user == {"local": 10}
-    rows = {r["item_id"]: r for r in service.final_labels("tickets")}
+    rows = {r["item_id"]: r for r in service.exports.final_labels("tickets")}
     assert {i: rows[i]["label"][0] for i in given} == given
     assert all(rows[i]["label_source"] == "human" and rows[i]["annotator"] == "local" for i in given)
     counts = page.locator("#progress-panel").inner_text()
@@ -183,8 +183,8 @@ def test_multi_label_toggles_enter_and_backspace_undo(browser, served_app, tmp_p
     path = tmp_path / "multi.csv"
     pd.DataFrame({"text": [f"ticket {i}: charged twice and the app crashed" for i in range(8)]}).to_csv(path,
                                                                                                      index=False)
-    service.create_project("multi", LABELS, task_type="multi-label")
-    service.import_file("multi", path, ImportSpec(text_column="text"))
+    service.projects.create_project("multi", LABELS, task_type="multi-label")
+    service.imports.import_file("multi", path, ImportSpec(text_column="text"))
     page = browser.new_page(viewport={"width": 1300, "height": 900})
     page.goto(url)
     page.wait_for_function("() => { const el = document.querySelector('#item-card [data-item-id]');"
@@ -202,7 +202,7 @@ def test_multi_label_toggles_enter_and_backspace_undo(browser, served_app, tmp_p
     page.keyboard.press("Enter")
     second = _wait_new_item(page, first)
     latency_ms = (time.perf_counter() - started) * 1000
-    row = next(r for r in service.final_labels("multi") if r["item_id"] == int(first))
+    row = next(r for r in service.exports.final_labels("multi") if r["item_id"] == int(first))
     assert row["label"] == ["billing", "account"] and row["comment"] == "12 s u f"
 
     page.keyboard.press("Backspace")
@@ -211,7 +211,7 @@ def test_multi_label_toggles_enter_and_backspace_undo(browser, served_app, tmp_p
     page.keyboard.press("3")  # untick account: the answer becomes billing only
     page.keyboard.press("Enter")
     _wait_new_item(page, first)
-    row = next(r for r in service.final_labels("multi") if r["item_id"] == int(first))
+    row = next(r for r in service.exports.final_labels("multi") if r["item_id"] == int(first))
     assert row["label"] == ["billing"]
     print(f"\nkey → next item shown: {latency_ms:.0f} ms (includes Playwright's own round trip)")
     page.close()

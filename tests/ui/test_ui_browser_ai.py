@@ -83,12 +83,12 @@ def test_four_routes_in_the_browser(browser, served_app):
     page.wait_for_function("() => +(document.querySelector('#ai-routes [data-route=auto]') || {dataset: {}})"
                            ".dataset.count > 0", timeout=10_000)
     counts = _route_counts(page)
-    assert counts == service.pool("tickets").route_counts() and sum(counts.values()) == 180
+    assert counts == service.queue.pool("tickets").route_counts() and sum(counts.values()) == 180
     assert counts["auto"] > 0 and counts["audit"] > 0 and counts["verify"] > 0 and counts["blind"] > 0
     assert "Routed 180 items" in page.locator("#ai-status").inner_text()
     page.wait_for_selector("#ai-plot .js-plotly-plot", timeout=10_000)
     # The AI label of every routed item (the page hides it on blind and audit items until answered).
-    suggested = {r["item_id"]: r["suggestion"] for r in service.browse("tickets", page_size=500).rows}
+    suggested = {r["item_id"]: r["suggestion"] for r in service.browse.browse("tickets", page_size=500).rows}
 
     # --- the Label tab: after the run the queue serves the audits first ("random sample", AI hidden)
     page.get_by_role("tab", name="Label").click()
@@ -98,7 +98,7 @@ def test_four_routes_in_the_browser(browser, served_app):
     answered: dict[str, list[int]] = {"audit": [], "verify": [], "blind": []}
     for _ in range(60):
         current = _item_id(page)
-        route = service.pool("tickets").route_of(current)
+        route = service.queue.pool("tickets").route_of(current)
         assert route in answered, f"item {current} came with route {route!r}"
         if route == "verify":
             if answered["verify"]:
@@ -127,7 +127,7 @@ def test_four_routes_in_the_browser(browser, served_app):
             break
     assert answered["verify"] and answered["blind"] and len(answered["audit"]) == counts["audit"]
 
-    rows = {r["item_id"]: r for r in service.final_labels("tickets")}
+    rows = {r["item_id"]: r for r in service.exports.final_labels("tickets")}
     verified = rows[answered["verify"][0]]
     assert verified["route"] == "verify" and verified["label"] == suggested[answered["verify"][0]]
     assert verified["label_source"] == "human" and verified["annotator"] == "local"

@@ -21,12 +21,12 @@ pytestmark = [pytest.mark.browser]
 def dashboard_project(served_app):
     url, service, ui = served_app
     gold = make_project(service, "tickets", labelled=150)
-    report = service.run_ai("tickets", ",".join(CHEAP))
+    report = service.ai.run_ai("tickets", ",".join(CHEAP))
     for _ in range(5):
-        item = service.next_item("tickets", "ana")
+        item = service.queue.next_item("tickets", "ana")
         assert item.route == "audit"
-        service.submit("tickets", "ana", item.item_id, [gold[item.item_id]])
-    service.find_suspects("tickets")
+        service.queue.submit("tickets", "ana", item.item_id, [gold[item.item_id]])
+    service.quality.find_suspects("tickets")
     return url, service, report
 
 
@@ -54,13 +54,13 @@ def test_dashboard_renders_and_matches_the_store(browser, dashboard_project):
             page.locator(f"#dash-plot-{key} .js-plotly-plot").first.wait_for(timeout=20_000)
         assert page.locator(".js-plotly-plot").count() >= len(FIGURE_TITLES)
         # The headline numbers are the store's.
-        d = service.dashboard("tickets")
-        progress = service.progress("tickets")
+        d = service.quality.dashboard("tickets")
+        progress = service.queue.progress("tickets")
         assert int(_stat(page, "labelled")) == progress.labelled == d.labelled
         assert int(_stat(page, "answers")) == 155 == d.human_answers  # 150 bulk labels + 5 audits
-        estimate = service.audit_estimate("tickets")
+        estimate = service.ai.audit_estimate("tickets")
         assert estimate.audits == 5 and float(_stat(page, "audit-estimate")) == estimate.value
-        assert int(_stat(page, "suspects")) == service.suspect_report("tickets")["found"]
+        assert int(_stat(page, "suspects")) == service.quality.suspect_report("tickets")["found"]
         # The judge's AUROC next to the best raw confidence's, as the last AI run reported them.
         assert _stat(page, "judge-auroc") == str(report["judge"]["auroc"]) == str(d.judge["auroc"])
         assert _stat(page, "confidence-auroc") == str(report["judge"]["best_confidence_auroc"])
@@ -71,8 +71,8 @@ def test_dashboard_renders_and_matches_the_store(browser, dashboard_project):
         assert bars == report["routes"]
         assert "Stopping signal" in page.locator("#dash-advice").inner_text()
         # Refreshing after one more answer moves the count.
-        item = service.next_item("tickets", "bo")
-        service.submit("tickets", "bo", item.item_id, ["billing"])
+        item = service.queue.next_item("tickets", "bo")
+        service.queue.submit("tickets", "bo", item.item_id, ["billing"])
         page.locator("#dash-refresh").click()
         page.wait_for_function(
             "() => document.querySelector('#dash-summary [data-stat=\"answers\"]')?.dataset.value === '156'",

@@ -20,8 +20,8 @@ def test_start_a_job_and_watch_it_finish(browser, served_app):
 
     url, service, ui = served_app
     parity_project(service, n=200, labelled=150)
-    service.trainer = RuleTrainer(parity_rule, steps=30, sleep_s=0.1)
-    service.start_jobs(workers=1)  # the embedded SQLite consumer, as `make run` starts it
+    service.models.trainer = RuleTrainer(parity_rule, steps=30, sleep_s=0.1)
+    service.jobs.start(workers=1)  # the embedded SQLite consumer, as `make run` starts it
     context, page, dialogs = open_page(browser)
     try:
         page.goto(url)
@@ -37,7 +37,7 @@ def test_start_a_job_and_watch_it_finish(browser, served_app):
         assert "100%" in page.locator('#jobs-table tr[data-status="done"]').inner_text()
         versions = page.locator("#versions-table").inner_text()
         assert "v1" in versions and "promoted" in versions and "100.0%" in versions
-        [job] = service.list_jobs(PROJECT)
+        [job] = service.jobs.list_jobs(PROJECT)
         assert job.status == "done" and job.result["promoted"] is True
         assert not dialogs
     finally:

@@ -26,14 +26,14 @@ def review_app(ui_service):
     from annotator.ui import AnnotatorUI
 
     svc = ui_service
-    svc.create_project("team", ["billing", "bug", "account"])
-    svc.import_records("team", [{"text": t, "external_id": f"t{k}"} for k, t in enumerate(TEXTS)])
-    ids = {r["external_id"]: r["item_id"] for r in svc.final_labels("team")}
+    svc.projects.create_project("team", ["billing", "bug", "account"])
+    svc.imports.import_records("team", [{"text": t, "external_id": f"t{k}"} for k, t in enumerate(TEXTS)])
+    ids = {r["external_id"]: r["item_id"] for r in svc.exports.final_labels("team")}
     for person, answers in {"ana": {"t0": "billing", "t1": "bug", "t2": "account"},
                             "ben": {"t0": "bug", "t1": "account", "t2": "account"}}.items():
         for ext, value in answers.items():
-            svc.submit("team", person, ids[ext], [value])
-    svc.add_user("rita", role="reviewer")  # no password: single-user mode, no login page
+            svc.queue.submit("team", person, ids[ext], [value])
+    svc.accounts.add_user("rita", role="reviewer")  # no password: single-user mode, no login page
     blocks = AnnotatorUI(svc, project="team", refresh_every=60).build()
     port = free_port()
     blocks.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True,
@@ -91,7 +91,7 @@ def test_a_reviewer_settles_a_disagreement_by_keyboard(browser, review_app):
     page.keyboard.press("b")
     _wait_item_change(page, second)
     assert _shown(page) == "none" and "Nothing to review" in page.locator("#review-item").inner_text()
-    served = service.next_item("team", "cy")
+    served = service.queue.next_item("team", "cy")
     assert served is not None and served.item_id == ids["t1"]
 
     # the export carries the reviewer's label, name, route and note

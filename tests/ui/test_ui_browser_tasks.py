@@ -24,15 +24,15 @@ def tasks_app(ui_service):
     from annotator.ui import AnnotatorUI
 
     svc = ui_service
-    svc.create_project("prefs", [], task_type="preference")
+    svc.projects.create_project("prefs", [], task_type="preference")
     pairs = preference_pairs(4, seed=3)
-    svc.import_records("prefs", [{"text": p["prompt"], "metadata": {"response_a": p["response_a"],
+    svc.imports.import_records("prefs", [{"text": p["prompt"], "metadata": {"response_a": p["response_a"],
                                                                     "response_b": p["response_b"]}} for p in pairs])
-    svc.create_project("rate", ["helpfulness", "correctness"], task_type="rating")
-    svc.import_records("rate", [{"text": r["prompt"], "metadata": {"response": r["response"]}} for r in rating_items(3)])
-    svc.create_project("fix", [], task_type="correction")
+    svc.projects.create_project("rate", ["helpfulness", "correctness"], task_type="rating")
+    svc.imports.import_records("rate", [{"text": r["prompt"], "metadata": {"response": r["response"]}} for r in rating_items(3)])
+    svc.projects.create_project("fix", [], task_type="correction")
     fixes = correction_items(2, seed=4)
-    svc.import_records("fix", [{"text": r["prompt"], "metadata": {"response": r["response"]}} for r in fixes])
+    svc.imports.import_records("fix", [{"text": r["prompt"], "metadata": {"response": r["response"]}} for r in fixes])
     opened = []
 
     def launch(project: str) -> str:
@@ -103,7 +103,7 @@ def test_preference_by_keyboard_and_dpo_export(browser, tasks_app, tmp_path):
         page.keyboard.press("Enter")
         _next(page, item)
     assert "Every item is answered" in page.locator("#task-card").inner_text()
-    rows = {r["text"]: r for r in service.final_labels("prefs")}
+    rows = {r["text"]: r for r in service.exports.final_labels("prefs")}
     assert sum(r["label"] == [truth[t]["better"]] for t, r in rows.items()) == 3
     assert sum(r["label"] == ["both-bad"] for r in rows.values()) == 1
 

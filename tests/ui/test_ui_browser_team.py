@@ -30,9 +30,9 @@ def team_app(ui_service):
 
     svc = ui_service
     for name, (role, password) in PEOPLE.items():
-        svc.add_user(name, role, password)
-    svc.create_project("team", LABELS)
-    svc.import_records("team", [{"text": f"ticket {k}: {LABELS[k % 3]} trouble number {k}", "external_id": f"t{k}"}
+        svc.accounts.add_user(name, role, password)
+    svc.projects.create_project("team", LABELS)
+    svc.imports.import_records("team", [{"text": f"ticket {k}: {LABELS[k % 3]} trouble number {k}", "external_id": f"t{k}"}
                                 for k in range(30)])
     blocks = AnnotatorUI(svc, project="team", refresh_every=60).build()
     port = free_port()
@@ -76,8 +76,8 @@ def test_two_people_label_concurrently_then_a_reviewer_settles_their_disagreemen
         wait_new_item(bo, current["bo"])
 
     assert not set(shown["ana"]) & set(shown["bo"]), shown
-    answers = {r["item_id"]: r for r in service.final_labels("team") if r.get("label")}
-    assert service.progress("team").by_user == {"ana": ROUNDS, "bo": ROUNDS}
+    answers = {r["item_id"]: r for r in service.exports.final_labels("team") if r.get("label")}
+    assert service.queue.progress("team").by_user == {"ana": ROUNDS, "bo": ROUNDS}
     for name, label in (("ana", "billing"), ("bo", "bug")):
         assert all(answers[i]["label"] == [label] for i in shown[name]), (name, [answers[i] for i in shown[name]])
     # An annotator's progress panel counts her own answers and names nobody else.
@@ -95,7 +95,7 @@ def test_two_people_label_concurrently_then_a_reviewer_settles_their_disagreemen
     root.locator("#team-overlap-save").click()
     root.wait_for_function("() => (document.querySelector('#team-status') || {}).innerText?.includes('Saved')",
                            timeout=15_000)
-    settings = service.project_details("team")[2]
+    settings = service.projects.project_details("team")[2]
     assert (settings.overlap_fraction, settings.overlap_k) == (1.0, 2)
 
     # Each answers the item on screen, then the one served next: an item the other already answered
@@ -136,13 +136,13 @@ def test_two_people_label_concurrently_then_a_reviewer_settles_their_disagreemen
     rita.wait_for_function(
         "old => { const el = document.querySelector('#review-item [data-item-id]');"
         " return el && el.getAttribute('data-item-id') !== old; }", arg=str(settled), timeout=15_000)
-    final = next(r for r in service.final_labels("team") if r["item_id"] == settled)
+    final = next(r for r in service.exports.final_labels("team") if r["item_id"] == settled)
     assert (final["label"], final["settled_by"], final["annotator"], final["route"]) == (
         [bo_value], "reviewer", "rita", "review")
 
     # The admin's Team tab measures the agreement on the doubly answered items.
     root.locator("#team-refresh").click()
-    report = service.agreement("team")
+    report = service.quality.agreement("team")
     root.wait_for_function(
         "n => { const el = document.querySelector('#team-headline');"
         " return el && el.getAttribute('data-overlap-items') === String(n); }", arg=report["overlap_items"],

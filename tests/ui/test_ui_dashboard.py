@@ -21,7 +21,7 @@ def _tab(service):  # noqa: ANN001
 
 def test_refresh_fills_every_plot_and_the_numbers(ui_service):
     make_project(ui_service, "tickets", labelled=90)
-    ui_service.run_ai("tickets", ",".join(CHEAP))
+    ui_service.ai.run_ai("tickets", ",".join(CHEAP))
     tab = _tab(ui_service)
     out = tab.on_refresh("tickets")
     for key, plot in tab.plots.items():
@@ -30,7 +30,7 @@ def test_refresh_fills_every_plot_and_the_numbers(ui_service):
     assert "ai_summary" in out[tab.jobs_html]
     found = tab.on_find_suspects("tickets")
     assert "suspect labels" in found[tab.status_html]
-    assert ui_service.suspect_report("tickets")["at"] is not None
+    assert ui_service.quality.suspect_report("tickets")["at"] is not None
     report = tab.on_report("tickets")
     path = Path(report[tab.report_file]["value"])
     assert path.is_file() and "Route mix per AI run" in path.read_text(encoding="utf-8")

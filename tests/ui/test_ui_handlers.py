@@ -31,8 +31,8 @@ def _rows(n: int = 30) -> list[dict]:
 def project(ui_service, tmp_path) -> str:
     path = tmp_path / "tickets.csv"
     pd.DataFrame(_rows()).to_csv(path, index=False)
-    ui_service.create_project("tickets", LABELS, guidelines="# Rules\n\nMoney goes to **billing**.")
-    ui_service.import_file("tickets", path, ImportSpec(text_column="text", id_column="id"))
+    ui_service.projects.create_project("tickets", LABELS, guidelines="# Rules\n\nMoney goes to **billing**.")
+    ui_service.imports.import_file("tickets", path, ImportSpec(text_column="text", id_column="id"))
     return "tickets"
 
 
@@ -92,7 +92,7 @@ def test_label_click_saves_and_serves_the_next_item(ui, ui_service, project):
     out = ui._label_handler(1)(*_answer_inputs(ui, first))
     assert out[ui.item_state] not in (None, first[ui.item_state])
     assert out[ui.label_status] == ""
-    progress = ui_service.progress(project)
+    progress = ui_service.queue.progress(project)
     assert progress.labelled == 1 and progress.by_label["bug"] == 1 and progress.by_user == {"ana": 1}
     assert 'data-labelled="1"' in ui._on_tick(project)[ui.progress_html]
 
@@ -106,10 +106,10 @@ def test_undo_brings_the_item_back_preselected_and_editable(ui, ui_service, proj
     assert back[ui.label_buttons[0]]["variant"] == "primary"
     assert back[ui.label_buttons[1]]["variant"] == "secondary"
     assert "undone" in back[ui.why_html]
-    assert ui_service.progress(project).labelled == 0
+    assert ui_service.queue.progress(project).labelled == 0
     # Enter keeps the old answer; here the person changes it with another key instead.
     ui._label_handler(2)(*_answer_inputs(ui, back))
-    rows = {r["item_id"]: r for r in ui_service.final_labels(project)}
+    rows = {r["item_id"]: r for r in ui_service.exports.final_labels(project)}
     assert rows[first[ui.item_state]]["label"] == ["account"]
 
 
@@ -120,7 +120,7 @@ def test_enter_submits_the_preselection_and_needs_one(ui, ui_service, project):
     second = ui._label_handler(0)(*_answer_inputs(ui, first))
     back = ui._on_undo(*_answer_inputs(ui, second))
     ui._on_submit(*_answer_inputs(ui, back), back[ui.selected_state], [])
-    rows = {r["item_id"]: r for r in ui_service.final_labels(project)}
+    rows = {r["item_id"]: r for r in ui_service.exports.final_labels(project)}
     assert rows[first[ui.item_state]]["label"] == ["billing"]
 
 
@@ -134,14 +134,14 @@ def test_skip_flag_and_comment_are_recorded(ui, ui_service, project):
     inputs[6], inputs[7] = "  unsure: could be a bug  ", True
     after = ui._label_handler(0)(*inputs)
     assert after[ui.flagged_state] is False and after[ui.comment_box] == ""
-    row = next(r for r in ui_service.final_labels(project) if r["item_id"] == skipped[ui.item_state])
+    row = next(r for r in ui_service.exports.final_labels(project) if r["item_id"] == skipped[ui.item_state])
     assert row["flagged"] is True and row["comment"] == "unsure: could be a bug"
 
 
 def test_item_text_is_escaped_never_markup(ui, ui_service, project):
     from annotator.core.schema import QueuedItem
 
-    item_id = ui_service.browse(project, query="onerror").rows[0]["item_id"]
+    item_id = ui_service.browse.browse(project, query="onerror").rows[0]["item_id"]
     shown = ui._item_view(QueuedItem(item_id=item_id, text=XSS, metadata={"<b>k</b>": "<script>x</script>"},
                                      strategy="<i>margin</i>", external_id='"><svg onload=alert(1)>'),
                           LABELS, False, False)
@@ -181,15 +181,15 @@ def test_preselects_a_suggestion_only_when_the_project_says_so(ui, ui_service, p
 def test_multi_label_project_uses_toggles_and_enter(ui, ui_service, tmp_path):
     path = tmp_path / "m.csv"
     pd.DataFrame(_rows(6)).to_csv(path, index=False)
-    ui_service.create_project("multi", LABELS, task_type="multi-label")
-    ui_service.import_file("multi", path, ImportSpec(text_column="text"))
+    ui_service.projects.create_project("multi", LABELS, task_type="multi-label")
+    ui_service.imports.import_file("multi", path, ImportSpec(text_column="text"))
     out = ui._on_project("multi", "ana")
     assert out[ui.multi_state] is True
     assert out[ui.multi_checks]["visible"] is True and len(out[ui.multi_checks]["choices"]) == 3
     assert not any(out[b]["visible"] for b in ui.label_buttons)
     inputs = ["multi", "ana", out[ui.item_state], LABELS, True, False, "", False]
     ui._on_submit(*inputs, [], ["billing", "bug"])
-    rows = {r["item_id"]: r for r in ui_service.final_labels("multi")}
+    rows = {r["item_id"]: r for r in ui_service.exports.final_labels("multi")}
     assert rows[out[ui.item_state]]["label"] == ["billing", "bug"]
 
 
@@ -218,7 +218,7 @@ def test_create_and_import_opens_the_label_page(ui, ui_service, tmp_path):
     assert "13 items imported" in out[ui.create_status]
     assert out[ui.project_dd]["value"] == "support"
     assert out[ui.labels_state] == LABELS and out[ui.item_state] is not None
-    summary, guidelines, _ = ui_service.project_details("support")
+    summary, guidelines, _ = ui_service.projects.project_details("support")
     assert [s.description for s in summary.labels] == ["money", "broken things", ""]
     assert [s.hotkey for s in summary.labels] == ["1", "2", "3"] and guidelines == "# Be kind"
 
@@ -273,15 +273,15 @@ def test_browse_pages_filters_and_bulk_labels(ui, ui_service, project):
     assert len(bulk) == 3 and set(bulk["by"]) == {"ana · bulk · manual"} and set(bulk["label"]) == {"bug"}
     by_label = _browse(ui, project, label="bug", annotator="ana")[ui.browse_table]
     assert len(by_label) == 3
-    rows = {r["item_id"]: r for r in ui_service.final_labels(project)}
+    rows = {r["item_id"]: r for r in ui_service.exports.final_labels(project)}
     assert rows[third]["label_source"] == "bulk"
 
 
 def test_browse_next_and_prev_pages(ui, ui_service, tmp_path):
     path = tmp_path / "many.csv"
     pd.DataFrame([{"text": f"item number {i}"} for i in range(120)]).to_csv(path, index=False)
-    ui_service.create_project("many", LABELS)
-    ui_service.import_file("many", path, ImportSpec(text_column="text"))
+    ui_service.projects.create_project("many", LABELS)
+    ui_service.imports.import_file("many", path, ImportSpec(text_column="text"))
     args = ["many", "", "", "", "", "", "", "id"]
     first = ui._on_browse_first(*args)
     assert len(first[ui.browse_table]) == 50 and first[ui.page_state] == 0
@@ -297,7 +297,7 @@ def test_browse_next_and_prev_pages(ui, ui_service, tmp_path):
 
 
 def test_similar_items_are_nearest_neighbours(ui, ui_service, project):
-    target = ui_service.browse(project, query="ticket 4:").rows[0]["item_id"]
+    target = ui_service.browse.browse(project, query="ticket 4:").rows[0]["item_id"]
     out = ui._on_similar(project, f"#{target}")
     table = out[ui.browse_table]
     assert len(table) == 20 and target not in set(table["id"])

@@ -19,7 +19,7 @@ def tab(ui_service):
     from annotator.ui.jobs_tab import JobsTab
 
     ui_service.settings.jobs_backend = "immediate"
-    ui_service.trainer = RuleTrainer(parity_rule)
+    ui_service.models.trainer = RuleTrainer(parity_rule)
     parity_project(ui_service, n=200, labelled=150)
     with gr.Blocks():
         panel = JobsTab(ui_service)
@@ -41,7 +41,7 @@ def test_a_queued_job_turns_the_timer_on_and_cancel_stops_it(tab, ui_service):
     from annotator.store import jobs as jobs_q
 
     with store.transaction(ui_service.engine) as s:
-        job_id = jobs_q.create_job(s, ui_service.project(PROJECT).id, "embed", {}).id
+        job_id = jobs_q.create_job(s, ui_service.projects.project(PROJECT).id, "embed", {}).id
     out = tab.on_refresh(PROJECT)
     assert 'data-status="queued"' in out[tab.jobs_html] and out[tab.timer].active is True
     out = tab.on_cancel(PROJECT, job_id)

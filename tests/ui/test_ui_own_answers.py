@@ -21,13 +21,13 @@ class _Request:
 @pytest.fixture
 def app(service):
     for name, role in (("ana", "annotator"), ("bozena", "annotator"), ("rita", "reviewer")):
-        service.add_user(name, role, f"{name} password")
-    service.create_project("t", LABELS)
-    service.import_records("t", [{"text": f"ticket {k}", "external_id": f"i{k}"} for k in range(8)])
-    ids = {row["external_id"]: row["item_id"] for row in service.final_labels("t")}
-    service.submit("t", "ana", ids["i0"], ["billing"])
-    service.submit("t", "bozena", ids["i0"], ["bug"])  # the same item, answered differently, later
-    service.submit("t", "bozena", ids["i1"], ["account"])
+        service.accounts.add_user(name, role, f"{name} password")
+    service.projects.create_project("t", LABELS)
+    service.imports.import_records("t", [{"text": f"ticket {k}", "external_id": f"i{k}"} for k in range(8)])
+    ids = {row["external_id"]: row["item_id"] for row in service.exports.final_labels("t")}
+    service.queue.submit("t", "ana", ids["i0"], ["billing"])
+    service.queue.submit("t", "bozena", ids["i0"], ["bug"])  # the same item, answered differently, later
+    service.queue.submit("t", "bozena", ids["i1"], ["account"])
     ui = AnnotatorUI(service, project="t", refresh_every=60, auth_mode=True)
     blocks = ui.build()
     index = {auth.event_key(f): f.fn for f in blocks.fns.values() if f.fn is not None}
@@ -74,11 +74,11 @@ def test_a_reviewers_page_shows_everyone(app):
 
 
 def test_single_user_mode_is_unchanged(service):
-    service.create_project("t", LABELS)
-    service.import_records("t", [{"text": f"ticket {k}"} for k in range(3)])
-    first = service.next_item("t", "ana")
-    service.submit("t", "ana", first.item_id, ["bug"])
-    service.submit("t", "bozena", service.next_item("t", "bozena").item_id, ["billing"])
+    service.projects.create_project("t", LABELS)
+    service.imports.import_records("t", [{"text": f"ticket {k}"} for k in range(3)])
+    first = service.queue.next_item("t", "ana")
+    service.queue.submit("t", "ana", first.item_id, ["bug"])
+    service.queue.submit("t", "bozena", service.queue.next_item("t", "bozena").item_id, ["billing"])
     ui = AnnotatorUI(service, project="t", refresh_every=60, auth_mode=False)
     ui.build()
     assert ui._own_answers_of() is None

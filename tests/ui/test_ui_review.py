@@ -15,16 +15,16 @@ XSS = "<img src=x onerror=alert(1)>"
 def disputed(ui_service):
     """Three items: t0 split ana a / ben b (with an XSS comment), t1 split 2:1, t2 agreed."""
     svc = ui_service
-    svc.create_project("rev", ["a", "b", "c"])
-    svc.import_records("rev", [{"text": f"text {k} {XSS}", "external_id": f"t{k}"} for k in range(3)])
-    ids = {r["external_id"]: r["item_id"] for r in svc.final_labels("rev")}
-    svc.submit("rev", "ana", ids["t0"], ["a"])
-    svc.submit("rev", "ben", ids["t0"], ["b"], comment=XSS)
+    svc.projects.create_project("rev", ["a", "b", "c"])
+    svc.imports.import_records("rev", [{"text": f"text {k} {XSS}", "external_id": f"t{k}"} for k in range(3)])
+    ids = {r["external_id"]: r["item_id"] for r in svc.exports.final_labels("rev")}
+    svc.queue.submit("rev", "ana", ids["t0"], ["a"])
+    svc.queue.submit("rev", "ben", ids["t0"], ["b"], comment=XSS)
     for person, value in (("ana", "a"), ("ben", "a"), ("cy", "c")):
-        svc.submit("rev", person, ids["t1"], [value])
+        svc.queue.submit("rev", person, ids["t1"], [value])
     for person in ("ana", "ben"):
-        svc.submit("rev", person, ids["t2"], ["b"])
-    svc.add_user("rita", role="reviewer")
+        svc.queue.submit("rev", person, ids["t2"], ["b"])
+    svc.accounts.add_user("rita", role="reviewer")
     return ids
 
 
@@ -79,7 +79,7 @@ def test_a_numbered_choice_accepts_and_moves_on(ui, ui_service, disputed):
     out = tab.on_choice(1, *_inputs(ui, out, comment="ben read it right"))
     assert "accepted b" in out[tab.status_html]
     assert out[tab.item_state] == disputed["t1"]
-    row = next(r for r in ui_service.final_labels("rev") if r["item_id"] == disputed["t0"])
+    row = next(r for r in ui_service.exports.final_labels("rev") if r["item_id"] == disputed["t0"])
     assert (row["label"], row["annotator"], row["route"], row["comment"]) == (["b"], "rita", "review",
                                                                           "ben read it right")
 
@@ -92,7 +92,7 @@ def test_a_label_nobody_gave_corrects(ui, ui_service, disputed):
     out = tab.on_correct(*_inputs(ui, out), ["b"])  # the picker: t1 corrected to b
     assert "corrected to b" in out[tab.status_html] and out[tab.item_state] is None
     assert "Nothing to review" in out[tab.item_html]
-    labels = {r["item_id"]: r["label"] for r in ui_service.final_labels("rev")}
+    labels = {r["item_id"]: r["label"] for r in ui_service.exports.final_labels("rev")}
     assert labels[disputed["t0"]] == ["c"] and labels[disputed["t1"]] == ["b"]
 
 
@@ -104,7 +104,7 @@ def test_send_back_and_next(ui, ui_service, disputed):
     out = tab.on_send_back(*_inputs(ui, skipped))
     assert "sent back" in out[tab.status_html]
     assert out[tab.item_state] == disputed["t0"]  # everything else passed over: from the top again
-    assert [e.item_id for e in ui_service.review_queue("rev")] == [disputed["t0"]]
+    assert [e.item_id for e in ui_service.review.queue("rev")] == [disputed["t0"]]
 
 
 def test_an_annotator_gets_an_error_box_and_nothing_changes(ui, ui_service, disputed):
@@ -112,7 +112,7 @@ def test_an_annotator_gets_an_error_box_and_nothing_changes(ui, ui_service, disp
     out = tab.on_refresh("rev", [])
     refused = tab.on_choice(0, *_inputs(ui, out, user="ana"))
     assert set(refused) == {tab.status_html} and "may not review" in refused[tab.status_html]
-    assert len(ui_service.review_queue("rev")) == 2
+    assert len(ui_service.review.queue("rev")) == 2
     nothing = tab.on_choice(0, "rev", "rita", None, [], [], "")
     assert "No item is shown" in nothing[tab.status_html]
 
@@ -132,9 +132,9 @@ def test_a_settled_item_never_shows_again_and_another_processs_disagreement_show
         settled.append(out[tab.item_state])
         out = tab.on_choice(0, *_inputs(ui, out))
     assert settled == [disputed["t0"], disputed["t1"]] and "Nothing to review" in out[tab.item_html]
-    other = AnnotatorService.from_settings(ui_service.settings, embedder=ui_service.embedder)
+    other = AnnotatorService.from_settings(ui_service.settings, embedder=ui_service.embeddings.embedder)
     try:
-        other.submit("rev", "cy", disputed["t2"], ["c"])  # t2 was agreed (b, b): now 2:1
+        other.queue.submit("rev", "cy", disputed["t2"], ["c"])  # t2 was agreed (b, b): now 2:1
     finally:
         other.close()
     out = tab.on_refresh("rev", [])

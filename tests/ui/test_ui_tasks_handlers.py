@@ -21,9 +21,9 @@ def tab(ui_service):
 
 
 def _prefs(service, n=24):
-    service.create_project("prefs", [], task_type="preference")
+    service.projects.create_project("prefs", [], task_type="preference")
     pairs = preference_pairs(n, 0)
-    service.import_records("prefs", [{"text": p["prompt"], "metadata": {"response_a": p["response_a"],
+    service.imports.import_records("prefs", [{"text": p["prompt"], "metadata": {"response_a": p["response_a"],
                                                                         "response_b": p["response_b"]}} for p in pairs])
     return {p["prompt"]: p for p in pairs}
 
@@ -41,7 +41,7 @@ def test_preference_view_submit_and_error_box(tab, ui_service):
 
 
 def test_classification_project_is_sent_to_the_label_tab(tab, ui_service):
-    ui_service.create_project("plain", ["a", "b"])
+    ui_service.projects.create_project("plain", ["a", "b"])
     out = tab.on_load("plain", "ana")
     assert out[tab.item_state] is None and "Label tab" in out[tab.card_html]
 
@@ -49,12 +49,12 @@ def test_classification_project_is_sent_to_the_label_tab(tab, ui_service):
 def test_judge_box_reports_routes_and_rating_agreement(tab, ui_service, monkeypatch):
     truth = _prefs(ui_service, 40)
     for _ in range(25):
-        view = ui_service.next_task("prefs", "ana")
+        view = ui_service.tasks.next_task("prefs", "ana")
         pair = truth[view.prompt]
         good = pair["response_a"] if pair["better"] == "A" else pair["response_b"]
-        ui_service.submit_task("prefs", "ana", view.item_id, choice="left" if view.left == good else "right")
+        ui_service.tasks.submit_task("prefs", "ana", view.item_id, choice="left" if view.left == good else "right")
     good = {p["response_a"] if p["better"] == "A" else p["response_b"] for p in truth.values()}
-    monkeypatch.setattr(type(ui_service), "option_scorer", lambda self, name, progress=None: KnownAnswerScorer(good))
+    monkeypatch.setattr(type(ui_service.tasks), "option_scorer", lambda self, name, progress=None: KnownAnswerScorer(good))
     text = tab.on_judge("prefs", "llm-local", progress=lambda *a, **k: None)
     assert "Judged 15 open pairs, calibrated on 25 human verdicts" in text and "llm-judge" in text
 
@@ -64,10 +64,10 @@ def test_judge_box_reports_routes_and_rating_agreement(tab, ui_service, monkeypa
         def option_probs(self, prompts, options):
             return np.tile(np.eye(len(options))[2], (len(prompts), 1))
 
-    ui_service.create_project("rate", [], task_type="rating")
-    ui_service.import_records("rate", [{"text": r["prompt"], "metadata": {"response": r["response"]}}
+    ui_service.projects.create_project("rate", [], task_type="rating")
+    ui_service.imports.import_records("rate", [{"text": r["prompt"], "metadata": {"response": r["response"]}}
                                        for r in rating_items(3)])
-    monkeypatch.setattr(type(ui_service), "option_scorer", lambda self, name, progress=None: Threes())
+    monkeypatch.setattr(type(ui_service.tasks), "option_scorer", lambda self, name, progress=None: Threes())
     text = tab.on_judge("rate", "llm-local", progress=lambda *a, **k: None)
     assert "3 suggestions stored (never auto-accepted)" in text
 

@@ -24,18 +24,18 @@ AI = ["a", "a", "c", "b", "b", "a"]  # an AI agent's suggestions for i0..i5
 
 @pytest.fixture
 def team(service):
-    service.create_project("t", ["a", "b", "c"])
-    service.import_records("t", [{"text": f"item {k}", "external_id": f"i{k}", "labels": [AI[k]]} for k in range(6)],
+    service.projects.create_project("t", ["a", "b", "c"])
+    service.imports.import_records("t", [{"text": f"item {k}", "external_id": f"i{k}", "labels": [AI[k]]} for k in range(6)],
                            labels_as="suggestion", agent="gpt")
-    ids = {row["external_id"]: row["item_id"] for row in service.final_labels("t")}
+    ids = {row["external_id"]: row["item_id"] for row in service.exports.final_labels("t")}
     for person, values in ANSWERS.items():
         for k, value in enumerate(values):
             if value is not None:
-                service.submit("t", person, ids[f"i{k}"], [value])
-    service.skip("t", "cy", ids["i3"])
+                service.queue.submit("t", person, ids[f"i{k}"], [value])
+    service.queue.skip("t", "cy", ids["i3"])
     with store.transaction(service.engine) as s:
         project_q.get_or_create_user(s, "rita", role="reviewer")
-    service.submit("t", "rita", ids["i3"], ["b"])  # the reviewer settles the disputed item
+    service.queue.submit("t", "rita", ids["i3"], ["b"])  # the reviewer settles the disputed item
     return service
 
 
@@ -52,8 +52,8 @@ def _fmt(value: float | None, fmt: str = ".3f") -> str:
 
 def test_the_tab_shows_what_the_service_measures(ui, team):
     out = ui.team.on_refresh("t", False)
-    report = team.agreement("t")
-    people = {p["person"]: p for p in team.person_stats("t")}
+    report = team.quality.agreement("t")
+    people = {p["person"]: p for p in team.team.person_stats("t")}
     headline = out[ui.team.headline]
     assert f'data-overlap-items="{report["overlap_items"]}"' in headline
     for key in ("krippendorff_alpha", "fleiss_kappa", "mean_pairwise_kappa"):
@@ -82,7 +82,7 @@ def test_the_tab_shows_what_the_service_measures(ui, team):
 def test_ai_annotators_as_raters_on_request(ui, team):
     without = ui.team.on_refresh("t", False)
     with_ai = ui.team.on_refresh("t", True)
-    report = team.agreement("t", include_ai=True)
+    report = team.quality.agreement("t", include_ai=True)
     rows = with_ai[ui.team.people_table].set_index("rater")
     assert rows.loc["ai:gpt", "role"] == "AI"
     ai = next(r for r in report["per_rater"] if r["rater"] == "ai:gpt")
@@ -97,10 +97,10 @@ def test_ai_annotators_as_raters_on_request(ui, team):
 
 
 def test_without_overlap_the_tab_says_why_and_still_lists_people(service):
-    service.create_project("solo", ["a", "b"])
-    service.import_records("solo", [{"text": f"t {k}"} for k in range(3)])
-    item = service.next_item("solo", "ana")
-    service.submit("solo", "ana", item.item_id, ["a"])
+    service.projects.create_project("solo", ["a", "b"])
+    service.imports.import_records("solo", [{"text": f"t {k}"} for k in range(3)])
+    item = service.queue.next_item("solo", "ana")
+    service.queue.submit("solo", "ana", item.item_id, ["a"])
     ui = AnnotatorUI(service, project="solo", refresh_every=60, auth_mode=False)
     ui.build()
     out = ui.team.on_refresh("solo", False)
@@ -112,29 +112,29 @@ def test_without_overlap_the_tab_says_why_and_still_lists_people(service):
 
 def test_an_admin_changes_the_overlap_in_the_tab(ui, team):
     out = ui.team.on_save_overlap("t", False, 0.5, 2)
-    settings = team.project_details("t")[2]
+    settings = team.projects.project_details("t")[2]
     assert (settings.overlap_fraction, settings.overlap_k) == (0.5, 2)
     assert (out[ui.team.fraction], out[ui.team.k]) == (0.5, 2)
     assert "50% of items get 2 answers" in out[ui.team.status_html]
-    needing = team.required_answers("t")
+    needing = team.team.required_answers("t")
     assert needing and set(needing.values()) == {2}
     for fraction, k, words in ((1.5, 3, "overlap fraction in [0, 1]"), (0.2, 2.5, "whole number"),
                                (0.2, 1, "2..20"), (None, None, "Nothing to save")):
         bad = ui.team.on_save_overlap("t", False, fraction, k)
         assert words in bad[ui.team.status_html] and set(bad) == {ui.team.status_html}
-        settings = team.project_details("t")[2]
+        settings = team.projects.project_details("t")[2]
         assert (settings.overlap_fraction, settings.overlap_k) == (0.5, 2)  # unchanged
     off = ui.team.on_save_overlap("t", False, 0, None)
-    assert "overlap off" in off[ui.team.status_html] and team.required_answers("t") == {}
+    assert "overlap off" in off[ui.team.status_html] and team.team.required_answers("t") == {}
 
 
 def test_an_admin_assigns_a_slice_and_takes_it_back(ui, team):
-    ids = {row["external_id"]: row["item_id"] for row in team.final_labels("t")}
+    ids = {row["external_id"]: row["item_id"] for row in team.exports.final_labels("t")}
     shown = ui.team.on_refresh("t", False)
     assert set(shown[ui.team.assign_people]["choices"]) == {"ana", "ben", "cy", "rita"}  # no 'import' user
     assert "No item is assigned" in shown[ui.team.assign_html]
     out = ui.team.on_assign("t", False, ["ana", "cy"], "", "item 1", False)
-    assert team.assignments("t") == {ids["i1"]: ["ana", "cy"]}
+    assert team.team.assignments("t") == {ids["i1"]: ["ana", "cy"]}
     assert "1 matching items assigned to ana, cy" in out[ui.team.status_html]
     assert "1 items are assigned" in out[ui.team.assign_html]
     for people, query, undo, words in (([], "item 2", False, "Whom should"), (["nobody"], "", False, "No user named"),
@@ -142,9 +142,9 @@ def test_an_admin_assigns_a_slice_and_takes_it_back(ui, team):
                                        (["ana"], "no such text", False, "No item matches")):
         bad = ui.team.on_assign("t", False, people, "", query, undo)
         assert words in bad[ui.team.status_html] and set(bad) == {ui.team.status_html}
-    assert team.assignments("t") == {ids["i1"]: ["ana", "cy"]}  # unchanged by the refused ones
+    assert team.team.assignments("t") == {ids["i1"]: ["ana", "cy"]}  # unchanged by the refused ones
     back = ui.team.on_assign("t", False, [], "", "item 1", True)
-    assert team.assignments("t") == {} and "taken back from everyone" in back[ui.team.status_html]
+    assert team.team.assignments("t") == {} and "taken back from everyone" in back[ui.team.status_html]
 
 
 class _Request:
@@ -162,9 +162,9 @@ def _call_as(blocks: gr.Blocks, key: str, name: str, *args):
 
 
 def test_in_auth_mode_annotators_are_refused_and_reviewers_only_look(team):
-    team.add_user("root", "admin", "root password")
-    team.reset_password("ana", "ana password")  # ana answered, so her account exists (an annotator)
-    assert team.get_user("ana").role == "annotator" and team.get_user("rita").role == "reviewer"
+    team.accounts.add_user("root", "admin", "root password")
+    team.accounts.reset_password("ana", "ana password")  # ana answered, so her account exists (an annotator)
+    assert team.accounts.get_user("ana").role == "annotator" and team.accounts.get_user("rita").role == "reviewer"
     ui = AnnotatorUI(team, project="t", refresh_every=60, auth_mode=True)
     blocks = ui.build()
     keys = set(auth.event_keys(blocks))
@@ -181,7 +181,7 @@ def test_in_auth_mode_annotators_are_refused_and_reviewers_only_look(team):
     for name in ("ana", "rita"):
         with pytest.raises(gr.Error, match=r"may not do this \(assign_slice\)"):
             _call_as(blocks, "assign_slice", name, "t", False, [name], "", "", False)
-    assert team.assignments("t") == {}
-    assert team.project_details("t")[2].overlap_fraction == 0.0
+    assert team.team.assignments("t") == {}
+    assert team.projects.project_details("t")[2].overlap_fraction == 0.0
     _call_as(blocks, "save_overlap", "root", "t", False, 0.3, 3)
-    assert team.project_details("t")[2].overlap_fraction == 0.3
+    assert team.projects.project_details("t")[2].overlap_fraction == 0.3
