@@ -31,7 +31,7 @@ from annotator.routing import (
     estimate_precision,
     pipeline,
 )
-from annotator.service.common import ProgressFn
+from annotator.service.common import ProgressFn, _job_json
 from annotator.service.part import ServicePart, project_settings
 from annotator.store import items as item_q
 from annotator.store import jobs as jobs_q
@@ -176,7 +176,7 @@ class AIService(ServicePart):
 
         with store.transaction(self.engine) as s:
             pid = project_q.get_project(s, project).id
-            report_q.record_finished_run(s, pid, "ai_summary", _plain_json(result),
+            report_q.record_finished_run(s, pid, "ai_summary", _job_json(result),
                                          message=f"routed {result.get('items', 0)} items: {result.get('routes')}")
 
     def _with_promoted_classifier(self, project: str, annotators: Sequence[AIAnnotator]) -> list[AIAnnotator]:
@@ -232,18 +232,3 @@ class AIService(ServicePart):
             pool.set_external_proba(np.load(d / "item_ids.npy"), np.load(d / "proba.npy"), f"finetune v{mv.version}")
         self._promoted_seen[pid] = (pool, mv_id, now)
 
-
-
-def _plain_json(value: Any) -> Any:
-    """``value`` with numpy scalars and arrays turned into plain Python (for JSON columns)."""
-    if isinstance(value, dict):
-        return {str(k): _plain_json(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain_json(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _plain_json(value.tolist())
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value
