@@ -1,0 +1,145 @@
+"""AI annotators and judges: ai, judge, and llm-server (a local OpenAI-compatible server)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+from annotator.cli.common import DatabaseUrl, DataDir, ProjectOpt, progress_bar, open_service, make_settings
+
+if TYPE_CHECKING:
+    from annotator.service import AnnotatorService
+
+app = typer.Typer()
+
+
+def _annotator_kwargs(service: AnnotatorService, names: list[str], bars: list) -> dict[str, dict]:
+    """The service's LLM annotator options (scores cached in the project database) with a tqdm bar
+    per LLM annotator (appended to ``bars`` to close)."""
+
+    def progress_for(name: str):  # noqa: ANN202 - the bar's (done, total) callback
+        bar, update = progress_bar(f"{name}: scoring", unit="items")
+        bars.append(bar)
+        return update
+
+    return service.ai.llm_options(names, progress_for)
+
+
+def _override_routing(service, project: str, target_precision: float | None,  # noqa: ANN001
+                      audit_fraction: float | None):  # noqa: ANN202 - schema.ProjectSummary
+    """Save the routing options given on the command line into the project's settings (the app
+    then uses them too) and return the project's summary."""
+    changes = {k: v for k, v in {"target_precision": target_precision, "audit_fraction": audit_fraction}.items()
+               if v is not None}
+    if changes:
+        service.projects.update_project_settings(project, **changes)
+    return service.projects.project(project)
+
+
+@app.command()
+def ai(
+    project: ProjectOpt,
+    annotators: Annotated[str, typer.Option(help="Comma-separated: classifier, knn, zero-shot, llm-local, llm-endpoint; or all.")] = "knn,zero-shot,classifier",
+    target_precision: Annotated[Optional[float], typer.Option(help="Precision auto-accepted labels must keep (default: the project's, 0.95).")] = None,
+    audit_fraction: Annotated[Optional[float], typer.Option(help="Share of auto-accepted labels audited blind (default: the project's, 0.05).")] = None,
+    llm_url: Annotated[Optional[str], typer.Option("--llm-url", envvar="ANNOTATOR_LLM_ENDPOINT_URL", help="llm-endpoint: OpenAI-compatible base URL (default http://127.0.0.1:8001/v1, the llm-server command).")] = None,
+    llm_model: Annotated[Optional[str], typer.Option("--llm-model", envvar="ANNOTATOR_LLM_ENDPOINT_MODEL", help="llm-endpoint: model name the server serves (default smollm2).")] = None,
+    llm_api_key: Annotated[Optional[str], typer.Option("--llm-api-key", envvar="ANNOTATOR_LLM_API_KEY", help="llm-endpoint: API key (prefer the environment variable).")] = None,
+    llm_timeout: Annotated[Optional[float], typer.Option("--llm-timeout", help="llm-endpoint: seconds one request may take (default 60).")] = None,
+    llm_retries: Annotated[Optional[int], typer.Option("--llm-retries", help="llm-endpoint: retries of a failed request (default 2).")] = None,
+    llm_mode: Annotated[Optional[str], typer.Option("--llm-mode", help="llm-endpoint: auto | logprobs | vote (default auto: logprobs when the server gives them).")] = None,
+    data_dir: DataDir = None, database_url: DatabaseUrl = None,
+) -> None:
+    """Label unlabelled items with calibrated AI annotators and route each: auto, audit, verify or blind.
+
+    Example: `python -m annotator ai --project reviews --annotators knn,zero-shot --target-precision 0.97`
+
+    With an LLM server: `python -m annotator ai --project reviews --annotators knn,llm-endpoint --llm-url http://127.0.0.1:8001/v1 --llm-model smollm2`
+    """
+    from annotator.annotators.registry import make_annotators, parse_annotator_names
+
+    settings = make_settings(data_dir, database_url, llm_endpoint_url=llm_url, llm_endpoint_model=llm_model,
+                         llm_api_key=llm_api_key, llm_timeout_s=llm_timeout, llm_max_retries=llm_retries,
+                         llm_mode=llm_mode)
+    service = open_service(settings)
+    summary = _override_routing(service, project, target_precision, audit_fraction)
+    names = parse_annotator_names(annotators)
+    bars: list = []
+    chosen = make_annotators(",".join(names) or "none", **_annotator_kwargs(service, names, bars))
+    typer.echo(f"Scoring {summary.items - summary.labelled} unlabelled items with {annotators} …", err=True)
+    for a in chosen:
+        if hasattr(a, "estimate"):  # the LLMs also score every human-labelled item once (calibration)
+            guess = a.estimate(summary.items)
+            usd = "" if guess.get("usd") is None else f", ~${guess['usd']:.2f}"
+            typer.echo(f"{a.name}: at most ~{guess['seconds']:.0f} s{usd} (cached items cost nothing)", err=True)
+    try:
+        report = service.ai.run_ai(project, chosen)
+    finally:
+        for bar in bars:
+            bar.close()
+    estimate = service.ai.audit_estimate(project)
+    report["audit_estimate"] = estimate.as_dict()
+    for name in report["calibration"]:
+        report["calibration"][name].pop("reliability", None)
+    typer.echo(json.dumps(report, indent=2))
+
+
+@app.command()
+def judge(
+    project: ProjectOpt,
+    judge: Annotated[str, typer.Option("--judge", help="llm-local (offline SmolLM2) | llm-endpoint (an OpenAI-compatible server) | bt-judge (learnt from people's verdicts); several comma-separated are stacked.")] = "llm-local",
+    no_swap: Annotated[bool, typer.Option("--no-swap", help="Ask only the (A, B) order (the position-biased baseline).")] = False,
+    target_precision: Annotated[Optional[float], typer.Option(help="Precision auto-accepted verdicts must keep (default: the project's, 0.95).")] = None,
+    audit_fraction: Annotated[Optional[float], typer.Option(help="Share of auto-accepted verdicts audited blind (default: the project's, 0.05).")] = None,
+    llm_url: Annotated[Optional[str], typer.Option("--llm-url", envvar="ANNOTATOR_LLM_ENDPOINT_URL", help="llm-endpoint: OpenAI-compatible base URL.")] = None,
+    llm_model: Annotated[Optional[str], typer.Option("--llm-model", envvar="ANNOTATOR_LLM_ENDPOINT_MODEL", help="llm-endpoint: model name.")] = None,
+    data_dir: DataDir = None, database_url: DatabaseUrl = None,
+) -> None:
+    """LLM-as-a-judge for a preference project: every pair asked in both orders (position bias
+    cancelled), calibrated on people's verdicts, and routed auto / audit / verify / blind. With
+    `bt-judge`, a Bradley–Terry model on the embeddings learnt from the people's verdicts. On a
+    rating project: every response scored per criterion, suggestions for the unrated items and the
+    judge's agreement with the people's ratings.
+
+    Example: `python -m annotator judge --project prefs --judge llm-local --target-precision 0.9`
+    """
+    settings = make_settings(data_dir, database_url, llm_endpoint_url=llm_url, llm_endpoint_model=llm_model)
+    service = open_service(settings)
+    summary = _override_routing(service, project, target_precision, audit_fraction)
+    typer.echo(f"Judging {summary.items} pairs ({'one order' if no_swap else 'both orders'}) with {judge} …", err=True)
+    bar, update = progress_bar("judge", unit="prompts")
+    try:
+        report = service.tasks.run_judge(project, judge, swap=not no_swap, progress=update)
+    finally:
+        bar.close()
+    if "calibration" in report:  # preference: routed like `ai`; rating: suggestions and agreement only
+        report["audit_estimate"] = service.ai.audit_estimate(project).as_dict()
+        for name in report["calibration"]:
+            report["calibration"][name].pop("reliability", None)
+    typer.echo(json.dumps(report, indent=2))
+
+
+
+@app.command("llm-server")
+def llm_server(
+    model: Annotated[str, typer.Option(help="smollm2 | gemma3-270m | a transformers model folder | a .gguf file.")] = "smollm2",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8001,
+    host: Annotated[str, typer.Option(help="Interface; 0.0.0.0 to share it on the network.")] = "127.0.0.1",
+    api_key: Annotated[Optional[str], typer.Option("--api-key", envvar="ANNOTATOR_LLM_API_KEY", help="Require this bearer key on every request.")] = None,
+    models_dir: Annotated[Optional[Path], typer.Option("--models-dir", envvar="ANNOTATOR_MODELS_DIR", help="Where the converted model is kept (default ./models).")] = None,
+) -> None:
+    """Serve a local LLM behind an OpenAI-compatible API (/v1/models, /v1/completions, /v1/chat/completions),
+    for the llm-endpoint annotator or any OpenAI client. Greedy decoding; one request computes at a time.
+
+    Example: `python -m annotator llm-server --model smollm2 --port 8001`, then
+    `python -m annotator ai --project reviews --annotators llm-endpoint --llm-url http://127.0.0.1:8001/v1`
+    """
+    from annotator.servers.llm import serve
+
+    settings = make_settings(None, None, models_dir=models_dir)
+    typer.echo(f"Loading {model} (the first start converts it, ~30-60 s), then serving it at "
+               f"http://{host}:{port}/v1 (OpenAI-compatible); Ctrl+C stops it.", err=True)
+    serve(model, settings.resolved_models_dir, host=host, port=port, api_key=api_key)
