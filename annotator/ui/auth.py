@@ -42,7 +42,12 @@ from typing import Any
 
 import gradio as gr
 
-from annotator.core.errors import AnnotatorError, LoginRefusedError, NotFoundError, PermissionDeniedError
+from annotator.core.errors import (
+    AnnotatorError,
+    LoginRefusedError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 
 log = logging.getLogger("annotator.ui.auth")
 
@@ -54,21 +59,21 @@ STAFF: tuple[str, ...] = (ADMIN, REVIEWER)
 ADMIN_ONLY: tuple[str, ...] = (ADMIN,)
 
 #: Event key (api_name, or the handler's qualified name for an event without one, e.g.
-#: "AnnotatorUI._on_tick") → roles allowed to call it.
+#: "LabelTab.on_tick") → roles allowed to call it.
 #: ``label_3``-style keys (numbered buttons, Gradio's ``_1`` suffix for a repeated api_name) fall
 #: back to their stem ("label"). Not listed → admin only (and a failing test).
 POLICY: dict[str, tuple[str, ...]] = {
     # Opening the page and labelling one's own queue: everyone.
-    "load": ALL, "whoami": ALL, "select_project": ALL, "AnnotatorUI._on_user": ALL, "AnnotatorUI._on_tick": ALL,
+    "load": ALL, "whoami": ALL, "select_project": ALL, "AnnotatorUI._on_user": ALL, "LabelTab.on_tick": ALL,
     "label": ALL, "submit_label": ALL, "skip": ALL, "undo": ALL, "flag": ALL,
-    "AnnotatorUI._on_label_refresh": ALL,  # serves the next item (chained after run_ai, which only admins start)
+    "LabelTab.on_rerouted": ALL,  # serves the next item (chained after run_ai, which only admins start)
     # Browse: everyone, but an annotator's annotator filter is forced to their own name.
-    "browse": ALL, "browse_prev": ALL, "browse_next": ALL, "AnnotatorUI._on_browse_first": ALL,
-    "AnnotatorUI._on_row_select": ALL,
+    "browse": ALL, "browse_prev": ALL, "browse_next": ALL, "BrowseTab.on_first": ALL,
+    "BrowseTab.on_row_select": ALL,
     "similar": STAFF,  # lists other people's labels of the neighbours
     "bulk_label": ADMIN_ONLY,  # labels many items at once, past the queue and overlap
     # AI settings and runs, projects, exports, accounts: admins (reviewers may look at the routes).
-    "AnnotatorUI._on_ai_tab": STAFF, "save_ai_settings": ADMIN_ONLY, "run_ai": ADMIN_ONLY,
+    "AITab.on_open": STAFF, "save_ai_settings": ADMIN_ONLY, "run_ai": ADMIN_ONLY,
     "preview_file": ADMIN_ONLY, "create_project": ADMIN_ONLY, "export": ADMIN_ONLY,
     "admin_users": ADMIN_ONLY, "admin_add_user": ADMIN_ONLY, "admin_set_role": ADMIN_ONLY,
     "admin_reset_password": ADMIN_ONLY, "AdminTab._on_refresh": ADMIN_ONLY,
@@ -160,6 +165,20 @@ def request_who(service: Any) -> Who:
         PermissionDeniedError: no login on the request, or the account is gone.
     """
     return current_user(service, _request())
+
+
+def own_answers_of(service: Any, auth_mode: bool) -> str | None:
+    """Whose answers alone this event may show: in auth mode, an annotator's own login (they never
+    see other people's answers or names: progress by label and person, the browse table and its
+    annotator filter); None for reviewers and admins, and in single-user mode.
+
+    Raises:
+        PermissionDeniedError: auth mode, and the event carries no valid login.
+    """
+    if not auth_mode:
+        return None
+    who = request_who(service)
+    return who.name if who.role == ANNOTATOR else None
 
 
 def check(who: Who, key: str, policy: dict[str, tuple[str, ...]] = POLICY) -> None:

@@ -25,12 +25,12 @@ def routed(ui, ui_service) -> tuple[dict, dict[int, str]]:
     """A project with 150 human labels, after one run of the cheap annotators through the AI tab."""
     gold = make_project(ui_service, "tickets", labelled=150)
     ui._on_page_load(None, "ana")
-    out = ui._on_ai_run("tickets", CHEAP, 0.95, 0.05)
+    out = ui.ai.on_run("tickets", CHEAP, 0.95, 0.05)
     return out, gold
 
 
 def _answer_inputs(out: dict, ui: AnnotatorUI) -> list:
-    return ["tickets", "ana", out[ui.item_state], LABELS, False, False, "", False]
+    return ["tickets", "ana", out[ui.label.item_state], LABELS, False, False, "", False]
 
 
 # ------------------------------------------------------------------ the tab
@@ -41,30 +41,30 @@ def test_ai_tab_builds_with_its_events_and_the_projects_settings(ui, ui_service)
     labels = [t.label for t in tabs]
     assert labels[:5] == ["Label", "Browse", "AI", "New project", "Export"]  # the single-user tabs come first
     assert {"Review", "Admin", "Dashboard", "Jobs", "Post-training"} <= set(labels[5:])
-    choices = [value for _, value in ui.ai_annotators.choices]
-    assert choices == ["classifier", "knn", "zero-shot", "llm-local", "llm-endpoint"] and ui.ai_annotators.value == CHEAP
-    assert "slow on CPU" in dict((v, k) for k, v in ui.ai_annotators.choices)["llm-local"]
+    choices = [value for _, value in ui.ai.ai_annotators.choices]
+    assert choices == ["classifier", "knn", "zero-shot", "llm-local", "llm-endpoint"] and ui.ai.ai_annotators.value == CHEAP
+    assert "slow on CPU" in dict((v, k) for k, v in ui.ai.ai_annotators.choices)["llm-local"]
 
     ui_service.projects.create_project("tickets", LABELS, settings={"target_precision": 0.97, "audit_fraction": 0.1})
     ui_service.imports.import_records("tickets", [{"text": r["text"]} for r in tickets(40)])
     out = ui._on_page_load(None, "ana")
-    assert out[ui.ai_target] == 0.97 and out[ui.ai_audit_fraction] == 0.1
-    assert "~40" in out[ui.ai_estimate] and "cheap annotators" in out[ui.ai_estimate]
-    assert "llm-local" in out[ui.ai_estimate] and "~20 s" in out[ui.ai_estimate]  # 40 items × 0.5 s
-    assert route_counts(out[ui.ai_routes]) == {"auto": 0, "audit": 0, "verify": 0, "blind": 0}
-    assert "40 not routed yet" in out[ui.ai_routes]
-    assert "no audits answered yet" in out[ui.ai_audit]
-    assert ui.ai_plot in out and out[ui.ai_plot] is None  # a project switch clears the last run's results
+    assert out[ui.ai.ai_target] == 0.97 and out[ui.ai.ai_audit_fraction] == 0.1
+    assert "~40" in out[ui.ai.ai_estimate] and "cheap annotators" in out[ui.ai.ai_estimate]
+    assert "llm-local" in out[ui.ai.ai_estimate] and "~20 s" in out[ui.ai.ai_estimate]  # 40 items × 0.5 s
+    assert route_counts(out[ui.ai.ai_routes]) == {"auto": 0, "audit": 0, "verify": 0, "blind": 0}
+    assert "40 not routed yet" in out[ui.ai.ai_routes]
+    assert "no audits answered yet" in out[ui.ai.ai_audit]
+    assert ui.ai.ai_plot in out and out[ui.ai.ai_plot] is None  # a project switch clears the last run's results
 
 
 def test_saving_the_policy_updates_the_project(ui, ui_service):
     ui_service.projects.create_project("tickets", LABELS)
     ui_service.imports.import_records("tickets", [{"text": r["text"]} for r in tickets(12)])
-    out = ui._on_ai_save("tickets", 0.98, 0.1)
-    assert "Saved" in out[ui.ai_status] and out[ui.ai_target] == 0.98
+    out = ui.ai.on_save("tickets", 0.98, 0.1)
+    assert "Saved" in out[ui.ai.status_html] and out[ui.ai.ai_target] == 0.98
     settings = ui_service.projects.project_details("tickets")[2]
     assert settings.target_precision == 0.98 and settings.audit_fraction == 0.1
-    assert "Nothing changed" in ui._on_ai_save("tickets", 0.98, 0.1)[ui.ai_status]
+    assert "Nothing changed" in ui.ai.on_save("tickets", 0.98, 0.1)[ui.ai.status_html]
 
 
 # ------------------------------------------------------------------ a run
@@ -72,13 +72,13 @@ def test_run_fills_routes_thresholds_calibration_and_the_reliability_diagram(ui,
     import plotly.graph_objects as go
 
     out, _ = routed
-    assert 'class="ann-error"' not in out[ui.ai_status] and "Routed 180 items" in out[ui.ai_status]
-    counts = route_counts(out[ui.ai_routes])
+    assert 'class="ann-error"' not in out[ui.ai.status_html] and "Routed 180 items" in out[ui.ai.status_html]
+    counts = route_counts(out[ui.ai.ai_routes])
     assert sum(counts.values()) == 180 and counts == ui_service.queue.pool("tickets").route_counts()
     assert counts["auto"] > 0 and counts["audit"] >= 10 and counts["verify"] > 0
-    assert "150 labelled by people" in out[ui.ai_routes] and "not routed" not in out[ui.ai_routes]
+    assert "150 labelled by people" in out[ui.ai.ai_routes] and "not routed" not in out[ui.ai.ai_routes]
 
-    table = out[ui.ai_calibration]
+    table = out[ui.ai.ai_calibration]
     assert list(table.columns) == ["annotator", "temperature", "OOF accuracy", "ECE raw → calibrated"]
     assert list(table["annotator"]) == [*CHEAP, "ensemble (fused)"]
     knn = table.iloc[0]
@@ -86,17 +86,17 @@ def test_run_fills_routes_thresholds_calibration_and_the_reliability_diagram(ui,
     assert re.fullmatch(r"\d\.\d{3} → \d\.\d{3}", knn["ECE raw → calibrated"])
 
     for label in LABELS:
-        assert label in out[ui.ai_thresholds]
-    assert "confidence ≥" in out[ui.ai_thresholds]
+        assert label in out[ui.ai.ai_thresholds]
+    assert "confidence ≥" in out[ui.ai.ai_thresholds]
 
-    fig = out[ui.ai_plot]
+    fig = out[ui.ai.ai_plot]
     assert isinstance(fig, go.Figure)
     names = [trace.name for trace in fig.data]
     assert names[0] == "perfect calibration" and list(fig.data[0].x) == [0, 1] and list(fig.data[0].y) == [0, 1]
     assert set(names[1:]) == {*CHEAP, "ensemble (fused)"}
     assert all(0 <= y <= 1 for trace in fig.data[1:] for y in trace.y)
 
-    assert "no audits answered yet" in out[ui.ai_audit] and f"{counts['audit']} audit items wait" in out[ui.ai_audit]
+    assert "no audits answered yet" in out[ui.ai.ai_audit] and f"{counts['audit']} audit items wait" in out[ui.ai.ai_audit]
 
 
 def test_answered_audits_give_the_precision_estimate(ui, ui_service, routed):
@@ -105,7 +105,7 @@ def test_answered_audits_give_the_precision_estimate(ui, ui_service, routed):
         item = ui_service.queue.next_item("tickets", "ben")
         assert item.route == "audit" and item.suggestion is None
         ui_service.queue.submit("tickets", "ben", item.item_id, [gold[item.item_id]])
-    line = ui._on_ai_tab("tickets")[ui.ai_audit]
+    line = ui.ai.on_open("tickets")[ui.ai.ai_audit]
     estimate = ui_service.ai.audit_estimate("tickets")
     assert estimate.audits == 10
     expected = (f"auto-label precision <b>{100 * estimate.value:.1f} %</b> "
@@ -115,40 +115,40 @@ def test_answered_audits_give_the_precision_estimate(ui, ui_service, routed):
 
 def test_a_project_with_one_labelled_class_gets_a_clear_error(ui, ui_service):
     make_project(ui_service, "one-class", labelled=90, classes=["billing"])
-    out = ui._on_ai_run("one-class", CHEAP, 0.95, 0.05)
-    assert 'class="ann-error"' in out[ui.ai_status] and "at least two classes" in out[ui.ai_status]
-    assert "label a few items of each class" in out[ui.ai_status]
-    assert set(out) == {ui.ai_status}  # nothing else changes, nothing was routed
+    out = ui.ai.on_run("one-class", CHEAP, 0.95, 0.05)
+    assert 'class="ann-error"' in out[ui.ai.status_html] and "at least two classes" in out[ui.ai.status_html]
+    assert "label a few items of each class" in out[ui.ai.status_html]
+    assert set(out) == {ui.ai.status_html}  # nothing else changes, nothing was routed
     assert sum(ui_service.queue.pool("one-class").route_counts().values()) == 0
 
 
 def test_no_annotator_or_no_project_is_explained(ui, ui_service):
-    assert "No AI annotator selected" in ui._on_ai_run("x", [], 0.95, 0.05)[ui.ai_status]
-    assert "No project" in ui._on_ai_run(None, CHEAP, 0.95, 0.05)[ui.ai_status]
+    assert "No AI annotator selected" in ui.ai.on_run("x", [], 0.95, 0.05)[ui.ai.status_html]
+    assert "No project" in ui.ai.on_run(None, CHEAP, 0.95, 0.05)[ui.ai.status_html]
 
 
 # ------------------------------------------------------------------ the label page after a run
 def test_verify_item_shows_the_suggestion_and_enter_accepts_it(ui, ui_service, routed):
     _, gold = routed
-    shown = ui._on_label_refresh("tickets", "ana", LABELS, False, False)
+    shown = ui.label.on_rerouted("tickets", "ana", LABELS, False, False)
     # Audits come first: nothing about the AI shows before the answer.
     for _ in range(40):
-        if shown[ui.item_state] is None or ui_service.queue.pool("tickets").route_of(shown[ui.item_state]) == "verify":
+        if shown[ui.label.item_state] is None or ui_service.queue.pool("tickets").route_of(shown[ui.label.item_state]) == "verify":
             break
-        assert "AI" not in shown[ui.details_html] and "AI" not in shown[ui.why_html]
-        assert shown[ui.selected_state] == []
-        index = LABELS.index(gold[shown[ui.item_state]])
-        shown = ui._label_handler(index)(*_answer_inputs(shown, ui))
-    item_id = shown[ui.item_state]
+        assert "AI" not in shown[ui.label.details_html] and "AI" not in shown[ui.label.why_html]
+        assert shown[ui.label.selected_state] == []
+        index = LABELS.index(gold[shown[ui.label.item_state]])
+        shown = ui.label.label_handler(index)(*_answer_inputs(shown, ui))
+    item_id = shown[ui.label.item_state]
     assert item_id is not None and ui_service.queue.pool("tickets").route_of(item_id) == "verify"
-    assert "AI suggests:" in shown[ui.details_html] and "press its key" in shown[ui.details_html]
-    assert re.search(r"\(0\.\d\d\)", shown[ui.details_html])
-    assert "AI suggestion to verify" in shown[ui.why_html]
-    suggested = shown[ui.selected_state]
+    assert "AI suggests:" in shown[ui.label.details_html] and "press its key" in shown[ui.label.details_html]
+    assert re.search(r"\(0\.\d\d\)", shown[ui.label.details_html])
+    assert "AI suggestion to verify" in shown[ui.label.why_html]
+    suggested = shown[ui.label.selected_state]
     assert len(suggested) == 1 and suggested[0] in LABELS  # pre-selected: Enter accepts it
-    assert shown[ui.label_buttons[LABELS.index(suggested[0])]]["variant"] == "primary"
+    assert shown[ui.label.label_buttons[LABELS.index(suggested[0])]]["variant"] == "primary"
 
-    ui._on_submit(*_answer_inputs(shown, ui), shown[ui.selected_state], [])
+    ui.label.on_submit(*_answer_inputs(shown, ui), shown[ui.label.selected_state], [])
     row = next(r for r in ui_service.exports.final_labels("tickets") if r["item_id"] == item_id)
     assert row["label"] == suggested and row["route"] == "verify"
 
@@ -156,23 +156,23 @@ def test_verify_item_shows_the_suggestion_and_enter_accepts_it(ui, ui_service, r
 def test_blind_and_audit_answers_reveal_the_ai_label_only_afterwards(ui, ui_service, routed):
     _, gold = routed
     suggested = {r["item_id"]: r["suggestion"] for r in ui_service.browse.browse("tickets", page_size=500).rows}
-    shown = ui._on_label_refresh("tickets", "ana", LABELS, False, False)
-    assert "ann-reveal" not in shown[ui.label_status]  # nothing answered yet: nothing to reveal
+    shown = ui.label.on_rerouted("tickets", "ana", LABELS, False, False)
+    assert "ann-reveal" not in shown[ui.label.status_html]  # nothing answered yet: nothing to reveal
     seen: dict[str, int] = {}
     for _ in range(60):
-        item_id = shown[ui.item_state]
+        item_id = shown[ui.label.item_state]
         route = ui_service.queue.pool("tickets").route_of(item_id)
         seen[route] = seen.get(route, 0) + 1
         ai = suggested[item_id][0]
         if route in ("audit", "blind"):  # the AI label exists, but the page shows none of it
-            assert "AI" not in shown[ui.details_html] and "AI" not in shown[ui.why_html]
-            assert f'data-item-id="{item_id}"' not in shown[ui.label_status]
+            assert "AI" not in shown[ui.label.details_html] and "AI" not in shown[ui.label.why_html]
+            assert f'data-item-id="{item_id}"' not in shown[ui.label.status_html]
         # Every other blind / audit answer disagrees with the AI, so both verdicts show.
         answer = gold[item_id]
         if route != "verify" and seen[route] % 2 == 0:
             answer = next(lab for lab in LABELS if lab != ai)
-        shown = ui._label_handler(LABELS.index(answer))(*_answer_inputs(shown, ui))
-        status = shown[ui.label_status]
+        shown = ui.label.label_handler(LABELS.index(answer))(*_answer_inputs(shown, ui))
+        status = shown[ui.label.status_html]
         if route in ("audit", "blind"):
             assert f'class="ann-note ann-reveal" data-item-id="{item_id}"' in status
             assert f"AI had suggested <b>{ai}</b> (" in status and f"you said <b>{answer}</b>" in status
@@ -180,7 +180,7 @@ def test_blind_and_audit_answers_reveal_the_ai_label_only_afterwards(ui, ui_serv
             assert re.search(r"\(\d\.\d\d\)", status)
         else:
             assert "ann-reveal" not in status  # a verify item showed its suggestion before the answer
-        if seen.get("blind") and seen.get("verify") or shown[ui.item_state] is None:
+        if seen.get("blind") and seen.get("verify") or shown[ui.label.item_state] is None:
             break
     assert seen.get("audit", 0) >= 2 and seen.get("blind") and seen.get("verify")
     routes = {r["route"] for r in ui_service.exports.final_labels("tickets") if r["annotator"] == "ana"}
@@ -202,17 +202,17 @@ def test_verify_banner_escapes_and_blind_items_say_nothing(ui):
 
     evil = "<img src=x onerror=alert(1)>"
     sugg = SuggestionView(agent=f"ensemble({evil})@v1", value=["bug"], score=0.934)
-    verify = ui._item_view(QueuedItem(item_id=1, text="x", strategy="margin", score=0.2, route="verify",
+    verify = ui.label.item_view(QueuedItem(item_id=1, text="x", strategy="margin", score=0.2, route="verify",
                                       suggestion=sugg), LABELS, False, False)
-    assert "AI suggests:" in verify[ui.details_html] and "(0.93)" in verify[ui.details_html]
-    assert "<img" not in verify[ui.details_html] and "@v1" not in verify[ui.details_html]
-    assert verify[ui.selected_state] == ["bug"]
-    blind = ui._item_view(QueuedItem(item_id=2, text="y", strategy="margin", route="blind"), LABELS, False, False)
-    assert "AI" not in blind[ui.details_html] and "AI" not in blind[ui.why_html] and blind[ui.selected_state] == []
+    assert "AI suggests:" in verify[ui.label.details_html] and "(0.93)" in verify[ui.label.details_html]
+    assert "<img" not in verify[ui.label.details_html] and "@v1" not in verify[ui.label.details_html]
+    assert verify[ui.label.selected_state] == ["bug"]
+    blind = ui.label.item_view(QueuedItem(item_id=2, text="y", strategy="margin", route="blind"), LABELS, False, False)
+    assert "AI" not in blind[ui.label.details_html] and "AI" not in blind[ui.label.why_html] and blind[ui.label.selected_state] == []
 
 
 def test_calibration_frame_handles_the_ensemble_row():
-    from annotator.ui.app import calibration_frame
+    from annotator.ui.tabs.ai import calibration_frame
 
     frame = calibration_frame({"knn": {"temperature": 0.5, "oof_accuracy": 0.9, "ece_raw": 0.2, "ece_calibrated": 0.05},
                                "ensemble": {"oof_accuracy": 0.95, "ece_calibrated": 0.01}})

@@ -18,7 +18,7 @@ import pytest
 from conftest import free_port
 
 from annotator.ui import AnnotatorUI, auth
-from annotator.ui.admin_tab import HIDDEN_TABS
+from annotator.ui.tabs.admin import HIDDEN_TABS
 
 LABELS = ["billing", "bug", "account"]
 PASSWORDS = {"root": "root password", "ana": "ana password", "rita": "rita password", "bo": "bo password"}
@@ -142,9 +142,9 @@ def test_the_login_not_the_user_box_says_who_answers(auth_app):
     out = _call(ana, index["whoami"], []).json()["data"]
     assert out[0]["value"] == "ana" and out[0]["interactive"] is False
     tabs = ui.admin._role_tabs
-    assert {"ai_tab", "export_tab", "new_tab", "admin_tab"} <= set(tabs)
+    assert {"ai", "export", "new", "admin"} <= set(tabs)
     shown = {name for name, o in zip(tabs, out[2:], strict=True) if o.get("visible")}
-    assert shown == set(tabs) - set(HIDDEN_TABS["annotator"]) and "export_tab" not in shown
+    assert shown == set(tabs) - set(HIDDEN_TABS["annotator"]) and "export" not in shown
     assert "#tab-export-button" in out[1] and "display: none" in out[1]  # the tab buttons go too
     root = _call(_client(url, "root"), index["whoami"], []).json()["data"]
     assert root[0]["value"] == "root" and all(o.get("visible") for o in root[2:])

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ai_data import CHEAP, make_project
 
-from annotator.ui.dashboard_tab import DashboardTab
+from annotator.ui.tabs.dashboard import DashboardTab
 
 
 def _tab(service):  # noqa: ANN001

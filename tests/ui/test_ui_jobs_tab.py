@@ -16,7 +16,7 @@ def tab(ui_service):
     import gradio as gr
 
     from annotator.training import RuleTrainer
-    from annotator.ui.jobs_tab import JobsTab
+    from annotator.ui.tabs.jobs import JobsTab
 
     ui_service.settings.jobs_backend = "immediate"
     ui_service.models.trainer = RuleTrainer(parity_rule)

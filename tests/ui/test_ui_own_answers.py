@@ -49,26 +49,26 @@ def _choices(update) -> list[str]:
 def test_an_annotators_page_shows_only_her_answers_and_name(app):
     ui, index, ids = app
     page = _as("ana", index["select_project"], "t", "bozena")  # the box says bozena; the login is ana
-    progress = page[ui.progress_html]
+    progress = page[ui.label.progress_html]
     assert "bozena" not in progress and "ana" in progress and "Your answers by label" in progress
-    assert _choices(page[ui.filter_annotator]) == ["ana"]
-    assert "bozena" not in _as("ana", index["AnnotatorUI._on_tick"], "t")[ui.progress_html]
+    assert _choices(page[ui.browse.filter_annotator]) == ["ana"]
+    assert "bozena" not in _as("ana", index["LabelTab.on_tick"], "t")[ui.label.progress_html]
     browse = ["t", "", "", "", "", "", "", "id"]  # project, query, label, status, route, annotator, meta, order
-    table = _as("ana", index["browse"], *browse)[ui.browse_table]
+    table = _as("ana", index["browse"], *browse)[ui.browse.browse_table]
     assert list(table["id"]) == [ids["i0"]] and list(table["label"]) == ["billing"]  # hers, not bozena's newer bug
     assert "bozena" not in table.to_string()
     asked = list(browse)
     asked[5] = "bozena"  # asking for bozena's answers gets her own
-    assert list(_as("ana", index["browse"], *asked)[ui.browse_table]["id"]) == [ids["i0"]]
+    assert list(_as("ana", index["browse"], *asked)[ui.browse.browse_table]["id"]) == [ids["i0"]]
 
 
 def test_a_reviewers_page_shows_everyone(app):
     ui, index, ids = app
     page = _as("rita", index["select_project"], "t", "rita")
-    assert "bozena" in page[ui.progress_html] and "ana" in page[ui.progress_html]
-    assert "By person" in page[ui.progress_html]
-    assert {"ana", "bozena"} <= set(_choices(page[ui.filter_annotator]))
-    table = _as("rita", index["browse"], "t", "", "", "labelled", "", "", "", "id")[ui.browse_table]
+    assert "bozena" in page[ui.label.progress_html] and "ana" in page[ui.label.progress_html]
+    assert "By person" in page[ui.label.progress_html]
+    assert {"ana", "bozena"} <= set(_choices(page[ui.browse.filter_annotator]))
+    table = _as("rita", index["browse"], "t", "", "", "labelled", "", "", "", "id")[ui.browse.browse_table]
     rows = dict(zip(table["id"], table["label"], strict=True))
     assert rows == {ids["i0"]: "bug", ids["i1"]: "account"}  # each item's newest answer
 
@@ -81,6 +81,6 @@ def test_single_user_mode_is_unchanged(service):
     service.queue.submit("t", "bozena", service.queue.next_item("t", "bozena").item_id, ["billing"])
     ui = AnnotatorUI(service, project="t", refresh_every=60, auth_mode=False)
     ui.build()
-    assert ui._own_answers_of() is None
-    html = ui._on_tick("t")[ui.progress_html]
+    assert auth.own_answers_of(service, ui.auth_mode) is None
+    html = ui.label.on_tick("t")[ui.label.progress_html]
     assert "ana" in html and "bozena" in html and "By person" in html

@@ -7,7 +7,7 @@ import pytest
 
 from annotator.llm.pairwise import KnownAnswerScorer
 from annotator.tasks.demo_pairs import preference_pairs, rating_items
-from annotator.ui.tasks_tab import MAX_CRITERIA, TasksTab, task_card
+from annotator.ui.tabs.tasks import MAX_CRITERIA, TasksTab, task_card
 
 
 @pytest.fixture

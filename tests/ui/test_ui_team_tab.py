@@ -12,7 +12,7 @@ from gradio.context import LocalContext
 from annotator import store
 from annotator.store import projects as project_q
 from annotator.ui import AnnotatorUI, auth
-from annotator.ui.team_tab import LABEL_COLUMNS, PAIR_COLUMNS, PEOPLE_COLUMNS
+from annotator.ui.tabs.team import LABEL_COLUMNS, PAIR_COLUMNS, PEOPLE_COLUMNS
 
 ANSWERS = {  # items i0..i5: who answered what (None: not answered)
     "ana": ["a", "b", "c", "a", "b", "c"],

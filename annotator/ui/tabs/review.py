@@ -18,23 +18,27 @@ The reviewer's name is the header's "Annotator" box (the login in auth mode).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
-from annotator.core.errors import AnnotatorError, ValidationError
+from annotator.core.errors import ValidationError
 from annotator.ui import render
+from annotator.ui.components import Page, Updates
+from annotator.ui.guards import Tab
 from annotator.ui.render import esc
 
+if TYPE_CHECKING:
+    from annotator.service import AnnotatorService
+
 MAX_CHOICES = 9
-Updates = dict[Any, Any]
 
 
-class ReviewTab:
-    """The Review tab. ``render()`` inside the app's ``gr.Tab``, then ``wire(blocks, ui)``."""
+class ReviewTab(Tab):
+    """The Review tab. ``render()`` inside the page's ``gr.Tab``, then ``wire(page)``."""
 
-    def __init__(self, service: Any):
-        self.service = service
+    def __init__(self, service: AnnotatorService):
+        super().__init__(service)
 
     # ------------------------------------------------------------------ layout
     def render(self) -> None:
@@ -67,13 +71,13 @@ class ReviewTab:
                 'N next · C note · R refresh</div>', elem_id="review-keys")
 
     # ------------------------------------------------------------------ events
-    def wire(self, blocks: gr.Blocks, ui: Any) -> None:
+    def wire(self, page: Page) -> None:
         """Connect the events; ``ui`` is the AnnotatorUI (project dropdown, user box, the tab)."""
-        base = [ui.project_dd, ui.user_box, self.item_state, self.choices_state, self.passed_state,
+        base = [page.project_dd, page.user_box, self.item_state, self.choices_state, self.passed_state,
                 self.comment_box]
         out = self.outputs()
-        self.refresh_btn.click(self.on_refresh, [ui.project_dd, self.passed_state], out, api_name="review_queue")
-        ui.review_tab.select(self.on_refresh, [ui.project_dd, self.passed_state], out, api_name=False,
+        self.refresh_btn.click(self.on_refresh, [page.project_dd, self.passed_state], out, api_name="review_queue")
+        page.tab["review"].select(self.on_refresh, [page.project_dd, self.passed_state], out, api_name=False,
                              show_progress="hidden")
         fast = {"queue": False, "show_progress": "hidden"}
         for i, button in enumerate(self.choice_buttons):
@@ -90,7 +94,7 @@ class ReviewTab:
     # ------------------------------------------------------------------ handlers
     def on_refresh(self, project: str | None, passed: Sequence[int] | None) -> Updates:
         """Show the first item of the queue (passing over the ones skipped with N)."""
-        return self._guarded(lambda: self._view(project, list(passed or [])))
+        return self.guarded(lambda: self._view(project, list(passed or [])))
 
     def _choice_handler(self, index: int):  # noqa: ANN202 - a Gradio handler
         def on_choice(project: str | None, user: str, item_id: int | None, choices: Sequence[Sequence[str]],
@@ -114,7 +118,7 @@ class ReviewTab:
             return self._view(project_, list(passed or []),
                               note=f"Item {item}: {verb} {', '.join(value)}.")
 
-        return self._guarded(act)
+        return self.guarded(act)
 
     def on_correct(self, project: str | None, user: str, item_id: int | None, choices: Sequence[Sequence[str]],
                    passed: Sequence[int] | None, comment: str | None, picked: Sequence[str] | None) -> Updates:
@@ -125,7 +129,7 @@ class ReviewTab:
             self.service.review.correct(project_, user, item, list(picked), comment=comment)
             return self._view(project_, list(passed or []), note=f"Item {item}: corrected to {', '.join(picked)}.")
 
-        return self._guarded(act)
+        return self.guarded(act)
 
     def on_send_back(self, project: str | None, user: str, item_id: int | None, choices: Sequence[Sequence[str]],
                      passed: Sequence[int] | None, comment: str | None) -> Updates:
@@ -135,7 +139,7 @@ class ReviewTab:
             return self._view(project_, list(passed or []),
                               note=f"Item {item} sent back: it returns here once someone answers it again.")
 
-        return self._guarded(act)
+        return self.guarded(act)
 
     def on_skip(self, project: str | None, user: str, item_id: int | None, choices: Sequence[Sequence[str]],
                 passed: Sequence[int] | None, comment: str | None) -> Updates:
@@ -143,7 +147,7 @@ class ReviewTab:
             project_, item = self._need_item(project, item_id)
             return self._view(project_, [*(passed or []), item], note=f"Item {item} left for later.")
 
-        return self._guarded(act)
+        return self.guarded(act)
 
     # ------------------------------------------------------------------ views
     @staticmethod
@@ -154,11 +158,6 @@ class ReviewTab:
             raise ValidationError("No item is shown.", fix="press Refresh (R) to load the review queue")
         return project, int(item_id)
 
-    def _guarded(self, fn: Any) -> Updates:
-        try:
-            return fn()
-        except AnnotatorError as e:
-            return {self.status_html: render.error_box(e.message)}
 
     def _view(self, project: str | None, passed: list[int], *, note: str = "") -> Updates:
         """The first queued item not passed over (all passed: start again from the top)."""

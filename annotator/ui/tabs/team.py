@@ -20,16 +20,20 @@ the tab and the "include AI" box do the same), ``save_overlap`` and ``assign_sli
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 import pandas as pd
 
-from annotator.core.errors import AnnotatorError, ValidationError
+from annotator.core.errors import ValidationError
 from annotator.ui import render
+from annotator.ui.components import Page, Updates
+from annotator.ui.guards import Tab, need_project
 from annotator.ui.render import esc
 
-Updates = dict[Any, Any]
+if TYPE_CHECKING:
+    from annotator.service import AnnotatorService
+
 
 PEOPLE_COLUMNS = ["rater", "role", "labels", "labels / hour", "median s / item", "skips", "overlap items",
                   "agreement", "mean kappa", "settled items", "accuracy"]
@@ -104,11 +108,11 @@ def headline_html(overview: dict[str, Any]) -> str:
     )
 
 
-class TeamTab:
-    """The Team tab. ``render()`` inside the app's ``gr.Tab``, then ``wire(blocks, ui)``."""
+class TeamTab(Tab):
+    """The Team tab. ``render()`` inside the page's ``gr.Tab``, then ``wire(page)``."""
 
-    def __init__(self, service: Any):
-        self.service = service
+    def __init__(self, service: AnnotatorService):
+        super().__init__(service)
 
     # ------------------------------------------------------------------ layout
     def render(self) -> None:
@@ -151,12 +155,12 @@ class TeamTab:
         return [self.status_html, self.headline, self.people_table, self.pairs_table, self.labels_table,
                 self.fraction, self.k, self.assign_people, self.assign_html]
 
-    def wire(self, blocks: gr.Blocks, ui: Any) -> None:
+    def wire(self, page: Page) -> None:
         """Connect the events; ``ui`` is the AnnotatorUI (project dropdown, the tab)."""
-        inputs = [ui.project_dd, self.include_ai]
+        inputs = [page.project_dd, self.include_ai]
         out = self.outputs()
         self.refresh_btn.click(self.on_refresh, inputs, out, api_name="team_stats")
-        ui.team_tab.select(self.on_refresh, inputs, out, api_name=False, show_progress="hidden")
+        page.tab["team"].select(self.on_refresh, inputs, out, api_name=False, show_progress="hidden")
         self.include_ai.input(self.on_refresh, inputs, out, api_name=False)
         self.save_btn.click(self.on_save_overlap, [*inputs, self.fraction, self.k], out, api_name="save_overlap")
         self.assign_btn.click(self.on_assign, [*inputs, self.assign_people, self.assign_meta, self.assign_query,
@@ -164,26 +168,26 @@ class TeamTab:
 
     # ------------------------------------------------------------------ handlers
     def on_refresh(self, project: str | None, include_ai: bool) -> Updates:
-        return self._guarded(lambda: self._view(project, include_ai))
+        return self.guarded(lambda: self._view(project, include_ai))
 
     def on_save_overlap(self, project: str | None, include_ai: bool, fraction: float | None, k: float | None
                         ) -> Updates:
         def save() -> Updates:
             if fraction is None and k is None:
                 raise ValidationError("Nothing to save.", fix="type the share of items and k, e.g. 0.1 and 3")
-            settings = self.service.team.set_overlap(self._need(project), fraction=fraction, k=k)
+            settings = self.service.team.set_overlap(need_project(project, "No project to show."), fraction=fraction, k=k)
             view = self._view(project, include_ai)
             view[self.status_html] = render.note_box(
                 f"Saved: {settings.overlap_fraction:.0%} of items get {settings.overlap_k} answers." if
                 settings.overlap_fraction > 0 else "Saved: overlap off, every item gets one answer.")
             return view
 
-        return self._guarded(save)
+        return self.guarded(save)
 
     def on_assign(self, project: str | None, include_ai: bool, people: Sequence[str] | None, metadata: str | None,
                   query: str | None, take_back: bool) -> Updates:
         def assign() -> Updates:
-            name = self._need(project)
+            name = need_project(project, "No project to show.")
             if not (people or take_back):
                 raise ValidationError("Whom should these items go to?", fix="pick one or more people")
             if take_back and not (people or metadata or query):
@@ -198,17 +202,12 @@ class TeamTab:
                 f"({done['changed']} changes).")
             return view
 
-        return self._guarded(assign)
+        return self.guarded(assign)
 
     # ------------------------------------------------------------------ helpers
-    @staticmethod
-    def _need(project: str | None) -> str:
-        if not project:
-            raise ValidationError("No project to show.", fix="create or pick a project first")
-        return project
 
     def _view(self, project: str | None, include_ai: bool) -> Updates:
-        overview = self.service.team.team_overview(self._need(project), include_ai=bool(include_ai))
+        overview = self.service.team.team_overview(need_project(project, "No project to show."), include_ai=bool(include_ai))
         agreement = overview["agreement"]
         return {
             self.status_html: "", self.headline: headline_html(overview),
@@ -221,8 +220,3 @@ class TeamTab:
                 if overview["assigned_items"] else "No item is assigned: everyone labels from the shared queue."),
         }
 
-    def _guarded(self, fn: Any) -> Updates:
-        try:
-            return fn()
-        except AnnotatorError as e:
-            return {self.status_html: render.error_box(e.message)}

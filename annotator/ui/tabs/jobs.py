@@ -13,14 +13,18 @@ same), ``submit_job``, ``cancel_job``; the timer's tick (``JobsTab.on_tick``).
 from __future__ import annotations
 
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
-from annotator.core.errors import AnnotatorError, ValidationError
+from annotator.core.errors import ValidationError
 from annotator.ui import render
+from annotator.ui.components import Page, Updates
+from annotator.ui.guards import Tab, need_project
 
-Updates = dict[Any, Any]
+if TYPE_CHECKING:
+    from annotator.service import AnnotatorService
+
 
 #: Kinds a person may start from the app (export has its own tab).
 KINDS = ("finetune", "refit", "run_ai", "embed", "judge")  # judge: the preference judge (bt-judge)
@@ -64,11 +68,11 @@ def versions_table(versions: list[Any]) -> str:
     return f'<table class="dash-table" id="versions-table"><tr>{head}</tr>{"".join(rows)}</table>'
 
 
-class JobsTab:
-    """The Jobs tab. ``render()`` inside the app's ``gr.Tab``, then ``wire(blocks, ui)``."""
+class JobsTab(Tab):
+    """The Jobs tab. ``render()`` inside the page's ``gr.Tab``, then ``wire(page)``."""
 
-    def __init__(self, service: Any):
-        self.service = service
+    def __init__(self, service: AnnotatorService):
+        super().__init__(service)
 
     def render(self) -> None:
         with gr.Row(equal_height=True):
@@ -86,27 +90,27 @@ class JobsTab:
     def outputs(self) -> list[Any]:
         return [self.status_html, self.jobs_html, self.versions_html, self.timer]
 
-    def wire(self, blocks: gr.Blocks, ui: Any) -> None:
+    def wire(self, page: Page) -> None:
         out = self.outputs()
-        self.refresh_btn.click(self.on_refresh, [ui.project_dd], out, api_name="jobs")
-        ui.jobs_tab.select(self.on_refresh, [ui.project_dd], out, api_name=False, show_progress="hidden")
-        self.submit_btn.click(self.on_submit, [ui.project_dd, self.kind_dd], out, api_name="submit_job")
-        self.cancel_btn.click(self.on_cancel, [ui.project_dd, self.job_id], out, api_name="cancel_job")
-        self.timer.tick(self.on_tick, [ui.project_dd], out, api_name=False, show_progress="hidden")
+        self.refresh_btn.click(self.on_refresh, [page.project_dd], out, api_name="jobs")
+        page.tab["jobs"].select(self.on_refresh, [page.project_dd], out, api_name=False, show_progress="hidden")
+        self.submit_btn.click(self.on_submit, [page.project_dd, self.kind_dd], out, api_name="submit_job")
+        self.cancel_btn.click(self.on_cancel, [page.project_dd, self.job_id], out, api_name="cancel_job")
+        self.timer.tick(self.on_tick, [page.project_dd], out, api_name=False, show_progress="hidden")
 
     # ------------------------------------------------------------------ handlers
     def on_refresh(self, project: str | None) -> Updates:
-        return self._guarded(lambda: self._view(project))
+        return self.guarded(lambda: self._view(project))
 
     def on_tick(self, project: str | None) -> Updates:
-        return self._guarded(lambda: self._view(project))
+        return self.guarded(lambda: self._view(project))
 
     def on_submit(self, project: str | None, kind: str) -> Updates:
         def run() -> Updates:
-            job = self.service.jobs.submit(kind, self._need(project))
+            job = self.service.jobs.submit(kind, need_project(project))
             return self._view(project, f"Job {job.id} ({kind}) {job.status}.")
 
-        return self._guarded(run)
+        return self.guarded(run)
 
     def on_cancel(self, project: str | None, job_id: float | None) -> Updates:
         def run() -> Updates:
@@ -115,24 +119,16 @@ class JobsTab:
             job = self.service.jobs.cancel(int(job_id))
             return self._view(project, f"Job {job.id}: {job.message}")
 
-        return self._guarded(run)
+        return self.guarded(run)
 
     # ------------------------------------------------------------------ helpers
-    @staticmethod
-    def _need(project: str | None) -> str:
-        if not project:
-            raise ValidationError("No project selected.", fix="create or pick a project first")
-        return project
-
     def _view(self, project: str | None, note: str = "") -> Updates:
-        jobs = self.service.jobs.list_jobs(self._need(project), limit=30)
+        jobs = self.service.jobs.list_jobs(need_project(project), limit=30)
         versions = self.service.models.model_versions(project)
         busy = any(str(j.status) in ACTIVE and j.finished_at is None for j in jobs)
         return {self.status_html: render.note_box(note), self.jobs_html: jobs_table(jobs),
                 self.versions_html: versions_table(versions), self.timer: gr.Timer(active=busy)}
 
-    def _guarded(self, fn: Any) -> Updates:
-        try:
-            return fn()
-        except AnnotatorError as e:
-            return {self.status_html: render.error_box(e.message), self.timer: gr.Timer(active=False)}
+    def error_updates(self, message: str) -> Updates:
+        """A refused action also stops the progress poll."""
+        return {**super().error_updates(message), self.timer: gr.Timer(active=False)}

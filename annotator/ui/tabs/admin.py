@@ -8,7 +8,7 @@ its events and the ``whoami`` page-load event. Every event here is admin-only in
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 import pandas as pd
@@ -16,24 +16,29 @@ import pandas as pd
 from annotator.core.errors import AnnotatorError, ValidationError
 from annotator.ui import render
 from annotator.ui.auth import ADMIN, ANNOTATOR, ROLE_SUMMARY, current_user
+from annotator.ui.components import Page
+from annotator.ui.guards import Tab
+
+if TYPE_CHECKING:
+    from annotator.service import AnnotatorService
 
 USER_COLUMNS = ["name", "role", "password", "created"]
 ROLES = [ADMIN, ANNOTATOR, "reviewer"]
 #: Tabs (attribute names on AnnotatorUI) each role sees in auth mode; tabs not named here are
 #: shown to everyone. Admins see every tab.
 HIDDEN_TABS: dict[str, tuple[str, ...]] = {
-    ANNOTATOR: ("ai_tab", "new_tab", "export_tab", "admin_tab", "review_tab", "dashboard_tab", "team_tab"),
-    "reviewer": ("new_tab", "export_tab", "admin_tab", "tasks_tab"),
+    ANNOTATOR: ("ai", "new", "export", "admin", "review", "dashboard", "team"),
+    "reviewer": ("new", "export", "admin", "tasks"),
     ADMIN: (),
 }
-ROLE_TABS = ("ai_tab", "new_tab", "export_tab", "admin_tab", "review_tab", "tasks_tab", "dashboard_tab", "team_tab")
+ROLE_TABS = ("ai", "new", "export", "admin", "review", "tasks", "dashboard", "team")
 
 
-class AdminTab:
+class AdminTab(Tab):
     """Accounts management for admins. ``auth_mode``: the app asks for a login."""
 
-    def __init__(self, service: Any, *, auth_mode: bool):
-        self.service = service
+    def __init__(self, service: AnnotatorService, *, auth_mode: bool):
+        super().__init__(service)
         self.auth_mode = auth_mode
 
     # ------------------------------------------------------------------ layout
@@ -56,7 +61,7 @@ class AdminTab:
             self.reset_password = gr.Textbox(label="New password", type="password", max_lines=1,
                                              elem_id="admin-reset-password", scale=1)
             self.reset_btn = gr.Button("Reset password", scale=0, min_width=150, elem_id="admin-reset")
-        self.status = gr.HTML("", js_on_load=None, elem_id="admin-status")
+        self.status_html = gr.HTML("", js_on_load=None, elem_id="admin-status")
         gr.Markdown("\n".join(["| role | may |", "|---|---|",
                                *(f"| {role} | {text} |" for role, text in ROLE_SUMMARY.items())]),
                     elem_id="admin-roles")
@@ -68,40 +73,34 @@ class AdminTab:
                                "account a password to require a login (from the next start of the app).")
 
     # ------------------------------------------------------------------ events
-    def wire(self, blocks: gr.Blocks, ui: Any) -> None:
-        """Connect the tab's events and the page-load ``whoami`` event of ``ui`` (an AnnotatorUI)."""
-        self.ui = ui
-        listing = [self.users_table, self.pick_user, self.status]
+    def wire(self, page: Page) -> None:
+        """Connect the tab's events and the page-load ``whoami`` event (the login's name and tabs)."""
+        self.page = page
+        listing = [self.users_table, self.pick_user, self.status_html]
         self.refresh_btn.click(self._on_refresh, None, listing, api_name="admin_users")
-        ui.admin_tab.select(self._on_refresh, None, listing, api_name=False, show_progress="hidden")
+        page.tab["admin"].select(self._on_refresh, None, listing, api_name=False, show_progress="hidden")
         self.add_btn.click(self._on_add, [self.new_name, self.new_role, self.new_password],
                            [*listing, self.new_name, self.new_password], api_name="admin_add_user")
         self.role_btn.click(self._on_set_role, [self.pick_user, self.pick_role], listing, api_name="admin_set_role")
         self.reset_btn.click(self._on_reset, [self.pick_user, self.reset_password], [*listing, self.reset_password],
                              api_name="admin_reset_password")
-        tabs = [getattr(ui, name) for name in ROLE_TABS if getattr(ui, name, None) is not None]
-        self._role_tabs = [name for name in ROLE_TABS if getattr(ui, name, None) is not None]
+        self._role_tabs = [name for name in ROLE_TABS if name in page.tab]
+        tabs = [page.tab[name] for name in self._role_tabs]
         # Gradio 6.3 does not hide a tab's button on a visible=False update, so a style rule does it
         # (cosmetic only: the role check on every event is what refuses).
         self.role_style = gr.HTML("", js_on_load=None, elem_id="role-style", padding=False)
-        blocks.load(self._on_whoami, None, [ui.user_box, self.role_style, *tabs], api_name="whoami", queue=False,
-                    show_progress="hidden")
+        page.blocks.load(self._on_whoami, None, [page.user_box, self.role_style, *tabs], api_name="whoami",
+                         queue=False, show_progress="hidden")
 
     def _listing(self, status: str = "") -> dict[Any, Any]:
         users = self.service.accounts.list_users()
         rows = [[u.name, str(u.role), "set" if u.has_password else "none (cannot log in)",
                  u.created_at.strftime("%Y-%m-%d %H:%M") if u.created_at else ""] for u in users]
         return {self.users_table: pd.DataFrame(rows, columns=USER_COLUMNS),
-                self.pick_user: gr.update(choices=[u.name for u in users]), self.status: status}
-
-    def _guard(self, fn: Any, *args: Any) -> dict[Any, Any]:
-        try:
-            return fn(*args)
-        except AnnotatorError as e:
-            return {self.status: render.error_box(e.message)}
+                self.pick_user: gr.update(choices=[u.name for u in users]), self.status_html: status}
 
     def _on_refresh(self) -> dict[Any, Any]:
-        return self._guard(self._listing)
+        return self.guarded(self._listing)
 
     def _on_add(self, name: str, role: str, password: str) -> dict[Any, Any]:
         def add() -> dict[Any, Any]:
@@ -111,7 +110,7 @@ class AdminTab:
                 note += ". Restart the app to require logins."
             return {**self._listing(render.note_box(note + ".")), self.new_name: "", self.new_password: ""}
 
-        return self._guard(add)
+        return self.guarded(add)
 
     def _on_set_role(self, name: str | None, role: str) -> dict[Any, Any]:
         def set_role() -> dict[Any, Any]:
@@ -120,7 +119,7 @@ class AdminTab:
             user = self.service.accounts.set_role(name, role)
             return self._listing(render.note_box(f"{user.name} is now {user.role}; it applies at their next click."))
 
-        return self._guard(set_role)
+        return self.guarded(set_role)
 
     def _on_reset(self, name: str | None, password: str) -> dict[Any, Any]:
         def reset() -> dict[Any, Any]:
@@ -131,12 +130,12 @@ class AdminTab:
             note = f"New password set for {user.name}" + (f"; {ended} open session(s) logged out." if ended else ".")
             return {**self._listing(render.note_box(note)), self.reset_password: ""}
 
-        return self._guard(reset)
+        return self.guarded(reset)
 
     def _end_sessions(self, name: str) -> int:
         """Log ``name`` out of every open session (Gradio keeps login tokens in ``server_app.tokens``),
         so a reset password locks out whoever knew the old one. Returns how many were ended."""
-        app = getattr(getattr(self, "ui", None) and self.ui.blocks, "server_app", None)
+        app = getattr(getattr(self, "page", None) and self.page.blocks, "server_app", None)
         tokens = getattr(app, "tokens", None)
         if not isinstance(tokens, dict):
             return 0
@@ -156,7 +155,7 @@ class AdminTab:
             box = gr.update(value=who.name, interactive=False, label=f"Logged in ({who.role})")
         except AnnotatorError:
             hidden, box = list(self._role_tabs), gr.update(value="", interactive=False)
-        buttons = ", ".join(f"#{getattr(self.ui, n).elem_id}-button" for n in hidden)
+        buttons = ", ".join(f"#{self.page.tab[n].elem_id}-button" for n in hidden)
         style = f"<style>{buttons} {{ display: none !important; }}</style>" if buttons else ""
         # Gradio's /logout drops the login cookie and returns to the login page.
         logout = ('<a href="logout" id="logout-link" style="position: fixed; top: 6px; right: 14px; '

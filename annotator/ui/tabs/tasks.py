@@ -18,17 +18,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
 from annotator.core.errors import AnnotatorError
 from annotator.tasks import PREFERENCE_CHOICES, TASKS, TaskView, is_posttraining
 from annotator.ui import render
+from annotator.ui.components import Page, Updates
+from annotator.ui.guards import Tab
 from annotator.ui.render import esc
 
+if TYPE_CHECKING:
+    from annotator.service import AnnotatorService
+
 MAX_CRITERIA = 6
-Updates = dict[Any, Any]
 PREFERENCE_CAPTIONS = ["1 · Left is better", "2 · Right is better", "3 · Tie", "4 · Both bad"]
 
 
@@ -70,11 +74,11 @@ def keys_help(task_type: str) -> str:
             + "</div>")
 
 
-class TasksTab:
-    """The Post-training tab. ``render()`` inside the app's ``gr.Tab``, then ``wire(blocks, ui)``."""
+class TasksTab(Tab):
+    """The Post-training tab. ``render()`` inside the page's ``gr.Tab``, then ``wire(page)``."""
 
-    def __init__(self, service: Any):
-        self.service = service
+    def __init__(self, service: AnnotatorService):
+        super().__init__(service)
 
     # ------------------------------------------------------------------ layout
     def render(self) -> None:
@@ -110,17 +114,17 @@ class TasksTab:
                 *self.rate_radios, self.corr_group, self.corr_box, self.rationale, self.status_html]
 
     # ------------------------------------------------------------------ events
-    def wire(self, blocks: gr.Blocks, ui: Any) -> None:
+    def wire(self, page: Page) -> None:
         """``ui`` is the AnnotatorUI: its header's project dropdown and annotator box are the inputs."""
         fast = {"queue": False, "show_progress": "hidden"}
         outputs = self._outputs()
-        head = [ui.project_dd, ui.user_box]
-        ui.tasks_tab.select(self.on_load, head, outputs, api_name="task_load", **fast)
+        head = [page.project_dd, page.user_box]
+        page.tab["tasks"].select(self.on_load, head, outputs, api_name="task_load", **fast)
         self.load_btn.click(self.on_load, head, outputs, api_name=False, **fast)
         answer = [*head, self.item_state, self.pref_choice, *self.rate_radios, self.corr_box, self.rationale]
         self.submit_btn.click(self.on_submit, answer, outputs, api_name="task_submit", **fast)
         self.skip_btn.click(self.on_skip, [*head, self.item_state], outputs, api_name="task_skip", **fast)
-        self.judge_btn.click(self.on_judge, [ui.project_dd, self.judge_dd], [self.judge_md], api_name="task_judge")
+        self.judge_btn.click(self.on_judge, [page.project_dd, self.judge_dd], [self.judge_md], api_name="task_judge")
 
     # ------------------------------------------------------------------ views
     def _view(self, project: str | None, user: str, *, status: str = "") -> Updates:
@@ -162,10 +166,7 @@ class TasksTab:
     # ------------------------------------------------------------------ handlers
     def on_load(self, project: str | None, user: str) -> Updates:
         user = user or self.service.settings.default_user
-        try:
-            return self._view(project, user)
-        except AnnotatorError as e:
-            return {self.status_html: render.error_box(e.message)}
+        return self.guarded(lambda: self._view(project, user))
 
     def on_submit(self, project: str | None, user: str, item_id: int | None, choice: str | None, *rest: Any) -> Updates:
         ratings_values: Sequence[Any] = rest[:MAX_CRITERIA]
@@ -173,26 +174,28 @@ class TasksTab:
         user = user or self.service.settings.default_user
         if not project or item_id is None:
             return {self.status_html: render.note_box("Nothing to answer: no item is shown.")}
-        try:
+
+        def submit() -> Updates:
             summary = self.service.projects.project(project)
             criteria = [lab.name for lab in summary.labels]
             ratings = {c: v for c, v in zip(criteria, ratings_values) if v not in (None, "")} \
                 if str(summary.task_type) == "rating" else None
             answer = self.service.tasks.submit_task(project, user, int(item_id), choice=choice, ratings=ratings,
-                                              edited=edited, rationale=rationale)
-        except AnnotatorError as e:
-            return {self.status_html: render.error_box(e.message)}
-        return self._view(project, user, status=render.note_box(
-            f"Saved item {int(item_id)}: {', '.join(answer.value)}"))
+                                                    edited=edited, rationale=rationale)
+            return self._view(project, user, status=render.note_box(
+                f"Saved item {int(item_id)}: {', '.join(answer.value)}"))
+
+        return self.guarded(submit)
 
     def on_skip(self, project: str | None, user: str, item_id: int | None) -> Updates:
         user = user or self.service.settings.default_user
-        if project and item_id is not None:
-            self.service.queue.skip(project, user, int(item_id))
-        try:
+
+        def skip() -> Updates:
+            if project and item_id is not None:
+                self.service.queue.skip(project, user, int(item_id))
             return self._view(project, user)
-        except AnnotatorError as e:
-            return {self.status_html: render.error_box(e.message)}
+
+        return self.guarded(skip)
 
     def on_judge(self, project: str | None, judge: str, progress: gr.Progress = gr.Progress()) -> str:  # noqa: B008
         if not project:

@@ -16,23 +16,27 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
-from annotator.core.errors import AnnotatorError, ValidationError
+from annotator.core.errors import AnnotatorError
 from annotator.reporting import FIGURE_TITLES, dashboard_figures
 from annotator.reporting.html import jobs_html, summary_html, suspects_html
 from annotator.ui import render
+from annotator.ui.components import Page, Updates
+from annotator.ui.guards import Tab, need_project
 
-Updates = dict[Any, Any]
+if TYPE_CHECKING:
+    from annotator.service import AnnotatorService
 
 
-class DashboardTab:
-    """The Dashboard tab. ``render()`` inside the app's ``gr.Tab``, then ``wire(blocks, ui)``."""
 
-    def __init__(self, service: Any):
-        self.service = service
+class DashboardTab(Tab):
+    """The Dashboard tab. ``render()`` inside the page's ``gr.Tab``, then ``wire(page)``."""
+
+    def __init__(self, service: AnnotatorService):
+        super().__init__(service)
 
     # ------------------------------------------------------------------ layout
     def render(self) -> None:
@@ -59,32 +63,32 @@ class DashboardTab:
     def outputs(self) -> list[Any]:
         return [self.status_html, self.summary_html, *self.plots.values(), self.suspects_html, self.jobs_html]
 
-    def wire(self, blocks: gr.Blocks, ui: Any) -> None:
+    def wire(self, page: Page) -> None:
         """Connect the events; ``ui`` is the AnnotatorUI (project dropdown, the tab)."""
         out = self.outputs()
-        self.refresh_btn.click(self.on_refresh, [ui.project_dd], out, api_name="dashboard")
-        ui.dashboard_tab.select(self.on_refresh, [ui.project_dd], out, api_name=False, show_progress="hidden")
-        self.suspects_btn.click(self.on_find_suspects, [ui.project_dd], out, api_name="find_suspects")
-        self.report_btn.click(self.on_report, [ui.project_dd], [self.report_file, self.status_html],
+        self.refresh_btn.click(self.on_refresh, [page.project_dd], out, api_name="dashboard")
+        page.tab["dashboard"].select(self.on_refresh, [page.project_dd], out, api_name=False, show_progress="hidden")
+        self.suspects_btn.click(self.on_find_suspects, [page.project_dd], out, api_name="find_suspects")
+        self.report_btn.click(self.on_report, [page.project_dd], [self.report_file, self.status_html],
                               api_name="dashboard_report")
 
     # ------------------------------------------------------------------ handlers
     def on_refresh(self, project: str | None) -> Updates:
-        return self._guarded(lambda: self._view(project))
+        return self.guarded(lambda: self._view(project))
 
     def on_find_suspects(self, project: str | None) -> Updates:
         def run() -> Updates:
-            found = self.service.quality.find_suspects(self._need(project))
+            found = self.service.quality.find_suspects(need_project(project, "No project to show."))
             view = self._view(project)
             view[self.status_html] = render.note_box(
                 f"Found {len(found)} suspect labels; they are in the review queue with their reason.")
             return view
 
-        return self._guarded(run)
+        return self.guarded(run)
 
     def on_report(self, project: str | None) -> Updates:
         try:
-            name = self._need(project)
+            name = need_project(project, "No project to show.")
             folder = Path(tempfile.mkdtemp(prefix="annotator-report-"))
             path = self.service.quality.write_report(name, folder / f"{name}-report.html")
         except AnnotatorError as e:
@@ -93,22 +97,12 @@ class DashboardTab:
                 self.status_html: render.note_box(f"Report written: {path.name}")}
 
     # ------------------------------------------------------------------ helpers
-    @staticmethod
-    def _need(project: str | None) -> str:
-        if not project:
-            raise ValidationError("No project to show.", fix="create or pick a project first")
-        return project
 
     def _view(self, project: str | None) -> Updates:
-        d = self.service.quality.dashboard(self._need(project))
+        d = self.service.quality.dashboard(need_project(project, "No project to show."))
         figures = dashboard_figures(d)
         out: Updates = {self.status_html: "", self.summary_html: summary_html(d),
                         self.suspects_html: suspects_html(d.suspects), self.jobs_html: jobs_html(d.jobs)}
         out.update({self.plots[key]: fig for key, fig in figures.items()})
         return out
 
-    def _guarded(self, fn: Any) -> Updates:
-        try:
-            return fn()
-        except AnnotatorError as e:
-            return {self.status_html: render.error_box(e.message)}
