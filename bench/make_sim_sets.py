@@ -1,4 +1,4 @@
-"""Write the labelled sets the simulation benchmark (issue 5, docs/benchmarks.md) runs on.
+"""Write the labelled sets the simulation benchmark (docs/benchmarks.md) runs on.
 
     python bench/make_sim_sets.py [--out annotator-data/sim-sets] [--imdb-rows 5000] [--seed 0]
 

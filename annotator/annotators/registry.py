@@ -11,9 +11,8 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from annotator.core.config import Settings
-
 from annotator.annotators import AIAnnotator, ClassifierAnnotator, KnnAnnotator, ZeroShotAnnotator
+from annotator.core.config import Settings
 from annotator.core.errors import ValidationError
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from annotator.cli.common import DatabaseUrl, DataDir, ProjectOpt, progress_bar, open_service, make_settings
+from annotator.cli.common import DatabaseUrl, DataDir, ProjectOpt, make_settings, open_service, progress_bar
 
 if TYPE_CHECKING:
     from annotator.service import AnnotatorService

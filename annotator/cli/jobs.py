@@ -8,11 +8,13 @@ from typing import Annotated, Optional
 
 import typer
 
-from annotator.cli.common import DatabaseUrl, DataDir, ProjectOpt, open_service, make_settings
+from annotator.cli.common import DatabaseUrl, DataDir, ProjectOpt, make_settings, open_service
+from annotator.core.schema import JobStatus
+from annotator.jobs.kinds import kinds_help
 
 app = typer.Typer()
 jobs_app = typer.Typer(no_args_is_help=True, rich_markup_mode="markdown",
-                       help="Background jobs: list, cancel, run. Kinds: embed | refit | run_ai | finetune | export.")
+                       help=f"Background jobs: list, cancel, run. Kinds: {kinds_help()}.")
 app.add_typer(jobs_app, name="jobs")
 
 
@@ -56,7 +58,7 @@ def jobs_cancel(job_id: Annotated[int, typer.Argument(help="Job id (see jobs lis
 
 @jobs_app.command("run")
 def jobs_run(
-    kind: Annotated[str, typer.Argument(help="embed | refit | run_ai | finetune | export | judge")],
+    kind: Annotated[str, typer.Argument(help=kinds_help())],
     project: ProjectOpt,
     enqueue: Annotated[bool, typer.Option("--enqueue", help="Queue it for the app / workers instead of running it here.")] = False,
     max_steps: Annotated[Optional[int], typer.Option(help="finetune: cap on optimiser steps.")] = None,
@@ -92,7 +94,7 @@ def jobs_run(
     finally:
         bar.close()
     typer.echo(_job_line(job))
-    if job.status != "done":
+    if job.status != JobStatus.done:
         if job.error:
             typer.secho(job.error, fg=typer.colors.RED, err=True)
         raise typer.Exit(1)

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from annotator.cli.common import DatabaseUrl, DataDir, ProjectOpt, open_service, make_settings
+from annotator.cli.common import DatabaseUrl, DataDir, ProjectOpt, make_settings, open_service
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode="markdown",
                   help="Trained model versions: list, export (standalone save_pretrained folder + model card).")

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from annotator.cli.common import DatabaseUrl, DataDir, ProjectOpt, progress_bar, open_service, make_settings
+from annotator.cli.common import DatabaseUrl, DataDir, ProjectOpt, make_settings, open_service, progress_bar
 
 app = typer.Typer()
 

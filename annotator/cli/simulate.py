@@ -107,14 +107,9 @@ def simulate(
                            cache_dir=settings.embeddings_dir, on_run=on_run)
     for bar in bars:
         bar.close()
-    text = json.dumps(result, indent=2, default=str)
-    if report:
-        report.parent.mkdir(parents=True, exist_ok=True)
-        report.write_text(text)
+    if _write_report(result, report):
         plot = write_learning_curves(result, report.with_suffix(".html"))
         typer.echo(f"Report: {report}  Plot: {plot}")
-    else:
-        typer.echo(text)
     for entry in (result.get("labels_needed") or {}).values():
         typer.echo(entry["sentence"])
     if result.get("finetune_comparison"):
@@ -177,13 +172,8 @@ def _simulate_preferences(data: Path, *, text_column: str, label_column: str, ta
                                   compare=compare or ())
     for bar in bars:
         bar.close()
-    text = json.dumps(result, indent=2, default=str)
-    if report:
-        report.parent.mkdir(parents=True, exist_ok=True)
-        report.write_text(text)
+    if _write_report(result, report):
         typer.echo(f"Report: {report}")
-    else:
-        typer.echo(text)
     need, allh = result["human_verdicts_for_target"], result["all_human_verdicts_for_target"]
     if need and allh:
         typer.echo(f"human verdicts for {result['target_accuracy']:.0%} correct preferences: {need['mean']} ± "
@@ -192,3 +182,14 @@ def _simulate_preferences(data: Path, *, text_column: str, label_column: str, ta
         got = row["human_verdicts_for_target"]
         typer.echo(f"queue order {name}: {got['mean'] if got else '—'} ± {got['std'] if got else '—'} human verdicts "
                    f"(reached {row['reached_target']})")
+
+
+def _write_report(result: dict, report: Path | None) -> bool:
+    """Write ``result`` as JSON to ``report`` (True), or print it when no file was asked for (False)."""
+    text = json.dumps(result, indent=2, default=str)
+    if report is None:
+        typer.echo(text)
+        return False
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(text)
+    return True

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from annotator.cli.common import DatabaseUrl, DataDir, open_service, make_settings
+from annotator.cli.common import DatabaseUrl, DataDir, make_settings, open_service
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode="markdown",
                   help="Accounts: add, list, set-role, reset-password. Roles: admin | annotator | reviewer.")

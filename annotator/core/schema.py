@@ -17,7 +17,7 @@ from annotator.core.errors import ValidationError
 class TaskType(StrEnum):
     single_label = "single-label"
     multi_label = "multi-label"
-    # Post-training data (issue 9; annotator.tasks): the item text is the prompt, responses are metadata.
+    # Post-training data (annotator.tasks): the item text is the prompt, responses are metadata.
     rating = "rating"
     preference = "preference"
     correction = "correction"
@@ -41,7 +41,7 @@ class ResponseSource(StrEnum):
 
 
 class Route(StrEnum):
-    """Where the router sent an item (see DESIGN.md)."""
+    """Where an item's label came from on its way to a person or past one (``annotator.routing``)."""
 
     manual = "manual"  # served by the active-learning queue, no AI involved
     auto = "auto"  # AI label accepted without a person
@@ -50,6 +50,14 @@ class Route(StrEnum):
     audit = "audit"  # a random auto-accepted item re-labelled blind to measure precision
     imported = "import"
     review = "review"  # a reviewer settled the item (accepted one of the answers, or corrected it)
+
+
+#: The routes the router gives an unlabelled item, in the order reports list them.
+ROUTED: tuple[Route, ...] = (Route.auto, Route.audit, Route.verify, Route.blind)
+#: The same as names (plain strings, for JSON reports and counts).
+ROUTED_NAMES: tuple[str, ...] = tuple(r.value for r in ROUTED)
+#: Route name → the pool's int8 code (0: not routed).
+ROUTE_CODES: dict[str, int] = {"": 0, **{name: code for code, name in enumerate(ROUTED_NAMES, start=1)}}
 
 
 class Role(StrEnum):

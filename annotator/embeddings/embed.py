@@ -6,9 +6,9 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from annotator.core.errors import ConfigError, ValidationError
 from annotator.embeddings.base import Embedder
 from annotator.embeddings.cache import EmbeddingCache
-from annotator.core.errors import ConfigError, ValidationError
 
 
 def embed_with_cache(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from annotator.core.errors import ConfigError
 from annotator.embeddings.base import Embedder
 from annotator.embeddings.hashing import HashingEmbedder
 from annotator.embeddings.sentence_transformer import SentenceTransformerEmbedder
-from annotator.core.errors import ConfigError
 
 
 def make_embedder(model_id: str, **kwargs: Any) -> Embedder:

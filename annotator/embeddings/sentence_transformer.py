@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from annotator.embeddings.base import BUNDLED_MODEL, log
 from annotator.core.errors import ModelLoadError
+from annotator.embeddings.base import BUNDLED_MODEL, log
 
 if TYPE_CHECKING:  # pragma: no cover
     from sentence_transformers import SentenceTransformer

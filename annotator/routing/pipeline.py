@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from annotator.annotators import AIAnnotator, ItemBatch, LabelContext
-from annotator.core.schema import Route
+from annotator.core.schema import ROUTED_NAMES, Route
 from annotator.routing import judge as judge_m
 from annotator.routing.calibration import Ensemble, fit_ensemble
 from annotator.routing.router import (
@@ -31,7 +31,7 @@ from annotator.routing.router import (
 )
 
 #: Route names in the order the summary counts them.
-ROUTE_NAMES: tuple[str, ...] = (Route.auto.value, Route.audit.value, Route.verify.value, Route.blind.value)
+ROUTE_NAMES = ROUTED_NAMES
 
 
 @dataclass

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from annotator.routing.router import RoutingPolicy, Routes, certify_thresholds, route_items
+from annotator.routing.router import Routes, RoutingPolicy, certify_thresholds, route_items
 
 
 def joint_confidence(confidence: np.ndarray) -> np.ndarray:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from annotator import store
-from annotator.active.pool import ROUTE_CODES, LabelPool
+from annotator.active.pool import LabelPool
 from annotator.active.ranking import EXPLORE_STRATEGY
 from annotator.annotators import AIAnnotator, ItemBatch, LabelContext
 from annotator.annotators.registry import make_annotators
@@ -21,6 +21,7 @@ from annotator.core.errors import (
     ValidationError,
 )
 from annotator.core.schema import (
+    ROUTE_CODES,
     LabelSpec,
     Route,
     TaskType,

@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from annotator.active.pool import LabelPool, required_answers
+from annotator.active.leases import required_answers
+from annotator.active.pool import LabelPool
 from annotator.core.schema import (
     ProjectSettings,
 )

@@ -16,8 +16,10 @@ from annotator.core.errors import (
 )
 from annotator.core.schema import (
     JobInfo,
+    JobStatus,
 )
 from annotator.jobs import JobContext, JobRunner, worker_id, worker_is_dead
+from annotator.jobs.kinds import JOB_KINDS, RESTART_KINDS, VERSION_FOLDER_KINDS, job_kind
 from annotator.service.common import _job_json
 from annotator.service.part import ServicePart
 from annotator.store import jobs as jobs_q
@@ -41,10 +43,12 @@ class JobsService(ServicePart):
 
     @property
     def kinds(self) -> dict[str, Callable[..., dict[str, Any]]]:
-        """job kind → body: (ctx, project, payload) → result dict."""
+        """Each registered job kind (``annotator.jobs.kinds.JOB_KINDS``) → its body:
+        (ctx, project, payload) → result dict."""
         models = self._svc.models
-        return {"embed": self._job_embed, "refit": models.job_refit, "run_ai": self._job_run_ai,
-                "finetune": models.job_finetune, "export": self._job_export, "judge": models.job_judge}
+        bodies = {"embed": self._job_embed, "refit": models.job_refit, "run_ai": self._job_run_ai,
+                  "finetune": models.job_finetune, "export": self._job_export, "judge": models.job_judge}
+        return {name: bodies[name] for name in JOB_KINDS}
 
     def stop(self) -> None:
         """Stop the in-process consumer, when one was started."""
@@ -68,15 +72,11 @@ class JobsService(ServicePart):
         self.runner.start(self.settings.jobs_workers if workers is None else workers)
         return recovered
 
-    #: Job kinds that a restart runs again (once) when the process running them died: their
-    #: results are applied atomically at the end, so a rerun starts from a clean state.
-    RESTART_KINDS: tuple[str, ...] = ("finetune", "judge")
-
     def recover(self) -> list[int]:
         """Jobs left ``running`` (or cancelling) by a process on this host that is gone are marked
         failed ("interrupted by a restart"): nothing of them was applied, since results are
         committed atomically at the end. Their half-written model folders are removed. An
-        interrupted job of a ``RESTART_KINDS`` kind that was not itself a restart is queued again
+        interrupted job of a restartable kind (``JobKind.restartable``) that was not itself a restart is queued again
         as a new job (payload ``restart_of``: the old id), and the old row names it; a cancelled
         one, a second interruption and the ``immediate`` backend (no queue) are not restarted.
         Returns the ids of the jobs marked interrupted."""
@@ -88,7 +88,7 @@ class JobsService(ServicePart):
             stale = [j for j in jobs_q.running_jobs(s) + jobs_q.cancelled_unfinished(s)
                      if worker_is_dead((j.result or {}).get("worker"))]
             for job in stale:
-                restart = (job.status == "running" and job.kind in self.RESTART_KINDS
+                restart = (job.status == JobStatus.running and job.kind in RESTART_KINDS
                            and "restart_of" not in (job.payload or {}) and not self.runner.immediate)
                 if restart:
                     new = jobs_q.create_job(s, job.project_id, job.kind, {**(job.payload or {}), "restart_of": job.id})
@@ -96,7 +96,7 @@ class JobsService(ServicePart):
                     note = f"{base} Restarted as job {new.id}."
                 else:
                     new = None
-                    note = f"{base} Submit it again to rerun." if job.status == "running" else \
+                    note = f"{base} Submit it again to rerun." if job.status == JobStatus.running else \
                         f"{base} It had been cancelled."
                 # one conditional update per job: a second process recovering at once changes nothing
                 if jobs_q.mark_interrupted(s, [job.id], note) == 1:
@@ -107,8 +107,8 @@ class JobsService(ServicePart):
                     s.delete(new)
             active = {j.id for j in jobs_q.running_jobs(s)}
             projects = {p.id: p.name for p in project_q.list_projects(s)}
-            kinds = ("finetune", "bt-judge")  # the kinds whose versions are folders (training.judge.JUDGE_KIND)
-            known = {(pid, k): [m.version for m in jobs_q.model_versions(s, pid, k)] for pid in projects for k in kinds}
+            known = {(pid, k): [m.version for m in jobs_q.model_versions(s, pid, k)]
+                     for pid in projects for k in VERSION_FOLDER_KINDS}
         for (pid, kind), versions in known.items():
             VersionDirs(self.settings.resolved_models_dir, projects[pid], kind=kind).cleanup(versions, active)
         for job_id in requeue:
@@ -116,18 +116,15 @@ class JobsService(ServicePart):
                 self.runner.enqueue(job_id)
             except AnnotatorError as e:
                 with store.transaction(self.engine) as s:
-                    jobs_q.finish_job(s, job_id, "failed", message="could not be queued again", error=e.message,
-                                      only_if=("queued",))
+                    jobs_q.finish_job(s, job_id, JobStatus.failed, message="could not be queued again", error=e.message,
+                                      only_if=(JobStatus.queued,))
         if ids:
             log.warning("jobs %s were interrupted by a restart; marked failed (queued again: %s)", ids, requeue)
         return ids
 
     def submit(self, kind: str, project: str | None, **payload: Any) -> JobInfo:
         """Persist a job and queue it (the immediate backend runs it before returning)."""
-        if kind not in self.kinds:
-            raise ValidationError(f"Unknown job kind {kind!r}.", expected=" | ".join(self.kinds),
-                                  fix="pick one of those kinds")
-
+        job_kind(kind)
         with store.transaction(self.engine) as s:
             pid = project_q.get_project(s, project).id if project else None
             job_id = jobs_q.create_job(s, pid, kind, _job_json(payload)).id
@@ -135,17 +132,15 @@ class JobsService(ServicePart):
             self.runner.enqueue(job_id)
         except AnnotatorError as e:
             with store.transaction(self.engine) as s:
-                jobs_q.finish_job(s, job_id, "failed", message="could not be queued", error=e.message,
-                                  only_if=("queued",))
+                jobs_q.finish_job(s, job_id, JobStatus.failed, message="could not be queued", error=e.message,
+                                  only_if=(JobStatus.queued,))
             raise
         return self.get(job_id)
 
     def run(self, kind: str, project: str | None, *, on_progress: Callable[[float, str | None], None] | None = None,
                 **payload: Any) -> JobInfo:
         """Create a job and run it here, in the calling thread (the CLI's ``jobs run``); recorded like any job."""
-        if kind not in self.kinds:
-            raise ValidationError(f"Unknown job kind {kind!r}.", expected=" | ".join(self.kinds))
-
+        job_kind(kind)
         with store.transaction(self.engine) as s:
             pid = project_q.get_project(s, project).id if project else None
             job_id = jobs_q.create_job(s, pid, kind, _job_json(payload)).id
@@ -155,8 +150,6 @@ class JobsService(ServicePart):
     def execute(self, job_id: int, on_progress: Callable[[float, str | None], None] | None = None) -> None:
         """Run one queued job and record its outcome. Never raises: a failing job is marked failed
         and the consumer goes on with the next."""
-
-
         with store.transaction(self.engine) as s:
             if not jobs_q.start_job(s, job_id, worker_id()):
                 return  # cancelled before it started, or taken by another worker
@@ -168,41 +161,37 @@ class JobsService(ServicePart):
             body = self.kinds[kind]
             result = _job_json(body(ctx, project, payload))
         except JobCancelled as e:
-            outcome = ("cancelled", f"cancelled ({e.got}); nothing was applied", None, None)
+            outcome = (JobStatus.cancelled, f"cancelled ({e.got}); nothing was applied", None, None)
         except AnnotatorError as e:
-            outcome = ("failed", e.what, None, e.message)
+            outcome = (JobStatus.failed, e.what, None, e.message)
         except Exception as e:  # noqa: BLE001 - any failure of one job is recorded; the consumer must go on
             log.exception("job %s (%s) failed", job_id, kind)
-            outcome = ("failed", f"{type(e).__name__}: {e}", None, traceback.format_exc(limit=20))
+            outcome = (JobStatus.failed, f"{type(e).__name__}: {e}", None, traceback.format_exc(limit=20))
         else:
-            outcome = ("done", str(result.pop("message", "done")), result, None)
+            outcome = (JobStatus.done, str(result.pop("message", "done")), result, None)
         status, message, result, error = outcome
         with store.transaction(self.engine) as s:
             if not jobs_q.finish_job(s, job_id, status, message=message, result=result, error=error):
                 # cancelled while its last step ran: the body checked before applying anything
-                jobs_q.finish_job(s, job_id, "cancelled", message="cancelled; nothing was applied",
-                                  only_if=("cancelled",))
+                jobs_q.finish_job(s, job_id, JobStatus.cancelled, message="cancelled; nothing was applied",
+                                  only_if=(JobStatus.cancelled,))
 
     def _report_job(self, job_id: int, progress: float, message: str | None) -> str:
-
         with store.transaction(self.engine) as s:
             return jobs_q.set_progress(s, job_id, progress, message)
 
     def cancel(self, job_id: int) -> JobInfo:
         """Cancel a queued job at once, a running one at its next progress checkpoint (it applies nothing)."""
-
         with store.transaction(self.engine) as s:
             jobs_q.request_cancel(s, int(job_id))
         return self.get(job_id)
 
     def get(self, job_id: int) -> JobInfo:
-
         with store.transaction(self.engine) as s:
             return self._job_info(s, jobs_q.get_job(s, int(job_id)))
 
     def list_jobs(self, project: str | None = None, limit: int = 50) -> list[JobInfo]:
         """Jobs newest first (of one project, or all)."""
-
         with store.transaction(self.engine) as s:
             pid = project_q.get_project(s, project).id if project else None
             return [self._job_info(s, j) for j in jobs_q.list_jobs(s, pid, limit=limit)]

@@ -18,6 +18,7 @@ from annotator.core.errors import (
     ValidationError,
 )
 from annotator.core.schema import (
+    JobStatus,
     ModelVersionInfo,
     ProjectSettings,
     TaskType,
@@ -263,7 +264,7 @@ class ModelsService(ServicePart):
 
         try:
             with store.transaction(self.engine) as s:
-                if jobs_q.lock_status(s, ctx.job_id) != "running":
+                if jobs_q.lock_status(s, ctx.job_id) != JobStatus.running:
                     raise JobCancelled(f"Job {ctx.job_id} was cancelled.", got="cancelled before the version was saved")
                 jobs_q.add_model_version(s, project_id, kind, version, path=str(final.resolve()), metrics=metrics,
                                          n_labels=n_labels, promoted=promoted)

@@ -14,10 +14,7 @@ from annotator.core.errors import (
     AgreementError,
     ValidationError,
 )
-from annotator.core.schema import (
-    Role,
-    TaskType,
-)
+from annotator.core.schema import Role, Route, TaskType
 from annotator.service.common import _gc_paused
 from annotator.service.part import ServicePart, project_settings
 from annotator.store import projects as project_q
@@ -59,12 +56,11 @@ class QualityService(ServicePart):
 
     def _agreement(self, project: str, include_ai: bool) -> dict[str, Any]:
         """``agreement`` without the collector pause (see there)."""
-        from annotator.team.review import REVIEW_ROUTE
 
         with store.transaction(self.engine) as s:
             proj = project_q.get_project(s, project)
             # review: an admin's decision settles, not rates
-            answers, decided = response_q.answers_and_decisions(s, proj.id, REVIEW_ROUTE)
+            answers, decided = response_q.answers_and_decisions(s, proj.id, Route.review.value)
             suggestions = response_q.suggestions_by_agent(s, proj.id) if include_ai else []
         labels = [lab["name"] for lab in proj.labels]
         multi = proj.task_type == TaskType.multi_label

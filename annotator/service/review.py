@@ -15,9 +15,7 @@ from annotator.core.errors import (
     PermissionDeniedError,
     ValidationError,
 )
-from annotator.core.schema import (
-    Role,
-)
+from annotator.core.schema import Role, Route
 from annotator.service.common import _gc_paused
 from annotator.service.part import ServicePart, project_settings
 from annotator.store import projects as project_q
@@ -100,7 +98,7 @@ class ReviewService(ServicePart):
                 reasons=reasons, priority=priority, final_label=value, settled_by=how,
                 answers=[rv.ReviewAnswer(user=a.user, role=a.role, value=a.value, route=a.route, seconds=a.seconds,
                                          comment=a.comment, flagged=a.flagged, submitted_at=a.submitted_at,
-                                         reviewer=a.route == rv.REVIEW_ROUTE)
+                                         reviewer=a.route == Route.review)
                          for a in answers.get(item_id, [])],
                 suggestions=[rv.ReviewSuggestion(agent=f"{g.agent}@{g.agent_version}".rstrip("@"), value=list(g.value),
                                                  score=g.score, judge_score=g.judge_score, route=g.route)
@@ -226,7 +224,6 @@ class ReviewService(ServicePart):
 
     def _review_decide(self, project: str, reviewer: str, item_id: int, value: list[str],
                        comment: str | None) -> None:
-        from annotator.team.review import REVIEW_ROUTE
 
         with store.transaction(self.engine) as s:
             proj = project_q.get_project(s, project)
@@ -235,7 +232,7 @@ class ReviewService(ServicePart):
             self._check_items_in_project(s, proj.id, project, [item_id])
             response_q.discard_responses(s, item_id, person.id)  # a reviewer's new decision replaces theirs
             response_q.add_response(s, item_id=item_id, user_id=person.id, value=value, source="human",
-                                    route=REVIEW_ROUTE, comment=(comment or "").strip() or None,
+                                    route=Route.review.value, comment=(comment or "").strip() or None,
                                     query_strategy="review")
             review_q.resolve_requests(s, item_id)
             pid, refit_every = proj.id, project_settings(proj).refit_every

@@ -11,12 +11,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from annotator import store
-from annotator.active.pool import ROUTE_CODES
 from annotator.annotators import AIAnnotator
 from annotator.core.errors import (
     ValidationError,
 )
 from annotator.core.schema import (
+    ROUTE_CODES,
+    ROUTED_NAMES,
     ProjectSettings,
     QueuedItem,
     Route,
@@ -250,7 +251,7 @@ class TasksService(ServicePart):
         if len(pool_rows):
             pool.set_routes(pool_rows, routes.route)
             pool.rerank()
-        counts = {r: int((routes.route == r).sum()) for r in ("auto", "audit", "verify", "blind")}
+        counts = {r: int((routes.route == r).sum()) for r in ROUTED_NAMES}
         threshold = float(routes.thresholds[0])
         return {"agent": "llm-rating-judge", "model": scorer.name, "items": len(rows), "suggested": len(open_rows),
                 "human_rated": len(rated), "agreement_with_people": agreement, "routes": counts,

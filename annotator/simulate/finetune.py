@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from annotator.core.schema import JobStatus
+
 #: Arm names, as they appear in each run's ``arm`` key and in ``finetune_comparison``.
 WITH, WITHOUT = "with_finetune", "without_finetune"
 #: Report keys compared between the arms (means and std over seeds).
@@ -59,7 +61,7 @@ class FinetuneSchedule:
         job = self.service.jobs.submit("finetune", self.project, **self.payload)
         record: dict[str, Any] = {"human_labels": human_labels, "job_id": job.id, "status": job.status,
                                   "message": job.message}
-        if job.status == "done":
+        if job.status == JobStatus.done:
             res = job.result
             record.update({k: res.get(k) for k in (
                 "version", "train_n", "heldout_n", "heldout_accuracy", "baseline", "baseline_accuracy",
@@ -78,7 +80,7 @@ class FinetuneSchedule:
 
     def summary(self) -> dict[str, Any]:
         """``{every, jobs, trained, promoted, promoted_version, promoted_test_accuracy}`` of this run."""
-        trained = [r for r in self.records if r["status"] == "done"]
+        trained = [r for r in self.records if r["status"] == JobStatus.done]
         promoted = [r for r in trained if r.get("promoted")]
         last = promoted[-1] if promoted else None
         return {"every": self.every, "payload": self.payload, "jobs": self.records, "trained": len(trained),

@@ -31,8 +31,9 @@ import numpy as np
 import pandas as pd
 
 from annotator.core.config import Settings
-from annotator.embeddings import Embedder
 from annotator.core.errors import EmptyPoolError, ValidationError
+from annotator.core.schema import JobStatus
+from annotator.embeddings import Embedder
 from annotator.importers import ImportSpec, read_chunks
 from annotator.service import AnnotatorService
 from annotator.simulate.oracle import GoldOracle
@@ -229,7 +230,7 @@ def _session(service: AnnotatorService, data: PreferenceData, cfg: PreferenceSim
             job = service.jobs.run("judge", PROJECT)
             versions = [v for v in service.models.model_versions(PROJECT, "bt-judge") if v.promoted]
             promoted = versions[-1].version if versions else None
-            if job.status != "done" and "Too few" not in job.message:
+            if job.status != JobStatus.done and "Too few" not in job.message:
                 raise RuntimeError(f"the judge job failed: {job.message}")
         if judges:
             try:

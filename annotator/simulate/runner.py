@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from annotator.core.config import Settings
-from annotator.embeddings import Embedder
-from annotator.core.errors import ValidationError
 from annotator.annotators.registry import parse_annotator_names
+from annotator.core.config import Settings
+from annotator.core.errors import ValidationError
+from annotator.embeddings import Embedder
 from annotator.importers import ImportSpec, read_chunks
 from annotator.service import AnnotatorService
 from annotator.simulate.finetune import WITH, WITHOUT, FinetuneSchedule, compare_arms
@@ -111,7 +111,7 @@ def run_simulation(
     data: LabelledData, cfg: SimulationConfig, *, cache_dir: Path | None = None, embedder: Embedder | None = None,
     on_round: Callable[[dict[str, Any]], None] | None = None, trainer: TextTrainer | None = None,
 ) -> dict[str, Any]:
-    """One simulated session; returns the report of BENCHMARK.md (JSON-ready dict).
+    """One simulated session; returns its report (JSON-ready dict; keys in docs/benchmarks.md).
 
     ``trainer`` replaces the fine-tuning jobs' transformer trainer (tests pass the fake one).
     """
@@ -296,7 +296,7 @@ def simulate_many(
 ) -> dict[str, Any]:
     """Run ``cfg.strategy`` and each strategy in ``compare`` for every seed; aggregate.
 
-    The top-level keys of the result are BENCHMARK.md's report for ``cfg.strategy`` (means over
+    The top-level keys of the result are the report (docs/benchmarks.md) for ``cfg.strategy`` (means over
     seeds, with ``*_std``); ``runs`` holds every single report and ``comparison`` the table.
 
     ``compare_finetune`` (needs ``cfg.finetune_every`` > 0): every seed of ``cfg.strategy`` also

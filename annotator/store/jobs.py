@@ -16,13 +16,14 @@ from sqlalchemy import func, update
 from sqlmodel import Session, select
 
 from annotator.core.errors import NotFoundError
+from annotator.core.schema import JobStatus
 from annotator.store.tables import Job, ModelVersion, utcnow
 
-ACTIVE = ("queued", "running")
+ACTIVE = (JobStatus.queued, JobStatus.running)
 
 
 def create_job(session: Session, project_id: int | None, kind: str, payload: dict[str, Any]) -> Job:
-    job = Job(project_id=project_id, kind=kind, status="queued", payload=dict(payload), message="queued")
+    job = Job(project_id=project_id, kind=kind, status=JobStatus.queued, payload=dict(payload), message="queued")
     session.add(job)
     session.flush()
     return job
@@ -49,8 +50,8 @@ def list_jobs(session: Session, project_id: int | None = None, *, limit: int = 1
 def start_job(session: Session, job_id: int, worker: str) -> bool:
     """queued → running, recording the worker; False when the job is no longer queued (cancelled)."""
     res = session.execute(
-        update(Job).where(Job.id == job_id, Job.status == "queued")
-        .values(status="running", started_at=utcnow(), message="started", progress=0.0, result={"worker": worker})
+        update(Job).where(Job.id == job_id, Job.status == JobStatus.queued)
+        .values(status=JobStatus.running, started_at=utcnow(), message="started", progress=0.0, result={"worker": worker})
     )
     return res.rowcount == 1
 
@@ -60,7 +61,7 @@ def set_progress(session: Session, job_id: int, progress: float, message: str | 
     values: dict[str, Any] = {"progress": max(0.0, min(1.0, float(progress)))}
     if message is not None:
         values["message"] = message[:2000]
-    session.execute(update(Job).where(Job.id == job_id, Job.status == "running").values(**values))
+    session.execute(update(Job).where(Job.id == job_id, Job.status == JobStatus.running).values(**values))
     status = session.exec(select(Job.status).where(Job.id == job_id)).one()
     return status
 
@@ -70,7 +71,7 @@ def job_status(session: Session, job_id: int) -> str:
 
 
 def finish_job(session: Session, job_id: int, status: str, *, message: str, result: dict[str, Any] | None = None,
-               error: str | None = None, only_if: Sequence[str] = ("running",)) -> bool:
+               error: str | None = None, only_if: Sequence[str] = (JobStatus.running,)) -> bool:
     """Set the final status when the job is still in one of ``only_if``; False otherwise."""
     job = session.get(Job, job_id)
     if job is None or job.status not in only_if:
@@ -79,7 +80,7 @@ def finish_job(session: Session, job_id: int, status: str, *, message: str, resu
     job.message = message[:2000]
     job.error = error
     job.finished_at = utcnow()
-    if status == "done":
+    if status == JobStatus.done:
         job.progress = 1.0
     if result is not None:
         job.result = {**(job.result or {}), **result}
@@ -91,8 +92,8 @@ def request_cancel(session: Session, job_id: int) -> Job:
     """Cancel a queued job at once, a running one at its next checkpoint. Finished jobs stay as they are."""
     job = get_job(session, job_id)
     if job.status in ACTIVE:
-        was_running = job.status == "running"
-        job.status = "cancelled"
+        was_running = job.status == JobStatus.running
+        job.status = JobStatus.cancelled
         job.message = "cancel requested; stops at the next checkpoint" if was_running else "cancelled before it started"
         if not was_running:
             job.finished_at = utcnow()
@@ -101,19 +102,19 @@ def request_cancel(session: Session, job_id: int) -> Job:
 
 
 def running_jobs(session: Session) -> list[Job]:
-    return list(session.exec(select(Job).where(Job.status == "running")).all())
+    return list(session.exec(select(Job).where(Job.status == JobStatus.running)).all())
 
 
 def cancelled_unfinished(session: Session) -> list[Job]:
-    return list(session.exec(select(Job).where(Job.status == "cancelled", Job.finished_at.is_(None))).all())
+    return list(session.exec(select(Job).where(Job.status == JobStatus.cancelled, Job.finished_at.is_(None))).all())
 
 
 def mark_interrupted(session: Session, job_ids: Sequence[int], message: str) -> int:
     if not job_ids:
         return 0
     res = session.execute(
-        update(Job).where(Job.id.in_(list(job_ids)), Job.status.in_(("running", "cancelled")))
-        .values(status="failed", message=message, error=message, finished_at=utcnow())
+        update(Job).where(Job.id.in_(list(job_ids)), Job.status.in_((JobStatus.running, JobStatus.cancelled)))
+        .values(status=JobStatus.failed, message=message, error=message, finished_at=utcnow())
     )
     return res.rowcount
 

@@ -1,34 +1,21 @@
 """Derive each item's final label with its provenance. Read-only; nothing here is stored.
 
-Precedence, recorded per row as ``settled_by``:
-
-- ``reviewer``: a reviewer's newest decision (a submitted response with route ``review``) wins;
-- ``single``: exactly one person answered: their answer;
-- ``majority``: several people answered and a strict majority agrees (values compared as sets):
-  that value, from the newest of the people who gave it;
-- ``newest``: several people answered without a strict majority (a tie): the newest answer, and
-  the item waits for a reviewer (the review queue lists it as a disagreement);
-- ``import``: only an imported label (the ``import`` pseudo-user);
-- ``auto``: no answer, an AI suggestion the router auto-accepted;
-- None: no label yet.
-
-"People" are the newest submitted answer of each non-system user other than reviewers' decisions
-(the same rules as ``annotator.team.review.current_label``, which the review queue shows).
+The label comes from ``annotator.core.settlement.settle`` (the one final-label rule, which the
+review queue shows too); an item nobody answered takes the AI label the router auto-accepted.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session, select
 
+from annotator.core.settlement import SETTLED_BY, settle
 from annotator.store.items import iter_items
 from annotator.store.responses import auto_suggestions
 from annotator.store.tables import Response, User
-
-#: Route of a reviewer's decision (``annotator.team.review.REVIEW_ROUTE``).
-REVIEW_ROUTE = "review"
 
 #: Columns of every export row, in order. ``label`` is a list of label names.
 EXPORT_COLUMNS = [
@@ -37,10 +24,28 @@ EXPORT_COLUMNS = [
     "seconds_spent", "labelled_at", "created_at", "settled_by", "answers",
 ]
 
-#: ``settled_by`` values, most authoritative first.
-SETTLED_BY = ("reviewer", "majority", "single", "newest", "import", "auto")
+__all__ = ["EXPORT_COLUMNS", "SETTLED_BY", "iter_final_labels"]
 
-_Answer = tuple[Response, str, bool]  # (response, user name, is_system)
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    """A submitted response with its author, as the settlement rule reads it."""
+
+    response: Response
+    user: str
+    is_system: bool
+
+    @property
+    def response_id(self) -> int:
+        return int(self.response.id)
+
+    @property
+    def value(self) -> Sequence[str]:
+        return self.response.value
+
+    @property
+    def route(self) -> str | None:
+        return self.response.route
 
 
 def _submitted(session: Session, item_ids: list[int]) -> dict[int, list[_Answer]]:
@@ -53,35 +58,8 @@ def _submitted(session: Session, item_ids: list[int]) -> dict[int, list[_Answer]
             .where(Response.item_id.in_(chunk), Response.status == "submitted").order_by(Response.id)
         ).all()
         for response, name, is_system in rows:
-            out.setdefault(response.item_id, []).append((response, name, bool(is_system)))
+            out.setdefault(response.item_id, []).append(_Answer(response, name, bool(is_system)))
     return out
-
-
-def settle(answers: list[_Answer]) -> tuple[_Answer | None, str | None, int]:
-    """(the answer that gives the item its label, how it was settled, people who answered) from the
-    item's submitted answers, oldest first (see the module docstring)."""
-    people_by_user: dict[str, _Answer] = {}
-    for answer in answers:
-        if not answer[2] and answer[0].route != REVIEW_ROUTE:
-            people_by_user[answer[1]] = answer  # oldest first: the newest per person stays
-    people = sorted(people_by_user.values(), key=lambda a: a[0].id)
-    reviews = [a for a in answers if a[0].route == REVIEW_ROUTE]
-    if reviews:
-        return reviews[-1], "reviewer", len(people)
-    if len(people) == 1:
-        return people[0], "single", 1
-    if people:
-        counts: dict[tuple[str, ...], int] = {}
-        for a in people:
-            key = tuple(sorted(a[0].value))
-            counts[key] = counts.get(key, 0) + 1
-        value, n = max(counts.items(), key=lambda kv: kv[1])
-        if 2 * n > len(people):
-            return [a for a in people if tuple(sorted(a[0].value)) == value][-1], "majority", len(people)
-        return people[-1], "newest", len(people)
-    if answers:
-        return answers[-1], "import", 0
-    return None, None, 0
 
 
 def iter_final_labels(session: Session, project_id: int, *, chunk: int = 10_000) -> Iterator[list[dict[str, Any]]]:
@@ -102,7 +80,7 @@ def iter_final_labels(session: Session, project_id: int, *, chunk: int = 10_000)
             chosen, how, n_people = settle(submitted.get(item.id, []))
             row["answers"] = n_people
             if chosen is not None:
-                response, name, _ = chosen
+                response, name = chosen.response, chosen.user
                 row.update(
                     settled_by=how, label=list(response.value), label_source=response.source,
                     annotator=name, route=response.route,

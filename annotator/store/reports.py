@@ -12,10 +12,11 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from annotator.core.schema import JobStatus
 from annotator.store.tables import Item, Job, ModelVersion, Response, Suggestion, utcnow
 
 #: Status of a run recorded after it finished (the same word the job list uses for success).
-DONE = "done"
+DONE = JobStatus.done.value
 
 
 def as_utc(value: datetime | None) -> datetime | None:

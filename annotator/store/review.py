@@ -1,4 +1,4 @@
-"""Query functions for the review queue (issue 8): which items need a reviewer, and what they show.
+"""Query functions for the review queue: which items need a reviewer, and what they show.
 
 The queue itself is ranked in ``annotator.team.review``; here are only the reads and writes:
 candidate items (two or more people answered, someone flagged an answer, an open review request,
@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from annotator.store.tables import Item, ReviewRequest, Response, Suggestion, User, utcnow
+from annotator.store.tables import Item, Response, ReviewRequest, Suggestion, User, utcnow
 
 FLAG = "flag"
 SEND_BACK = "send_back"

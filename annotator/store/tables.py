@@ -13,6 +13,8 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from annotator.core.schema import JobStatus
+
 
 def utcnow() -> datetime:
     """Timezone-aware UTC now (SQLModel stores it as UTC on SQLite and PostgreSQL)."""
@@ -116,7 +118,7 @@ class Job(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     project_id: int | None = Field(default=None, foreign_key="project.id", index=True)
     kind: str = Field(max_length=64)
-    status: str = Field(default="queued", max_length=16)
+    status: str = Field(default=JobStatus.queued.value, max_length=16)
     progress: float = 0.0
     message: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
@@ -178,7 +180,7 @@ class Assignment(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-# ---- review (issue 8) ------------------------------------------------------------------------------
+# ---- review ------------------------------------------------------------------------------------
 class ReviewRequest(SQLModel, table=True):
     """An item put in front of a reviewer by code or a person, or sent back by a reviewer.
 

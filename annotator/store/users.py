@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from annotator.core.errors import ConflictError, NotFoundError, ValidationError
-from annotator.core.schema import ROLES, Role, check_role
+from annotator.core.schema import check_role
 from annotator.store.tables import User
 
 MIN_PASSWORD_LENGTH = 8

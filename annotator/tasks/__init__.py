@@ -9,8 +9,16 @@ No database, no UI.
 from annotator.tasks.base import TaskAnswer, TaskForm, TaskItem, TaskKind
 from annotator.tasks.correction import correction_answer, unified_diff
 from annotator.tasks.definitions import (
-    CORRECTION_LABELS, DEFAULT_CRITERIA, PREFERENCE_LABELS, TASKS, TaskDefinition, TaskView, check_fields,
-    default_labels, is_posttraining, task_definition,
+    CORRECTION_LABELS,
+    DEFAULT_CRITERIA,
+    PREFERENCE_LABELS,
+    TASKS,
+    TaskDefinition,
+    TaskView,
+    check_fields,
+    default_labels,
+    is_posttraining,
+    task_definition,
 )
 from annotator.tasks.preference import PREFERENCE_CHOICES, PREFERENCE_KEYS, preference_answer, shown_order
 from annotator.tasks.rating import rating_answer

@@ -1,4 +1,4 @@
-"""The review queue (issue 8): which items need a reviewer, why, and in which order. Plain functions.
+"""The review queue: which items need a reviewer, why, and in which order. Plain functions.
 
 An item needs a reviewer when
 
@@ -32,10 +32,11 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from annotator.core.schema import Route
+from annotator.core.settlement import people as _people
+from annotator.core.settlement import settle
 from annotator.store.review import AnswerRow, RequestRow
 
-#: Route of a reviewer's answer; the final label derivation lets it win.
-REVIEW_ROUTE = "review"
 #: ``p`` (label wrong) of a reason that carries no estimate of its own.
 DEFAULT_REASON_P = 0.5
 
@@ -96,15 +97,6 @@ class ReviewEntry(BaseModel):
         return [(", ".join(who), list(value)) for value, who in seen.items() if value]
 
 
-def _people(answers: Sequence[AnswerRow]) -> list[AnswerRow]:
-    """People's live answers: not imports, not reviewers' decisions, one (the newest) per person."""
-    newest: dict[str, AnswerRow] = {}
-    for a in answers:
-        if not a.is_system and a.route != REVIEW_ROUTE:
-            newest[a.user] = a
-    return sorted(newest.values(), key=lambda a: a.response_id)
-
-
 def assess(
     answers: Sequence[AnswerRow], requests: Sequence[RequestRow], routed: Any | None = None, *,
     judge_below: float | None = None,
@@ -117,7 +109,7 @@ def assess(
         routed: its newest routed suggestion (``judge_score``, ``route``) or None.
         judge_below: AI labels whose judge score is below this are reviewed; None: no judge reason.
     """
-    reviews = [a for a in answers if a.route == REVIEW_ROUTE]
+    reviews = [a for a in answers if a.route == Route.review]
     last_review = max((a.response_id for a in reviews), default=0)
     people = _people(answers)
     send_backs = [r for r in requests if r.kind == "send_back"]
@@ -161,24 +153,12 @@ def assess(
 
 
 def current_label(answers: Sequence[AnswerRow], routed: Any | None = None) -> tuple[list[str] | None, str | None]:
-    """(value, how settled) as the export derives it: a reviewer's newest decision; else the strict
-    majority of people's answers (``single`` when there is one); else the newest answer
-    (``newest``, a tie); else an imported label (``import``); else an auto-accepted AI label."""
-    reviews = [a for a in answers if a.route == REVIEW_ROUTE]
-    if reviews:
-        return list(max(reviews, key=lambda a: a.response_id).value), "reviewer"
-    people = _people(answers)
-    if len(people) == 1:
-        return list(people[0].value), "single"
-    if people:
-        counts = Counter(tuple(sorted(a.value)) for a in people)
-        value, n = counts.most_common(1)[0]
-        if 2 * n > len(people):
-            return list(value), "majority"
-        return list(people[-1].value), "newest"
-    if answers:
-        return list(answers[-1].value), "import"
-    if routed is not None and getattr(routed, "route", None) == "auto":
+    """(value, how settled) as the export derives it (``annotator.core.settlement``), or an
+    auto-accepted AI label (``routed`` with route ``auto``) when nobody answered."""
+    chosen, how, _ = settle(answers)
+    if chosen is not None:
+        return list(chosen.value), how
+    if routed is not None and getattr(routed, "route", None) == Route.auto:
         return list(routed.value), "auto"
     return None, None
 

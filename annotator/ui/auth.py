@@ -77,20 +77,20 @@ POLICY: dict[str, tuple[str, ...]] = {
     "preview_file": ADMIN_ONLY, "create_project": ADMIN_ONLY, "export": ADMIN_ONLY,
     "admin_users": ADMIN_ONLY, "admin_add_user": ADMIN_ONLY, "admin_set_role": ADMIN_ONLY,
     "admin_reset_password": ADMIN_ONLY, "AdminTab._on_refresh": ADMIN_ONLY,
-    # Review (engineer "review"): the queue shows everyone's answers; deciding is a reviewer's job.
+    # Review: the queue shows everyone's answers; deciding is a reviewer's job.
     "review_queue": STAFF, "ReviewTab.on_refresh": STAFF, "review_choice": STAFF, "review_correct": STAFF,
     "review_send_back": STAFF, "review_skip": STAFF,
     # Team tab: agreement and everyone's figures (others' answers, in aggregate) for reviewers and
     # admins; changing the overlap is a project setting, so an admin's.
     "team_stats": STAFF, "TeamTab.on_refresh": STAFF, "save_overlap": ADMIN_ONLY, "assign_slice": ADMIN_ONLY,
-    # Post-training tab (engineer "tasks"): labelling rating / preference / correction items; the LLM
+    # Post-training tab: labelling rating / preference / correction items; the LLM
     # judge routes verdicts like run_ai, so it is an admin's.
     "task_load": (ADMIN, ANNOTATOR), "TasksTab.on_load": (ADMIN, ANNOTATOR), "task_submit": (ADMIN, ANNOTATOR),
     "task_skip": (ADMIN, ANNOTATOR), "task_judge": ADMIN_ONLY,
-    # Dashboard (engineer "dashboard"): figures show everyone's work and the AI's quality; finding
+    # Dashboard: figures show everyone's work and the AI's quality; finding
     # suspect labels fills the review queue; both for reviewers and admins.
     "dashboard": STAFF, "DashboardTab.on_refresh": STAFF, "find_suspects": STAFF, "dashboard_report": STAFF,
-    # Jobs (engineer "jobs"): reviewers may watch jobs and model versions; starting or cancelling
+    # Jobs: reviewers may watch jobs and model versions; starting or cancelling
     # one (fine-tuning, AI runs) is an admin's.
     "jobs": STAFF, "JobsTab.on_refresh": STAFF, "JobsTab.on_tick": STAFF, "submit_job": ADMIN_ONLY,
     "cancel_job": ADMIN_ONLY,

@@ -143,7 +143,7 @@ def test_server_logprobs_equal_the_local_label_scores(llm_server, smollm2, senti
 
 def test_llm_endpoint_chat_and_vote_strategies_on_the_real_server(llm_server, sentiment):
     """The chat API (logprobs) and the vote (no logprobs) work end to end; no accuracy is claimed
-    for them on a 135M model (chat prompts fail on tiny models, see shared/OFFLINE.md)."""
+    for them on a 135M model (chat prompts fail on tiny models)."""
     from annotator.llm.endpoint import EndpointLLMAnnotator
 
     batch, context, _ = sentiment

@@ -132,7 +132,7 @@ def test_random_picks_never_outlast_the_queue():
 
 
 def test_an_expired_lease_returns_the_item_to_the_queue():
-    from annotator.active.pool import Leases
+    from annotator.active.leases import Leases
 
     now = [0.0]
     x, _ = _blobs(n_per=2)
@@ -150,7 +150,7 @@ def test_an_expired_lease_returns_the_item_to_the_queue():
 
 
 def test_leases_release_and_never_expire_without_a_time():
-    from annotator.active.pool import Leases
+    from annotator.active.leases import Leases
 
     now = [0.0]
     leases = Leases(None, clock=lambda: now[0])

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from annotator.active.pool import LabelPool, Leases, required_answers
+from annotator.active.leases import Leases, required_answers
+from annotator.active.pool import LabelPool
 
 LABELS = ["a", "b"]
 

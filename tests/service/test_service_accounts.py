@@ -60,7 +60,7 @@ def test_people_who_labelled_before_accounts_get_a_login(service):
     assert service.accounts.authenticate("ana", "ana's password").name == "ana"
 
 
-# ---- login through the throttle (issue 8, auth) -------------------------------------------------
+# ---- login through the throttle ----------------------------------------------------------------
 
 def test_login_slows_wrong_passwords_and_locks_the_name(service):
     from annotator.core.errors import LoginRefusedError

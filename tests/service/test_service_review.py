@@ -1,4 +1,4 @@
-"""The review queue and the reviewer's actions through the service (issue 8), on in-memory SQLite
+"""The review queue and the reviewer's actions through the service, on in-memory SQLite
 and on PostgreSQL (the ``engine`` fixture): which items are queued and why, their order, accept,
 correct, send back (the item is served again, also after a restart), settled items leave."""
 

@@ -275,7 +275,7 @@ def test_a_wrong_rating_judge_is_never_auto_accepted(service):
     assert not [r for r in service.exports.final_labels("rate") if r["label_source"] == "agent"]
 
 
-# ---- selection: the judges' uncertainty and diversity rank the preference queue (issue 9) ----------
+# ---- selection: the judges' uncertainty and diversity rank the preference queue ----------------
 HARD_DISTINCT = [
     ("Which limerick about a cat in Peru is funnier?", "A cat in Peru dreamt of stew.", "A cat from Peru once flew."),
     ("Which summary of the French revolution is clearer?", "Kings fell, citizens rose in 1789.",

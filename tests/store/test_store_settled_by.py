@@ -69,3 +69,40 @@ def test_majority_keeps_the_minority_out_even_when_it_is_newest(engine):
             response_q.add_response(s, item_id=item, user_id=user.id, value=[value])
     row = _rows(engine, pid)[item]
     assert (row["settled_by"], row["label"], row["annotator"]) == ("majority", ["pos"], "ben")
+
+
+def test_the_export_and_the_review_queue_give_every_item_the_same_label(engine):
+    """The export (store.labels) and the Review tab (team.review.current_label) read one rule."""
+    import random
+
+    from annotator.store import review as review_q
+    from annotator.team.review import current_label
+
+    rnd = random.Random(7)
+    with transaction(engine) as s:
+        pid = project_q.create_project(s, name="p", task_type="single-label", labels=LABELS, guidelines="",
+                                       settings={}).id
+        rows = [{"text": f"t{k}", "text_hash": f"h{k}", "external_id": None, "metadata": {}} for k in range(60)]
+        ids = item_q.insert_items(s, pid, rows)
+        people = [project_q.get_or_create_user(s, n) for n in ("ana", "ben", "cara", "dan")]
+        rita = project_q.get_or_create_user(s, "rita", role="reviewer")
+        imp = project_q.get_or_create_user(s, "import", is_system=True)
+        for item in ids:
+            if rnd.random() < 0.2:
+                response_q.add_response(s, item_id=item, user_id=imp.id, value=[rnd.choice(["pos", "neg"])],
+                                        route="import", source="import")
+            for person in rnd.sample(people, rnd.randint(0, 4)):
+                response_q.add_response(s, item_id=item, user_id=person.id, value=[rnd.choice(["pos", "neg"])])
+            if rnd.random() < 0.2:
+                response_q.add_response(s, item_id=item, user_id=rita.id, value=[rnd.choice(["pos", "neg"])],
+                                        route="review")
+    exported = _rows(engine, pid)
+    with transaction(engine) as s:
+        answers = review_q.answers_of(s, ids)
+        routed = review_q.routed_suggestion(s, ids)
+    seen = set()
+    for item in ids:
+        value, how = current_label(answers.get(item, []), routed.get(item))
+        assert (exported[item]["label"], exported[item]["settled_by"]) == (value, how), item
+        seen.add(how)
+    assert {"reviewer", "single", "import"} <= seen and seen & {"majority", "newest"}

@@ -1,4 +1,4 @@
-"""The Dashboard tab (issue 7): how the labelling goes, in six plotly figures and a few numbers.
+"""The Dashboard tab: how the labelling goes, in six plotly figures and a few numbers.
 
 Headline numbers (items, people's labels and answers, model versions, the audit estimate, suspect
 labels found / changed), the stopping signal in plain words, then the figures of

@@ -1,4 +1,4 @@
-"""The Jobs tab (issue 7): start and cancel background jobs, watch their progress, see the model
+"""The Jobs tab: start and cancel background jobs, watch their progress, see the model
 versions with their held-out accuracy and which one is promoted.
 
 Everything comes from the service (``submit_job``, ``cancel_job``, ``list_jobs``,
@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 
 from annotator.core.errors import ValidationError
+from annotator.core.schema import JobStatus
+from annotator.jobs.kinds import JOB_KINDS
 from annotator.ui import render
 from annotator.ui.components import Page, Updates
 from annotator.ui.guards import Tab, need_project
@@ -27,8 +29,9 @@ if TYPE_CHECKING:
 
 
 #: Kinds a person may start from the app (export has its own tab).
-KINDS = ("finetune", "refit", "run_ai", "embed", "judge")  # judge: the preference judge (bt-judge)
-ACTIVE = ("queued", "running")
+#: The kinds one starts from the tab (an export has its own tab), the usual one first.
+KINDS = ("finetune", *(k for k in JOB_KINDS if k not in ("finetune", "export")))
+ACTIVE = (JobStatus.queued, JobStatus.running)
 
 
 def jobs_table(jobs: list[Any]) -> str:

@@ -1,4 +1,4 @@
-"""The Review tab (issue 8): a reviewer settles the items of the review queue, keyboard first.
+"""The Review tab: a reviewer settles the items of the review queue, keyboard first.
 
 The tab shows one item of the review queue (``service.review.page``) at a time: its text, why it is queued, every
 answer side by side (name, value, seconds, comment), the AI suggestions (agent, value, score,

@@ -1,4 +1,4 @@
-"""The Post-training tab (issue 9): label rating, preference and correction items, keyboard first.
+"""The Post-training tab: label rating, preference and correction items, keyboard first.
 
 The tab shows the next item of the project picked in the header, laid out by its task type:
 

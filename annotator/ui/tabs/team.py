@@ -1,4 +1,4 @@
-"""The Team tab (issue 8): agreement between raters, each person's figures, and the overlap settings.
+"""The Team tab: agreement between raters, each person's figures, and the overlap settings.
 
 For admins and reviewers (an annotator's page hides the tab and ``annotator.ui.auth.POLICY``
 refuses its events): everything comes from ``service.team.team_overview`` in one call.

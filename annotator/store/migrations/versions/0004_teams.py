@@ -7,10 +7,9 @@ Create Date: 2026-12-02 04:00:00
 ``lease``: an item handed to a person, reserved until ``expires_at`` (the cross-process arbiter of
 who may answer what); ``assignment``: an admin gave an item to named people.
 """
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-
+from alembic import op
 
 revision = '0004'
 down_revision = '0003'
@@ -39,18 +38,18 @@ def upgrade() -> None:
         )
         op.create_index(op.f(f'ix_{name}_item_id'), name, ['item_id'], unique=False)
         op.create_index(f'ix_{name}_project_user', name, ['project_id', 'user_id'], unique=False)
-    _upgrade_review()  # engineer "review": its own block below
+    _upgrade_review()  # review requests and judge scores: the block below
 
 
 def downgrade() -> None:
-    _downgrade_review()  # engineer "review": its own block below
+    _downgrade_review()  # the block below
     for name in ('lease', 'assignment'):
         op.drop_index(f'ix_{name}_project_user', table_name=name)
         op.drop_index(op.f(f'ix_{name}_item_id'), table_name=name)
         op.drop_table(name)
 
 
-# ---- review (issue 8, engineer "review"): review requests and the judge's score per suggestion ----
+# ---- review: review requests and the judge's score per suggestion ----
 def _upgrade_review() -> None:
     op.create_table(
         'review_request',
