@@ -57,7 +57,10 @@ def people(answers: Sequence[A]) -> list[A]:
 
 
 def settle(answers: Sequence[A]) -> tuple[A | None, str | None, int]:
-    """(the answer that gives the item its label, how it was settled, how many people answered).
+    """(the answer that gives the item its label, how it was settled, how many answers it has).
+
+    The count is what overlap counts: each person once, and an imported label as one answer
+    (reviewers' decisions are not answers).
 
     Args:
         answers: the item's submitted answers, in any order.
@@ -68,11 +71,12 @@ def settle(answers: Sequence[A]) -> tuple[A | None, str | None, int]:
     if not answers:
         return None, None, 0
     live = people(answers)
+    n_answers = len(live) + any(a.is_system for a in answers)
     reviews = [a for a in answers if a.route == Route.review]
     if reviews:
-        return max(reviews, key=lambda a: a.response_id), "reviewer", len(live)
+        return max(reviews, key=lambda a: a.response_id), "reviewer", n_answers
     if len(live) == 1:
-        return live[0], "single", 1
+        return live[0], "single", n_answers
     if live:
         counts: dict[tuple[str, ...], int] = {}
         for a in live:
@@ -80,6 +84,6 @@ def settle(answers: Sequence[A]) -> tuple[A | None, str | None, int]:
             counts[key] = counts.get(key, 0) + 1
         value, n = max(counts.items(), key=lambda kv: kv[1])
         if 2 * n > len(live):
-            return [a for a in live if tuple(sorted(a.value)) == value][-1], "majority", len(live)
-        return live[-1], "newest", len(live)
-    return max(answers, key=lambda a: a.response_id), "import", 0
+            return [a for a in live if tuple(sorted(a.value)) == value][-1], "majority", n_answers
+        return live[-1], "newest", n_answers
+    return max(answers, key=lambda a: a.response_id), "import", n_answers

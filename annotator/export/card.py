@@ -155,5 +155,5 @@ reviewer decides; `import`: the source file's label; `auto`: an AI label the rou
 (human | bulk | import | agent), `annotator` (person or `agent@version`), `route` (manual | verify |
 blind | audit | auto | import), `confidence` (AI labels), `status`, `verified`, `query_strategy` and
 `query_score` (why the item was shown), `comment`, `flagged`, `seconds_spent`, `labelled_at`, `created_at`,
-`settled_by` (reviewer | majority | single | newest | import | auto) and `answers` (people who answered).
+`settled_by` (reviewer | majority | single | newest | import | auto) and `answers` (answers the item has: each person once, an imported label as one).
 """

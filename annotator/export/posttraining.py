@@ -25,7 +25,7 @@ from typing import Any
 
 from annotator.core.errors import ValidationError
 from annotator.export.card import CardStats, render_card
-from annotator.export.writers import ExportResult, _json_default
+from annotator.export.writers import ExportResult, json_line
 from annotator.tasks.definitions import is_posttraining
 
 Rows = list[dict[str, Any]]
@@ -169,7 +169,7 @@ def write_posttraining(
     data_path = out_dir / "data.jsonl"
     with data_path.open("w", encoding="utf-8") as fh:
         for record in records:
-            fh.write(json.dumps(record, ensure_ascii=False, default=_json_default) + "\n")
+            fh.write(json_line(record))
     if fmt == "ratings":
         import pandas as pd
 

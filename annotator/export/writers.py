@@ -7,6 +7,7 @@ Every format lands in one output directory: the data (``data.csv``, ``data.jsonl
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable
@@ -19,6 +20,7 @@ import pandas as pd
 
 from annotator.core.errors import AnnotatorError, ValidationError
 from annotator.export.card import CardStats, render_card
+from annotator.store.labels import EXPORT_COLUMNS
 
 Rows = list[dict[str, Any]]
 
@@ -32,34 +34,41 @@ class ExportResult:
     stats: CardStats = field(repr=False)
 
 
-def _flatten(rows: Rows, *, multi_label: bool, json_lists: bool) -> pd.DataFrame:
-    """Rows → a DataFrame with flat, portable column types.
+def portable_row(row: dict[str, Any], *, multi_label: bool, json_lists: bool) -> dict[str, Any]:
+    """One export row with flat, portable values, in ``EXPORT_COLUMNS`` order.
 
     ``label`` becomes a string for single-label projects and a list for multi-label ones (a JSON
     string where the format has no lists); ``metadata`` becomes a JSON string because per-item
-    dicts differ in keys and would break a columnar schema.
+    dicts differ in keys and would break a columnar schema; times become ISO 8601 strings; a
+    missing value stays None (null in JSON, empty in CSV), never NaN.
     """
-    frame = pd.DataFrame(rows)
-    if frame.empty:
-        return frame
+    out = {column: row.get(column) for column in EXPORT_COLUMNS}
+    value = out["label"]
     if multi_label:
-        frame["label"] = [
-            (json.dumps(v) if json_lists else list(v)) if v is not None else None for v in frame["label"]
-        ]
+        out["label"] = None if value is None else (json.dumps(list(value)) if json_lists else list(value))
     else:
-        frame["label"] = [v[0] if v else None for v in frame["label"]]
-    frame["metadata"] = [json.dumps(m, ensure_ascii=False, sort_keys=True) for m in frame["metadata"]]
+        out["label"] = value[0] if value else None
+    out["metadata"] = json.dumps(out["metadata"] or {}, ensure_ascii=False, sort_keys=True)
     for column in ("labelled_at", "created_at"):
-        frame[column] = [v.isoformat() if isinstance(v, datetime) else v for v in frame[column]]
-    return frame
+        if isinstance(out[column], datetime):
+            out[column] = out[column].isoformat()
+    for column, v in out.items():
+        if isinstance(v, float) and math.isnan(v):
+            out[column] = None
+    return out
 
 
 def _write_csv(chunks: Iterable[Rows], path: Path, multi_label: bool, on_rows: Callable[[Rows], None]) -> int:
     n = 0
     with path.open("w", encoding="utf-8", newline="") as fh:
-        for i, rows in enumerate(chunks):
+        # RFC 4180 line ends: the writer then quotes every field holding a \r or a \n
+        csv_options = {"index": False, "lineterminator": "\r\n"}
+        pd.DataFrame(columns=EXPORT_COLUMNS).to_csv(fh, **csv_options)  # the header, even for no rows
+        for rows in chunks:
             on_rows(rows)
-            _flatten(rows, multi_label=multi_label, json_lists=True).to_csv(fh, header=i == 0, index=False)
+            if rows:
+                records = [portable_row(r, multi_label=multi_label, json_lists=True) for r in rows]
+                pd.DataFrame(records, columns=EXPORT_COLUMNS).to_csv(fh, header=False, **csv_options)
             n += len(rows)
     return n
 
@@ -69,9 +78,9 @@ def _write_jsonl(chunks: Iterable[Rows], path: Path, multi_label: bool, on_rows:
     with path.open("w", encoding="utf-8") as fh:
         for rows in chunks:
             on_rows(rows)
-            frame = _flatten(rows, multi_label=multi_label, json_lists=False)
-            for record in frame.to_dict(orient="records"):
-                fh.write(json.dumps(record, ensure_ascii=False, default=_json_default) + "\n")
+            for row in rows:
+                record = portable_row(row, multi_label=multi_label, json_lists=False)
+                fh.write(json_line(record))
             n += len(rows)
     return n
 
@@ -85,8 +94,9 @@ def _write_parquet(chunks: Iterable[Rows], path: Path, multi_label: bool, on_row
     with pq.ParquetWriter(path, schema) as writer:
         for rows in chunks:
             on_rows(rows)
-            frame = _flatten(rows, multi_label=multi_label, json_lists=False)
-            writer.write_table(pa.Table.from_pandas(frame, schema=schema, preserve_index=False))
+            if rows:  # a chunk the filter emptied writes nothing; the file keeps its schema
+                records = [portable_row(r, multi_label=multi_label, json_lists=False) for r in rows]
+                writer.write_table(pa.Table.from_pylist(records, schema=schema))
             n += len(rows)
     return n
 
@@ -97,10 +107,15 @@ def _write_hf(chunks: Iterable[Rows], path: Path, multi_label: bool, on_rows: Ca
     with tempfile.TemporaryDirectory() as tmp:
         parquet = Path(tmp) / "data.parquet"
         n = _write_parquet(chunks, parquet, multi_label, on_rows)
-        dataset = datasets.Dataset.from_parquet(str(parquet), cache_dir=str(Path(tmp) / "cache"))
+        if n:  # memory-mapped through a cache, however many rows
+            dataset = datasets.Dataset.from_parquet(str(parquet), cache_dir=str(Path(tmp) / "cache"))
+        else:  # from_parquet refuses a file of no rows; an empty dataset keeps the columns
+            schema = _arrow_schema(multi_label)
+            dataset = datasets.Dataset.from_dict({f.name: [] for f in schema},
+                                                 features=datasets.Features.from_arrow_schema(schema))
         if path.exists():
             shutil.rmtree(path)
-        dataset.save_to_disk(str(path))
+        dataset.save_to_disk(str(path), num_shards=1 if not n else None)  # 0 shards would not load
     return n
 
 
@@ -116,6 +131,19 @@ def _arrow_schema(multi_label: bool):  # noqa: ANN202 - pyarrow imported lazily
         ("flagged", pa.bool_()), ("seconds_spent", pa.float64()), ("labelled_at", pa.string()),
         ("created_at", pa.string()), ("settled_by", pa.string()), ("answers", pa.int64()),
     ])
+
+
+#: Characters JSON leaves raw that ``str.splitlines`` (and some JSONL readers) take for line ends.
+_LINE_BREAKS = {"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def json_line(record: dict[str, Any]) -> str:
+    """One strict JSON line (no NaN, one physical line whatever the text holds) ending in a newline."""
+    text = json.dumps(record, ensure_ascii=False, allow_nan=False, default=_json_default)
+    for char, escaped in _LINE_BREAKS.items():
+        if char in text:
+            text = text.replace(char, escaped)
+    return text + "\n"
 
 
 def _json_default(value: Any) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from annotator import store
 from annotator.core.errors import (
@@ -21,10 +21,23 @@ from annotator.store import labels as label_q
 from annotator.store import projects as project_q
 from annotator.store.tasks import iter_task_rows
 
-if TYPE_CHECKING:
-    pass
-
 log = logging.getLogger(__name__)
+
+#: Values of the export's ``label_source`` and ``status`` columns a filter may name.
+EXPORT_SOURCES = ("human", "bulk", "import", "agent")
+EXPORT_STATUSES = ("submitted", "auto", "unlabelled")
+
+
+def _choices(option: str, given: Sequence[str] | None, allowed: Sequence[str]) -> set[str] | None:
+    """The filter's values as a set (None: no filter), or a ValidationError naming the unknown one."""
+    if not given:
+        return None
+    values = {v.strip() for v in given if v.strip()}
+    unknown = sorted(values - set(allowed))
+    if unknown:
+        raise ValidationError(f"Unknown {option} value {unknown[0]!r}.", expected=", ".join(allowed),
+                              fix=f"pass e.g. {option} {allowed[0]}")
+    return values
 
 
 class ExportsService(ServicePart):
@@ -45,8 +58,8 @@ class ExportsService(ServicePart):
         """
         if only not in (None, "human", "labelled"):
             raise ValidationError(f"Unknown filter --only {only!r}.", expected="human | labelled")
-        keep_sources = set(sources) if sources else None
-        keep_status = set(statuses) if statuses else None
+        keep_sources = _choices("--source", sources, EXPORT_SOURCES)
+        keep_status = _choices("--status", statuses, EXPORT_STATUSES)
 
         def keep(row: dict[str, Any]) -> bool:
             if only == "human" and not row["verified"]:

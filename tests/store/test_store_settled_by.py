@@ -53,7 +53,7 @@ def test_settled_by_follows_reviewer_then_majority_then_single_then_newest(engin
     assert (got[reviewed]["settled_by"], got[reviewed]["label"], got[reviewed]["annotator"]) == \
         ("reviewer", ["neg"], "rita")
     assert got[reviewed]["answers"] == 2  # people, not the reviewer
-    assert (got[imported]["settled_by"], got[imported]["answers"], got[imported]["verified"]) == ("import", 0, False)
+    assert (got[imported]["settled_by"], got[imported]["answers"], got[imported]["verified"]) == ("import", 1, False)
     assert (got[auto]["settled_by"], got[auto]["label"]) == ("auto", ["pos"])
     assert got[empty]["settled_by"] is None and got[empty]["label"] is None
     assert list(got[single]) == label_q.EXPORT_COLUMNS
