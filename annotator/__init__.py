@@ -5,3 +5,14 @@ imported lazily by the modules that need them.
 """
 
 __version__ = "0.1.0"
+
+__all__ = ["Annotator", "Project", "__version__"]
+
+
+def __getattr__(name: str):  # noqa: ANN202
+    """``from annotator import Annotator, Project`` without importing the service at package import."""
+    if name in ("Annotator", "Project"):
+        from annotator import client
+
+        return getattr(client, name)
+    raise AttributeError(f"module 'annotator' has no attribute {name!r}")

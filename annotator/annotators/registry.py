@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from annotator.annotators import AIAnnotator, ClassifierAnnotator, KnnAnnotator, ZeroShotAnnotator
+from annotator.annotators.imported import PREFIX, ImportedSuggestions
 from annotator.core.config import Settings
 from annotator.core.errors import ValidationError
 
@@ -44,16 +45,28 @@ def parse_annotator_names(spec: str) -> list[str]:
     if spec == "none":
         return []
     names = list(CHEAP) if spec == "all" else [s.strip() for s in spec.split(",") if s.strip()]
-    unknown = [n for n in names if n not in ANNOTATORS]
+    unknown = [n for n in names if n not in ANNOTATORS and not (n.startswith(PREFIX) and len(n) > len(PREFIX))]
     if unknown:
-        raise ValidationError(f"Unknown AI annotator {unknown[0]!r}.", expected="none | all | " + ", ".join(ANNOTATORS),
-                              fix="pass a comma-separated list of those names, e.g. --ai knn,zero-shot")
+        raise ValidationError(f"Unknown AI annotator {unknown[0]!r}.",
+                              expected="none | all | " + ", ".join(ANNOTATORS) + f" | {PREFIX}AGENT",
+                              fix="pass a comma-separated list of those names, e.g. --ai knn,zero-shot "
+                                  f"({PREFIX}AGENT: suggestions imported with --agent AGENT)")
     return names
 
 
 def make_annotators(spec: str, **kwargs) -> list[AIAnnotator]:  # noqa: ANN003
-    """Build the named annotators; ``kwargs[name]`` holds keyword arguments for one of them."""
-    return [ANNOTATORS[name](**kwargs.get(name, {})) for name in parse_annotator_names(spec)]
+    """Build the named annotators; ``kwargs[name]`` holds keyword arguments for one of them
+    (``imported:AGENT`` needs ``table``, the service's ``ai.annotator_options`` gives it)."""
+    out: list[AIAnnotator] = []
+    for name in parse_annotator_names(spec):
+        if name.startswith(PREFIX):
+            if "table" not in kwargs.get(name, {}):
+                raise ValidationError(f"{name} needs the project's imported suggestions.",
+                                      fix="run it through the service (python -m annotator ai --annotators ...)")
+            out.append(ImportedSuggestions(name[len(PREFIX):], **kwargs[name]))
+        else:
+            out.append(ANNOTATORS[name](**kwargs.get(name, {})))
+    return out
 
 
 #: The annotators that call a language model: they take options from Settings and cache their scores.

@@ -16,16 +16,16 @@ if TYPE_CHECKING:
 app = typer.Typer()
 
 
-def _annotator_kwargs(service: AnnotatorService, names: list[str], bars: list) -> dict[str, dict]:
-    """The service's LLM annotator options (scores cached in the project database) with a tqdm bar
-    per LLM annotator (appended to ``bars`` to close)."""
+def _annotator_kwargs(service: AnnotatorService, project: str, names: list[str], bars: list) -> dict[str, dict]:
+    """The service's annotator options (LLM scores cached in the project database, imported
+    suggestions) with a tqdm bar per LLM annotator (appended to ``bars`` to close)."""
 
     def progress_for(name: str):  # noqa: ANN202 - the bar's (done, total) callback
         bar, update = progress_bar(f"{name}: scoring", unit="items")
         bars.append(bar)
         return update
 
-    return service.ai.llm_options(names, progress_for)
+    return service.ai.annotator_options(project, names, progress_for)
 
 
 def _override_routing(service, project: str, target_precision: float | None,  # noqa: ANN001
@@ -42,7 +42,7 @@ def _override_routing(service, project: str, target_precision: float | None,  # 
 @app.command()
 def ai(
     project: ProjectOpt,
-    annotators: Annotated[str, typer.Option(help="Comma-separated: classifier, knn, zero-shot, llm-local, llm-endpoint; or all.")] = "knn,zero-shot,classifier",
+    annotators: Annotated[str, typer.Option(help="Comma-separated: classifier, knn, zero-shot, llm-local, llm-endpoint, imported:AGENT (suggestions imported with --agent AGENT); or all.")] = "knn,zero-shot,classifier",
     target_precision: Annotated[Optional[float], typer.Option(help="Precision auto-accepted labels must keep (default: the project's, 0.95).")] = None,
     audit_fraction: Annotated[Optional[float], typer.Option(help="Share of auto-accepted labels audited blind (default: the project's, 0.05).")] = None,
     llm_url: Annotated[Optional[str], typer.Option("--llm-url", envvar="ANNOTATOR_LLM_ENDPOINT_URL", help="llm-endpoint: OpenAI-compatible base URL (default http://127.0.0.1:8001/v1, the llm-server command).")] = None,
@@ -68,13 +68,12 @@ def ai(
     summary = _override_routing(service, project, target_precision, audit_fraction)
     names = parse_annotator_names(annotators)
     bars: list = []
-    chosen = make_annotators(",".join(names) or "none", **_annotator_kwargs(service, names, bars))
+    chosen = make_annotators(",".join(names) or "none", **_annotator_kwargs(service, project, names, bars))
     typer.echo(f"Scoring {summary.items - summary.labelled} unlabelled items with {annotators} …", err=True)
-    for a in chosen:
-        if hasattr(a, "estimate"):  # the LLMs also score every human-labelled item once (calibration)
-            guess = a.estimate(summary.items)
-            usd = "" if guess.get("usd") is None else f", ~${guess['usd']:.2f}"
-            typer.echo(f"{a.name}: at most ~{guess['seconds']:.0f} s{usd} (cached items cost nothing)", err=True)
+    for name, guess in service.ai.cost_estimates(project, chosen).items():
+        usd = "" if guess["usd"] is None else f", ~${guess['usd']:.2f}"
+        typer.echo(f"{name}: {guess['prompts']:,} prompts (calibration included), {guess['cached']:,} cached; "
+                   f"at most ~{guess['seconds']:.0f} s{usd} for the rest", err=True)
     try:
         report = service.ai.run_ai(project, chosen)
     finally:

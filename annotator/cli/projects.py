@@ -65,6 +65,8 @@ def import_(
     metadata_columns: Annotated[Optional[str], typer.Option(help="Comma-separated; default all other columns.")] = None,
     labels_as: Annotated[str, typer.Option(help="Import labels as 'response' (people's) or 'suggestion' (an agent's).")] = "response",
     agent: Annotated[str, typer.Option(help="Agent name when --labels-as suggestion.")] = "import",
+    score_column: Annotated[Optional[str], typer.Option(help="--labels-as suggestion: column with each label's "
+                                                        "confidence in [0, 1].")] = None,
     add_labels: Annotated[bool, typer.Option("--add-labels", help="Add unknown label values to the project.")] = False,
     label_separator: Annotated[str, typer.Option(help="Separator of multi-label cells.")] = ",",
     encoding: Annotated[Optional[str], typer.Option(help="File encoding; default UTF-8.")] = None,
@@ -77,6 +79,9 @@ def import_(
     """Import items (and optionally their labels) into a project, in one transaction.
 
     Example: `python -m annotator import reviews.csv --project reviews --text-column text --label-column label`
+
+    A model's labels for items already in the project (matched by --id-column, else by text) become its
+    suggestions: `python -m annotator import preds.csv --project reviews --label-column pred --labels-as suggestion --agent mymodel --score-column prob --id-column id`
     """
     from annotator.importers import ImportSpec
 
@@ -85,7 +90,7 @@ def import_(
         text_column=text_column, id_column=id_column, label_column=label_column,
         metadata_columns=[c for c in metadata_columns.split(",") if c] if metadata_columns else None,
         label_separator=label_separator, encoding=encoding, chunk_rows=settings.import_chunk_rows,
-        max_text_chars=settings.max_text_chars,
+        max_text_chars=settings.max_text_chars, score_column=score_column,
     )
     service = open_service(settings)
     bar, update = progress_bar(f"import {Path(file).name}")

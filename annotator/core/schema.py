@@ -191,6 +191,8 @@ class ImportReport(BaseModel):
     duplicates_skipped: int = 0
     labels_imported: int = 0
     suggestions_imported: int = 0
+    #: of those, suggestions attached to items already in the project (matched by id, else by text)
+    suggestions_attached: int = 0
     labels_added: list[str] = Field(default_factory=list)
     near_duplicate_threshold: float | None = None
     near_duplicates_dropped: int = 0

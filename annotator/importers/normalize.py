@@ -9,6 +9,7 @@ Chunk columns (``CHUNK_COLUMNS``), one row per input row:
     labels       list[str]|None   distinct labels in cell order; None when unlabelled
     metadata     dict       {column: JSON-safe value}
     split        str|None   the split column, or the DatasetDict split read
+    score        float|None the score column (a confidence in [0, 1]); None when absent or empty
 """
 
 from __future__ import annotations
@@ -75,6 +76,10 @@ class Normalizer:
         else:
             splits = [self.source.split_name] * n
 
+        scores: list[float | None] = [None] * n
+        if spec.score_column:
+            scores = self._scores(rows, _column(cols, spec.score_column, n))
+
         return pd.DataFrame({
             "row": pd.Series(rows, dtype="int64"),
             # object dtype on purpose: pandas 3 would store str columns as its string dtype and turn None into NaN.
@@ -83,6 +88,7 @@ class Normalizer:
             "labels": pd.Series(labels, dtype=object),
             "metadata": pd.Series(self._metadata(cols, n), dtype=object),
             "split": pd.Series(splits, dtype=object),
+            "score": pd.Series(scores, dtype=object),
         }, columns=list(CHUNK_COLUMNS))
 
     def _metadata(self, cols: dict[str, list], n: int) -> list[dict]:
@@ -101,6 +107,30 @@ class Normalizer:
         # A JSON record without a key: leave the key out rather than invent a null.
         return [{k: v for k, v, r in zip(names, values, raws) if r is not MISSING}
                 for values, raws in zip(zip(*safe), zip(*raw))]
+
+    def _scores(self, rows: Sequence[int], values: list) -> list[float | None]:
+        """The score column as floats in [0, 1] (None for an empty cell).
+
+        Raises:
+            ValidationError: a cell that is not a number in [0, 1], with its row.
+        """
+        out: list[float | None] = []
+        for row, value in zip(rows, values):
+            if value is None or value is MISSING or (isinstance(value, str) and not value.strip()):
+                out.append(None)
+                continue
+            try:
+                score = float(value)
+            except (TypeError, ValueError, OverflowError):
+                score = float("nan")
+            if not 0.0 <= score <= 1.0:  # also refuses NaN
+                raise ValidationError(
+                    f"Row {row:,} of {self.source.name} has the score {value!r} in {self.spec.score_column!r}.",
+                    expected="a confidence between 0 and 1 (or an empty cell)", got=repr(value)[:120],
+                    fix="rescale the scores to [0, 1], or leave --score-column out",
+                )
+            out.append(score)
+        return out
 
     def _optional_strs(self, rows: Sequence[int], values: list, role: str) -> list[str | None]:
         if all(type(v) is str or v is None for v in values):  # CSV: no conversion can fail

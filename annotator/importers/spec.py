@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from annotator.core.errors import ValidationError
 
 #: The columns of every chunk ``read_chunks`` yields, in this order.
-CHUNK_COLUMNS: tuple[str, ...] = ("row", "external_id", "text", "labels", "metadata", "split")
+CHUNK_COLUMNS: tuple[str, ...] = ("row", "external_id", "text", "labels", "metadata", "split", "score")
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,8 @@ class ImportSpec:
         split_column: a column naming each row's split ("train", "test" …); None = no such column.
         split: which split of a ``DatasetDict`` folder or hub dataset to read; None = "train" (or
             the only split). Ignored for plain files.
+        score_column: a column with each label's confidence in [0, 1] (a model's score, for labels
+            imported as suggestions); None = no score.
     """
 
     text_column: str
@@ -41,6 +43,7 @@ class ImportSpec:
     max_text_chars: int = 1_000_000
     split_column: str | None = None
     split: str | None = None
+    score_column: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.text_column, str) or not self.text_column:
@@ -65,5 +68,5 @@ class ImportSpec:
     def role_columns(self) -> dict[str, str]:
         """{role: column} for the columns given a job, e.g. {"text": "review", "label": "stars"}."""
         roles = {"text": self.text_column, "id": self.id_column, "label": self.label_column,
-                 "split": self.split_column}
+                 "split": self.split_column, "score": self.score_column}
         return {role: col for role, col in roles.items() if col}

@@ -16,7 +16,8 @@ _SHOW_LABELS = 10
 
 #: The flag (CLI) and spec field that set each column role, for the "fix" line.
 _ROLE_FLAGS = {"text": "--text-column", "id": "--id-column", "label": "--label-column",
-               "split": "--split-column", "metadata": "--metadata-columns"}
+               "split": "--split-column", "metadata": "--metadata-columns",
+               "score": "--score-column"}
 
 
 def closest_column(name: str, columns: Sequence[str]) -> str | None:

@@ -343,6 +343,14 @@ class EndpointLLMAnnotator:
                 "or another model; label names that are plain words help",
         )
 
+    def uncached(self, batch: ItemBatch, context: LabelContext) -> int:
+        """How many items of ``batch`` would need a request: their prompt has no cached row (no request sent)."""
+        if len(batch.texts) == 0 or context.n_labels == 0:
+            return 0
+        demos = self._demos(batch, context)
+        return sum(self._cached(self.builder.render(t, d, context), context.label_names) is None
+                   for t, d in zip(batch.texts, demos, strict=True))
+
     def estimate(self, n_items: int) -> dict[str, float | None]:
         """Expected wall time of ``n_items`` uncached items (seconds) and their cost (usd, or None
         when ``usd_per_1m_tokens`` is unknown).

@@ -390,8 +390,7 @@ class LocalLLMAnnotator:
         if n == 0 or k == 0:
             return np.zeros((n, k), dtype=np.float32)
         prompts = self.builder.build(batch.texts, batch.embeddings, context)
-        scoring = f"{self.normalize}|{self.n_demos}|{self.max_chars}"
-        keys = [cache_key(self.model_id, self.prompt_sha, p, context.label_names, scoring) for p in prompts]
+        keys = self._keys(prompts, context)
         out = np.empty((n, k), dtype=np.float32)
         conts: list[list[int]] | None = None
         for i, (prompt, key) in enumerate(zip(prompts, keys)):
@@ -415,6 +414,20 @@ class LocalLLMAnnotator:
                 self.on_progress(i + 1, n)
         return out
 
+    def uncached(self, batch: ItemBatch, context: LabelContext) -> int:
+        """How many items of ``batch`` would need the model: their prompt has no cached row (nothing is loaded)."""
+        if len(batch.texts) == 0 or context.n_labels == 0:
+            return 0
+        if self.cache is None:
+            return len(batch.texts)
+        keys = self._keys(self.builder.build(batch.texts, batch.embeddings, context), context)
+        hits = (self.cache.get(key) for key in keys)
+        return sum(1 for hit in hits if hit is None or len(hit) != context.n_labels)
+
+    def _keys(self, prompts: Sequence[str], context: LabelContext) -> list[str]:
+        scoring = f"{self.normalize}|{self.n_demos}|{self.max_chars}"
+        return [cache_key(self.model_id, self.prompt_sha, p, context.label_names, scoring) for p in prompts]
+
     def estimate(self, n_items: int) -> dict[str, float | None]:
         """Expected wall time of scoring ``n_items`` uncached items (seconds) and cost (usd; 0, it is local).
 
@@ -423,7 +436,7 @@ class LocalLLMAnnotator:
         """
         per_item = self.stats["seconds"] / self.stats["scored"] if self.stats["scored"] else 0.5
         load = 0.0
-        if self._llm is None:
+        if self._llm is None and n_items > 0:
             name = self.model if self.model in MODELS else Path(self.model).stem
             load = 3.0 if (self.models_dir / "llm" / name / CONVERTED_MARKER).exists() or Path(self.model).is_dir() else 60.0
         return {"seconds": round(n_items * per_item + load, 1), "usd": 0.0}

@@ -9,7 +9,7 @@ router uses to choose thresholds.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -71,10 +71,13 @@ def _folds(n: int, n_folds: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).permutation(n) % n_folds
 
 
-def out_of_fold(annotator: AIAnnotator, context: LabelContext, *, n_folds: int = 5, seed: int = 0) -> np.ndarray:
-    """(m, k) scores of ``annotator`` on each labelled item, with that item's fold held out of the context."""
+def fold_batches(context: LabelContext, *, n_folds: int = 5, seed: int = 0,
+                 ) -> Iterator[tuple[np.ndarray, ItemBatch, LabelContext]]:
+    """Per fold of the labelled items: (test mask (m,), the fold's items, the context without them).
+
+    These are the calls ``out_of_fold`` makes, so an LLM's cost estimate can count the prompts of
+    the calibration before any is sent."""
     m = len(context.labels)
-    out = np.zeros((m, context.n_labels), dtype=np.float32)
     folds = _folds(m, min(n_folds, m), seed)
     for f in np.unique(folds):
         test, train = folds == f, folds != f
@@ -84,6 +87,13 @@ def out_of_fold(annotator: AIAnnotator, context: LabelContext, *, n_folds: int =
             embeddings=context.embeddings[train], labels=context.labels[train],
         )
         batch = ItemBatch(texts=[t for t, keep in zip(context.texts, test) if keep], embeddings=context.embeddings[test])
+        yield test, batch, sub
+
+
+def out_of_fold(annotator: AIAnnotator, context: LabelContext, *, n_folds: int = 5, seed: int = 0) -> np.ndarray:
+    """(m, k) scores of ``annotator`` on each labelled item, with that item's fold held out of the context."""
+    out = np.zeros((len(context.labels), context.n_labels), dtype=np.float32)
+    for test, batch, sub in fold_batches(context, n_folds=n_folds, seed=seed):
         out[test] = annotator.predict_proba(batch, sub)
     return out
 

@@ -15,7 +15,8 @@ from annotator import store
 from annotator.active.pool import LabelPool
 from annotator.active.ranking import EXPLORE_STRATEGY
 from annotator.annotators import AIAnnotator, ItemBatch, LabelContext
-from annotator.annotators.registry import make_annotators
+from annotator.annotators.imported import PREFIX as IMPORTED_PREFIX
+from annotator.annotators.registry import make_annotators, parse_annotator_names
 from annotator.core.errors import (
     EmptyPoolError,
     ValidationError,
@@ -32,6 +33,7 @@ from annotator.routing import (
     estimate_precision,
     pipeline,
 )
+from annotator.routing.calibration import fold_batches
 from annotator.service.common import ProgressFn, _job_json
 from annotator.service.part import ServicePart, project_settings
 from annotator.store import items as item_q
@@ -86,7 +88,8 @@ class AIService(ServicePart):
         served first with the AI label hidden. Returns counts, thresholds and calibration figures.
         """
         if isinstance(annotators, str):
-            annotators = make_annotators(annotators)
+            annotators = make_annotators(annotators, **self.annotator_options(
+                project, parse_annotator_names(annotators)))
         if not annotators:
             raise ValidationError("No AI annotator selected.", expected="e.g. knn,zero-shot")
         annotators = self._with_promoted_classifier(project, annotators)  # a promoted fine-tune answers as "classifier"
@@ -145,6 +148,37 @@ class AIService(ServicePart):
         self._record_ai_run(project, result)  # the dashboard's reliability diagram reads it back
         return result
 
+    def cost_estimates(self, project: str, annotators: Sequence[AIAnnotator]) -> dict[str, dict[str, Any]]:
+        """What an AI run would cost each paid annotator (the LLMs), before it starts.
+
+        A run scores every labelled item once out of fold (calibration) and every unlabelled item;
+        prompts already in the cache cost nothing. Returns, per annotator with an ``estimate``:
+        ``{"prompts": n, "cached": n, "seconds": s, "usd": x | None}`` (seconds and usd for the
+        uncached prompts only). Builds the prompts; sends nothing and loads no model.
+        """
+        paid = [a for a in annotators if hasattr(a, "estimate") and hasattr(a, "uncached")]
+        if not paid:
+            return {}
+        with store.transaction(self.engine) as s:
+            seed = project_settings(project_q.get_project(s, project)).seed
+        pool = self._svc.queue.pool(project)
+        context = self.label_context(project)
+        rows = np.flatnonzero(~pool.labelled)
+        with store.transaction(self.engine) as s:
+            texts = item_q.texts_by_ids(s, pool.item_ids[rows].tolist())
+        batches = [(ItemBatch(texts=[texts.get(int(i), "") for i in pool.item_ids[rows]],
+                              embeddings=pool.embeddings[rows]), context)]
+        if len(np.unique(context.labels)) >= 2:  # else the run stops before calibrating
+            batches += [(batch, sub) for _, batch, sub in fold_batches(context, seed=seed)]
+        out: dict[str, dict[str, Any]] = {}
+        for a in paid:
+            prompts = sum(len(batch.texts) for batch, _ in batches)
+            todo = sum(a.uncached(batch, sub) for batch, sub in batches)
+            guess = a.estimate(todo)
+            out[a.name] = {"prompts": prompts, "cached": prompts - todo, "seconds": guess["seconds"],
+                           "usd": guess.get("usd")}
+        return out
+
     def _audits_by_label(self, project: str, names: Sequence[str]) -> dict[int, tuple[int, int]]:
         """Per audited AI label (index into ``names``): (audits the person agreed with, audits)."""
         with store.transaction(self.engine) as s:
@@ -165,6 +199,31 @@ class AIService(ServicePart):
         from annotator.annotators.registry import llm_options
 
         return llm_options(self.settings, list(names), progress_for, engine=self.engine)
+
+    def annotator_options(self, project: str, names: Sequence[str],
+                          progress_for: Callable[[str], Callable[[int, int], None] | None] | None = None,
+                          ) -> dict[str, dict[str, Any]]:
+        """``make_annotators`` keyword arguments for ``names`` on ``project``: the LLM annotators'
+        options (``llm_options``) and, for each ``imported:AGENT``, the agent's newest imported
+        suggestion per item text.
+
+        Raises:
+            ValidationError: an ``imported:AGENT`` with no suggestions in the project.
+        """
+        options = self.llm_options(names, progress_for)
+        imported = [n for n in names if n.startswith(IMPORTED_PREFIX)]
+        if imported:
+            with store.transaction(self.engine) as s:
+                pid = project_q.get_project(s, project).id
+                for name in imported:
+                    agent = name[len(IMPORTED_PREFIX):]
+                    rows = response_q.newest_suggestions_of_agent(s, pid, agent)
+                    if not rows:
+                        raise ValidationError(f"No suggestions of agent {agent!r} in project {project!r}.",
+                                              fix=f"import them first: python -m annotator import FILE --project "
+                                                  f"{project} --labels-as suggestion --agent {agent}")
+                    options[name] = {"table": {text: (value, score) for text, value, score in rows}}
+        return options
 
     def audit_estimate(self, project: str) -> PrecisionEstimate:
         """Precision of auto-accepted labels, measured on blind audits (value and 95 % interval)."""

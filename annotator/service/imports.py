@@ -74,11 +74,18 @@ class ImportsService(ServicePart):
         self, project: str, records: Sequence[dict[str, Any]], *, labels_as: str = "response", agent: str = "import",
         add_labels: bool = False, near_duplicates: float | str | None = None,
     ) -> ImportReport:
-        """Import in-memory records (keys: text, and optionally external_id, labels, metadata, split);
-        ``near_duplicates`` as for ``import_file``."""
+        """Import in-memory records (keys: text, and optionally external_id, labels, metadata, split,
+        score); ``near_duplicates`` as for ``import_file``. With ``labels_as="suggestion"`` a record
+        that names an item already here by ``external_id`` needs no text.
+
+        Raises:
+            ValidationError: a text that is not a string, a score outside [0, 1], a record with
+                neither a text nor the id of an item already here (nothing is imported then).
+        """
         rows = [
-            {"row": i + 1, "external_id": r.get("external_id"), "text": r["text"], "labels": r.get("labels"),
-             "metadata": r.get("metadata") or {}, "split": r.get("split")}
+            {"row": i + 1, "external_id": r.get("external_id"), "text": _record_text(i + 1, r.get("text")),
+             "labels": r.get("labels"), "metadata": r.get("metadata") or {}, "split": r.get("split"),
+             "score": _record_score(i + 1, r.get("score"))}
             for i, r in enumerate(records)
         ]
         return self._import_chunks(project, [pd.DataFrame(rows)], "records", labels_as=labels_as, agent=agent,
@@ -104,11 +111,21 @@ class ImportsService(ServicePart):
             seen_hashes = item_q.existing_hashes(s, proj.id)
             seen_ids = item_q.existing_external_ids(s, proj.id)
             import_user = project_q.get_or_create_user(s, "import", role="annotator", is_system=True)
+            # An imported agent has no version of its own: each import adds new suggestion rows, and the
+            # newest row per item (``newest_suggestions_of_agent``) is the one that answers.
+            version = ""
             for chunk in chunks:
                 report.rows_read += len(chunk)
                 rows = chunk.to_dict(orient="records")
                 check_fields(proj.task_type, rows)  # post-training items need their response columns
                 self._check_chunk_labels(rows, allowed, label_specs, multi, add_labels, report)
+                if labels_as == "suggestion":  # a model's labels for items already here are attached to them
+                    rows = self._attach_to_existing(s, proj.id, rows, agent, version, report)
+                untexted = [r["row"] for r in rows if not r.get("text")]
+                if untexted:
+                    raise ValidationError(f"Record {untexted[0]} has no text and names no item of {project!r}.",
+                                          expected="a text, or the id of an item already in the project",
+                                          got=f"{len(untexted)} such records", fix="add the text, or fix the id")
                 new_rows = self._dedupe(rows, seen_hashes, seen_ids, report)
                 if near is not None:
                     new_rows, finish = self._drop_near_duplicates(near, new_rows, report)
@@ -116,7 +133,7 @@ class ImportsService(ServicePart):
                 if near is not None:
                     finish(item_ids)
                 report.items_added += len(item_ids)
-                self._store_imported_labels(s, new_rows, item_ids, import_user.id, labels_as, agent, report)
+                self._store_imported_labels(s, new_rows, item_ids, import_user.id, labels_as, agent, version, report)
                 if progress:
                     progress(report.rows_read, 0)
             if report.labels_added:
@@ -222,20 +239,78 @@ class ImportsService(ServicePart):
         return out
 
     @staticmethod
+    def _attach_to_existing(
+        s, project_id: int, rows: list[dict[str, Any]], agent: str, version: str,  # noqa: ANN001
+        report: ImportReport,
+    ) -> list[dict[str, Any]]:
+        """Store the labels of rows that name an item already in the project (by its external id;
+        rows without an id by their text) as ``agent``'s suggestions; returns the other rows."""
+        hashes = {i: text_hash(r["text"]) for i, r in enumerate(rows) if r.get("external_id") is None and r.get("text")}
+        by_ext, by_hash = item_q.ids_of(s, project_id, external_ids=[r["external_id"] for r in rows
+                                                                     if r.get("external_id") is not None],
+                                        text_hashes=list(hashes.values()))
+        rest: list[dict[str, Any]] = []
+        matched: list[tuple[int, dict[str, Any]]] = []
+        for i, r in enumerate(rows):
+            ext = r.get("external_id")
+            item_id = by_ext.get(ext) if ext is not None else by_hash.get(hashes.get(i, ""))
+            if item_id is None:
+                rest.append(r)
+            elif r.get("labels"):
+                matched.append((item_id, r))
+            else:
+                report.duplicates_skipped += 1  # an item already here, and no label to attach
+        response_q.insert_suggestions(s, [_suggestion_row(item_id, r, agent, version) for item_id, r in matched])
+        report.suggestions_imported += len(matched)
+        report.suggestions_attached += len(matched)
+        return rest
+
+    @staticmethod
     def _store_imported_labels(
         s, rows: list[dict[str, Any]], item_ids: list[int], user_id: int, labels_as: str, agent: str,  # noqa: ANN001
-        report: ImportReport,
+        version: str, report: ImportReport,
     ) -> None:
-        labelled = [(iid, r["labels"]) for iid, r in zip(item_ids, rows, strict=True) if r.get("labels")]
+        labelled = [(iid, r) for iid, r in zip(item_ids, rows, strict=True) if r.get("labels")]
         if labels_as == "response":
             response_q.insert_responses(s, [
-                {"item_id": iid, "user_id": user_id, "value": list(v), "status": "submitted", "source": "import",
-                 "route": Route.imported.value} for iid, v in labelled
+                {"item_id": iid, "user_id": user_id, "value": list(r["labels"]), "status": "submitted",
+                 "source": "import", "route": Route.imported.value} for iid, r in labelled
             ])
             report.labels_imported += len(labelled)
         else:
-            response_q.insert_suggestions(s, [
-                {"item_id": iid, "agent": agent, "agent_version": "", "value": list(v),
-                 "scores": {name: 1.0 for name in v}, "score": None, "route": None} for iid, v in labelled
-            ])
+            response_q.insert_suggestions(s, [_suggestion_row(iid, r, agent, version) for iid, r in labelled])
             report.suggestions_imported += len(labelled)
+
+
+def _suggestion_row(item_id: int, row: dict[str, Any], agent: str, version: str) -> dict[str, Any]:
+    """A stored suggestion of ``agent`` from an imported row: its labels, and its score when the
+    file had a score column (else each label scored 1.0, no overall score)."""
+    score = row.get("score")
+    score = None if score is None or score != score else float(score)  # NaN: pandas' empty cell
+    return {"item_id": item_id, "agent": agent, "agent_version": version, "value": list(row["labels"]),
+            "scores": {name: 1.0 if score is None else score for name in row["labels"]}, "score": score,
+            "route": None}
+
+
+def _record_text(row: int, text: Any) -> str | None:
+    """A record's text, stripped (None when it has none)."""
+    if text is None:
+        return None
+    if not isinstance(text, str):
+        raise ValidationError(f"Record {row}: the text must be a string.", got=type(text).__name__,
+                              fix="pass the item's text as a str")
+    return text.strip() or None
+
+
+def _record_score(row: int, score: Any) -> float | None:
+    """A record's suggestion score: a number in [0, 1], or None."""
+    if score is None:
+        return None
+    try:
+        value = float(score)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not 0.0 <= value <= 1.0 or isinstance(score, bool):
+        raise ValidationError(f"Record {row}: the score must be a number between 0 and 1.", got=repr(score)[:80],
+                              fix="pass the model's confidence in [0, 1], or leave the score out")
+    return value

@@ -24,6 +24,23 @@ def items_with_metadata(session: Session, project_id: int) -> tuple[list[int], l
     return [r[0] for r in rows], [{"text": r[1], **{k: str(v) for k, v in (r[2] or {}).items()}} for r in rows]
 
 
+def ids_of(session: Session, project_id: int, *, external_ids: Sequence[str] = (),
+           text_hashes: Sequence[str] = ()) -> tuple[dict[str, int], dict[str, int]]:
+    """({external id: item id}, {text hash: item id}) of the project's items among those given."""
+    by_ext: dict[str, int] = {}
+    by_hash: dict[str, int] = {}
+    wanted_ext, wanted_hash = list(dict.fromkeys(external_ids)), list(dict.fromkeys(text_hashes))
+    for start in range(0, max(len(wanted_ext), len(wanted_hash)), 5000):
+        if part := wanted_ext[start:start + 5000]:
+            by_ext.update(session.exec(select(Item.external_id, Item.id).where(
+                Item.project_id == project_id, Item.external_id.in_(part))).all())
+        if part := wanted_hash[start:start + 5000]:
+            for text_hash, item_id in session.exec(select(Item.text_hash, Item.id).where(
+                    Item.project_id == project_id, Item.text_hash.in_(part)).order_by(Item.id)).all():
+                by_hash.setdefault(text_hash, item_id)
+    return by_ext, by_hash
+
+
 def existing_external_ids(session: Session, project_id: int) -> set[str]:
     rows = session.exec(
         select(Item.external_id).where(Item.project_id == project_id, Item.external_id.is_not(None))

@@ -239,3 +239,12 @@ def suggestions_by_agent(session: Session, project_id: int) -> list[tuple[int, s
     ).all()
     decode = _json_lists()
     return [(int(item_id), agent, decode(value)) for item_id, agent, value in rows]
+
+
+def newest_suggestions_of_agent(session: Session, project_id: int, agent: str) -> list[tuple[str, list[str], float | None]]:
+    """(item text, value, score) of ``agent``'s newest suggestion for each item of the project that has one."""
+    newest = (select(func.max(Suggestion.id)).join(Item, Item.id == Suggestion.item_id)
+              .where(Item.project_id == project_id, Suggestion.agent == agent).group_by(Suggestion.item_id))
+    rows = session.exec(select(Item.text, Suggestion.value, Suggestion.score).join(Item, Item.id == Suggestion.item_id)
+                        .where(Suggestion.id.in_(newest))).all()
+    return [(text, list(value or []), score) for text, value, score in rows]

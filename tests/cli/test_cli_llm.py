@@ -50,6 +50,8 @@ def test_ai_with_llm_endpoint_uses_the_options_and_caches_in_the_store(project):
         args = ("ai", "--project", "reviews", "--annotators", "knn,llm-endpoint", "--llm-url", server.base_url,
                 "--llm-model", MODEL, "--llm-api-key", "sk-test", "--llm-timeout", "5", "--llm-retries", "0")
         out = _invoke(*args, data_dir=project)
+        # the estimate counts the calibration's prompts too, before any is sent
+        assert "llm-endpoint: 24 prompts (calibration included), 0 cached" in out
         report = json.loads(out[out.index("{"):])
         assert report["items"] == 12 and "llm-endpoint" in report["calibration"]
         first = len(server.requests)
@@ -61,8 +63,9 @@ def test_ai_with_llm_endpoint_uses_the_options_and_caches_in_the_store(project):
         engine = make_engine(f"sqlite:///{project / 'annotator.db'}")
         assert len(StoreLLMCache(engine)) == 24  # one row per item scored, in the project database
         engine.dispose()
-        _invoke(*args, data_dir=project)  # a re-run: every row from the cache
+        again = _invoke(*args, data_dir=project)  # a re-run: every row from the cache
         assert len(server.requests) == first
+        assert "llm-endpoint: 24 prompts (calibration included), 24 cached; at most ~0 s" in again
 
 
 def test_ai_with_the_endpoint_down_exits_2_with_a_message(project):

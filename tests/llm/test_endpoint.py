@@ -168,7 +168,9 @@ def test_progress_and_estimate(fake_server, batch, context):
     before = ann.estimate(100)
     assert before["seconds"] == pytest.approx(100 * 1.0 / 4) and before["usd"] == pytest.approx(100 * 501 * 2 / 1e6)
     assert EndpointLLMAnnotator(base_url=fake_server.base_url).estimate(10)["usd"] is None  # no price: unknown
+    assert ann.uncached(batch, context) == 12 and len(fake_server.requests) == 0  # counting sends nothing
     ann.predict_proba(batch, context)
+    assert ann.uncached(batch, context) == 0  # every prompt answered is now in the cache
     assert seen[-1] == (12, 12) and [d for d, _ in seen] == sorted(d for d, _ in seen)
     after = ann.estimate(100)
     tokens_per_request = ann.stats["tokens"] / ann.stats["requests"]

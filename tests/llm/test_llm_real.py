@@ -92,6 +92,8 @@ def test_llm_local_rerun_is_served_from_its_cache(local_run, sentiment):
     ann, proba, _ = local_run
     batch, context, _ = sentiment
     scored = ann.stats["scored"]
+    assert ann.uncached(batch, context) == 0  # the estimate of a re-run counts nothing to score
+    assert ann.estimate(0)["seconds"] == 0.0
     again = ann.predict_proba(batch, context)
     assert ann.stats["scored"] == scored and ann.stats["cached"] >= 40  # no forward pass ran again
     assert np.array_equal(again, proba)

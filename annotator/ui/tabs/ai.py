@@ -147,14 +147,14 @@ class AITab(Tab):
                 f"{k}={v}" for k, v in changes.items()), expected="target precision in (0, 1], audit fraction "
                 "in [0, 1]") from e
 
-    def _make_annotators(self, names: Sequence[str], progress: Callable[..., Any]) -> list[Any]:
+    def _make_annotators(self, project: str, names: Sequence[str], progress: Callable[..., Any]) -> list[Any]:
         """The chosen annotators; the LLM ones get their Settings, an on-disk score cache (a re-run
         costs nothing) and the page's progress bar."""
 
         def progress_for(name: str) -> Callable[[int, int], None]:
             return lambda done, total: progress((done, total) if total else None, desc=f"{name}: scoring items")
 
-        return make_annotators(",".join(names), **self.service.ai.llm_options(names, progress_for))
+        return make_annotators(",".join(names), **self.service.ai.annotator_options(project, names, progress_for))
 
     # ------------------------------------------------------------------ handlers
     @guard
@@ -183,7 +183,7 @@ class AITab(Tab):
         self.service.queue.pool(project, progress=lambda done, total: progress((done, total) if total else None,
                                                                                 desc="Embedding the items"))
         progress(0.1, desc="Calibrating on the human labels, scoring and routing")
-        result = self.service.ai.run_ai(project, self._make_annotators(chosen, progress),
+        result = self.service.ai.run_ai(project, self._make_annotators(project, chosen, progress),
                                         progress=lambda done, total: progress((done, total) if total else None,
                                                                               desc="Scoring"))
         progress(1.0, desc="Done")
