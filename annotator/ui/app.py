@@ -25,6 +25,7 @@ from annotator.ui.components import (
     no_change,
 )
 from annotator.ui.keyboard import HEAD
+from annotator.ui.program_api import ProgramAPI
 from annotator.ui.tabs.admin import AdminTab
 from annotator.ui.tabs.ai import AITab
 from annotator.ui.tabs.browse import BrowseTab
@@ -100,6 +101,7 @@ class AnnotatorUI:
             self.page = Page(blocks=blocks, project_dd=self.project_dd, user_box=self.user_box, tabs=self.tabs,
                              tab=page_tabs)
             self._wire_events()
+            ProgramAPI(self.service, auth_mode=self.auth_mode).wire()  # JSON endpoints for scripts
         if self.auth_mode:  # every event checks the login's role (annotator.ui.auth.POLICY)
             auth.protect(blocks, self.service, {self.user_box: auth.login_name,
                                                 self.browse.filter_annotator: auth.own_answers_for_annotators})

@@ -94,6 +94,10 @@ POLICY: dict[str, tuple[str, ...]] = {
     # one (fine-tuning, AI runs) is an admin's.
     "jobs": STAFF, "JobsTab.on_refresh": STAFF, "JobsTab.on_tick": STAFF, "submit_job": ADMIN_ONLY,
     "cancel_job": ADMIN_ONLY,
+    # The program endpoints (annotator.ui.program_api): labelling one's own queue for everyone;
+    # writing a model's suggestions and reading the whole export for admins, as in the page.
+    "list_projects": ALL, "next_item": ALL, "submit_answer": ALL, "add_suggestions": ADMIN_ONLY,
+    "export_data": ADMIN_ONLY,
 }
 
 #: What each role may do, in words (README's roles table says the same).
