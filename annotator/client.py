@@ -50,8 +50,9 @@ class Annotator:
 
     def __init__(self, data_dir: str | Path = "annotator-data", *, database_url: str | None = None,
                  **settings: Any) -> None:
-        self.service = AnnotatorService.from_settings(
-            Settings(data_dir=Path(data_dir), database_url=database_url, **settings))
+        if database_url is not None:  # else ANNOTATOR_DATABASE_URL (or the data directory's SQLite file)
+            settings["database_url"] = database_url
+        self.service = AnnotatorService.from_settings(Settings(data_dir=Path(data_dir), **settings))
 
     @classmethod
     def from_service(cls, service: AnnotatorService) -> Annotator:
