@@ -29,8 +29,6 @@ The ``openai`` client is imported inside functions: importing this module stays 
 
 from __future__ import annotations
 
-import math
-import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -43,6 +41,13 @@ import numpy as np
 
 from annotator.annotators.base import ItemBatch, LabelContext
 from annotator.core.errors import ConfigError, EndpointError
+from annotator.llm.answers import (
+    INSTRUCTION_VARIANTS,
+    label_probs_from_top_logprobs,
+    parse_label,
+    variant_template,
+    vote_probs,
+)
 from annotator.llm.cache import LLMCache
 from annotator.llm.prompts import (
     DEFAULT_MAX_CHARS,
@@ -65,112 +70,9 @@ MODES: dict[str, tuple[str, ...]] = {  # mode → the strategies it may use, in 
     "vote": ("completions-vote", "chat-vote"),
     **{s: (s,) for s in STRATEGIES},
 }
-# Paraphrases of the template's first line for the vote variants (CoAnnotating): same task, other words.
-INSTRUCTION_VARIANTS = (
-    None,  # the template's own instruction
-    "Assign one label to each text. The labels are: {label_names}.",
-    "Read each text and answer with the single best label from: {label_names}.",
-    "Which label fits each text best? Choose one of: {label_names}.",
-    "Label each text with exactly one category out of: {label_names}.",
-)
-VOTE_PSEUDO_COUNT = 0.1  # per label: a unanimous vote is 0.98 (5 variants, 2 labels), never a hard 0 / 1
 DEFAULT_REQUEST_S = 1.0  # assumed round trip of one request before any is measured (a remote 7B-class model)
 MIN_UNPARSED_SAMPLE = 10  # items answered before the share of non-label answers can fail a batch
 DEFAULT_PROMPT_TOKENS = 500  # a 4-demo prompt of ≤ 400-char texts (see prompts.DEFAULT_MAX_CHARS)
-_MARKERS = str.maketrans({"Ġ": " ", "▁": " ", "Ċ": "\n"})  # BPE / SentencePiece space marks some servers leak
-_STRIP = " \t\r\n\"'`.,;:!?()[]{}*<>"
-
-
-# ------------------------------------------------------------------------------- answer parsing
-
-
-def _norm(text: str) -> str:
-    return text.translate(_MARKERS).strip(_STRIP).lower()
-
-
-def label_probs_from_top_logprobs(top: Mapping[str, float], label_names: Sequence[str]) -> np.ndarray | None:
-    """(k,) label probabilities from one position's top-N next-token log-probabilities.
-
-    A top token counts for a label when the label's name starts with it (case and surrounding
-    spaces / punctuation ignored): " pos" and " positive" both count for "positive". A token that
-    several labels start with (" ne" for "negative" / "neutral") splits its mass evenly. A label
-    none of whose tokens made the top N has at most the smallest listed probability; it gets half
-    of that (or of the unlisted remainder when smaller), then the row is renormalised.
-
-    Args:
-        top: token text → natural-log probability, as the server returned them.
-        label_names: (k,) the project's labels.
-
-    Returns:
-        (k,) float64 summing to 1, or None when no top token is the start of any label (the answer
-        is not a label: garbage, a refusal, or a model that ignores the prompt).
-    """
-    names = [_norm(n) for n in label_names]
-    mass = np.zeros(len(names), dtype=np.float64)
-    listed = []
-    for token, logprob in top.items():
-        try:
-            p = math.exp(float(logprob))
-        except (TypeError, ValueError, OverflowError):
-            continue
-        if not math.isfinite(p):
-            continue
-        listed.append(p)
-        t = _norm(str(token))
-        if not t:
-            continue  # whitespace / newline / punctuation alone: no label
-        hits = [j for j, name in enumerate(names) if name.startswith(t)]
-        for j in hits:
-            mass[j] += p / len(hits)
-    if not mass.any():
-        return None
-    remainder = max(1.0 - sum(listed), 0.0)
-    floor = 0.5 * min(min(listed), remainder) if remainder > 0 else 0.5 * min(listed)
-    mass[mass == 0] = max(floor, 1e-12)
-    return mass / mass.sum()
-
-
-def parse_label(answer: str, label_names: Sequence[str]) -> int | None:
-    """Index of the label a free-text ``answer`` names, or None when it names none (or several).
-
-    Reads the first line only: "positive", " Positive.", "Label: positive", "positive\nbecause…"
-    and "I'd say positive" all name "positive"; "positive or negative" names two, so none.
-    Longer names are matched first, so "very positive" is not also read as "positive".
-    """
-    names = [_norm(n) for n in label_names]
-    first = _norm(answer.translate(_MARKERS).strip().split("\n", 1)[0])
-    first = re.sub(r"^(label|answer|category)\s*[:=-]\s*", "", first).strip(_STRIP)
-    if first in names:
-        return names.index(first)
-    found = set()
-    for j in sorted(range(len(names)), key=lambda j: -len(names[j])):
-        pattern = rf"(?<!\w){re.escape(names[j])}(?!\w)"
-        if names[j] and re.search(pattern, first):
-            found.add(j)
-            first = re.sub(pattern, " ", first)  # "very positive" found: its "positive" is taken
-    return found.pop() if len(found) == 1 else None
-
-
-def vote_probs(votes: Sequence[int | None], k: int, pseudo_count: float = VOTE_PSEUDO_COUNT) -> np.ndarray | None:
-    """(k,) vote shares of the variants' answers (None = no label), smoothed; None when no variant
-    named a label."""
-    counts = np.bincount([v for v in votes if v is not None], minlength=k).astype(np.float64)
-    if counts.sum() == 0:
-        return None
-    return (counts + pseudo_count) / (counts.sum() + pseudo_count * k)
-
-
-def variant_template(template: str, variant: int) -> str:
-    """The template with its first line (the instruction) paraphrased for vote ``variant``.
-
-    Variant 0 is the template itself; a template whose first line does not name
-    ``{label_names}`` keeps its instruction (its variants differ in demonstration order only).
-    """
-    para = INSTRUCTION_VARIANTS[variant % len(INSTRUCTION_VARIANTS)]
-    first, sep, rest = template.partition("\n")
-    if para is None or "{label_names}" not in first:
-        return template
-    return para + sep + rest
 
 
 def _base_url(url: str) -> str:

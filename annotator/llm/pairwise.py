@@ -275,7 +275,8 @@ class EndpointOptionScorer:
                                             timeout_s=self.timeout_s, max_retries=self.max_retries, cache=None)
 
     def option_probs(self, prompts: Sequence[str], options: Sequence[str]) -> np.ndarray:
-        from annotator.llm.endpoint import _Unsupported, label_probs_from_top_logprobs
+        from annotator.llm.answers import label_probs_from_top_logprobs
+        from annotator.llm.endpoint import _Unsupported
 
         out = np.full((len(prompts), len(options)), 1.0 / len(options))
         for i, prompt in enumerate(prompts):

@@ -11,8 +11,8 @@ from fake_openai import MODEL, FakeOpenAI
 from annotator.annotators.registry import make_annotators
 from annotator.core.errors import ConfigError, EndpointError
 from annotator.llm.cache import JsonlCache
-from annotator.llm.endpoint import (EndpointLLMAnnotator, label_probs_from_top_logprobs, parse_label,
-                                    variant_template, vote_probs)
+from annotator.llm.answers import label_probs_from_top_logprobs, parse_label, variant_template, vote_probs
+from annotator.llm.endpoint import EndpointLLMAnnotator
 
 LABELS = ["positive", "negative"]
 
