@@ -10,7 +10,7 @@ import typer
 from annotator.cli.common import DatabaseUrl, DataDir, ProjectOpt, make_settings, open_service
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode="markdown",
-                  help="Trained model versions: list, export (standalone save_pretrained folder + model card).")
+                  help="Trained model versions: list, export (standalone folder + model card).")
 
 
 @app.command("list")
@@ -28,11 +28,27 @@ def model_list(project: ProjectOpt, kind: Annotated[Optional[str], typer.Option(
                    + f"  {v.created_at:%Y-%m-%d %H:%M}" + (f"  {v.path}" if v.path else ""))
 
 
+#: How to load an export, per kind (printed after ``model export``).
+_LOAD_HINTS = {
+    "finetune": "load it with transformers.pipeline('text-classification', model='{path}')",
+    "classifier": "load it with numpy + sentence-transformers: see {path}/README.md (weights.npz, config.json)",
+    "bt-judge": "load it with numpy + sentence-transformers: see {path}/README.md (weights.npy, config.json)",
+}
+
+
 @app.command("export")
 def model_export(project: ProjectOpt, version: Annotated[int, typer.Option("--version", help="Version number N.")],
                  out: Annotated[Path, typer.Option("--out", help="New folder for the model.")],
+                 kind: Annotated[str, typer.Option("--kind", help="finetune | classifier | bt-judge")] = "finetune",
                  data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
-    """Write a fine-tuned version as a standalone save_pretrained folder with a README.md model card."""
-    path = open_service(make_settings(data_dir, database_url)).models.export_model(project, version, out)
-    typer.echo(f"Wrote {path} (load it with transformers.pipeline('text-classification', model='{path}'))")
+    """Write a model version as a standalone folder with a README.md model card.
 
+    `finetune`: a save_pretrained folder (transformers). `classifier` (the fast classifier) and
+    `bt-judge` (the preference judge): numpy weights and config.json, loaded with numpy +
+    sentence-transformers as the card shows.
+
+    Example: `python -m annotator model export --project reviews --kind classifier --version 4 --out reviews-clf-v4/`
+    """
+    path = open_service(make_settings(data_dir, database_url)).models.export_model(project, version, out, kind=kind)
+    hint = _LOAD_HINTS.get(kind, "see {path}/README.md").format(path=path)
+    typer.echo(f"Wrote {path} ({hint})")

@@ -53,7 +53,8 @@ class Settings(BaseSettings):
     login_address_lock_after: int = Field(default=50, ge=0, description="Failed logins in a row from one client "
                                           "address that lock it (0: never; behind a proxy all share one).")
     demo: bool = Field(default=True, description="Create the bundled demo project on first start.")
-    models_dir: Path | None = Field(default=None, description="Run-time model artifacts; default ./models")
+    models_dir: Path | None = Field(default=None, description="Run-time model artifacts (model versions, judges, "
+                                    "converted LLM weights); default <data_dir>/models.")
     embedding_cache_dir: Path | None = Field(default=None, description="Default <data_dir>/embeddings.")
     # The llm-endpoint annotator: any OpenAI-compatible server. The default is where
     # `python -m annotator llm-server` listens, so the offline model works out of the box.
@@ -109,7 +110,8 @@ class Settings(BaseSettings):
 
     @property
     def resolved_models_dir(self) -> Path:
-        return (self.models_dir or Path("models")).expanduser()
+        """``models_dir``, or ``<data_dir>/models`` when unset: model versions live beside the database."""
+        return (self.models_dir or self.data_dir / "models").expanduser()
 
     @property
     def embeddings_dir(self) -> Path:

@@ -79,21 +79,43 @@ class ModelsService(ServicePart):
         return model.predict_proba(pool.embeddings[rows[heldout]])
 
     def job_refit(self, ctx, project: str, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: ANN001
-        """Refit the fast classifier and record a ``classifier`` model version with its held-out accuracy."""
+        """Refit the fast classifier and record a ``classifier`` model version with its held-out
+        accuracy; a fitted probe is saved as the version's folder (``training.probe_export``), a
+        cold pool (no model yet) records the version without one."""
+        from annotator.training.probe_export import CLASSIFIER_KIND, save_probe
 
         proj, ids, y, heldout, names, _ = self._human_split(project)
         ctx.checkpoint(0.1, "scoring the fast classifier on the held-out labels", force=True)
         proba = self._probe_heldout(project, ids, y, heldout, len(names))
         ctx.checkpoint(0.5, "refitting the classifier", force=True)
-        fitted = self._svc.queue.pool(project).refit()
+        pool = self._svc.queue.pool(project)
+        fitted = pool.refit()
+        model = pool.model if fitted else None
         metrics = {"heldout_accuracy": None if proba is None else round(float((proba.argmax(1) == y[heldout]).mean()), 4),
                    "heldout_n": int(heldout.sum()), "train_n": int((~heldout).sum()), "fitted": fitted}
         with store.transaction(self.engine) as s:
-            version = jobs_q.next_version(s, proj.id, "classifier")
-            jobs_q.add_model_version(s, proj.id, "classifier", version, path=None, metrics=metrics,
-                                     n_labels=len(ids), promoted=fitted)
-        return {**metrics, "version": version,
-                "message": f"classifier v{version}: held-out accuracy {metrics['heldout_accuracy']}"}
+            version = jobs_q.next_version(s, proj.id, CLASSIFIER_KIND)
+            if model is None:
+                jobs_q.add_model_version(s, proj.id, CLASSIFIER_KIND, version, path=None, metrics=metrics,
+                                         n_labels=len(ids), promoted=fitted)
+        result = {**metrics, "version": version,
+                  "message": f"classifier v{version}: held-out accuracy {metrics['heldout_accuracy']}"}
+        if model is None:
+            return result
+        metrics["embedder"] = self._svc.embeddings.embedder.name
+        dirs = VersionDirs(self.settings.resolved_models_dir, proj.name, kind=CLASSIFIER_KIND)
+        tmp = dirs.temp(version, ctx.job_id)
+        try:
+            save_probe(tmp, model, labels=pool.label_names, embedder=self._svc.embeddings.embedder,
+                       project=proj.name, version=version)
+            (tmp / "metrics.json").write_text(_json.dumps(metrics, indent=2))
+            final = dirs.commit(tmp, version)
+        except BaseException:
+            dirs.discard(tmp)
+            raise
+        self._record_version(ctx, dirs, final, proj.id, CLASSIFIER_KIND, version, metrics=metrics,
+                             n_labels=len(ids), promoted=True)
+        return {**metrics, "version": version, "path": str(final), "message": result["message"]}
 
     def finetune_trainer(self, **overrides: Any) -> TextTrainer:
         """The trainer fine-tuning jobs use: ``self.trainer`` when set (tests), else a
@@ -231,6 +253,8 @@ class ModelsService(ServicePart):
         cand = train_judge(judge, texts, a_better, heldout, incumbent=inc_weights,
                            incumbent_name=f"bt-judge v{incumbent[0]}" if inc_weights is not None else None,
                            min_heldout=int(payload.get("min_heldout", 20)))
+        from annotator.training.probe_export import embedder_config
+
         metrics = {**cand.metrics, "job_id": ctx.job_id, "embedder": self._svc.embeddings.embedder.name}
         ctx.checkpoint(0.8, "saving", force=True)
         dirs = VersionDirs(self.settings.resolved_models_dir, proj.name, kind=JUDGE_KIND)
@@ -240,7 +264,8 @@ class ModelsService(ServicePart):
             (tmp / "metrics.json").write_text(_json.dumps(metrics, indent=2))
             (tmp / "judge.json").write_text(_json.dumps({
                 "project": proj.name, "version": version, "model": "BradleyTerryJudge", "C": judge.C,
-                "features": "[e(r), e(q)*e(r), cos(q, r)]", "embedder": self._svc.embeddings.embedder.name}, indent=2))
+                "features": "[e(r), e(q)*e(r), cos(q, r)]", "embedder": self._svc.embeddings.embedder.name,
+                "embedder_config": embedder_config(self._svc.embeddings.embedder)}, indent=2))
             with (tmp / "verdicts.jsonl").open("w", encoding="utf-8") as f:
                 for i, t, a, h in zip(ids.tolist(), texts, a_better.tolist(), heldout.tolist(), strict=True):
                     f.write(_json.dumps({"item_id": i, "text": t, "better": "A" if a else "B",
@@ -260,7 +285,7 @@ class ModelsService(ServicePart):
                         version: int, *, metrics: dict[str, Any], n_labels: int, promoted: bool) -> None:
         """Add the committed version folder ``final`` to the model table, unless the job was
         cancelled meanwhile; on any failure the folder is removed, so a version exists in both
-        places or in neither (``finetune`` and ``judge`` jobs)."""
+        places or in neither (``refit``, ``finetune`` and ``judge`` jobs)."""
 
         try:
             with store.transaction(self.engine) as s:
@@ -296,13 +321,25 @@ class ModelsService(ServicePart):
                                      created_at=m.created_at)
                     for m in jobs_q.model_versions(s, proj.id, kind)]
 
-    def export_model(self, project: str, version: int, out: str | Path) -> Path:
-        """Write fine-tuned version ``version`` as a standalone ``save_pretrained`` folder with a
-        README.md model card. Returns the folder."""
-        from annotator.training.card import export_version
+    def export_model(self, project: str, version: int, out: str | Path, kind: str = "finetune") -> Path:
+        """Write version ``version`` of ``kind`` as a standalone folder with a README.md model card:
+        ``finetune`` a ``save_pretrained`` folder; ``classifier`` and ``bt-judge`` their numpy
+        weights, ``config.json`` (labels, embedder) and a card showing how to load them. Returns the folder.
 
+        Raises:
+            ValidationError: an unknown ``kind``.
+            NotFoundError: no such version, or it has no folder (a cold or older classifier version).
+            ConflictError: ``out`` exists and is not empty.
+        """
+        from annotator.training.card import export_version
+        from annotator.training.probe_export import check_export_kind, export_probe
+
+        check_export_kind(kind)
         with store.transaction(self.engine) as s:
             proj = project_q.get_project(s, project)
-            mv = jobs_q.get_model_version(s, proj.id, "finetune", int(version))
-        return export_version(Path(mv.path or ""), Path(out), project=proj.name, version=mv.version,
-                              metrics=mv.metrics or {}, promoted=mv.promoted, created_at=mv.created_at)
+            mv = jobs_q.get_model_version(s, proj.id, kind, int(version))
+        common = {"project": proj.name, "version": mv.version, "metrics": mv.metrics or {}, "promoted": mv.promoted,
+                  "created_at": mv.created_at}
+        if kind == "finetune":
+            return export_version(Path(mv.path or ""), Path(out), **common)
+        return export_probe(Path(mv.path) if mv.path else None, Path(out), kind=kind, **common)

@@ -5,6 +5,8 @@
 - ``trainer``: the ``TextTrainer`` seam with the real ``TransformerTrainer`` (torch/transformers,
   imported lazily) and ``RuleTrainer``, the in-package fake for tests.
 - ``versions``: model version directories written atomically (temp dir, then rename).
+- ``card`` / ``probe_export``: ``model export`` of a fine-tuned version (save_pretrained folder) and
+  of the fast classifier or the preference judge (numpy weights, config, model card).
 """
 
 from annotator.training.heldout import PromotionDecision, decide_promotion, heldout_mask

@@ -67,15 +67,26 @@ clf("some text")
 """
 
 
+def prepare_out(out: Path) -> Path:
+    """Create the export folder ``out``; it must not exist or be empty.
+
+    Raises:
+        ConflictError: ``out`` is a file, or a folder with something in it.
+    """
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ConflictError(f"{out} exists and is not empty.", expected="a new or empty folder",
+                            fix="pass a new folder to --out")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
 def export_version(version_dir: Path, out: Path, *, project: str, version: int, metrics: dict[str, Any],
                    promoted: bool, created_at: datetime | None) -> Path:
     """Copy the model files of ``version_dir`` to ``out`` (must not exist or be empty) and write README.md."""
     if not version_dir.is_dir():
         raise NotFoundError(f"The folder of model version {version} is missing: {version_dir}.",
                             fix="it was moved or deleted; train a new version")
-    if out.exists() and any(out.iterdir()):
-        raise ConflictError(f"{out} exists and is not empty.", fix="pass a new folder to --out")
-    out.mkdir(parents=True, exist_ok=True)
+    prepare_out(out)
     for f in version_dir.iterdir():
         if f.is_file() and f.name not in PRIVATE:
             shutil.copy2(f, out / f.name)
