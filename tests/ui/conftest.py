@@ -28,6 +28,24 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def launch_local(blocks, *, attempts: int = 3, **kwargs) -> int:  # noqa: ANN001, ANN003
+    """Launch ``blocks`` on a free local port in a background thread; returns the port.
+
+    Gradio checks that the page answers within a few seconds of starting and raises ValueError
+    otherwise; on a loaded CI machine that check can lose the race, so it is tried again on a
+    fresh port (a real failure still fails after ``attempts``)."""
+    for attempt in range(attempts):
+        port = free_port()
+        try:
+            blocks.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True, **kwargs)
+            return port
+        except (ValueError, OSError):
+            blocks.close()
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     if not CHROMIUM.exists():
@@ -69,9 +87,7 @@ def served_app(ui_service):
 
     ui = AnnotatorUI(ui_service, refresh_every=1.0)
     blocks = ui.build()
-    port = free_port()
-    blocks.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True,
-                  show_error=True, ssr_mode=False)
+    port = launch_local(blocks, show_error=True, ssr_mode=False)
     try:
         yield f"http://127.0.0.1:{port}/", ui_service, ui
     finally:

@@ -15,7 +15,7 @@ import uuid
 
 import httpx
 import pytest
-from conftest import free_port
+from conftest import launch_local
 
 from annotator.ui import AnnotatorUI, auth
 from annotator.ui.tabs.admin import HIDDEN_TABS
@@ -41,8 +41,7 @@ def auth_app(ui_service):
     async def record(seconds: float) -> None:
         sleeps.append(seconds)
 
-    port = free_port()
-    blocks.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True, show_error=True,
+    port = launch_local(blocks, show_error=True,
                   ssr_mode=False, auth=auth.login_callable(ui_service, sleep=record),
                   app_kwargs=auth.launch_app_kwargs(ui_service))
     try:
@@ -259,8 +258,7 @@ def test_single_user_mode_needs_no_login_and_the_local_user_is_admin(ui_service)
     blocks = ui.build()
     assert ui.auth_mode is False
     assert not any(getattr(f.fn, "__annotator_policy_key__", None) for f in blocks.fns.values())
-    port = free_port()
-    blocks.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True, ssr_mode=False)
+    port = launch_local(blocks, ssr_mode=False)
     try:
         client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
         assert client.get("/config").status_code == 200

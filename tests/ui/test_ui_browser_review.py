@@ -12,7 +12,7 @@ import io
 import pandas as pd
 import pytest
 from browser_pages import download_export, open_page
-from conftest import free_port
+from conftest import launch_local
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -35,9 +35,7 @@ def review_app(ui_service):
             svc.queue.submit("team", person, ids[ext], [value])
     svc.accounts.add_user("rita", role="reviewer")  # no password: single-user mode, no login page
     blocks = AnnotatorUI(svc, project="team", refresh_every=60).build()
-    port = free_port()
-    blocks.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True,
-                  show_error=True, ssr_mode=False)
+    port = launch_local(blocks, show_error=True, ssr_mode=False)
     try:
         yield f"http://127.0.0.1:{port}/", svc, ids
     finally:

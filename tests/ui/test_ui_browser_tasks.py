@@ -11,7 +11,7 @@ import zipfile
 
 import pytest
 from browser_pages import open_page
-from conftest import free_port
+from conftest import launch_local
 
 from annotator.tasks.demo_pairs import correction_items, preference_pairs, rating_items
 
@@ -37,9 +37,7 @@ def tasks_app(ui_service):
 
     def launch(project: str) -> str:
         blocks = AnnotatorUI(svc, project=project, refresh_every=60).build()
-        port = free_port()
-        blocks.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True,
-                      show_error=True, ssr_mode=False)
+        port = launch_local(blocks, show_error=True, ssr_mode=False)
         opened.append(blocks)
         return f"http://127.0.0.1:{port}/"
 

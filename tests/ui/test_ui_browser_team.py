@@ -12,7 +12,7 @@ import re
 
 import pytest
 from browser_pages import item_id, login, wait_new_item
-from conftest import free_port
+from conftest import launch_local
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -35,9 +35,7 @@ def team_app(ui_service):
     svc.imports.import_records("team", [{"text": f"ticket {k}: {LABELS[k % 3]} trouble number {k}", "external_id": f"t{k}"}
                                 for k in range(30)])
     blocks = AnnotatorUI(svc, project="team", refresh_every=60).build()
-    port = free_port()
-    blocks.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True,
-                  show_error=True, ssr_mode=False, auth=auth.login_callable(svc), auth_message=auth.AUTH_MESSAGE)
+    port = launch_local(blocks, show_error=True, ssr_mode=False, auth=auth.login_callable(svc), auth_message=auth.AUTH_MESSAGE)
     try:
         yield f"http://127.0.0.1:{port}/", svc
     finally:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import free_port
+from conftest import launch_local
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 
@@ -22,8 +22,7 @@ ROLES = {"root": "admin", "ana": "annotator", "rita": "reviewer"}
 
 def _launch(service, **kwargs):  # noqa: ANN003, ANN202
     blocks = AnnotatorUI(service, refresh_every=60).build()
-    port = free_port()
-    blocks.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True, ssr_mode=False,
+    port = launch_local(blocks, ssr_mode=False,
                   **kwargs)
     return blocks, f"http://127.0.0.1:{port}/"
 
