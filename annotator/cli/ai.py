@@ -128,7 +128,7 @@ def llm_server(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8001,
     host: Annotated[str, typer.Option(help="Interface; 0.0.0.0 to share it on the network.")] = "127.0.0.1",
     api_key: Annotated[Optional[str], typer.Option("--api-key", envvar="ANNOTATOR_LLM_API_KEY", help="Require this bearer key on every request.")] = None,
-    models_dir: Annotated[Optional[Path], typer.Option("--models-dir", envvar="ANNOTATOR_MODELS_DIR", help="Where the converted model is kept (default ./models).")] = None,
+    models_dir: Annotated[Optional[Path], typer.Option("--models-dir", envvar="ANNOTATOR_MODELS_DIR", help="Where the converted model is kept (default <data_dir>/models).")] = None,
 ) -> None:
     """Serve a local LLM behind an OpenAI-compatible API (/v1/models, /v1/completions, /v1/chat/completions),
     for the llm-endpoint annotator or any OpenAI client. Greedy decoding; one request computes at a time.

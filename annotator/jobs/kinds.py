@@ -32,7 +32,7 @@ class JobKind:
 
 JOB_KINDS: dict[str, JobKind] = {kind.name: kind for kind in (
     JobKind("embed", "embed every item into the cache"),
-    JobKind("refit", "refit the fast classifier on the human labels (a new version)"),
+    JobKind("refit", "refit the fast classifier on the human labels (a new version)", version_kind="classifier"),
     JobKind("run_ai", "score, calibrate and route the unlabelled items"),
     JobKind("finetune", "fine-tune the transformer classifier (promoted if it beats the current one)",
             restartable=True, version_kind="finetune"),

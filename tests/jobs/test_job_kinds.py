@@ -16,7 +16,7 @@ def test_every_registered_kind_has_a_body_in_the_service(service):
 
 def test_restart_and_cleanup_policy_come_from_the_registry():
     assert set(RESTART_KINDS) == {"finetune", "judge"}  # both apply their results atomically at the end
-    assert set(VERSION_FOLDER_KINDS) == {"finetune", "bt-judge"}
+    assert set(VERSION_FOLDER_KINDS) == {"classifier", "finetune", "bt-judge"}
 
 
 def test_an_unknown_kind_is_refused_with_the_list(service):

@@ -14,9 +14,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_training_judge import _answer_all, _pairs  # noqa: E402
+from topic_data import TOPICS, topic_records  # noqa: E402
 
 from annotator.core.errors import ConflictError, NotFoundError, ValidationError  # noqa: E402
-from topic_data import TOPICS, topic_records  # noqa: E402
 
 
 def _labelled_topics(service, name: str = "topics", n_per: int = 40, labelled_per: int = 30) -> str:
