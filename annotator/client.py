@@ -28,15 +28,11 @@ from typing import TYPE_CHECKING, Any
 from annotator.core.config import Settings
 from annotator.core.errors import ValidationError
 from annotator.core.schema import ImportReport, Progress, ProjectSummary, QueuedItem, SuggestionView
+from annotator.importers.records import import_records
 from annotator.service import AnnotatorService
 
 if TYPE_CHECKING:
     from annotator.export.writers import ExportResult
-
-#: Keys a record may have, and the import field each one fills.
-RECORD_KEYS = {"text": "text", "id": "external_id", "label": "labels", "labels": "labels", "score": "score",
-               "metadata": "metadata", "split": "split"}
-
 
 class Annotator:
     """The projects of one data directory (or one database), opened from Python.
@@ -106,7 +102,7 @@ class Project:
     def add_items(self, records: Iterable[Mapping[str, Any] | str], *, add_labels: bool = False) -> ImportReport:
         """Add items (one transaction: a bad record anywhere adds nothing). A record's ``label`` is
         stored as an imported answer (it counts as one person's). Texts already here are skipped."""
-        return self.service.imports.import_records(self.name, _records(records), add_labels=add_labels)
+        return self.service.imports.import_records(self.name, import_records(records), add_labels=add_labels)
 
     def add_suggestions(self, records: Iterable[Mapping[str, Any]], *, agent: str) -> ImportReport:
         """Attach ``agent``'s suggestions (``label`` and optionally ``score``) to the items named by
@@ -114,7 +110,7 @@ class Project:
         is a new version of the agent's suggestions; use them with ``run_ai("imported:AGENT")``."""
         if not agent.strip():
             raise ValidationError("A suggestion needs the name of its agent.", fix="pass agent='my-model'")
-        return self.service.imports.import_records(self.name, _records(records), labels_as="suggestion",
+        return self.service.imports.import_records(self.name, import_records(records), labels_as="suggestion",
                                                    agent=agent.strip())
 
     def next_item(self, user: str | None = None) -> QueuedItem | None:
@@ -149,23 +145,3 @@ class Project:
         """Write the data (``format``: jsonl | csv | parquet | hf) and a dataset card to folder ``out``."""
         return self.service.exports.export(self.name, fmt=format, out=out, only=only, sources=sources,
                                            statuses=statuses)
-
-
-def _records(records: Iterable[Mapping[str, Any] | str]) -> list[dict[str, Any]]:
-    """Client records → the import's records (``text``, ``external_id``, ``labels`` as a list …)."""
-    out = []
-    for n, record in enumerate(records, start=1):
-        record = {"text": record} if isinstance(record, str) else record
-        unknown = sorted(set(record) - set(RECORD_KEYS))
-        if unknown:
-            raise ValidationError(f"Record {n} has unknown keys: {', '.join(unknown)}.",
-                                  expected="keys among " + ", ".join(RECORD_KEYS), got=repr(dict(record))[:200],
-                                  fix="rename the keys, or put extra fields under 'metadata'")
-        row = {RECORD_KEYS[k]: v for k, v in record.items()}
-        if "external_id" in row and row["external_id"] is not None:
-            row["external_id"] = str(row["external_id"])
-        labels = row.get("labels")
-        if isinstance(labels, str):
-            row["labels"] = [labels]
-        out.append(row)
-    return out

@@ -115,11 +115,7 @@ class AIService(ServicePart):
             self._record_ai_run(project, result)  # the dashboard's reliability diagram reads it back
             return result
         needs_text = any(getattr(a, "needs_text", True) for a in annotators)
-        texts: dict[int, str] = {}
-        if needs_text:
-            with store.transaction(self.engine) as s:
-                texts = item_q.texts_by_ids(s, pool.item_ids[rows].tolist())
-        batch = ItemBatch(texts=[texts.get(int(i), "") for i in pool.item_ids[rows]], embeddings=pool.embeddings[rows])
+        batch = self._batch(pool, rows, with_texts=needs_text)
         lengths = None
         if cal.judge_thresholds is not None:
             if needs_text:
@@ -163,11 +159,7 @@ class AIService(ServicePart):
             seed = project_settings(project_q.get_project(s, project)).seed
         pool = self._svc.queue.pool(project)
         context = self.label_context(project)
-        rows = np.flatnonzero(~pool.labelled)
-        with store.transaction(self.engine) as s:
-            texts = item_q.texts_by_ids(s, pool.item_ids[rows].tolist())
-        batches = [(ItemBatch(texts=[texts.get(int(i), "") for i in pool.item_ids[rows]],
-                              embeddings=pool.embeddings[rows]), context)]
+        batches = [(self._batch(pool, np.flatnonzero(~pool.labelled)), context)]
         if len(np.unique(context.labels)) >= 2:  # else the run stops before calibrating
             batches += [(batch, sub) for _, batch, sub in fold_batches(context, seed=seed)]
         out: dict[str, dict[str, Any]] = {}
@@ -178,6 +170,15 @@ class AIService(ServicePart):
             out[a.name] = {"prompts": prompts, "cached": prompts - todo, "seconds": guess["seconds"],
                            "usd": guess.get("usd")}
         return out
+
+    def _batch(self, pool: LabelPool, rows: np.ndarray, *, with_texts: bool = True) -> ItemBatch:
+        """The pool's ``rows`` as an annotator batch: their embeddings, and their texts (from the
+        store; empty strings when ``with_texts`` is False, for annotators that read vectors only)."""
+        texts: dict[int, str] = {}
+        if with_texts:
+            with store.transaction(self.engine) as s:
+                texts = item_q.texts_by_ids(s, pool.item_ids[rows].tolist())
+        return ItemBatch(texts=[texts.get(int(i), "") for i in pool.item_ids[rows]], embeddings=pool.embeddings[rows])
 
     def _audits_by_label(self, project: str, names: Sequence[str]) -> dict[int, tuple[int, int]]:
         """Per audited AI label (index into ``names``): (audits the person agreed with, audits)."""

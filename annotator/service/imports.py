@@ -111,16 +111,13 @@ class ImportsService(ServicePart):
             seen_hashes = item_q.existing_hashes(s, proj.id)
             seen_ids = item_q.existing_external_ids(s, proj.id)
             import_user = project_q.get_or_create_user(s, "import", role="annotator", is_system=True)
-            # An imported agent has no version of its own: each import adds new suggestion rows, and the
-            # newest row per item (``newest_suggestions_of_agent``) is the one that answers.
-            version = ""
             for chunk in chunks:
                 report.rows_read += len(chunk)
                 rows = chunk.to_dict(orient="records")
                 check_fields(proj.task_type, rows)  # post-training items need their response columns
                 self._check_chunk_labels(rows, allowed, label_specs, multi, add_labels, report)
                 if labels_as == "suggestion":  # a model's labels for items already here are attached to them
-                    rows = self._attach_to_existing(s, proj.id, rows, agent, version, report)
+                    rows = self._attach_to_existing(s, proj.id, rows, agent, report)
                 untexted = [r["row"] for r in rows if not r.get("text")]
                 if untexted:
                     raise ValidationError(f"Record {untexted[0]} has no text and names no item of {project!r}.",
@@ -133,7 +130,7 @@ class ImportsService(ServicePart):
                 if near is not None:
                     finish(item_ids)
                 report.items_added += len(item_ids)
-                self._store_imported_labels(s, new_rows, item_ids, import_user.id, labels_as, agent, version, report)
+                self._store_imported_labels(s, new_rows, item_ids, import_user.id, labels_as, agent, report)
                 if progress:
                     progress(report.rows_read, 0)
             if report.labels_added:
@@ -240,8 +237,7 @@ class ImportsService(ServicePart):
 
     @staticmethod
     def _attach_to_existing(
-        s, project_id: int, rows: list[dict[str, Any]], agent: str, version: str,  # noqa: ANN001
-        report: ImportReport,
+        s, project_id: int, rows: list[dict[str, Any]], agent: str, report: ImportReport,  # noqa: ANN001
     ) -> list[dict[str, Any]]:
         """Store the labels of rows that name an item already in the project (by its external id;
         rows without an id by their text) as ``agent``'s suggestions; returns the other rows."""
@@ -260,7 +256,7 @@ class ImportsService(ServicePart):
                 matched.append((item_id, r))
             else:
                 report.duplicates_skipped += 1  # an item already here, and no label to attach
-        response_q.insert_suggestions(s, [_suggestion_row(item_id, r, agent, version) for item_id, r in matched])
+        response_q.insert_suggestions(s, [_suggestion_row(item_id, r, agent) for item_id, r in matched])
         report.suggestions_imported += len(matched)
         report.suggestions_attached += len(matched)
         return rest
@@ -268,7 +264,7 @@ class ImportsService(ServicePart):
     @staticmethod
     def _store_imported_labels(
         s, rows: list[dict[str, Any]], item_ids: list[int], user_id: int, labels_as: str, agent: str,  # noqa: ANN001
-        version: str, report: ImportReport,
+        report: ImportReport,
     ) -> None:
         labelled = [(iid, r) for iid, r in zip(item_ids, rows, strict=True) if r.get("labels")]
         if labels_as == "response":
@@ -278,16 +274,19 @@ class ImportsService(ServicePart):
             ])
             report.labels_imported += len(labelled)
         else:
-            response_q.insert_suggestions(s, [_suggestion_row(iid, r, agent, version) for iid, r in labelled])
+            response_q.insert_suggestions(s, [_suggestion_row(iid, r, agent) for iid, r in labelled])
             report.suggestions_imported += len(labelled)
 
 
-def _suggestion_row(item_id: int, row: dict[str, Any], agent: str, version: str) -> dict[str, Any]:
+def _suggestion_row(item_id: int, row: dict[str, Any], agent: str) -> dict[str, Any]:
     """A stored suggestion of ``agent`` from an imported row: its labels, and its score when the
-    file had a score column (else each label scored 1.0, no overall score)."""
+    file had a score column (else each label scored 1.0, no overall score).
+
+    An imported agent has no version of its own: each import adds new rows, and the newest row
+    per item (``newest_suggestions_of_agent``) is the one that answers."""
     score = row.get("score")
     score = None if score is None or score != score else float(score)  # NaN: pandas' empty cell
-    return {"item_id": item_id, "agent": agent, "agent_version": version, "value": list(row["labels"]),
+    return {"item_id": item_id, "agent": agent, "agent_version": "", "value": list(row["labels"]),
             "scores": {name: 1.0 if score is None else score for name in row["labels"]}, "score": score,
             "route": None}
 

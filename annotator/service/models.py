@@ -31,6 +31,14 @@ from annotator.store import projects as project_q
 from annotator.store import responses as response_q
 from annotator.store.tasks import item_fields
 from annotator.training import TextTrainer, VersionDirs
+from annotator.training.card import export_version
+from annotator.training.probe_export import (
+    CLASSIFIER_KIND,
+    check_export_kind,
+    embedder_config,
+    export_probe,
+    save_probe,
+)
 
 if TYPE_CHECKING:
     from annotator.service.facade import AnnotatorService
@@ -82,8 +90,6 @@ class ModelsService(ServicePart):
         """Refit the fast classifier and record a ``classifier`` model version with its held-out
         accuracy; a fitted probe is saved as the version's folder (``training.probe_export``), a
         cold pool (no model yet) records the version without one."""
-        from annotator.training.probe_export import CLASSIFIER_KIND, save_probe
-
         proj, ids, y, heldout, names, _ = self._human_split(project)
         ctx.checkpoint(0.1, "scoring the fast classifier on the held-out labels", force=True)
         proba = self._probe_heldout(project, ids, y, heldout, len(names))
@@ -253,8 +259,6 @@ class ModelsService(ServicePart):
         cand = train_judge(judge, texts, a_better, heldout, incumbent=inc_weights,
                            incumbent_name=f"bt-judge v{incumbent[0]}" if inc_weights is not None else None,
                            min_heldout=int(payload.get("min_heldout", 20)))
-        from annotator.training.probe_export import embedder_config
-
         metrics = {**cand.metrics, "job_id": ctx.job_id, "embedder": self._svc.embeddings.embedder.name}
         ctx.checkpoint(0.8, "saving", force=True)
         dirs = VersionDirs(self.settings.resolved_models_dir, proj.name, kind=JUDGE_KIND)
@@ -331,9 +335,6 @@ class ModelsService(ServicePart):
             NotFoundError: no such version, or it has no folder (a cold or older classifier version).
             ConflictError: ``out`` exists and is not empty.
         """
-        from annotator.training.card import export_version
-        from annotator.training.probe_export import check_export_kind, export_probe
-
         check_export_kind(kind)
         with store.transaction(self.engine) as s:
             proj = project_q.get_project(s, project)

@@ -28,6 +28,7 @@ too). Errors come back as the page's do: a message that says what was expected a
 
 # No ``from __future__ import annotations``: gr.api reads the type hints as classes.
 
+import functools
 import json
 import tempfile
 from pathlib import Path
@@ -36,13 +37,12 @@ from typing import Any
 import gradio as gr
 
 from annotator.core.errors import AnnotatorError, PermissionDeniedError, ValidationError
+from annotator.importers.records import SUGGESTION_KEYS, import_records
 from annotator.service import AnnotatorService
 from annotator.ui import auth
 
 #: Names of the endpoints (their ``api_name``), for the policy and the README.
 ENDPOINTS = ("list_projects", "next_item", "submit_answer", "add_suggestions", "export_data")
-#: Keys of a suggestion record, as in ``import --labels-as suggestion``.
-SUGGESTION_KEYS = ("id", "text", "label", "score")
 
 
 class ProgramAPI:
@@ -90,14 +90,7 @@ class ProgramAPI:
     def add_suggestions(self, project: str, agent: str, suggestions: list) -> dict:
         """Attach ``agent``'s suggestions to items (matched by ``id``, else by ``text``; records for
         items not there yet add them). Returns the import's counts."""
-        records = []
-        for n, s in enumerate(suggestions, start=1):
-            if not isinstance(s, dict) or set(s) - set(SUGGESTION_KEYS):
-                raise ValidationError(f"Suggestion {n} is not a record of {', '.join(SUGGESTION_KEYS)}.",
-                                      got=repr(s)[:120], fix='pass e.g. {"id": "t1", "label": "billing", "score": 0.9}')
-            label = s.get("label")
-            records.append({"external_id": None if s.get("id") is None else str(s["id"]), "text": s.get("text"),
-                            "labels": [label] if isinstance(label, str) else label, "score": s.get("score")})
+        records = import_records(suggestions, keys=SUGGESTION_KEYS)
         if not agent.strip():
             raise ValidationError("A suggestion needs the name of its agent.", fix='pass agent="my-model"')
         report = self.service.imports.import_records(_required(project, "project"), records,
@@ -135,8 +128,6 @@ def _required(value: str, name: str) -> str:
 def _answering_errors(fn: Any) -> Any:
     """``fn`` with the product's errors turned into ``gr.Error`` (a clean message in the answer,
     never a traceback), keeping its name, docstring and type hints for ``gr.api``."""
-    import functools
-
     @functools.wraps(fn)
     def call(*args: Any, **kwargs: Any) -> Any:
         try:
