@@ -172,6 +172,9 @@ def serve(
     project: Annotated[Optional[str], typer.Option("--project", "-p", help="Open this project.")] = None,
     port: Annotated[Optional[int], typer.Option(help="Port; default 7860.")] = None,
     host: Annotated[Optional[str], typer.Option(help="Interface; default 127.0.0.1.")] = None,
+    allowed_hosts: Annotated[Optional[str], typer.Option(
+        "--allowed-hosts", help="Host names the browser may use besides localhost and IP addresses, comma-separated "
+        "(a reverse proxy's public name); default ANNOTATOR_ALLOWED_HOSTS.")] = None,
     demo: Annotated[bool, typer.Option(help="Create the bundled demo project if missing.")] = True,
     data_dir: DataDir = None, database_url: DatabaseUrl = None,
 ) -> None:
@@ -181,5 +184,6 @@ def serve(
     """
     from annotator.ui.launch import run_app
 
-    run_app(make_settings(data_dir, database_url, port=port, host=host, demo=demo), project=project)
+    run_app(make_settings(data_dir, database_url, port=port, host=host, demo=demo, allowed_hosts=allowed_hosts),
+            project=project)
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    NoDecode,
     TomlConfigSettingsSource,
 )
 
@@ -44,6 +45,11 @@ class Settings(BaseSettings):
     import_chunk_rows: int = Field(default=20_000, ge=100)
     host: str = "127.0.0.1"
     port: int = Field(default=7860, ge=0, le=65535)
+    # Which names the browser may use for the app (a guard against DNS rebinding and cross-site
+    # requests): loopback names and IP addresses always; add the public names of a deployment.
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Host names the app answers to besides localhost and IP addresses "
+        "(comma-separated in ANNOTATOR_ALLOWED_HOSTS; '.example.org' allows its subdomains; '*' turns the check off).")
     default_user: str = "local"
     # Teams: the app asks for a login when this is true or when any account has a password.
     auth_required: bool = Field(default=False, description="Require a login even before any account has a password.")
@@ -96,6 +102,14 @@ class Settings(BaseSettings):
         if toml_path is not None:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
         return tuple(sources)
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _split_names(cls, value: Any) -> Any:
+        # The environment and the CLI give one string: "a.example, b.example".
+        if isinstance(value, str):
+            return [name.strip() for name in value.split(",") if name.strip()]
+        return value
 
     @field_validator("data_dir", mode="after")
     @classmethod

@@ -51,9 +51,22 @@ def build(settings: Settings, project: str | None = None):  # noqa: ANN201
     return service, AnnotatorUI(service, project=project).build()
 
 
+def app_kwargs(settings: Settings, service, *, auth: bool) -> dict:  # noqa: ANN001
+    """``app_kwargs`` for ``blocks.launch``: the host-name check always (see ``ui/hosts.py``), and the
+    client-address and upload-role middleware in auth mode."""
+    from annotator.ui.auth import launch_app_kwargs
+    from annotator.ui.hosts import host_check_middleware
+
+    middleware = [host_check_middleware(settings.allowed_hosts, settings.host)]
+    if auth:
+        middleware += launch_app_kwargs(service)["middleware"]
+    return {"middleware": middleware}
+
+
 def run_app(settings: Settings, project: str | None = None) -> None:
     """Build everything and serve until interrupted."""
-    from annotator.ui.auth import AUTH_MESSAGE, launch_app_kwargs, login_callable
+    from annotator.ui.auth import AUTH_MESSAGE, login_callable
+    from annotator.ui.hosts import HostPolicy
 
     service, blocks = build(settings, project)
     service.jobs.start()  # recover jobs a dead process left, start the in-process job consumer
@@ -63,7 +76,14 @@ def run_app(settings: Settings, project: str | None = None) -> None:
     if auth and not any(u.has_password for u in service.accounts.list_users()):
         print("annotator: auth_required is set but no account has a password, so nobody can log in. Create "
               "one: python -m annotator user add NAME --role admin")
+    if not auth and settings.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"annotator: warning: single-user mode on {settings.host}: everyone who reaches this address acts "
+              "as the admin. For a team, create an account with a password (python -m annotator user add NAME "
+              "--role admin), which asks for a password and turns the login on.")
     mode = "login required" if auth else "single-user mode, no login"
     print(f"annotator: serving on http://{settings.host}:{settings.port}  ({mode}; data: {settings.data_dir.resolve()})")
+    print(f"annotator: answering to {HostPolicy.from_settings(settings.allowed_hosts, settings.host).describe()}"
+          " (more names: ANNOTATOR_ALLOWED_HOSTS)")
     blocks.launch(server_name=settings.host, server_port=settings.port, show_error=True, quiet=True, auth=auth,
-                  auth_message=AUTH_MESSAGE if auth else None, app_kwargs=launch_app_kwargs(service) if auth else None)
+                  auth_message=AUTH_MESSAGE if auth else None,
+                  app_kwargs=app_kwargs(settings, service, auth=auth is not None))
