@@ -73,6 +73,10 @@ class DatabaseUnavailableError(StoreError):
     """The database server cannot be reached."""
 
 
+class DiskFullError(StoreError):
+    """The disk that holds the database (or an output) has no space left."""
+
+
 class ModelLoadError(AnnotatorError):
     """A model (embedder, classifier, LLM) cannot be loaded."""
 

@@ -17,7 +17,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
-from annotator.core.errors import DatabaseUnavailableError, StoreError
+from annotator.core.errors import DatabaseUnavailableError, DiskFullError, StoreError
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -92,6 +92,35 @@ def table_names(engine: Engine) -> list[str]:
     return sorted(inspect(engine).get_table_names())
 
 
+#: SQLSTATE of PostgreSQL's disk_full; SQLite's SQLITE_FULL reads "database or disk is full".
+_PG_DISK_FULL = "53100"
+_DISK_FULL_WORDS = ("database or disk is full", "no space left on device", "could not extend file")
+
+
+def is_disk_full(error: OperationalError) -> bool:
+    """Whether a failed write ran out of disk (SQLite, PostgreSQL, or the OS underneath)."""
+    if getattr(error.orig, "sqlstate", None) == _PG_DISK_FULL or getattr(error.orig, "pgcode", None) == _PG_DISK_FULL:
+        return True
+    text = str(error.orig or error).lower()
+    return any(words in text for words in _DISK_FULL_WORDS)
+
+
+def write_failure(engine: Engine, error: OperationalError) -> StoreError:
+    """The clear error for a write that failed: a full disk named as such, else the database."""
+    got = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+    if is_disk_full(error):
+        if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
+            folder = Path(engine.url.database).resolve().parent
+            where, fix = f"the disk of {folder}", f"free space there (`df -h {folder}` shows how much is left)"
+        else:
+            where, fix = f"the database server's disk ({engine.url.host})", "free space on that server's disk"
+        return DiskFullError(f"The disk is full: {where} has no space left, so nothing of this action was saved.",
+                             got=got, fix=f"{fix}, then retry; earlier work is safe")
+    return DatabaseUnavailableError(
+        "The database stopped answering during a write; nothing of this action was saved.",
+        got=got, fix="check that the database is running and retry; earlier work is safe")
+
+
 #: One writer lock per SQLite database in this process (``transaction(serialized=True)``).
 _WRITER_LOCKS: dict[str, threading.Lock] = {}
 _WRITER_LOCKS_GUARD = threading.Lock()
@@ -125,11 +154,7 @@ def transaction(engine: Engine, *, serialized: bool = False) -> Iterator[Session
         session.commit()
     except OperationalError as e:
         session.rollback()
-        raise DatabaseUnavailableError(
-            "The database stopped answering during a write; nothing of this action was saved.",
-            got=str(e.orig).strip().splitlines()[0] if e.orig else str(e),
-            fix="check that the database is running and retry; earlier work is safe",
-        ) from e
+        raise write_failure(engine, e) from e
     except BaseException:
         session.rollback()
         raise
