@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from annotator.core.errors import ModelLoadError
-from annotator.spans import Span, SpacySpanSuggester, parse_llm_spans
+from annotator.spans import SpacySpanSuggester, Span, parse_llm_spans
 
 TEXT = "Ada Lovelace met Charles Babbage in London."
 LABELS = ["PER", "ORG", "LOC"]
