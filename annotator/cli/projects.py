@@ -103,6 +103,10 @@ def import_(
     for dup in report.near_duplicates[:20]:  # the JSON lists them all; a readable summary on stderr
         typer.echo(f"near-duplicate dropped: row {dup.row} {dup.text[:60]!r} ~ item {dup.duplicate_of_item_id} "
                    f"{dup.duplicate_of_text[:60]!r} (cosine {dup.similarity:.3f})", err=True)
+    for note in report.cleaned:
+        typer.echo(f"cleaned {note}", err=True)
+    if report.rows_cleaned > len(report.cleaned):
+        typer.echo(f"… {report.rows_cleaned - len(report.cleaned):,} more rows cleaned", err=True)
     if report.near_duplicates_dropped:
         typer.echo(f"{report.near_duplicates_dropped} near-duplicates dropped (cosine >= "
                    f"{report.near_duplicate_threshold}); pass --near-duplicates off to keep them.", err=True)

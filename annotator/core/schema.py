@@ -197,6 +197,10 @@ class ImportReport(BaseModel):
     near_duplicate_threshold: float | None = None
     near_duplicates_dropped: int = 0
     near_duplicates: list[NearDuplicate] = Field(default_factory=list)
+    #: rows whose values held characters no store or export can keep (unpaired surrogates, NUL and
+    #: other control characters), cleaned on the way in; ``cleaned`` says what, for the first 20
+    rows_cleaned: int = 0
+    cleaned: list[str] = Field(default_factory=list)
     seconds: float = 0.0
 
 

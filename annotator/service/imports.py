@@ -25,6 +25,7 @@ from annotator.embeddings import (
     text_hash,
 )
 from annotator.importers import ImportSpec, check_labels, preview, read_chunks
+from annotator.importers.sanitize import clean_row
 from annotator.service.common import ProgressFn
 from annotator.service.part import ServicePart, project_settings
 from annotator.store import items as item_q
@@ -114,6 +115,7 @@ class ImportsService(ServicePart):
             for chunk in chunks:
                 report.rows_read += len(chunk)
                 rows = chunk.to_dict(orient="records")
+                self._clean_rows(rows, report)
                 check_fields(proj.task_type, rows)  # post-training items need their response columns
                 self._check_chunk_labels(rows, allowed, label_specs, multi, add_labels, report)
                 if labels_as == "suggestion":  # a model's labels for items already here are attached to them
@@ -183,6 +185,30 @@ class ImportsService(ServicePart):
             near.add([records[i] for i in keep], item_ids, vectors)
 
         return kept_rows, finish
+
+    @staticmethod
+    def _clean_rows(rows: list[dict[str, Any]], report: ImportReport) -> None:
+        """Take out what no store or export can hold (``importers.sanitize``), noting it per row; a
+        text left empty by that is refused like any empty text.
+
+        Raises:
+            ValidationError: texts that held nothing but control characters, with their rows.
+        """
+        emptied = []
+        for r in rows:
+            cleaning = clean_row(r)
+            if not cleaning:
+                continue
+            report.rows_cleaned += 1
+            if len(report.cleaned) < 20:
+                report.cleaned.append(f"row {r.get('row')}: {cleaning.describe()}")
+            if isinstance(r.get("text"), str) and not r["text"].strip() and "text" in cleaning.where:
+                emptied.append(r.get("row"))
+        if emptied:
+            raise ValidationError(
+                f"{len(emptied)} texts hold nothing but NUL or other control characters.",
+                expected="a text with at least one visible character", got=f"rows {', '.join(map(str, emptied[:5]))}",
+                fix="drop those rows or fix the texts; nothing was imported")
 
     @staticmethod
     def _check_chunk_labels(

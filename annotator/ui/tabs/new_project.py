@@ -156,6 +156,9 @@ def import_summary(report: ImportReport) -> list[str]:
     bits = [f"{report.items_added:,} items imported"]
     if report.duplicates_skipped:
         bits.append(f"{report.duplicates_skipped:,} duplicates skipped")
+    if report.rows_cleaned:
+        bits.append(f"{report.rows_cleaned:,} rows cleaned of characters no export can hold "
+                    f"({'; '.join(report.cleaned[:3])})")
     if report.near_duplicates_dropped:
         shown = ", ".join(f"row {d.row} ≈ item {d.duplicate_of_item_id} ({d.similarity:.2f})"
                           for d in report.near_duplicates[:5])
