@@ -141,7 +141,9 @@ class Project:
         return list(self.service.exports.final_labels(self.name))
 
     def export(self, out: str | Path, *, format: str = "jsonl", only: str | None = None,  # noqa: A002
-               sources: Sequence[str] | None = None, statuses: Sequence[str] | None = None) -> ExportResult:
-        """Write the data (``format``: jsonl | csv | parquet | hf) and a dataset card to folder ``out``."""
+               sources: Sequence[str] | None = None, statuses: Sequence[str] | None = None,
+               overwrite: bool = False) -> ExportResult:
+        """Write the data (``format``: jsonl | csv | parquet | hf) and a dataset card to folder ``out``
+        (``overwrite``: replace a previous export there)."""
         return self.service.exports.export(self.name, fmt=format, out=out, only=only, sources=sources,
-                                           statuses=statuses)
+                                           statuses=statuses, overwrite=overwrite)

@@ -66,6 +66,7 @@ def jobs_run(
     annotators: Annotated[Optional[str], typer.Option(help="run_ai: annotators, e.g. knn,zero-shot.")] = None,
     out: Annotated[Optional[Path], typer.Option(help="export: output folder.")] = None,
     fmt: Annotated[Optional[str], typer.Option("--format", help="export: jsonl | csv | parquet | hf.")] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="export: replace a previous export in --out.")] = False,
     data_dir: DataDir = None, database_url: DatabaseUrl = None, jobs_backend: JobsBackend = None,
     redis_url: RedisUrl = None, queue: QueueName = None,
 ) -> None:
@@ -74,7 +75,8 @@ def jobs_run(
     Example: `python -m annotator jobs run finetune --project reviews --max-steps 100`
     """
     payload = {k: v for k, v in {"max_steps": max_steps, "epochs": epochs, "annotators": annotators,
-                                 "out": str(out) if out else None, "fmt": fmt}.items() if v is not None}
+                                 "out": str(out) if out else None, "fmt": fmt,
+                                 "overwrite": overwrite or None}.items() if v is not None}
     service = open_service(make_settings(data_dir, database_url, jobs_backend=jobs_backend, redis_url=redis_url,
                                  jobs_queue=queue))
     if enqueue:

@@ -122,9 +122,17 @@ def export(
     status: Annotated[Optional[str], typer.Option(help="Comma-separated statuses to keep: submitted,auto,unlabelled.")] = None,
     push_to_hub: Annotated[Optional[str], typer.Option(help="Hub repo id to push to (needs internet, --format hf).")] = None,
     hub_token: Annotated[Optional[str], typer.Option(envvar="HF_TOKEN", help="Hub token.")] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace --out when it holds a previous export "
+                                            "(a folder of other files is never replaced).")] = False,
+    csv_raw_formulas: Annotated[bool, typer.Option("--csv-raw-formulas", help="CSV: keep cells that start with = + - @ "
+                                                   "as they are (default: prefixed with ' so a spreadsheet shows "
+                                                   "them instead of running them).")] = False,
     data_dir: DataDir = None, database_url: DatabaseUrl = None,
 ) -> None:
     """Export items with their final labels and provenance, plus a dataset card.
+
+    The export is written beside --out and renamed into place when complete, so an interrupted
+    export leaves the previous one as it was.
 
     Example: `python -m annotator export --project reviews --format parquet --out exports/reviews --only human`
     """
@@ -132,6 +140,7 @@ def export(
     result = service.exports.export(
         project, fmt=format, out=out, only=only, sources=source.split(",") if source else None,
         statuses=status.split(",") if status else None, push_to_hub=push_to_hub, hub_token=hub_token,
+        overwrite=overwrite, csv_raw_formulas=csv_raw_formulas,
     )
     typer.echo(f"Wrote {result.n_rows} rows to {result.data_path} and the card {result.card_path}")
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import json
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,9 +41,20 @@ class CardStats:
             self.n_verified += bool(row.get("verified"))
 
 
+_BREAKS = re.compile(r"[\r\n\t\x00-\x1f]+")
+
+
+def md_text(value: Any) -> str:
+    """``value`` as inert Markdown text: HTML escaped, table pipes, links and code backslashed,
+    on one line (a label or user name can hold anything; the card must show it, not run it)."""
+    text = html.escape(_BREAKS.sub(" ", str(value)), quote=True)
+    return re.sub(r"([\\`\[\]|])", r"\\\1", text)
+
+
 def _table(header: tuple[str, str], counts: Counter, total: int) -> str:
     lines = [f"| {header[0]} | {header[1]} | share |", "| --- | ---: | ---: |"]
     for key, n in counts.most_common():
+        key = md_text(key)
         lines.append(f"| {key} | {n} | {n / total:.1%} |" if total else f"| {key} | {n} | – |")
     return "\n".join(lines)
 
@@ -66,7 +80,7 @@ def _agreement_section(agreement: dict[str, Any] | None) -> str:
         f"| Mean pairwise Cohen's kappa{macro} | {_num(agreement['mean_pairwise_kappa'])} |",
         "", "Per label (this label or not, on the overlapping items):", "",
         "| label | ratings | Krippendorff's alpha | Fleiss' kappa |", "| --- | ---: | ---: | ---: |",
-        *(f"| {row['label']} | {row['ratings']} | {_num(row['krippendorff_alpha'])} | {_num(row['fleiss_kappa'])} |"
+        *(f"| {md_text(row['label'])} | {row['ratings']} | {_num(row['krippendorff_alpha'])} | {_num(row['fleiss_kappa'])} |"
           for row in agreement["per_label"]),
         "", "Per rater:", "",
         "| rater | items | overlapping items | agreement with the others | mean kappa | accuracy on settled items |",
@@ -75,7 +89,7 @@ def _agreement_section(agreement: dict[str, Any] | None) -> str:
     for row in agreement["per_rater"]:
         acc = accuracy.get(row["rater"], {})
         settled = f"{_num(acc.get('accuracy'), '.1%')} ({acc.get('settled_items', 0)})" if acc else "–"
-        lines.append(f"| {row['rater']} | {row['items']} | {row['overlap_items']} | {_num(row['agreement'], '.1%')} "
+        lines.append(f"| {md_text(row['rater'])} | {row['items']} | {row['overlap_items']} | {_num(row['agreement'], '.1%')} "
                      f"| {_num(row['mean_kappa'])} | {settled} |")
     by = agreement.get("settled_by") or {}
     lines += ["", f"Settled items: {agreement.get('settled_items', 0)} (by a reviewer: {by.get('reviewer', 0)}, "
@@ -107,13 +121,13 @@ def render_card(stats: CardStats, quality: dict[str, Any], agreement: dict[str, 
     return f"""---
 task_categories:
 - text-classification
-pretty_name: {stats.project_name}
+pretty_name: {json.dumps(html.escape(stats.project_name))}
 tags:
 - annotator
 - provenance
 ---
 
-# {stats.project_name}
+# {md_text(stats.project_name)}
 
 Exported by **annotator** ({task} text classification, format `{stats.fmt}`).
 

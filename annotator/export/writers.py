@@ -58,7 +58,20 @@ def portable_row(row: dict[str, Any], *, multi_label: bool, json_lists: bool) ->
     return out
 
 
-def _write_csv(chunks: Iterable[Rows], path: Path, multi_label: bool, on_rows: Callable[[Rows], None]) -> int:
+#: What a spreadsheet takes for the start of a formula (OWASP's list for CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formula(value: Any) -> Any:
+    """A text cell that a spreadsheet would run as a formula, prefixed with ``'`` (shown, not run);
+    anything else (numbers, None, other text) unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _write_csv(chunks: Iterable[Rows], path: Path, multi_label: bool, on_rows: Callable[[Rows], None],
+               raw_formulas: bool = False) -> int:
     n = 0
     with path.open("w", encoding="utf-8", newline="") as fh:
         # RFC 4180 line ends: the writer then quotes every field holding a \r or a \n
@@ -68,6 +81,8 @@ def _write_csv(chunks: Iterable[Rows], path: Path, multi_label: bool, on_rows: C
             on_rows(rows)
             if rows:
                 records = [portable_row(r, multi_label=multi_label, json_lists=True) for r in rows]
+                if not raw_formulas:
+                    records = [{k: neutralise_formula(v) for k, v in r.items()} for r in records]
                 pd.DataFrame(records, columns=EXPORT_COLUMNS).to_csv(fh, header=False, **csv_options)
             n += len(rows)
     return n
@@ -171,6 +186,7 @@ def write_export(
     chunks: Iterable[Rows], *, fmt: str, out_dir: Path, project_name: str, labels: list[str], multi_label: bool,
     keep: Callable[[dict[str, Any]], bool] | None = None, quality: dict[str, Any] | None = None,
     agreement: dict[str, Any] | None = None, push_to_hub: str | None = None, hub_token: str | None = None,
+    csv_raw_formulas: bool = False,
 ) -> ExportResult:
     """Write ``chunks`` of export rows (see ``store.labels.EXPORT_COLUMNS``) and a dataset card.
 
@@ -179,6 +195,8 @@ def write_export(
         quality: measured quality figures for the card (audit estimates, agreement), if any.
         agreement: the people's agreement (``AnnotatorService.quality.agreement``) for the card, if measured.
         push_to_hub: a hub repo id; the HF dataset is pushed there after writing (needs internet).
+        csv_raw_formulas: CSV only: keep cells that start like a spreadsheet formula (``= + - @``) as
+            they are, instead of prefixing them with ``'``.
     """
     if fmt not in FORMATS:
         raise ValidationError(
@@ -189,15 +207,19 @@ def write_export(
     stats = CardStats(project_name=project_name, labels=labels, multi_label=multi_label, fmt=fmt)
     filtered = ([row for row in rows if keep is None or keep(row)] for rows in chunks)
     data_path = out_dir / data_name
-    n_rows = writer(filtered, data_path, multi_label, stats.add_rows)
+    if fmt == "csv":
+        n_rows = _write_csv(filtered, data_path, multi_label, stats.add_rows, raw_formulas=csv_raw_formulas)
+    else:
+        n_rows = writer(filtered, data_path, multi_label, stats.add_rows)
     card_path = out_dir / "README.md"
     card_path.write_text(render_card(stats, quality or {}, agreement), encoding="utf-8")
     if push_to_hub:
-        _push(data_path, fmt, push_to_hub, hub_token)
+        push_dataset(data_path, fmt, push_to_hub, hub_token)
     return ExportResult(out_dir=out_dir, data_path=data_path, card_path=card_path, n_rows=n_rows, stats=stats)
 
 
-def _push(data_path: Path, fmt: str, repo_id: str, token: str | None) -> None:
+def push_dataset(data_path: Path, fmt: str, repo_id: str, token: str | None) -> None:
+    """Push a written HF export to the hub (needs internet and a token)."""
     import datasets
 
     if fmt != "hf":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,8 @@ from annotator.core.schema import (
 )
 from annotator.export import ExportResult, write_export
 from annotator.export.posttraining import POSTTRAINING_FORMATS
+from annotator.export.target import staged_export
+from annotator.export.writers import FORMATS, push_dataset
 from annotator.service.part import ServicePart, project_settings
 from annotator.store import labels as label_q
 from annotator.store import projects as project_q
@@ -40,6 +43,12 @@ def _choices(option: str, given: Sequence[str] | None, allowed: Sequence[str]) -
     return values
 
 
+def _moved(result: ExportResult, target: Path) -> ExportResult:
+    """``result`` with its paths in ``target``, where the staged folder was renamed to."""
+    return replace(result, out_dir=target, data_path=target / result.data_path.name,
+                   card_path=target / result.card_path.name)
+
+
 class ExportsService(ServicePart):
     """Exports (``svc.exports``): the final label of every item (the one settlement rule), written
     as HF datasets / parquet / JSONL / CSV or SFT / DPO / ratings, with a dataset card."""
@@ -47,11 +56,17 @@ class ExportsService(ServicePart):
     def export(
         self, project: str, *, fmt: str, out: str | Path, only: str | None = None,
         sources: Sequence[str] | None = None, statuses: Sequence[str] | None = None,
-        push_to_hub: str | None = None, hub_token: str | None = None,
+        push_to_hub: str | None = None, hub_token: str | None = None, overwrite: bool = False,
+        csv_raw_formulas: bool = False,
     ) -> ExportResult:
         """Export every item (or a filtered subset) with its final label and provenance.
 
+        The files are written beside ``out`` and renamed into place when complete
+        (``export.target``): an interrupted export leaves the previous one intact.
+
         Args:
+            overwrite: replace ``out`` when it holds a previous export (never a folder of other files).
+            csv_raw_formulas: CSV: keep cells starting with ``= + - @`` raw instead of prefixing ``'``.
             only: "human" keeps labels a person gave or confirmed; "labelled" keeps any labelled item.
             sources: keep rows whose label_source is in this list (human, bulk, import, agent).
             statuses: keep rows whose status is in this list (submitted, auto, unlabelled).
@@ -71,17 +86,25 @@ class ExportsService(ServicePart):
             return keep_status is None or row["status"] in keep_status
 
         if fmt in POSTTRAINING_FORMATS:  # sft | dpo | ratings
-            return self.export_posttraining(project, fmt=fmt, out=out, keep=keep)
+            return self.export_posttraining(project, fmt=fmt, out=out, keep=keep, overwrite=overwrite)
+        if fmt not in FORMATS:
+            raise ValidationError(f"Unknown export format {fmt!r}.", expected=" | ".join([*FORMATS, *POSTTRAINING_FORMATS]),
+                                  fix="pass --format with one of those")
         quality = self._quality_statement(project)
         agreement = self._svc.quality.card_agreement(project)
         with store.transaction(self.engine) as s:
             proj = project_q.get_project(s, project)
             labels = [lab["name"] for lab in proj.labels]
-            return write_export(
-                label_q.iter_final_labels(s, proj.id), fmt=fmt, out_dir=Path(out), project_name=proj.name,
-                labels=labels, multi_label=proj.task_type == TaskType.multi_label, keep=keep, quality=quality,
-                agreement=agreement, push_to_hub=push_to_hub, hub_token=hub_token,
-            )
+            with staged_export(out, overwrite=overwrite, about={"project": proj.name, "format": fmt}) as stage:
+                result = write_export(
+                    label_q.iter_final_labels(s, proj.id), fmt=fmt, out_dir=stage, project_name=proj.name,
+                    labels=labels, multi_label=proj.task_type == TaskType.multi_label, keep=keep, quality=quality,
+                    agreement=agreement, push_to_hub=None, hub_token=hub_token, csv_raw_formulas=csv_raw_formulas,
+                )
+        result = _moved(result, Path(out).expanduser().absolute())
+        if push_to_hub:
+            push_dataset(result.data_path, fmt, push_to_hub, hub_token)
+        return result
 
     def _quality_statement(self, project: str) -> dict[str, Any]:
         """What is measured about the labels' quality, for the dataset card."""
@@ -105,7 +128,7 @@ class ExportsService(ServicePart):
 
     def export_posttraining(
         self, project: str, *, fmt: str, out: str | Path, keep: Callable[[dict[str, Any]], bool] | None = None,
-        min_rating: float | None = None,
+        min_rating: float | None = None, overwrite: bool = False,
     ) -> ExportResult:
         """SFT chat JSONL, DPO pairs or a ratings table with provenance and a dataset card
         (``annotator.export.posttraining``); ``export(fmt="sft"|"dpo"|"ratings")`` lands here."""
@@ -115,8 +138,11 @@ class ExportsService(ServicePart):
         with store.transaction(self.engine) as s:
             proj = project_q.get_project(s, project)
             settings = project_settings(proj)
-            return write_posttraining(
-                iter_task_rows(s, proj.id), fmt=fmt, out_dir=Path(out), project_name=proj.name,
-                task_type=proj.task_type, labels=[lab["name"] for lab in proj.labels],
-                scale=(settings.rating_min, settings.rating_max), min_rating=min_rating, keep=keep, quality=quality,
-            )
+            with staged_export(out, overwrite=overwrite, about={"project": proj.name, "format": fmt}) as stage:
+                result = write_posttraining(
+                    iter_task_rows(s, proj.id), fmt=fmt, out_dir=stage, project_name=proj.name,
+                    task_type=proj.task_type, labels=[lab["name"] for lab in proj.labels],
+                    scale=(settings.rating_min, settings.rating_max), min_rating=min_rating, keep=keep,
+                    quality=quality,
+                )
+        return _moved(result, Path(out).expanduser().absolute())

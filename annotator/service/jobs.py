@@ -225,6 +225,7 @@ class JobsService(ServicePart):
         if "out" not in payload:
             raise ValidationError("An export job needs an output folder.", expected="payload out=DIR, fmt=FORMAT")
         ctx.checkpoint(0.05, "exporting", force=True)
-        res = self._svc.exports.export(project, fmt=payload.get("fmt", "jsonl"), out=payload["out"], only=payload.get("only"))
+        res = self._svc.exports.export(project, fmt=payload.get("fmt", "jsonl"), out=payload["out"], only=payload.get("only"),
+                                       overwrite=bool(payload.get("overwrite", False)))
         return {"rows": res.n_rows, "data_path": str(res.data_path), "card_path": str(res.card_path),
                 "message": f"exported {res.n_rows} rows to {res.data_path}"}

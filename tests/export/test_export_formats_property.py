@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from annotator.export import write_export
+from annotator.export.writers import FORMULA_STARTS, neutralise_formula
 from annotator.store.labels import EXPORT_COLUMNS
 
 LABELS = ["bug", "billing", "idea"]
@@ -119,11 +120,13 @@ def _expected(row: dict, multi: bool) -> dict:
             "metadata": row["metadata"]}
 
 
-def _check(fmt: str, case: tuple, out: Path) -> None:
+def _check(fmt: str, case: tuple, out: Path, *, raw_formulas: bool = False) -> None:
     chunks, multi, flt = case
     result = write_export(iter(chunks), fmt=fmt, out_dir=out, project_name="p", labels=LABELS, multi_label=multi,
-                          keep=_keep(flt))
+                          keep=_keep(flt), csv_raw_formulas=raw_formulas)
     kept = [_expected(r, multi) for chunk in chunks for r in chunk if _keep(flt)(r)]
+    if fmt == "csv" and not raw_formulas:  # a cell a spreadsheet would run is shown instead: ' in front
+        kept = [{k: neutralise_formula(v) if k != "metadata" else v for k, v in row.items()} for row in kept]
     got = _read(fmt, result.data_path, multi)
     assert result.n_rows == len(kept) == len(got)
     for want, have in zip(kept, got, strict=True):
@@ -143,6 +146,18 @@ def _check(fmt: str, case: tuple, out: Path) -> None:
 @given(case=export_case())
 def test_every_filter_writes_a_file_that_reads_back(fmt, case, tmp_path_factory):
     _check(fmt, case, tmp_path_factory.mktemp(fmt))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=export_case())
+def test_csv_with_raw_formulas_keeps_every_value(case, tmp_path_factory):
+    _check("csv", case, tmp_path_factory.mktemp("csv-raw"), raw_formulas=True)
+
+
+@pytest.mark.parametrize("cell", ["=cmd|' /C calc'!A0", "+1", "-2+3", "@SUM(A1)", "\tx", "\r=1"])
+def test_formula_cells_are_shown_not_run(cell):
+    assert neutralise_formula(cell) == "'" + cell and cell.startswith(FORMULA_STARTS)
+    assert neutralise_formula(-2.5) == -2.5 and neutralise_formula("ok =1") == "ok =1" and neutralise_formula(None) is None
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
