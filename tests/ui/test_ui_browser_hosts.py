@@ -59,18 +59,15 @@ def attacker_site():
 
 
 @pytest.fixture
-def rebinding_browser():
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing")
-    from playwright.sync_api import sync_playwright
-
+def rebinding_browser(browser):
+    """A second Chromium of the session's Playwright that resolves the attackers' names to 127.0.0.1."""
     rules = "--host-resolver-rules=MAP evil.example 127.0.0.1, MAP attacker.example 127.0.0.1"
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, rules], headless=True)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    chromium = browser.browser_type.launch(executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, rules],
+                                           headless=True)
+    try:
+        yield chromium
+    finally:
+        chromium.close()
 
 
 def test_foreign_host_names_cannot_call_events(guarded, attacker_site, rebinding_browser):
