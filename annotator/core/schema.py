@@ -5,6 +5,7 @@ These are plain enums and pydantic models with no database or UI dependency.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -102,6 +103,67 @@ class LabelSpec(BaseModel):
         if not value:
             raise ValueError("a label name cannot be blank")
         return value
+
+
+#: The longest label name a new label may have (the UI's buttons and the card's tables stay readable).
+LABEL_NAME_MAX = 100
+#: Characters a new label name may not hold, with why: each breaks the dataset card's Markdown
+#: tables or reads as HTML / code where the name is shown.
+LABEL_NAME_FORBIDDEN = {
+    "|": "a pipe (it splits the dataset card's table cells)",
+    "<": "a '<' (it starts an HTML tag where the name is shown)",
+    ">": "a '>' (it ends an HTML tag where the name is shown)",
+    "`": "a backtick (it starts Markdown code where the name is shown)",
+}
+# Bidirectional overrides and isolates make a name display differently from what it is.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _bad_char(ch: str) -> str | None:
+    """Why ``ch`` may not be in a new label name, or None when it may."""
+    if ch in LABEL_NAME_FORBIDDEN:
+        return LABEL_NAME_FORBIDDEN[ch]
+    category = unicodedata.category(ch)
+    if category == "Cc":
+        return f"a control character (U+{ord(ch):04X}, e.g. a newline or tab)"
+    if category in ("Cs", "Zl", "Zp") or ch in _BIDI_CONTROLS:
+        return f"an invisible or direction-changing character (U+{ord(ch):04X})"
+    return None
+
+
+def validate_label_name(name: str) -> str:
+    """A new label's name, stripped, after checking it can be shown everywhere (UI, card, exports).
+
+    Checked where labels are created (a new project, labels added by an import), not where a
+    stored project is read back, so a project made before these rules still opens.
+    Rules: 1..``LABEL_NAME_MAX`` characters after stripping; none of ``| < > ` ``; no control,
+    bidirectional or line-separator characters. ``& ' " , ; / -`` and any letters or emoji are fine.
+
+    Raises:
+        ValidationError: naming the offending character and its position, with a cleaned name to use.
+    """
+    if not isinstance(name, str):
+        raise ValidationError("A label name must be text.", got=f"{type(name).__name__} {name!r}",
+                              fix="pass the name as a string, e.g. --labels positive,negative")
+    stripped = name.strip()
+    if not stripped:
+        raise ValidationError("A label name cannot be blank.", got=repr(name),
+                              fix="give every label a name, e.g. --labels positive,negative")
+    for pos, ch in enumerate(stripped, start=1):
+        why = _bad_char(ch)
+        if why is not None:
+            cleaned = " ".join("".join("-" if _bad_char(c) else c for c in stripped).split()).strip("-") or "label"
+            raise ValidationError(
+                f"The label name {stripped!r} holds {why} at position {pos}.",
+                expected="a name without | < > ` and without control characters",
+                got=repr(stripped), fix=f"rename the label, e.g. {cleaned!r}")
+    if len(stripped) > LABEL_NAME_MAX:
+        raise ValidationError(
+            f"The label name {stripped[:40]!r}… is {len(stripped)} characters long.",
+            expected=f"at most {LABEL_NAME_MAX} characters",
+            got=f"{len(stripped)} characters",
+            fix="use a short name and put the explanation in the label's description")
+    return stripped
 
 
 class ProjectSettings(BaseModel):

@@ -25,7 +25,7 @@ from typing import Any
 
 from annotator.core.errors import ValidationError
 from annotator.export.card import CardStats, render_card
-from annotator.export.writers import ExportResult, json_line
+from annotator.export.writers import ExportResult, json_line, neutralise_formula
 from annotator.tasks.definitions import is_posttraining
 
 Rows = list[dict[str, Any]]
@@ -147,8 +147,13 @@ def write_posttraining(
     chunks: Iterable[Rows], *, fmt: str, out_dir: Path, project_name: str, task_type: str, labels: list[str],
     scale: tuple[int, int] = (1, 5), min_rating: float | None = None,
     keep: Callable[[dict[str, Any]], bool] | None = None, quality: dict[str, Any] | None = None,
+    csv_raw_formulas: bool = False,
 ) -> ExportResult:
-    """Write one post-training format for a project of ``task_type`` (see the module docstring)."""
+    """Write one post-training format for a project of ``task_type`` (see the module docstring).
+
+    ``csv_raw_formulas``: the ratings ``data.csv`` keeps text cells that start like a spreadsheet
+    formula as they are, instead of prefixing them with ``'`` (the JSONL and HF files always keep them).
+    """
     if fmt not in POSTTRAINING_FORMATS:
         raise ValidationError(f"Unknown post-training format {fmt!r}.", expected=" | ".join(POSTTRAINING_FORMATS))
     if not is_posttraining(task_type) or task_type not in SOURCES[fmt]:
@@ -173,7 +178,8 @@ def write_posttraining(
     if fmt == "ratings":
         import pandas as pd
 
-        pd.DataFrame(records).to_csv(out_dir / "data.csv", index=False)
+        cells = records if csv_raw_formulas else [{k: neutralise_formula(v) for k, v in r.items()} for r in records]
+        pd.DataFrame(cells).to_csv(out_dir / "data.csv", index=False)
     if records:
         _write_hf(records, out_dir / "dataset")
     card = render_card(stats, quality or {}, None).split("## Columns")[0]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable
@@ -62,10 +63,15 @@ def portable_row(row: dict[str, Any], *, multi_label: bool, json_lists: bool) ->
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+#: A signed plain number ("-1", "+2.5e3"): a spreadsheet reads it as a number, it cannot run anything.
+_SIGNED_NUMBER = re.compile(r"[+-](\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
 def neutralise_formula(value: Any) -> Any:
     """A text cell that a spreadsheet would run as a formula, prefixed with ``'`` (shown, not run);
-    anything else (numbers, None, other text) unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    anything else unchanged: numbers (confidence and the like are floats, never strings), None,
+    other text, and text that is only a signed number such as a label "-1"."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _SIGNED_NUMBER.fullmatch(value):
         return "'" + value
     return value
 

@@ -86,22 +86,27 @@ class ExportsService(ServicePart):
             return keep_status is None or row["status"] in keep_status
 
         if fmt in POSTTRAINING_FORMATS:  # sft | dpo | ratings
-            return self.export_posttraining(project, fmt=fmt, out=out, keep=keep, overwrite=overwrite)
+            return self.export_posttraining(project, fmt=fmt, out=out, keep=keep, overwrite=overwrite,
+                                            csv_raw_formulas=csv_raw_formulas)
         if fmt not in FORMATS:
             raise ValidationError(f"Unknown export format {fmt!r}.", expected=" | ".join([*FORMATS, *POSTTRAINING_FORMATS]),
                                   fix="pass --format with one of those")
+        if push_to_hub and fmt != "hf":  # before writing: the export would land and then the push fail
+            raise ValidationError("push_to_hub needs --format hf.", got=f"--format {fmt}",
+                                  fix="re-run with --format hf --push-to-hub REPO")
         quality = self._quality_statement(project)
         agreement = self._svc.quality.card_agreement(project)
         with store.transaction(self.engine) as s:
             proj = project_q.get_project(s, project)
             labels = [lab["name"] for lab in proj.labels]
-            with staged_export(out, overwrite=overwrite, about={"project": proj.name, "format": fmt}) as stage:
+            with staged_export(out, overwrite=overwrite, about={"project": proj.name, "format": fmt},
+                               protected=[self.settings.data_dir]) as (stage, target):
                 result = write_export(
                     label_q.iter_final_labels(s, proj.id), fmt=fmt, out_dir=stage, project_name=proj.name,
                     labels=labels, multi_label=proj.task_type == TaskType.multi_label, keep=keep, quality=quality,
                     agreement=agreement, push_to_hub=None, hub_token=hub_token, csv_raw_formulas=csv_raw_formulas,
                 )
-        result = _moved(result, Path(out).expanduser().absolute())
+        result = _moved(result, target)
         if push_to_hub:
             push_dataset(result.data_path, fmt, push_to_hub, hub_token)
         return result
@@ -128,21 +133,24 @@ class ExportsService(ServicePart):
 
     def export_posttraining(
         self, project: str, *, fmt: str, out: str | Path, keep: Callable[[dict[str, Any]], bool] | None = None,
-        min_rating: float | None = None, overwrite: bool = False,
+        min_rating: float | None = None, overwrite: bool = False, csv_raw_formulas: bool = False,
     ) -> ExportResult:
         """SFT chat JSONL, DPO pairs or a ratings table with provenance and a dataset card
-        (``annotator.export.posttraining``); ``export(fmt="sft"|"dpo"|"ratings")`` lands here."""
+        (``annotator.export.posttraining``); ``export(fmt="sft"|"dpo"|"ratings")`` lands here.
+        Written beside ``out`` and renamed in, like ``export``; ``overwrite`` and
+        ``csv_raw_formulas`` (the ratings ``data.csv``) mean the same as there."""
         from annotator.export.posttraining import write_posttraining
 
         quality = self._quality_statement(project)
         with store.transaction(self.engine) as s:
             proj = project_q.get_project(s, project)
             settings = project_settings(proj)
-            with staged_export(out, overwrite=overwrite, about={"project": proj.name, "format": fmt}) as stage:
+            with staged_export(out, overwrite=overwrite, about={"project": proj.name, "format": fmt},
+                               protected=[self.settings.data_dir]) as (stage, target):
                 result = write_posttraining(
                     iter_task_rows(s, proj.id), fmt=fmt, out_dir=stage, project_name=proj.name,
                     task_type=proj.task_type, labels=[lab["name"] for lab in proj.labels],
                     scale=(settings.rating_min, settings.rating_max), min_rating=min_rating, keep=keep,
-                    quality=quality,
+                    quality=quality, csv_raw_formulas=csv_raw_formulas,
                 )
-        return _moved(result, Path(out).expanduser().absolute())
+        return _moved(result, target)

@@ -16,6 +16,7 @@ from annotator.core.schema import (
     ProjectSettings,
     ProjectSummary,
     TaskType,
+    validate_label_name,
 )
 from annotator.service.common import _required_answers
 from annotator.service.part import ServicePart, project_settings
@@ -94,12 +95,16 @@ class ProjectsService(ServicePart):
 
 
 def parse_labels(labels: Sequence[str | LabelSpec | dict[str, Any]]) -> list[LabelSpec]:
-    """Label names or specs → specs with default hotkeys 1..9; rejects duplicates."""
+    """Label names or specs → specs with default hotkeys 1..9; rejects duplicates and names that
+    ``validate_label_name`` refuses (checked before the spec is built, so the message is ours)."""
     specs: list[LabelSpec] = []
     for i, label in enumerate(labels):
-        spec = label if isinstance(label, LabelSpec) else (
-            LabelSpec(**label) if isinstance(label, dict) else LabelSpec(name=str(label))
-        )
+        if isinstance(label, LabelSpec):
+            spec = label.model_copy(update={"name": validate_label_name(label.name)})
+        elif isinstance(label, dict):
+            spec = LabelSpec(**{**label, "name": validate_label_name(label.get("name", ""))})
+        else:
+            spec = LabelSpec(name=validate_label_name(str(label)))
         if spec.hotkey is None and i < 9:
             spec = spec.model_copy(update={"hotkey": str(i + 1)})
         specs.append(spec)

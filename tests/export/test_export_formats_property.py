@@ -22,9 +22,14 @@ from annotator.export import write_export
 from annotator.export.writers import FORMULA_STARTS, neutralise_formula
 from annotator.store.labels import EXPORT_COLUMNS
 
-LABELS = ["bug", "billing", "idea"]
+LABELS = ["bug", "billing", "idea", "@team", "-1"]
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
-TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc")) | st.just("\n"), min_size=1, max_size=40)
+# Text that often starts like a spreadsheet formula (or a signed number, or an existing quote),
+# so the CSV neutralisation and its raw option are exercised in every run.
+TEXT = st.builds(
+    lambda start, rest: start + rest,
+    st.sampled_from(["", "", "", "=", "+", "-", "@", "\t", "\r", "-1", "+2.5", "'=", "=cmd|' /C calc'!A0"]),
+    st.text(st.characters(blacklist_categories=("Cs", "Cc")) | st.just("\n"), min_size=1, max_size=40))
 
 
 @st.composite
@@ -154,10 +159,27 @@ def test_csv_with_raw_formulas_keeps_every_value(case, tmp_path_factory):
     _check("csv", case, tmp_path_factory.mktemp("csv-raw"), raw_formulas=True)
 
 
-@pytest.mark.parametrize("cell", ["=cmd|' /C calc'!A0", "+1", "-2+3", "@SUM(A1)", "\tx", "\r=1"])
+@pytest.mark.parametrize("cell", ["=cmd|' /C calc'!A0", "+1+cmd", "-2+3", "@SUM(A1)", "\tx", "\r=1", "-", "=1"])
 def test_formula_cells_are_shown_not_run(cell):
     assert neutralise_formula(cell) == "'" + cell and cell.startswith(FORMULA_STARTS)
     assert neutralise_formula(-2.5) == -2.5 and neutralise_formula("ok =1") == "ok =1" and neutralise_formula(None) is None
+
+
+@pytest.mark.parametrize("cell", ["-1", "+1", "-0.25", "+.5", "-3e-4"])
+def test_a_signed_number_as_text_is_kept(cell):
+    assert neutralise_formula(cell) == cell  # a spreadsheet reads it as a number; nothing can run
+
+
+def test_a_formula_cell_in_the_csv_file_is_shown_and_raw_on_request(tmp_path):
+    row = {c: None for c in EXPORT_COLUMNS} | {
+        "item_id": 1, "text": "=HYPERLINK(\"http://x\",\"y\")", "label": ["-1"], "label_source": "human",
+        "annotator": "@eve", "confidence": -0.5, "metadata": {"note": "+cmd"}, "verified": True}
+    for raw in (False, True):
+        result = write_export(iter([[row]]), fmt="csv", out_dir=tmp_path / str(raw), project_name="p",
+                              labels=["-1", "+1"], multi_label=False, csv_raw_formulas=raw)
+        got = pd.read_csv(result.data_path, keep_default_na=False).iloc[0]
+        assert got["text"] == ("" if raw else "'") + row["text"] and got["annotator"] == ("" if raw else "'") + "@eve"
+        assert str(got["label"]) == "-1" and float(got["confidence"]) == -0.5
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from annotator.cli import app
-from annotator.core.errors import ValidationError
+from annotator.core.errors import ConfigError, DiskFullError, ValidationError
 from annotator.export.target import MARKER
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,8 +85,9 @@ def test_an_export_that_fails_midway_leaves_the_previous_one(project, tmp_path, 
         return real(record)
 
     monkeypatch.setattr(writers, "json_line", crash_after_ten)
-    with pytest.raises(OSError):
+    with pytest.raises(DiskFullError) as err:  # the disk is named, not the database
         project.exports.export("p", fmt="jsonl", out=out, overwrite=True)
+    assert f"the disk of {tmp_path}" in err.value.message and "database" not in err.value.message
     assert _snapshot(out) == before and [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
@@ -154,3 +155,112 @@ def test_the_cli_asks_for_overwrite(tmp_path):
     raw = runner.invoke(app, ["export", "-p", "p", "--format", "csv", "--out", out, "--overwrite",
                               "--csv-raw-formulas", *data])
     assert raw.exit_code == 0 and '"=HYPERLINK' in (tmp_path / "out" / "data.csv").read_text()
+
+
+def _dead_pid() -> int:
+    """The pid of a process that has ended (its number is not reused this soon)."""
+    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                          check=True)
+    return int(proc.stdout)
+
+
+@pytest.mark.parametrize("where", ["etc", "data_dir", "inside_file"])
+def test_system_trees_the_data_folder_and_a_path_below_a_file_are_refused(project, tmp_path, where):
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("mine")
+    out = {"etc": Path("/etc/annotator-export"), "data_dir": project.settings.data_dir,
+           "inside_file": blocker / "out"}[where]
+    with pytest.raises(ValidationError) as err:
+        project.exports.export("p", fmt="jsonl", out=out, overwrite=True)
+    message = err.value.message
+    assert {"etc": "inside a system folder", "data_dir": "data folder", "inside_file": "is a file"}[where] in message
+    assert blocker.read_text() == "mine" and not Path("/etc/annotator-export").exists()
+
+
+def test_files_put_into_the_target_during_the_export_are_kept(project, tmp_path, monkeypatch):
+    from annotator.export import writers
+
+    out = tmp_path / "out"
+    real = writers.json_line
+
+    def user_drops_a_file(record):  # the user saves a file into the folder while the export runs
+        out.mkdir(exist_ok=True)
+        (out / "mine.txt").write_text("keep me")
+        return real(record)
+
+    monkeypatch.setattr(writers, "json_line", user_drops_a_file)
+    with pytest.raises(ValidationError) as err:
+        project.exports.export("p", fmt="jsonl", out=out)
+    assert "mine.txt" in err.value.message and (out / "mine.txt").read_text() == "keep me"
+    assert sorted(p.name for p in out.iterdir()) == ["mine.txt"]
+
+
+def test_a_run_killed_between_the_two_renames_is_repaired(project, tmp_path):
+    out = tmp_path / "out"
+    project.exports.export("p", fmt="jsonl", out=out)
+    before = _snapshot(out)
+    dead = _dead_pid()
+    os.rename(out, tmp_path / f".out.old-{dead}-0123abcd")  # the previous export, renamed aside
+    (tmp_path / f".out.partial-{dead}-4567abcd").mkdir()  # and the new one, never renamed in
+    with pytest.raises(ValidationError, match="--overwrite"):  # the previous export is back first
+        project.exports.export("p", fmt="csv", out=out)
+    assert _snapshot(out) == before and sorted(p.name for p in tmp_path.iterdir()) == ["data", "out"]
+
+
+def test_another_running_exports_folders_are_left_alone(project, tmp_path):
+    out = tmp_path / "out"
+    alive = os.getppid()  # a process that runs for the whole test
+    busy = tmp_path / f".out.partial-{alive}-89abcdef"
+    busy.mkdir()
+    (busy / "data.jsonl").write_text("half")
+    stale = tmp_path / f".out.partial-{_dead_pid()}-fedcba98"
+    stale.mkdir()
+    project.exports.export("p", fmt="jsonl", out=out)
+    assert (busy / "data.jsonl").read_text() == "half" and not stale.exists()
+
+
+def test_a_link_to_a_previous_export_replaces_the_folder_not_the_link(project, tmp_path):
+    real = tmp_path / "real"
+    project.exports.export("p", fmt="jsonl", out=real)
+    link = tmp_path / "latest"
+    link.symlink_to(real, target_is_directory=True)
+    result = project.exports.export("p", fmt="csv", out=link, overwrite=True)
+    assert link.is_symlink() and (link / "data.csv").is_file() and result.out_dir == real
+    assert not (real / "data.jsonl").exists()
+
+
+def test_a_folder_that_cannot_be_written_is_a_clear_error(project, tmp_path, monkeypatch):
+    from annotator.export import target
+
+    def refuse(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(target.Path, "mkdir", refuse)
+    with pytest.raises(ConfigError) as err:
+        project.exports.export("p", fmt="jsonl", out=tmp_path / "out")
+    assert "could not be written" in err.value.message and "Permission denied" in err.value.message
+
+
+def test_post_training_exports_land_the_same_way(service, tmp_path):
+    service.projects.create_project("rate", [], task_type="rating")
+    out = tmp_path / "ratings"
+    service.exports.export_posttraining("rate", fmt="ratings", out=out)
+    assert (out / MARKER).is_file()
+    with pytest.raises(ValidationError, match="--overwrite"):
+        service.exports.export("rate", fmt="ratings", out=out)
+    service.exports.export("rate", fmt="ratings", out=out, overwrite=True)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_the_cli_gets_a_clear_error_for_a_file_or_the_root(tmp_path):
+    runner = CliRunner()
+    data = ["--data-dir", str(tmp_path / "data")]
+    assert runner.invoke(app, ["init", "p", "--labels", "a,b", *data]).exit_code == 0
+    afile = tmp_path / "x.csv"
+    afile.write_text("mine")
+    for out in (str(afile), "/"):
+        res = runner.invoke(app, ["export", "-p", "p", "--out", out, "--overwrite", *data])
+        # An AnnotatorError, which main() prints as "Error: ..." with exit code 2 (no traceback).
+        assert isinstance(res.exception, ValidationError), res.exception
+        assert "Refusing" in res.exception.message or "is a file" in res.exception.message
+    assert afile.read_text() == "mine"

@@ -46,7 +46,10 @@ class ExportTab(Tab):
         slug = re.sub(r"[^A-Za-z0-9_-]+", "-", project).strip("-") or "project"
         out_dir = self.service.settings.data_dir / "exports" / f"{slug}-{fmt}-{stamp}"
         progress(0.1, desc="Exporting")
-        result = self.service.exports.export(project, fmt=fmt, out=out_dir, only="human" if human_only else None)
+        # The folder is the tab's own (under the data folder, named by the second): a second click in
+        # the same second replaces that export, and only an export (the service checks its marker).
+        result = self.service.exports.export(project, fmt=fmt, out=out_dir, only="human" if human_only else None,
+                                             overwrite=True)
         # Serve a copy from a temp folder: Gradio only serves files under its allowed paths.
         serve_dir = Path(tempfile.mkdtemp(prefix="annotator-export-"))
         if fmt in ("csv", "jsonl") and Path(result.data_path).is_file():
