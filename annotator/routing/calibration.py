@@ -2,9 +2,10 @@
 
 Raw annotator scores are not probabilities. For every human-labelled item we compute each
 annotator's *out-of-fold* scores (the item's own label never informs its own score), fit one
-temperature per annotator on them, and stack the calibrated log-probabilities with a small
-multinomial logistic regression. The stacker's own out-of-fold predictions are what the
-router uses to choose thresholds.
+temperature per annotator on them, and fuse the calibrated probabilities with the rule
+(``fusion.FUSIONS``: best single annotator, plain average, or a stacking logistic regression)
+that has the lowest out-of-fold log loss on the same folds. That rule's own out-of-fold
+predictions are what the router uses to choose thresholds.
 """
 
 from __future__ import annotations
@@ -15,34 +16,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from annotator.annotators.base import AIAnnotator, ItemBatch, LabelContext
+from annotator.routing import fusion as fusion_m
+from annotator.routing.temperature import EPS, apply_temperature, fit_temperature, log_loss
 
-EPS = 1e-6
-
-
-def _log(p: np.ndarray) -> np.ndarray:
-    return np.log(np.clip(p, EPS, 1.0))
-
-
-def fit_temperature(proba: np.ndarray, labels: np.ndarray) -> float:
-    """The T > 0 minimising the NLL of softmax(log p / T) on labelled items (T > 1 softens)."""
-    from scipy.optimize import minimize_scalar
-
-    logp = _log(proba)
-    idx = np.arange(len(labels))
-
-    def nll(log_t: float) -> float:
-        z = logp / np.exp(log_t)
-        z -= z.max(axis=1, keepdims=True)
-        return float(-(z[idx, labels] - np.log(np.exp(z).sum(axis=1))).mean())
-
-    return float(np.exp(minimize_scalar(nll, bounds=(-3.0, 3.0), method="bounded").x))
-
-
-def apply_temperature(proba: np.ndarray, temperature: float) -> np.ndarray:
-    z = _log(proba) / temperature
-    z -= z.max(axis=1, keepdims=True)
-    np.exp(z, out=z)
-    return z / z.sum(axis=1, keepdims=True)
+__all__ = ["EPS", "Ensemble", "apply_temperature", "expected_calibration_error", "fit_ensemble", "fit_temperature",
+           "fold_batches", "log_loss", "out_of_fold", "reliability"]
 
 
 def expected_calibration_error(proba: np.ndarray, labels: np.ndarray, n_bins: int = 10) -> float:
@@ -100,16 +78,25 @@ def out_of_fold(annotator: AIAnnotator, context: LabelContext, *, n_folds: int =
 
 @dataclass
 class Ensemble:
-    """Calibrated, stacked annotators, fitted on the human labels of one moment."""
+    """Calibrated, fused annotators, fitted on the human labels of one moment.
+
+    Attributes:
+        fusion: the rule (a key of ``fusion.FUSIONS``) that turns the calibrated probabilities into one.
+        params: that rule's fitted state (annotator index, None, or the stacking model).
+        oof_proba: (m, k) the chosen rule's out-of-fold fused probabilities of the labelled items.
+        fusion_report: ``FusionChoice.as_dict``: every candidate's out-of-fold log loss and the margin.
+    """
 
     annotators: list[AIAnnotator]
     temperatures: list[float]
-    stacker: object | None  # sklearn LogisticRegression, or None → mean of calibrated log-probs
+    fusion: str
+    params: object
     n_labels: int
-    oof_proba: np.ndarray  # (m, k) fused out-of-fold probabilities of the labelled items
+    oof_proba: np.ndarray
     oof_labels: np.ndarray  # (m,)
     per_annotator: dict[str, dict[str, float]] = field(default_factory=dict)  # ECE and accuracy, OOF
     oof_calibrated: list[np.ndarray] = field(default_factory=list)  # per annotator (m, k), OOF, temperature applied
+    fusion_report: dict[str, object] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -118,9 +105,6 @@ class Ensemble:
     @property
     def version(self) -> str:
         return "|".join(f"{a.name}:{a.version}" for a in self.annotators)
-
-    def features(self, raw: Sequence[np.ndarray]) -> np.ndarray:
-        return np.hstack([_log(apply_temperature(p, t)) for p, t in zip(raw, self.temperatures, strict=True)])
 
     def predict_proba(self, batch: ItemBatch, context: LabelContext) -> np.ndarray:
         raw = [a.predict_proba(batch, context) for a in self.annotators]
@@ -131,51 +115,49 @@ class Ensemble:
         return [apply_temperature(p, t) for p, t in zip(raw, self.temperatures, strict=True)]
 
     def combine(self, raw: Sequence[np.ndarray]) -> np.ndarray:
-        feats = self.features(raw)
-        if self.stacker is None:
-            k = self.n_labels
-            z = feats.reshape(len(feats), len(raw), k).mean(axis=1)
-            z -= z.max(axis=1, keepdims=True)
-            p = np.exp(z)
-            return (p / p.sum(axis=1, keepdims=True)).astype(np.float32)
-        proba = np.zeros((len(feats), self.n_labels), dtype=np.float32)
-        proba[:, self.stacker.classes_] = self.stacker.predict_proba(feats)
-        return proba
+        """(n, k) fused probabilities from each annotator's (n, k) raw scores, by the chosen rule."""
+        return fusion_m.FUSIONS[self.fusion].apply(self.params, self.calibrate(raw), self.n_labels)
 
 
 def fit_ensemble(annotators: Sequence[AIAnnotator], context: LabelContext, *, seed: int = 0,
-                 min_for_stacking: int = 30) -> Ensemble:
-    """Cross-fit, calibrate and stack ``annotators`` on the human labels in ``context``."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import cross_val_predict
+                 fusion: str | None = None, tolerance: float = fusion_m.TOLERANCE,
+                 z: float = fusion_m.Z_NOISE) -> Ensemble:
+    """Cross-fit, calibrate and fuse ``annotators`` on the human labels in ``context``.
 
+    Args:
+        fusion: force one rule of ``fusion.FUSIONS``; None chooses by out-of-fold log loss.
+        tolerance, z: a more complex rule is chosen over a simpler one only if it gains more than
+            ``max(tolerance, z × standard error)`` nats per item (``fusion.choose``).
+    """
     labels = np.asarray(context.labels, dtype=np.int64)
+    k = context.n_labels
+    m = len(labels)
     oof = [out_of_fold(a, context, seed=seed) for a in annotators]
+    # The same folds as the annotators' own out-of-fold scores: every rule is judged on items
+    # whose labels neither the annotators nor the rule saw.
+    choice = fusion_m.select_fusion(oof, labels, _folds(m, min(5, m), seed), k, tolerance=tolerance, z=z,
+                                   only=fusion)
     temperatures = [fit_temperature(p, labels) for p in oof]
-    ens = Ensemble(list(annotators), temperatures, None, context.n_labels, np.zeros((0, context.n_labels)), labels)
-    feats = ens.features(oof)
-    counts = np.bincount(labels, minlength=context.n_labels)
-    present = counts[counts > 0]
-    if len(labels) >= min_for_stacking and len(present) >= 2 and present.min() >= 5:
-        stacker = LogisticRegression(C=1.0, max_iter=1000)
-        n_folds = int(min(5, present.min()))
-        fused = np.zeros((len(labels), context.n_labels))
-        fused[:, np.unique(labels)] = cross_val_predict(stacker, feats, labels, cv=n_folds, method="predict_proba")
-        ens.stacker = stacker.fit(feats, labels)
-        ens.oof_proba = fused.astype(np.float32)
-    else:
-        ens.oof_proba = ens.combine(oof)
-    ens.oof_calibrated = ens.calibrate(oof)
-    for a, p, t, cal in zip(annotators, oof, temperatures, ens.oof_calibrated, strict=True):
+    calibrated = [apply_temperature(p, t) for p, t in zip(oof, temperatures, strict=True)]
+    rule = fusion_m.FUSIONS[choice.name]
+    params = rule.fit(calibrated, labels, k)
+    names = [a.name for a in annotators]
+    ens = Ensemble(list(annotators), temperatures, choice.name, params, k, choice.oof_proba.astype(np.float32),
+                   labels, oof_calibrated=calibrated,
+                   fusion_report=choice.as_dict(names, int(params) if choice.name == "best" else None))
+    for a, p, t, cal in zip(annotators, oof, temperatures, calibrated, strict=True):
         ens.per_annotator[a.name] = {
             "temperature": round(t, 4), "oof_accuracy": round(float((cal.argmax(1) == labels).mean()), 4),
             "ece_raw": round(expected_calibration_error(p, labels), 4),
             "ece_calibrated": round(expected_calibration_error(cal, labels), 4),
+            "oof_log_loss": round(log_loss(cal, labels), 4),
             "reliability": reliability(cal, labels),
         }
     ens.per_annotator["ensemble"] = {
         "oof_accuracy": round(float((ens.oof_proba.argmax(1) == labels).mean()), 4),
         "ece_calibrated": round(expected_calibration_error(ens.oof_proba, labels), 4),
+        "oof_log_loss": round(log_loss(ens.oof_proba, labels), 4),
+        "fusion": ens.fusion_report,
         "reliability": reliability(ens.oof_proba, labels),
     }
     return ens

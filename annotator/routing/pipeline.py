@@ -120,7 +120,8 @@ def thresholds_dict(names: Sequence[str], thresholds: np.ndarray) -> dict[str, f
 
 
 def summary(cal: Calibration, names: Sequence[str], routed: RoutedBatch | None, human_labels: int) -> dict[str, Any]:
-    """The run's record: items and counts per route, thresholds, per-annotator calibration, judge.
+    """The run's record: items and counts per route, thresholds, per-annotator calibration, the
+    fusion rule chosen (``fusion``: every candidate's out-of-fold log loss), judge.
 
     ``routed`` None: nothing was left to route (every item has a human label).
     """
@@ -128,7 +129,7 @@ def summary(cal: Calibration, names: Sequence[str], routed: RoutedBatch | None, 
     if routed is None:
         return {"agent": cal.ensemble.name, "items": 0, "routes": dict.fromkeys(ROUTE_NAMES, 0),
                 "thresholds": thresholds, "calibration": cal.ensemble.per_annotator, "human_labels": human_labels,
-                "judge": cal.judge.as_dict()}
+                "fusion": cal.ensemble.fusion_report, "judge": cal.judge.as_dict()}
     r = routed.routes
     counts = {name: int((r.route == name).sum()) for name in ROUTE_NAMES}
     # confident enough for auto-accept, yet sent to a person: the judge said the label looks wrong
@@ -136,4 +137,5 @@ def summary(cal: Calibration, names: Sequence[str], routed: RoutedBatch | None, 
     judge = {**cal.judge.as_dict(), "vetoed": int(vetoed.sum()),
              "thresholds": None if cal.judge_thresholds is None else thresholds_dict(names, cal.judge_thresholds)}
     return {"agent": cal.ensemble.name, "items": len(r.route), "routes": counts, "thresholds": thresholds,
-            "calibration": cal.ensemble.per_annotator, "human_labels": human_labels, "judge": judge}
+            "calibration": cal.ensemble.per_annotator, "human_labels": human_labels,
+            "fusion": cal.ensemble.fusion_report, "judge": judge}

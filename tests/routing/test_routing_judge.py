@@ -11,8 +11,15 @@ from annotator.annotators import ItemBatch, LabelContext
 from annotator.core.errors import ValidationError
 from annotator.routing import RoutingPolicy, fit_ensemble, route_items
 from annotator.routing.judge import (
-    MIN_VERDICTS, confidence_aurocs, feature_names, fit_ensemble_judge, fit_judge, judge_features,
-    judge_thresholds, neighbour_agreement, score_items,
+    MIN_VERDICTS,
+    confidence_aurocs,
+    feature_names,
+    fit_ensemble_judge,
+    fit_judge,
+    judge_features,
+    judge_thresholds,
+    neighbour_agreement,
+    score_items,
 )
 
 D = 16

@@ -5,11 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from annotator.annotators.registry import parse_annotator_names
 from annotator.annotators import ItemBatch, KnnAnnotator, LabelContext, ZeroShotAnnotator
+from annotator.annotators.registry import parse_annotator_names
 from annotator.core.errors import ValidationError
 from annotator.routing import (
-    RoutingPolicy, choose_thresholds, clopper_pearson, estimate_precision, expected_calibration_error, fit_ensemble,
+    RoutingPolicy,
+    choose_thresholds,
+    clopper_pearson,
+    estimate_precision,
+    expected_calibration_error,
+    fit_ensemble,
     route_items,
 )
 from annotator.routing.calibration import apply_temperature, fit_temperature, out_of_fold
