@@ -42,6 +42,7 @@ def summary_html(d: Dashboard) -> str:
         ("audit-estimate", est.get("value"), _pct(est.get("value")) + interval,
          f"auto-label precision, {est.get('audits', 0)} audits"),
         *_judge_cards(d.judge),
+        _fusion_card(fusion_of(d.calibration)),
         ("suspects", suspects.get("found", 0), f"{suspects.get('found', 0):,} / {suspects.get('changed', 0):,}",
          "suspect labels found / changed by a person"),
     ]
@@ -70,6 +71,57 @@ def _judge_cards(judge: dict[str, Any] | None) -> list[tuple[str, Any, str, str]
         ("confidence-auroc", best, "—" if best is None else f"{best:.3f}",
          f"best raw confidence AUROC ({name})"),
     ]
+
+
+#: How each fusion rule (``routing.fusion.FUSIONS``) reads in a sentence.
+FUSION_NAMES = {"best": "best single annotator", "mean": "average of the annotators", "stacker": "stacker"}
+
+
+def fusion_of(calibration: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The fusion record of a run's calibration (``calibration["ensemble"]["fusion"]``), or None."""
+    return ((calibration or {}).get("ensemble") or {}).get("fusion") or None
+
+
+def _rule_name(fusion: dict[str, Any], rule: str) -> str:
+    name = FUSION_NAMES.get(rule, rule)
+    if rule == "best" and fusion.get("best_annotator"):
+        name += f" ({fusion['best_annotator']})"
+    return name
+
+
+def _fusion_card(fusion: dict[str, Any] | None) -> tuple[str, Any, str, str]:
+    """Which rule makes the fused score and how far ahead it is (last AI run)."""
+    if not fusion:
+        return "fusion", None, "—", "fused score: no AI run yet"
+    losses = fusion.get("oof_log_loss") or {}
+    chosen = fusion["choice"]
+    note = f"fused score, out-of-fold log loss {losses.get(chosen, float('nan')):.3f}"
+    if fusion.get("runner_up") is not None and fusion.get("margin") is not None:
+        note += f"; {FUSION_NAMES.get(fusion['runner_up'], fusion['runner_up'])} {fusion['margin']:+.3f}"
+    return "fusion", chosen, _rule_name(fusion, chosen), note
+
+
+def fusion_html(fusion: dict[str, Any] | None) -> str:
+    """The fusion rules tried on the last AI run, each with its out-of-fold log loss (nats per
+    human label, lower is better), the chosen one marked; empty before any run."""
+    if not fusion:
+        return ""
+    losses = fusion.get("oof_log_loss") or {}
+    chosen = fusion.get("choice")
+    rows = []
+    for rule, loss in sorted(losses.items(), key=lambda kv: kv[1]):
+        name = escape(_rule_name(fusion, rule))
+        if rule == chosen:
+            rows.append(f'<tr data-rule="{escape(rule)}" data-chosen="1"><td><b>{name}</b> ✓</td>'
+                        f"<td>{loss:.4f}</td><td></td></tr>")
+        else:
+            rows.append(f'<tr data-rule="{escape(rule)}"><td>{name}</td><td>{loss:.4f}</td>'
+                        f"<td>{loss - losses.get(chosen, loss):+.4f}</td></tr>")
+    return (f'<div class="ann-fusion" data-choice="{escape(str(chosen))}"><p style="margin:4px 0">'
+            f"<b>Fused score:</b> {escape(_rule_name(fusion, chosen))}, chosen by out-of-fold log loss on the "
+            f"human labels (a more complex rule must win by more than noise, at least {fusion.get('tolerance', 0)}"
+            f' nats per label).</p><table class="dash-table"><tr><th>rule</th><th>out-of-fold log loss</th>'
+            f"<th>vs chosen</th></tr>{''.join(rows)}</table></div>")
 
 
 def jobs_html(jobs: list[dict[str, Any]]) -> str:
@@ -117,6 +169,9 @@ def render_report(d: Dashboard) -> str:
     for key, fig in figures.items():
         parts.append(f"<h2>{escape(FIGURE_TITLES[key])}</h2>")
         parts.append(fig.to_html(full_html=False, include_plotlyjs=False, div_id=f"fig-{key}"))
+    fusion = fusion_html(fusion_of(d.calibration))
+    if fusion:
+        parts += ["<h2>Fused score</h2>", fusion]
     parts += ["<h2>Suspect labels</h2>", suspects_html(d.suspects), "<h2>Jobs</h2>", jobs_html(d.jobs),
               "</body></html>"]
     return "\n".join(parts)

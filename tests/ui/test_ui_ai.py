@@ -222,3 +222,12 @@ def test_calibration_frame_handles_the_ensemble_row():
          "ECE raw → calibrated": "— → 0.010"},
     ]
     assert isinstance(frame, pd.DataFrame)
+
+
+def test_run_shows_which_fusion_rule_made_the_score(ui, routed):
+    out, _ = routed
+    html = out[ui.ai.ai_thresholds]
+    assert "Fused score:" in html and "out-of-fold log loss" in html
+    chosen = re.search(r'data-choice="(\w+)"', html).group(1)
+    assert chosen in {"best", "mean", "stacker"} and f'data-rule="{chosen}" data-chosen="1"' in html
+    assert "confidence ≥" in html  # the thresholds follow, for the chosen rule's score

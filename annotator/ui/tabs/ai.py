@@ -22,6 +22,7 @@ from annotator.annotators.registry import (
 )
 from annotator.core.errors import EmptyPoolError, ValidationError
 from annotator.reporting.figures import reliability_plot
+from annotator.reporting.html import fusion_html
 from annotator.ui import render
 from annotator.ui.components import Page, Updates, display_html
 from annotator.ui.guards import Tab, guard, need_project
@@ -195,7 +196,8 @@ class AITab(Tab):
                 f"Routed {result['items']:,} items with {', '.join(chosen)}, calibrated on "
                 f"{result['human_labels']:,} human labels, in {seconds:.1f} s."),
             self.ai_calibration: calibration_frame(result["calibration"]),
-            self.ai_thresholds: render.thresholds_table(result["thresholds"]),
+            # which fusion rule makes the score the thresholds apply to, and by how much it won
+            self.ai_thresholds: fusion_html(result.get("fusion")) + render.thresholds_table(result["thresholds"]),
             self.ai_plot: reliability_figure(result["calibration"]),
         })
         return out
