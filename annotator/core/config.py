@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     max_seq_length: int = Field(default=256, ge=16, description="Tokens; longer texts are truncated (logged).")
     max_text_chars: int = Field(default=1_000_000, ge=1, description="Longest text an import accepts.")
     import_chunk_rows: int = Field(default=20_000, ge=100)
+    # Shape limits of one import (a hostile file fails fast, with the row and this setting named).
+    import_max_columns: int = Field(default=2_000, ge=1, description="Most columns a file may have.")
+    import_max_id_chars: int = Field(default=1_000, ge=1, description="Longest id an import accepts.")
+    import_max_cell_chars: int = Field(default=1_000_000, ge=1, description="Longest metadata value (characters).")
+    import_max_new_labels: int = Field(default=100, ge=1, description="Most labels one import may add (--add-labels).")
     host: str = "127.0.0.1"
     port: int = Field(default=7860, ge=0, le=65535)
     # Which names the browser may use for the app (a guard against DNS rebinding and cross-site

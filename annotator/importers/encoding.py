@@ -23,6 +23,8 @@ _COMMON = ("utf_8", "utf_16", "cp1252", "latin_1", "iso8859_15", "cp1250", "cp12
            "euc_jp", "gb18030", "big5", "euc_kr", "koi8_r", "mac_roman", "cp437")
 
 _SAMPLE_BYTES = 64 * 1024
+#: Text codecs that are not file encodings.
+_NOT_FOR_FILES = frozenset({"idna", "punycode"})
 
 
 def codec_for(encoding: str | None) -> str:
@@ -34,13 +36,20 @@ def codec_for(encoding: str | None) -> str:
     if encoding is None:
         return "utf-8-sig"
     try:
-        codecs.lookup(encoding)
+        info = codecs.lookup(encoding)
     except LookupError as e:
         raise InputFileError(
             f"Unknown text encoding {encoding!r}.",
             expected="a Python codec name such as utf-8, cp1252, latin-1 or utf-16",
             got=repr(encoding), fix="fix the spelling of --encoding, or leave it out for UTF-8",
         ) from e
+    # rot13, base64, hex … transform bytes rather than decode text; idna and punycode encode host
+    # names. None of them reads a data file.
+    if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_FOR_FILES:
+        raise InputFileError(
+            f"{encoding!r} is not a text encoding for files.",
+            expected="a character encoding such as utf-8, cp1252, latin-1, utf-16 (with a BOM), utf-16-le",
+            got=f"the {info.name} codec", fix="pass the encoding the file was saved in, or leave --encoding out")
     return encoding
 
 

@@ -18,6 +18,7 @@ import pandas as pd
 from annotator.core.errors import InputFileError
 from annotator.importers import hf
 from annotator.importers.encoding import codec_for, encoding_error, is_compressed, open_binary, open_text
+from annotator.importers.limits import DEFAULT_MAX_COLUMNS, check_header_width
 from annotator.importers.raw import RawBatch, RawSource, rebatch
 from annotator.importers.validate import no_rows_error
 from annotator.importers.values import MISSING
@@ -63,6 +64,9 @@ def detect_format(source: str | Path) -> str:
         )
     if path.is_file():
         return _format_of_file(path)
+    if path.exists():  # a FIFO, a device such as /dev/zero, a socket: reading it may never end
+        raise InputFileError(f"{path} is not a regular file.", expected=_SUPPORTED,
+                             got="a device, FIFO or socket", fix="save the data to a file first and import that")
     if isinstance(source, str) and _looks_like_hub_id(source):
         return "hf-hub"
     raise _missing_file_error(path)
@@ -151,7 +155,7 @@ def _csv_error(name: str, sep: str, kind: str, error: Exception) -> InputFileErr
 
 
 def open_csv(path: Path, *, encoding: str | None, chunk_rows: int, split: str | None = None,
-             sep: str = ",") -> RawSource:
+             sep: str = ",", max_columns: int = DEFAULT_MAX_COLUMNS) -> RawSource:
     """A CSV (or, with ``sep="\\t"``, TSV) file, streamed with pandas ``read_csv(chunksize=)``.
 
     Every cell is read as a string (``dtype=str``) and nothing is read as NaN (``na_filter=False``),
@@ -165,6 +169,7 @@ def open_csv(path: Path, *, encoding: str | None, chunk_rows: int, split: str | 
         raise no_rows_error(name, detail="the file is empty (0 bytes)")
     codec = codec_for(encoding)
     sep = _sniff_separator(path, codec, sep)
+    check_header_width(path, encoding=encoding, sep=sep, max_columns=max_columns)
     kind = "TSV" if sep == "\t" else "CSV"
     options: dict[str, Any] = {"sep": sep, "dtype": str, "na_filter": False, "encoding": codec}
     try:

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from annotator.importers.failures import guarded, reading
 from annotator.importers.formats import detect_format, open_source
+from annotator.importers.limits import too_many_columns
 from annotator.importers.normalize import Normalizer
 from annotator.importers.raw import RawSource
 from annotator.importers.spec import ImportSpec
@@ -41,8 +43,12 @@ def read_chunks(source: str | Path, spec: ImportSpec) -> Iterator[pd.DataFrame]:
             the spec names that the file lacks (listing the columns and the closest match).
         ValidationError: as above.
     """
-    fmt = detect_format(source)
-    raw = open_source(source, fmt, encoding=spec.encoding, chunk_rows=spec.chunk_rows, split=spec.split)
+    name = Path(str(source)).name
+    with reading(name):
+        fmt = detect_format(source)
+        raw = open_source(source, fmt, encoding=spec.encoding, chunk_rows=spec.chunk_rows, split=spec.split)
+    if len(raw.columns) > spec.max_columns:
+        raise too_many_columns(raw.name, f"{len(raw.columns):,}", spec.max_columns)
     keep = resolve_columns(raw.columns, spec, raw.name)
     # With explicit metadata only the needed columns are read (CSV usecols, Parquet projection,
     # datasets select_columns); by default every column is needed anyway.
@@ -52,7 +58,7 @@ def read_chunks(source: str | Path, spec: ImportSpec) -> Iterator[pd.DataFrame]:
 
 def _chunks(raw: RawSource, normalize: Normalizer, subset: list[str] | None) -> Iterator[pd.DataFrame]:
     total = 0
-    for batch in raw.iter_batches(subset):
+    for batch in guarded(raw.name, raw.iter_batches(subset)):
         if not len(batch):
             continue
         total += len(batch)
@@ -69,13 +75,14 @@ def preview(source: str | Path, n: int = 5, encoding: str | None = None, *,
     Raises:
         InputFileError: as ``read_chunks`` for a missing, empty, malformed or badly encoded source.
     """
-    fmt = detect_format(source)
-    raw = open_source(source, fmt, encoding=encoding, chunk_rows=max(n, 1), split=split)
-    batches = raw.iter_batches(None)
-    try:
-        batch = next((b for b in batches if len(b)), None)
-    finally:
-        batches.close()  # releases the file handle without reading further
+    with reading(Path(str(source)).name):
+        fmt = detect_format(source)
+        raw = open_source(source, fmt, encoding=encoding, chunk_rows=max(n, 1), split=split)
+        batches = raw.iter_batches(None)
+        try:
+            batch = next((b for b in batches if len(b)), None)
+        finally:
+            batches.close()  # releases the file handle without reading further
     if batch is None:
         raise no_rows_error(raw.name, raw.columns)
     frame = pd.DataFrame(

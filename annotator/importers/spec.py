@@ -31,6 +31,7 @@ class ImportSpec:
             the only split). Ignored for plain files.
         score_column: a column with each label's confidence in [0, 1] (a model's score, for labels
             imported as suggestions); None = no score.
+        max_columns: the most columns a file may have (a hostile header fails fast).
     """
 
     text_column: str
@@ -44,6 +45,7 @@ class ImportSpec:
     split_column: str | None = None
     split: str | None = None
     score_column: str | None = None
+    max_columns: int = 2_000
 
     def __post_init__(self) -> None:
         if not isinstance(self.text_column, str) or not self.text_column:

@@ -116,8 +116,16 @@ class ImportsService(ServicePart):
                 report.rows_read += len(chunk)
                 rows = chunk.to_dict(orient="records")
                 self._clean_rows(rows, report)
+                self._check_sizes(rows)
                 check_fields(proj.task_type, rows)  # post-training items need their response columns
                 self._check_chunk_labels(rows, allowed, label_specs, multi, add_labels, report)
+                if len(report.labels_added) > self._svc.settings.import_max_new_labels:
+                    raise ValidationError(
+                        f"This import would add {len(report.labels_added):,} new labels to {project!r}.",
+                        expected=f"at most {self._svc.settings.import_max_new_labels} new labels from one import",
+                        got=", ".join(report.labels_added[:5]) + " …",
+                        fix="check --label-column points at the labels (not at a text or id column), or raise "
+                        "ANNOTATOR_IMPORT_MAX_NEW_LABELS")
                 if labels_as == "suggestion":  # a model's labels for items already here are attached to them
                     rows = self._attach_to_existing(s, proj.id, rows, agent, report)
                 untexted = [r["row"] for r in rows if not r.get("text")]
@@ -185,6 +193,29 @@ class ImportsService(ServicePart):
             near.add([records[i] for i in keep], item_ids, vectors)
 
         return kept_rows, finish
+
+    def _check_sizes(self, rows: list[dict[str, Any]]) -> None:
+        """Ids and metadata values within the settings' limits (a 5 MB id is an accident or an attack).
+
+        Raises:
+            ValidationError: the first row over a limit, naming the setting that sets it.
+        """
+        settings = self._svc.settings
+        for r in rows:
+            rid = r.get("external_id")
+            if isinstance(rid, str) and len(rid) > settings.import_max_id_chars:
+                raise ValidationError(f"Row {r.get('row')} has an id of {len(rid):,} characters.",
+                                      expected=f"ids of at most {settings.import_max_id_chars:,} characters",
+                                      fix="point --id-column at a column of short ids, or raise "
+                                      "ANNOTATOR_IMPORT_MAX_ID_CHARS")
+            for key, value in (r.get("metadata") or {}).items():
+                size = len(value) if isinstance(value, str) else 0
+                if size > settings.import_max_cell_chars:
+                    raise ValidationError(f"Row {r.get('row')} has a metadata value {str(key)[:40]!r} of {size:,} "
+                                          "characters.", expected=f"values of at most "
+                                          f"{settings.import_max_cell_chars:,} characters",
+                                          fix="leave that column out (--metadata-columns), or raise "
+                                          "ANNOTATOR_IMPORT_MAX_CELL_CHARS")
 
     @staticmethod
     def _clean_rows(rows: list[dict[str, Any]], report: ImportReport) -> None:

@@ -1,0 +1,47 @@
+"""Shape limits an import enforces before it reads rows, so a hostile file fails in a second with a
+clear error instead of minutes and gigabytes later.
+
+A CSV header of a million columns takes pandas minutes and several GB just to parse; its width is
+checked on the raw first line (the ``csv`` module, a few MB at most) against ``max_columns``.
+Other formats are checked once their columns are known.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from annotator.core.errors import InputFileError
+from annotator.importers.encoding import codec_for, open_binary
+
+#: Default of ``ImportSpec.max_columns``: far more than any labelling file has.
+DEFAULT_MAX_COLUMNS = 2_000
+#: Longest header line read to count columns (bytes, decompressed).
+MAX_HEADER_BYTES = 16 * 1024 * 1024
+
+
+def too_many_columns(name: str, n_columns: int | str, max_columns: int) -> InputFileError:
+    return InputFileError(f"{name} has {n_columns} columns; an import takes at most {max_columns:,}.",
+                          expected=f"at most {max_columns:,} columns", got=f"{n_columns} columns",
+                          fix="keep only the columns you need (text, id, label, a few metadata columns), or raise "
+                          "ANNOTATOR_IMPORT_MAX_COLUMNS")
+
+
+def check_header_width(path: Path, *, encoding: str | None, sep: str, max_columns: int) -> None:
+    """Refuse a delimited file whose first line has more than ``max_columns`` fields.
+
+    Raises:
+        InputFileError: too many columns, or a first line longer than ``MAX_HEADER_BYTES``.
+    """
+    with open_binary(path) as raw:
+        line = raw.readline(MAX_HEADER_BYTES + 1)
+    if len(line) > MAX_HEADER_BYTES:
+        raise too_many_columns(path.name, f"a header line of more than {MAX_HEADER_BYTES // 2**20} MB of", max_columns)
+    text = line.decode(codec_for(encoding), errors="replace")
+    try:
+        width = len(next(csv.reader(io.StringIO(text), delimiter=sep), []))
+    except csv.Error:  # a stray carriage return or quote: count separators instead (an upper bound)
+        width = text.count(sep) + 1
+    if width > max_columns:
+        raise too_many_columns(path.name, f"{width:,}", max_columns)
