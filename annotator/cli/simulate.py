@@ -40,6 +40,12 @@ def simulate(
         help="Run every seed twice: with fine-tuning (--finetune-every) and the judge's veto in the loop, and "
              "without either; the report's finetune_comparison puts them side by side.")] = False,
     report: Annotated[Optional[Path], typer.Option(help="Write the JSON report here (and a .html plot beside it).")] = None,
+    out: Annotated[Optional[Path], typer.Option(
+        "--out", help="Folder for what each run decided per item: <strategy>_seed<S>.csv and .jsonl, one row per pool "
+                      "item with item_id, external_id, text, final_label, gold_label, right (final == gold, empty "
+                      "when unlabelled), route (auto, or a person via audit | verify | blind | manual), source_kind (person | "
+                      "model | none), source (person or agent@version), confidence (of an auto label), ai_label, "
+                      "ai_confidence, ai_route, ai_right (the AI's newest suggestion). Classification only.")] = None,
     task: Annotated[Optional[str], typer.Option(help="preference: pairs (prompt, response_a, response_b, gold A|B in --label-column) instead of classification.")] = None,
     llm_judge: Annotated[str, typer.Option(help="--task preference: LLM judge measured with and without order swapping: llm-local | llm-endpoint | none.")] = "llm-local",
     judge_sample: Annotated[int, typer.Option(help="--task preference: pool pairs the LLM judge is asked about (both orders); 0 = all.")] = 60,
@@ -52,11 +58,18 @@ def simulate(
 
     With and without fine-tuning: `python -m annotator simulate pilot.csv --ai all --seeds 0,1,2 --finetune-every 150 --compare-finetune --report ft.json`
 
+    What was decided per item: `python -m annotator simulate pilot.csv --ai all --out sim-items/` (then open sim-items/margin_seed0.csv)
+
     Preference pairs: `python -m annotator simulate pairs.jsonl --task preference --text-column prompt --label-column better --seeds 0,1,2`
     """
     from tqdm import tqdm
 
     if task is not None:
+        if out is not None:
+            from annotator.core.errors import ValidationError
+
+            raise ValidationError("--out writes per-item decisions of classification runs only.",
+                                  got=f"--task {task}", fix="drop --out, or drop --task")
         _simulate_preferences(data, text_column=text_column, label_column=label_column, task=task,
                               human_budget=human_budget, batch_size=batch_size, human_error=human_error,
                               ai=ai or "bt-judge", llm_judge=llm_judge, judge_sample=judge_sample,
@@ -104,12 +117,17 @@ def simulate(
         return on_round
 
     result = simulate_many(labelled, cfg, seed_list, compare=baselines, compare_finetune=compare_finetune,
-                           cache_dir=settings.embeddings_dir, on_run=on_run)
+                           cache_dir=settings.embeddings_dir, on_run=on_run, out_dir=out)
     for bar in bars:
         bar.close()
     if _write_report(result, report):
         plot = write_learning_curves(result, report.with_suffix(".html"))
         typer.echo(f"Report: {report}  Plot: {plot}")
+    for run in result.get("runs", []) if out is not None else []:
+        d = run.get("decisions") or {}
+        if d:
+            typer.echo(f"Decisions: {d['csv']} ({d['rows']} items, {d['labelled']} labelled, {d['right']} right, "
+                       f"{d['auto_wrong']} auto labels wrong)")
     for entry in (result.get("labels_needed") or {}).values():
         typer.echo(entry["sentence"])
     if result.get("finetune_comparison"):

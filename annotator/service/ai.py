@@ -226,6 +226,17 @@ class AIService(ServicePart):
                     options[name] = {"table": {text: (value, score) for text, value, score in rows}}
         return options
 
+    def last_ai_labels(self, project: str) -> dict[int, dict[str, Any]]:
+        """Per item id, the newest AI suggestion: ``label`` (list of names), ``confidence`` (fused
+        max probability), ``route`` the router gave it and ``agent`` (name@version). Items the AI
+        never scored are absent; for a labelled item it is what the AI said before the person."""
+        pool = self._svc.queue.pool(project)
+        with store.transaction(self.engine) as s:
+            newest = response_q.latest_suggestions(s, [int(i) for i in pool.item_ids])
+        return {item_id: {"label": list(sg.value), "confidence": sg.score, "route": sg.route,
+                          "agent": f"{sg.agent}@{sg.agent_version}".rstrip("@")}
+                for item_id, sg in newest.items()}
+
     def audit_estimate(self, project: str) -> PrecisionEstimate:
         """Precision of auto-accepted labels, measured on blind audits (value and 95 % interval)."""
         with store.transaction(self.engine) as s:

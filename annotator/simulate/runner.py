@@ -25,6 +25,7 @@ from annotator.core.errors import ValidationError
 from annotator.embeddings import Embedder
 from annotator.importers import ImportSpec, read_chunks
 from annotator.service import AnnotatorService
+from annotator.simulate.decisions import decisions_stem, item_decisions, summarise, write_decisions
 from annotator.simulate.finetune import WITH, WITHOUT, FinetuneSchedule, compare_arms
 from annotator.simulate.oracle import GoldOracle
 from annotator.simulate.scoring import count_final_labels
@@ -110,10 +111,13 @@ def _split(data: LabelledData, cfg: SimulationConfig) -> tuple[np.ndarray, np.nd
 def run_simulation(
     data: LabelledData, cfg: SimulationConfig, *, cache_dir: Path | None = None, embedder: Embedder | None = None,
     on_round: Callable[[dict[str, Any]], None] | None = None, trainer: TextTrainer | None = None,
+    out_dir: Path | None = None, out_stem: str | None = None,
 ) -> dict[str, Any]:
     """One simulated session; returns its report (JSON-ready dict; keys in docs/benchmarks.md).
 
     ``trainer`` replaces the fine-tuning jobs' transformer trainer (tests pass the fake one).
+    ``out_dir``: write what was decided per item there (``decisions``: ``out_stem``.csv and
+    .jsonl, default stem ``<strategy>_seed<seed>``); the report's ``decisions`` names the files.
     """
     parse_annotator_names(cfg.ai)  # fail fast on a misspelt name
     if cfg.finetune_every < 0:
@@ -132,6 +136,10 @@ def run_simulation(
         service.models.trainer = trainer
         try:
             report = _session(service, data, cfg, pool_idx, test_idx, oracle, gold, on_round)
+            if out_dir is not None:  # after the last round: gold is read for the file only
+                rows = item_decisions(service, PROJECT, gold)
+                stem = out_stem or decisions_stem(cfg.strategy, cfg.seed)
+                report["decisions"] = {**write_decisions(rows, Path(out_dir), stem), **summarise(rows)}
         finally:
             service.close()
     report["seconds"] = round(time.perf_counter() - started, 2)
@@ -292,7 +300,7 @@ def simulate_many(
     data: LabelledData, cfg: SimulationConfig, seeds: Sequence[int], *, compare: Sequence[str] = (),
     compare_finetune: bool = False, cache_dir: Path | None = None, embedder: Embedder | None = None,
     on_run: Callable[[str, int], Callable[[dict[str, Any]], None] | None] | None = None,
-    trainer: TextTrainer | None = None,
+    trainer: TextTrainer | None = None, out_dir: Path | None = None,
 ) -> dict[str, Any]:
     """Run ``cfg.strategy`` and each strategy in ``compare`` for every seed; aggregate.
 
@@ -303,6 +311,7 @@ def simulate_many(
     runs without fine-tuning and without the judge's veto (arm ``without_finetune``, right after
     the ``with_finetune`` run of the same seed); ``finetune_comparison`` puts the arms side by side.
     ``on_run`` gets the strategy (with " without fine-tuning" appended for that arm) and the seed.
+    ``out_dir``: every run writes its per-item decisions there (``decisions_stem`` names the files).
     """
     if compare_finetune and cfg.finetune_every <= 0:
         raise ValidationError("Comparing with and without fine-tuning needs a fine-tuning schedule.",
@@ -323,7 +332,8 @@ def simulate_many(
         run_cfg = SimulationConfig(**{**asdict(cfg), **overrides})
         label = strategy + (" without fine-tuning" if arm == WITHOUT else "")
         report = run_simulation(data, run_cfg, cache_dir=cache_dir, embedder=embedder, trainer=trainer,
-                                on_round=on_run(label, run_cfg.seed) if on_run else None)
+                                on_round=on_run(label, run_cfg.seed) if on_run else None, out_dir=out_dir,
+                                out_stem=decisions_stem(strategy, run_cfg.seed, arm if compare_finetune else None))
         report["arm"] = arm
         runs.append(report)
         if report["interrupted"]:
