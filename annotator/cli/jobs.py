@@ -67,6 +67,8 @@ def jobs_run(
     out: Annotated[Optional[Path], typer.Option(help="export: output folder.")] = None,
     fmt: Annotated[Optional[str], typer.Option("--format", help="export: jsonl | csv | parquet | hf.")] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="export: replace a previous export in --out.")] = False,
+    csv_raw_formulas: Annotated[bool, typer.Option("--csv-raw-formulas", help="export: keep CSV cells that start "
+                                                   "with = + - @ raw (default: a ' in front).")] = False,
     data_dir: DataDir = None, database_url: DatabaseUrl = None, jobs_backend: JobsBackend = None,
     redis_url: RedisUrl = None, queue: QueueName = None,
 ) -> None:
@@ -76,7 +78,8 @@ def jobs_run(
     """
     payload = {k: v for k, v in {"max_steps": max_steps, "epochs": epochs, "annotators": annotators,
                                  "out": str(out) if out else None, "fmt": fmt,
-                                 "overwrite": overwrite or None}.items() if v is not None}
+                                 "overwrite": overwrite or None,
+                                 "csv_raw_formulas": csv_raw_formulas or None}.items() if v is not None}
     service = open_service(make_settings(data_dir, database_url, jobs_backend=jobs_backend, redis_url=redis_url,
                                  jobs_queue=queue))
     if enqueue:

@@ -226,6 +226,7 @@ class JobsService(ServicePart):
             raise ValidationError("An export job needs an output folder.", expected="payload out=DIR, fmt=FORMAT")
         ctx.checkpoint(0.05, "exporting", force=True)
         res = self._svc.exports.export(project, fmt=payload.get("fmt", "jsonl"), out=payload["out"], only=payload.get("only"),
-                                       overwrite=bool(payload.get("overwrite", False)))
+                                       overwrite=bool(payload.get("overwrite", False)),
+                                       csv_raw_formulas=bool(payload.get("csv_raw_formulas", False)))
         return {"rows": res.n_rows, "data_path": str(res.data_path), "card_path": str(res.card_path),
                 "message": f"exported {res.n_rows} rows to {res.data_path}"}

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from annotator.cli import app
 from annotator.core.errors import ConfigError, DiskFullError, ValidationError
-from annotator.export.target import MARKER
+from annotator.export.target import MARKER, check_target
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -57,16 +57,20 @@ def test_the_users_own_files_are_never_replaced(project, tmp_path):
     assert (out / "data.csv").read_text() == "my own spreadsheet" and (out / "README.md").read_text() == "my notes"
 
 
-@pytest.mark.parametrize("target", ["file", "/", "home"])
-def test_a_file_the_root_or_home_is_refused(project, tmp_path, target):
-    out = {"file": tmp_path / "data.csv", "/": Path("/"), "home": Path.home()}[target]
-    if target == "file":
-        out.write_text("x")
+def test_a_file_as_the_target_is_refused(project, tmp_path):
+    out = tmp_path / "data.csv"
+    out.write_text("x")
     with pytest.raises(ValidationError) as err:
         project.exports.export("p", fmt="jsonl", out=out, overwrite=True)
-    assert ("is a file" in err.value.message) if target == "file" else ("Refusing" in err.value.message)
-    if target == "file":
-        assert out.read_text() == "x"
+    assert "is a file" in err.value.message and out.read_text() == "x"
+
+
+@pytest.mark.parametrize("target", ["/", "home", "/usr", "/tmp"])
+def test_the_root_home_and_system_folders_are_refused(target):
+    # Only the check, so nothing lands in / or the home folder even where the check were missing.
+    with pytest.raises(ValidationError) as err:
+        check_target(Path.home() if target == "home" else Path(target), overwrite=True)
+    assert "Refusing" in err.value.message and "--out" in err.value.message
 
 
 def test_an_export_that_fails_midway_leaves_the_previous_one(project, tmp_path, monkeypatch):
@@ -164,17 +168,22 @@ def _dead_pid() -> int:
     return int(proc.stdout)
 
 
-@pytest.mark.parametrize("where", ["etc", "data_dir", "inside_file"])
-def test_system_trees_the_data_folder_and_a_path_below_a_file_are_refused(project, tmp_path, where):
+def test_a_folder_inside_a_system_tree_is_refused():
+    # Only the check, so nothing is written into /etc even where the check were missing (tests may run as root).
+    with pytest.raises(ValidationError) as err:
+        check_target(Path("/etc/annotator-export-test"), overwrite=True)
+    assert "inside a system folder" in err.value.message
+
+
+@pytest.mark.parametrize("where", ["data_dir", "inside_file"])
+def test_the_data_folder_and_a_path_below_a_file_are_refused(project, tmp_path, where):
     blocker = tmp_path / "notes.txt"
     blocker.write_text("mine")
-    out = {"etc": Path("/etc/annotator-export"), "data_dir": project.settings.data_dir,
-           "inside_file": blocker / "out"}[where]
+    out = {"data_dir": project.settings.data_dir, "inside_file": blocker / "out"}[where]
     with pytest.raises(ValidationError) as err:
         project.exports.export("p", fmt="jsonl", out=out, overwrite=True)
-    message = err.value.message
-    assert {"etc": "inside a system folder", "data_dir": "data folder", "inside_file": "is a file"}[where] in message
-    assert blocker.read_text() == "mine" and not Path("/etc/annotator-export").exists()
+    assert {"data_dir": "data folder", "inside_file": "is a file"}[where] in err.value.message
+    assert blocker.read_text() == "mine" and (project.settings.data_dir / "annotator.db").is_file()
 
 
 def test_files_put_into_the_target_during_the_export_are_kept(project, tmp_path, monkeypatch):
@@ -252,15 +261,40 @@ def test_post_training_exports_land_the_same_way(service, tmp_path):
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
-def test_the_cli_gets_a_clear_error_for_a_file_or_the_root(tmp_path):
+def test_the_cli_gets_a_clear_error_for_a_file_or_the_data_folder(tmp_path):
     runner = CliRunner()
     data = ["--data-dir", str(tmp_path / "data")]
     assert runner.invoke(app, ["init", "p", "--labels", "a,b", *data]).exit_code == 0
     afile = tmp_path / "x.csv"
     afile.write_text("mine")
-    for out in (str(afile), "/"):
+    for out in (str(afile), str(tmp_path / "data")):
         res = runner.invoke(app, ["export", "-p", "p", "--out", out, "--overwrite", *data])
         # An AnnotatorError, which main() prints as "Error: ..." with exit code 2 (no traceback).
         assert isinstance(res.exception, ValidationError), res.exception
         assert "Refusing" in res.exception.message or "is a file" in res.exception.message
     assert afile.read_text() == "mine"
+
+
+def test_export_jobs_land_the_same_way(settings, fake_embedder, tmp_path):
+    from annotator.service import AnnotatorService
+
+    settings.jobs_backend = "immediate"
+    svc = AnnotatorService.from_settings(settings, embedder=fake_embedder)
+    try:
+        svc.projects.create_project("p", ["a", "b"])
+        svc.imports.import_records("p", [{"text": "=1+1"}, {"text": "plain"}])
+        mine = tmp_path / "mine"
+        mine.mkdir()
+        (mine / "data.csv").write_text("my own")
+        refused = svc.jobs.submit("export", "p", out=str(mine), fmt="csv", overwrite=True)
+        assert refused.status == "failed" and "no export wrote" in refused.error
+        assert (mine / "data.csv").read_text() == "my own"
+        out = tmp_path / "out"
+        assert svc.jobs.submit("export", "p", out=str(out), fmt="csv").status == "done"
+        again = svc.jobs.submit("export", "p", out=str(out), fmt="csv")
+        assert again.status == "failed" and "--overwrite" in again.error
+        raw = svc.jobs.submit("export", "p", out=str(out), fmt="csv", overwrite=True, csv_raw_formulas=True)
+        assert raw.status == "done", raw.error
+        assert ",=1+1," in (out / "data.csv").read_text() and "'=1+1" not in (out / "data.csv").read_text()
+    finally:
+        svc.close()
