@@ -198,6 +198,7 @@ def _session(
                 point["coverage"] = round((so_far["human"] + so_far["auto"]) / len(pool_idx), 4)
                 point["label_accuracy"] = so_far["accuracy"]
                 point["auto_labels"] = so_far["auto"]
+                point["fusion"] = (ai_runs[-1].get("fusion") or {}).get("choice")  # the rule the router used
             if schedule is not None:
                 point["finetune_promoted_version"] = schedule.summary()["promoted_version"]
             if point["stop"]:
