@@ -20,6 +20,7 @@ from annotator.core.schema import (
     NearDuplicate,
     Route,
     TaskType,
+    validate_label_name,
 )
 from annotator.embeddings import (
     text_hash,
@@ -259,6 +260,7 @@ class ImportsService(ServicePart):
             for value in values:
                 for name in value:
                     if name not in allowed:
+                        validate_label_name(name)  # a new label must show safely in the UI and the card
                         allowed.append(name)
                         label_specs.append(LabelSpec(name=name).model_dump())
                         report.labels_added.append(name)

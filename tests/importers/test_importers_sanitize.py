@@ -100,3 +100,14 @@ def test_a_text_of_only_control_characters_is_refused(service, tmp_path):
         service.imports.import_file("e", path, ImportSpec(text_column="text"))
     assert "control characters" in err.value.message and "rows 2" in err.value.message
     assert service.projects.project("e").items == 0
+
+
+def test_labels_added_by_an_import_are_checked(service, tmp_path):
+    service.projects.create_project("labels", ["a"])
+    path = tmp_path / "l.csv"
+    path.write_text("text,label\nx,a\ny,<img src=x>\n")
+    with pytest.raises(ValidationError) as err:
+        service.imports.import_file("labels", path, ImportSpec(text_column="text", label_column="label"),
+                                    add_labels=True)
+    assert "<" in err.value.message and service.projects.project("labels").items == 0
+    assert [lab.name for lab in service.projects.project("labels").labels] == ["a"]
