@@ -142,8 +142,9 @@ class Project:
 
     def export(self, out: str | Path, *, format: str = "jsonl", only: str | None = None,  # noqa: A002
                sources: Sequence[str] | None = None, statuses: Sequence[str] | None = None,
-               overwrite: bool = False) -> ExportResult:
+               overwrite: bool = False, csv_raw_formulas: bool = False) -> ExportResult:
         """Write the data (``format``: jsonl | csv | parquet | hf) and a dataset card to folder ``out``
-        (``overwrite``: replace a previous export there)."""
+        (``overwrite``: replace a previous export there; ``csv_raw_formulas``: CSV cells starting with
+        ``= + - @`` as they are, not prefixed with ``'``)."""
         return self.service.exports.export(self.name, fmt=format, out=out, only=only, sources=sources,
-                                           statuses=statuses, overwrite=overwrite)
+                                           statuses=statuses, overwrite=overwrite, csv_raw_formulas=csv_raw_formulas)
