@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     login_lock_s: float = Field(default=300.0, ge=0, description="Seconds a locked name must wait.")
     login_address_lock_after: int = Field(default=50, ge=0, description="Failed logins in a row from one client "
                                           "address that lock it (0: never; behind a proxy all share one).")
+    # Whose forwarded headers name the client (X-Forwarded-For, Forwarded, X-Real-IP): only these
+    # direct peers'; anyone else could forge them to escape the per-address login lock.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="IP addresses or CIDR networks of reverse proxies whose forwarded "
+        "headers are believed (comma-separated in ANNOTATOR_TRUSTED_PROXIES; empty: the socket's peer is the client).")
     demo: bool = Field(default=True, description="Create the bundled demo project on first start.")
     models_dir: Path | None = Field(default=None, description="Run-time model artifacts (model versions, judges, "
                                     "converted LLM weights); default <data_dir>/models.")
@@ -114,6 +119,26 @@ class Settings(BaseSettings):
         # The environment and the CLI give one string: "a.example, b.example".
         if isinstance(value, str):
             return [name.strip() for name in value.split(",") if name.strip()]
+        return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("trusted_proxies", mode="after")
+    @classmethod
+    def _check_proxies(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError as e:
+                raise ValueError(f"trusted_proxies: {entry!r} is not an IP address or CIDR network; expected e.g. "
+                                 "'127.0.0.1', '10.0.0.0/8' or '::1'") from e
         return value
 
     @field_validator("data_dir", mode="after")

@@ -1,4 +1,10 @@
-"""Accounts: users, roles, passwords and the login throttles."""
+"""Accounts: users, roles, passwords, session versions and the login throttles.
+
+A password reset or a role change bumps the account's session version in the database (whichever
+face asks: UI, CLI, API); the app ends every login made under an older version at its next request
+(``session_version``). The throttles keep their counts in the database too
+(``service.throttle_state``), so every process of the app and every restart share them.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +24,7 @@ from annotator.core.schema import (
     UserInfo,
 )
 from annotator.service.part import ServicePart
+from annotator.service.throttle_state import DbThrottleState
 from annotator.store import users as user_q
 
 if TYPE_CHECKING:
@@ -55,7 +62,8 @@ class AccountsService(ServicePart):
             return _user_info(user_q.get_user(s, name))
 
     def set_role(self, name: str, role: str) -> UserInfo:
-        """Give ``name`` the role ``role``.
+        """Give ``name`` the role ``role``; a change ends their open logins at their next request (they
+        log in again under the new role), in every process.
 
         Raises:
             ValidationError: ``name`` is the last admin and ``role`` is not admin (nobody could
@@ -71,8 +79,16 @@ class AccountsService(ServicePart):
             return _user_info(user_q.set_role(s, name, str(role)))
 
     def reset_password(self, name: str, password: str) -> UserInfo:
+        """A new password for ``name``; their open logins end at their next request, in every process."""
         with store.transaction(self.engine) as s:
             return _user_info(user_q.set_password(s, name, password))
+
+    def session_version(self, name: str) -> int | None:
+        """The session version of account ``name`` (None: no such account). It grows with each password
+        reset and role change; a login made under a smaller value is no longer valid. One indexed
+        lookup: the app asks it for each request (behind a short cache)."""
+        with store.transaction(self.engine) as s:
+            return user_q.session_version(s, name)
 
     def authenticate(self, name: str, password: str) -> UserInfo:
         """The account when ``password`` is right.
@@ -113,12 +129,13 @@ class AccountsService(ServicePart):
 
     @property
     def login_throttle(self) -> LoginThrottle:
-        """The failed-login throttle (one per service; tests replace it to inject a clock)."""
+        """The failed-login throttle per name, its counts in the database (shared by every process and
+        kept across restarts; tests replace it to inject a clock)."""
         throttle = self._login_throttle
         if throttle is None:
             throttle = self._login_throttle = LoginThrottle(
                 base_delay_s=self.settings.login_delay_s, lock_after=self.settings.login_lock_after,
-                lock_s=self.settings.login_lock_s)
+                lock_s=self.settings.login_lock_s, state=DbThrottleState(self.engine, "name:"))
         return throttle
 
     @login_throttle.setter
@@ -128,12 +145,13 @@ class AccountsService(ServicePart):
     @property
     def address_throttle(self) -> LoginThrottle:
         """The failed-login throttle per client address: guessing across many names from one address
-        slows down too, and ``login_address_lock_after`` failures lock the address."""
+        slows down too, and ``login_address_lock_after`` failures lock the address (counts in the
+        database, like ``login_throttle``)."""
         throttle = self._address_throttle
         if throttle is None:
             throttle = self._address_throttle = LoginThrottle(
                 base_delay_s=self.settings.login_delay_s, lock_after=self.settings.login_address_lock_after,
-                lock_s=self.settings.login_lock_s)
+                lock_s=self.settings.login_lock_s, state=DbThrottleState(self.engine, "address:"))
         return throttle
 
     @address_throttle.setter

@@ -55,6 +55,9 @@ class User(SQLModel, table=True):
     password_hash: str | None = Field(default=None, max_length=512)
     is_system: bool = Field(default=False, description="The 'import' pseudo-user and similar.")
     created_at: datetime = Field(default_factory=utcnow)
+    # Bumped by a password reset or a role change: a login made under an older value is ended at its
+    # next request, whichever process serves it (migration 0007).
+    session_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class Response(SQLModel, table=True):
@@ -201,3 +204,17 @@ class ReviewRequest(SQLModel, table=True):
     after_response_id: int | None = None
     created_at: datetime = Field(default_factory=utcnow)
     resolved_at: datetime | None = None
+
+
+# ---- logins ------------------------------------------------------------------------------------
+class LoginFailure(SQLModel, table=True):
+    """Failed logins in a row under one throttle key (``name:<login>`` or ``address:<client>``), shared
+    by every process of the app and kept across restarts (``annotator.auth.throttle`` decides the
+    delays and locks; ``store.throttle`` reads and writes rows under a lock). Wall-clock UTC times."""
+
+    __tablename__ = "login_failure"
+
+    key: str = Field(primary_key=True, max_length=300)
+    failures: int = Field(default=0)
+    last_failure: datetime = Field(index=True)  # indexed: old rows are purged by it
+    locked_until: datetime

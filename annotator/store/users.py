@@ -74,20 +74,37 @@ def add_user(session: Session, name: str, *, role: str = "annotator", password: 
 
 
 def set_role(session: Session, name: str, role: str) -> User:
+    """Give ``name`` the role ``role``; a change ends their open logins (``session_version``)."""
     check_role(role)
     user = get_user(session, name)
-    user.role = role
+    if user.role != role:
+        user.role = role
+        _bump_session_version(user)
     session.add(user)
     session.flush()
     return user
 
 
 def set_password(session: Session, name: str, password: str) -> User:
+    """A new password for ``name``; ends their open logins (``session_version``), so whoever knew
+    the old one is logged out, in every process."""
     user = get_user(session, name)
     user.password_hash = hash_password(password)
+    _bump_session_version(user)
     session.add(user)
     session.flush()
     return user
+
+
+def _bump_session_version(user: User) -> None:
+    # An UPDATE … SET session_version = session_version + 1 in SQL: two concurrent bumps both count.
+    user.session_version = User.session_version + 1  # type: ignore[assignment]
+
+
+def session_version(session: Session, name: str) -> int | None:
+    """The session version of account ``name`` (one lookup on the unique name index); None when the
+    account does not exist. A login made under a smaller value is no longer valid."""
+    return session.exec(select(User.session_version).where(User.name == name)).first()
 
 
 def verify_password(session: Session, name: str, password: str) -> User | None:

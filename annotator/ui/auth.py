@@ -22,6 +22,10 @@ Gradio's file upload route (``POST /gradio_api/upload``) runs no event, so ``Upl
 (from ``launch_app_kwargs(service)``) checks it: only ``UPLOAD_ROLES`` (admins: the New project tab
 is the one file box) may upload; others get 403.
 
+A login ends when its account's session version changes (a password reset or a role change, from
+any face or process): ``annotator.ui.sessions`` checks it for every request, so Gradio itself
+sees no login then, and so do the two checks above.
+
 In single-user mode (no account has a password) there is no login and no check: the person at the
 machine is the local admin, as before.
 """
@@ -34,6 +38,7 @@ import functools
 import html
 import inspect
 import logging
+import os
 import re
 import typing
 from collections.abc import Awaitable, Callable, Iterable
@@ -42,12 +47,14 @@ from typing import Any
 
 import gradio as gr
 
+from annotator.auth.clients import Network, client_address, parse_networks
 from annotator.core.errors import (
     AnnotatorError,
     LoginRefusedError,
     NotFoundError,
     PermissionDeniedError,
 )
+from annotator.ui.sessions import SessionVersionMiddleware, SessionVersions, note_login
 
 log = logging.getLogger("annotator.ui.auth")
 
@@ -306,14 +313,17 @@ CLIENT_ADDRESS: contextvars.ContextVar[str | None] = contextvars.ContextVar("ann
 class ClientAddressMiddleware:
     """ASGI middleware that keeps the client's address of each request in ``CLIENT_ADDRESS``:
     Gradio hands the login check only name and password, and the throttle also counts per address.
-    Pass it with ``blocks.launch(app_kwargs=launch_app_kwargs())``."""
+    The address is the socket's peer; forwarded headers count only from ``trusted`` proxies
+    (``annotator.auth.clients``). Pass it with ``blocks.launch(app_kwargs=launch_app_kwargs())``."""
 
-    def __init__(self, app: Any):
-        self.app = app
+    def __init__(self, app: Any, trusted: tuple[Network, ...] = ()):
+        self.app, self.trusted = app, trusted
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         client = scope.get("client") if scope.get("type") == "http" else None
-        token = CLIENT_ADDRESS.set(client[0] if client else None)
+        peer = client[0] if client else None
+        address = client_address(peer, scope.get("headers") or [], self.trusted) if peer else None
+        token = CLIENT_ADDRESS.set(address)
         try:
             await self.app(scope, receive, send)
         finally:
@@ -376,13 +386,30 @@ class _Login:
     username: str
 
 
-def launch_app_kwargs(service: Any = None) -> dict[str, Any]:
-    """``app_kwargs`` for ``blocks.launch`` in auth mode: the client-address middleware and, with
-    ``service``, the upload role check (``UploadRoleMiddleware``)."""
+def distrust_server_proxy_headers() -> None:
+    """Stop uvicorn (Gradio's server) from rewriting the client address from ``X-Forwarded-For``.
+
+    By default uvicorn believes that header from 127.0.0.1 and ::1 and overwrites the socket's peer
+    with it before any middleware of the app runs, so a local caller could name any address and
+    escape the per-address login lock. ``ClientAddressMiddleware`` applies ``trusted_proxies``
+    itself, so uvicorn must trust nobody. Gradio does not pass uvicorn's ``forwarded_allow_ips``,
+    which then comes from this environment variable, read when ``launch`` builds the server."""
+    os.environ["FORWARDED_ALLOW_IPS"] = ""
+
+
+def launch_app_kwargs(service: Any = None, trusted_proxies: list[str] | None = None) -> dict[str, Any]:
+    """``app_kwargs`` for ``blocks.launch`` in auth mode (call it before ``launch``): the client-address
+    middleware (forwarded headers believed from ``trusted_proxies``, else from
+    ``service.settings.trusted_proxies``) and, with ``service``, the session-version check
+    (``annotator.ui.sessions``) and the upload role check (``UploadRoleMiddleware``)."""
     from starlette.middleware import Middleware
 
-    middleware = [Middleware(ClientAddressMiddleware)]
+    if trusted_proxies is None:
+        trusted_proxies = list(getattr(getattr(service, "settings", None), "trusted_proxies", None) or [])
+    distrust_server_proxy_headers()
+    middleware = [Middleware(ClientAddressMiddleware, trusted=parse_networks(trusted_proxies))]
     if service is not None:
+        middleware.insert(0, Middleware(SessionVersionMiddleware, versions=SessionVersions(service)))
         middleware.append(Middleware(UploadRoleMiddleware, service=service))
     return {"middleware": middleware}
 
@@ -392,11 +419,19 @@ def login_callable(service: Any, sleep: Callable[[float], Awaitable[Any]] = asyn
     """The ``auth`` callable for ``blocks.launch``: True for a right password. A refused login
     waits the throttle's delay before it answers (``await sleep``: the wait holds no thread and no
     event loop), and the argon2 check runs in a worker thread. Failures count per name and, with
-    ``launch_app_kwargs()``'s middleware, per client address."""
+    ``launch_app_kwargs()``'s middleware, per client address. A right password notes the account's
+    session version for the login Gradio then issues (``annotator.ui.sessions``)."""
+
+    def login(username: str, password: str, address: str | None) -> int | None:
+        # The version is read before the password is checked: a reset committed in between bumps
+        # it past this value, so the login it lets in ends at its first request.
+        version = service.accounts.session_version(username)
+        service.accounts.login(username, password, address)
+        return version
 
     async def check_login(username: str, password: str) -> bool:
         try:
-            await asyncio.to_thread(service.accounts.login, username, password, CLIENT_ADDRESS.get())
+            version = await asyncio.to_thread(login, username, password, CLIENT_ADDRESS.get())
         except LoginRefusedError as e:
             log.warning("login refused for %r (waiting %.1f s%s)", username, e.delay_s,
                         f", locked {e.locked_s:.0f} s" if e.locked_s else "")
@@ -406,6 +441,7 @@ def login_callable(service: Any, sleep: Callable[[float], Awaitable[Any]] = asyn
             log.warning("login refused for %r: %s", username, e.what)
             await sleep(service.accounts.login_throttle.base_delay_s)
             return False
+        note_login(username, version)
         return True
 
     return check_login
