@@ -65,3 +65,26 @@ def test_set_role_refuses_to_demote_the_last_admin(tmp_path):
     _user("add", "bo", "--role", "admin", "--no-password", data_dir=data)
     out = _user("set-role", "root", "annotator", data_dir=data)
     assert out.exit_code == 0 and "now annotator" in out.output
+
+
+def test_reset_password_and_set_role_end_open_logins(tmp_path):
+    """The CLI bumps the account's session version (the app ends logins made before it at their next
+    request), as the Admin tab does: a reset always, a role change when the role changes."""
+    data = tmp_path / "d"
+    assert _user("add", "root", "--role", "admin", "--password-stdin", data_dir=data, input="root secret\n").exit_code == 0
+    assert _user("add", "ana", "--password-stdin", data_dir=data, input="ana secret!\n").exit_code == 0
+
+    def version() -> int | None:
+        service = AnnotatorService.from_settings(Settings(data_dir=data, demo=False))
+        try:
+            return service.accounts.session_version("ana")
+        finally:
+            service.close()
+
+    assert version() == 0
+    assert _user("reset-password", "ana", "--password-stdin", data_dir=data, input="a new secret\n").exit_code == 0
+    assert version() == 1
+    assert "now reviewer" in _user("set-role", "ana", "reviewer", data_dir=data).output
+    assert version() == 2
+    assert _user("set-role", "ana", "reviewer", data_dir=data).exit_code == 0  # no change, logins stay
+    assert version() == 2

@@ -99,3 +99,48 @@ def test_upgrade_from_0001_keeps_existing_users_and_their_answers(tmp_path):
     service = AnnotatorService.from_settings(settings, embedder=make_embedder("hashing"))
     assert service.queue.progress("p").labelled == 3  # nothing that was stored is lost
     service.close()
+
+
+def test_upgrade_from_0006_starts_existing_users_at_session_version_0(engine):
+    """SQLite and PostgreSQL: the 0007 migration adds ``session_version`` (existing rows get 0) and the
+    ``login_failure`` table, and a downgrade takes both away again."""
+    from alembic import command
+    from alembic.config import Config
+
+    from annotator.store.engine import table_names
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as c:
+        cfg.attributes["connection"] = c
+        command.downgrade(cfg, "0006")
+    assert "login_failure" not in table_names(engine)
+    with engine.begin() as c:
+        c.execute(text("INSERT INTO \"user\" (name, role, is_system, created_at) "
+                       "VALUES ('ana', 'annotator', false, CURRENT_TIMESTAMP)"))
+    with engine.begin() as c:
+        cfg.attributes["connection"] = c
+        command.upgrade(cfg, "head")
+    assert "login_failure" in table_names(engine)
+    with transaction(engine) as s:
+        assert user_q.session_version(s, "ana") == 0
+        user_q.set_password(s, "ana", "a new password")
+    with transaction(engine) as s:
+        assert user_q.session_version(s, "ana") == 1
+
+
+def test_a_password_reset_or_a_role_change_bumps_the_session_version(engine):
+    with transaction(engine) as s:
+        user_q.add_user(s, "ana", password="first password")
+        assert user_q.session_version(s, "ana") == 0
+        assert user_q.session_version(s, "nobody") is None
+    with transaction(engine) as s:
+        user_q.set_password(s, "ana", "second password")
+    with transaction(engine) as s:
+        assert user_q.session_version(s, "ana") == 1
+        user_q.set_role(s, "ana", "annotator")  # the same role: nothing changes, logins stay
+    with transaction(engine) as s:
+        assert user_q.session_version(s, "ana") == 1
+        user_q.set_role(s, "ana", "reviewer")
+    with transaction(engine) as s:
+        assert user_q.session_version(s, "ana") == 2

@@ -27,8 +27,12 @@ REFUSED = "may not do this"
 
 
 @pytest.fixture
-def auth_app(ui_service):
-    """The app in auth mode (accounts with passwords) on a free port: (url, service, ui, blocks, sleeps)."""
+def auth_app(ui_service, monkeypatch):
+    """The app in auth mode (accounts with passwords) on a free port: (url, service, ui, blocks, sleeps).
+    Session versions are looked up at every request (no cache), so a change applies at once."""
+    from annotator.ui import sessions
+
+    monkeypatch.setattr(sessions, "VERSION_TTL_S", 0.0)
     for name, role in ROLES.items():
         ui_service.accounts.add_user(name, role, PASSWORDS[name])
     ui_service.projects.create_project("tickets", LABELS)
@@ -196,13 +200,14 @@ def test_only_admins_upload_files(auth_app):
     assert _client(url, "ana").post("/gradio_api/upload", files=upload).status_code == 200
 
 
-def test_a_role_change_applies_at_the_next_call(auth_app):
+def test_a_role_change_ends_the_login_and_applies_at_the_next_one(auth_app):
     url, service, _ui, blocks, _ = auth_app
     index = {auth.event_key(f): i for i, f in blocks.fns.items() if f.fn is not None}
     ana = _client(url, "ana")
     assert _refused(_call(ana, index["admin_users"], []))
     service.accounts.set_role("ana", "admin")
-    r = _call(ana, index["admin_users"], [])
+    assert _call(ana, index["admin_users"], []).status_code == 401  # the login under the old role is over
+    r = _call(_client(url, "ana"), index["admin_users"], [])
     assert r.status_code == 200 and "rita" in r.text
 
 
@@ -236,6 +241,8 @@ def test_an_admin_manages_accounts_in_the_admin_tab(auth_app):
         cy = _client(url, "cy")  # the new account logs in
         r = _call(root, index["admin_set_role"], ["cy", "reviewer"], session)
         assert r.status_code == 200 and "cy is now reviewer" in r.text
+        assert cy.get("/config").status_code == 401  # a role change ends the open login...
+        cy = _client(url, "cy")  # ...and the next one has the new role
         assert cy.get("/config").status_code == 200
         r = _call(root, index["admin_reset_password"], ["cy", "a new password"], session)
         assert r.status_code == 200 and "New password set for cy; 1 open session(s) logged out" in r.text
