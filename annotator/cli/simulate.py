@@ -24,6 +24,10 @@ def simulate(
     human_error: Annotated[float, typer.Option(help="Probability the simulated person answers a wrong label.")] = 0.0,
     ai: Annotated[Optional[str], typer.Option(help="AI annotators allowed (default none); --task preference: the judges in the loop, bt-judge (default) | llm-local | llm-endpoint | none.")] = None,
     target_precision: Annotated[float, typer.Option(help="Precision the router must hold for auto labels.")] = 0.95,
+    target_accuracy: Annotated[Optional[float], typer.Option(
+        help="Accuracy the whole pool must keep (off by default): AI labels may go auto below --target-precision "
+             "while the certified lower bound of the pool's accuracy, people's labels included, stays at or "
+             "above it.")] = None,
     test_fraction: Annotated[float, typer.Option(help="Gold slice held out to score the final classifier.")] = 0.2,
     seed: Annotated[int, typer.Option(help="Seed (ignored when --seeds is given).")] = 0,
     seeds: Annotated[Optional[str], typer.Option(help="Comma-separated seeds, e.g. 0,1,2: mean and spread.")] = None,
@@ -88,9 +92,9 @@ def simulate(
     settings.ensure_data_dir()
     cfg = SimulationConfig(
         strategy=strategy, human_budget=human_budget, batch_size=batch_size, human_error=human_error, ai=ai,
-        target_precision=target_precision, test_fraction=test_fraction, seed=seed, max_items=max_items,
-        embedding_model=settings.embedding_model, finetune_every=finetune_every, finetune_epochs=finetune_epochs,
-        finetune_max_steps=finetune_max_steps,
+        target_precision=target_precision, target_accuracy=target_accuracy, test_fraction=test_fraction, seed=seed,
+        max_items=max_items, embedding_model=settings.embedding_model, finetune_every=finetune_every,
+        finetune_epochs=finetune_epochs, finetune_max_steps=finetune_max_steps,
     )
     if compare_finetune and finetune_every <= 0:
         from annotator.core.errors import ValidationError

@@ -175,6 +175,15 @@ class ProjectSettings(BaseModel):
     seed: int = 0
     preselect_suggestion: bool = False
     target_precision: float = Field(default=0.95, gt=0, le=1)
+    target_accuracy: float | None = Field(
+        default=None, gt=0, le=1,
+        description="Accuracy the whole finished dataset must keep (None: off). AI labels may then be "
+                    "auto-accepted below target_precision while the certified lower bound of the pool's "
+                    "expected accuracy, people's labels included, stays at or above it.")
+    human_accuracy: float = Field(
+        default=1.0, gt=0, le=1,
+        description="Probability a person's label is right, as the dataset-accuracy bound and estimate "
+                    "assume it (1.0: people are right; e.g. 0.99 where people disagree now and then).")
     audit_fraction: float = Field(default=0.05, ge=0, le=1)
     lease_minutes: float = Field(
         default=30.0, gt=0,

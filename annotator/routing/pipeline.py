@@ -23,6 +23,13 @@ from annotator.annotators import AIAnnotator, ItemBatch, LabelContext
 from annotator.core.schema import ROUTED_NAMES, Route
 from annotator.routing import judge as judge_m
 from annotator.routing.calibration import Ensemble, fit_ensemble
+from annotator.routing.dataset_accuracy import (
+    BinPrecision,
+    auto_region,
+    bin_precision,
+    dataset_accuracy,
+    dataset_cutoff,
+)
 from annotator.routing.router import (
     Routes,
     RoutingPolicy,
@@ -43,12 +50,15 @@ class Calibration:
         thresholds: (n_labels,) auto-accept confidence per label; ``inf`` where none holds the target.
         judge: P(AI label correct) model, fitted out of fold on the same human labels.
         judge_thresholds: (n_labels,) judge score an auto item must also clear; None when the veto is off.
+        bins: the AI label's precision per confidence bin on the random human-labelled items (the
+            calibration slice and the audits), out of fold; None with too few of them.
     """
 
     ensemble: Ensemble
     thresholds: np.ndarray
     judge: judge_m.Judge
     judge_thresholds: np.ndarray | None
+    bins: BinPrecision | None = None
 
 
 def calibrate(annotators: Sequence[AIAnnotator], context: LabelContext, policy: RoutingPolicy, *,
@@ -73,7 +83,14 @@ def calibrate(annotators: Sequence[AIAnnotator], context: LabelContext, policy: 
     judge = judge_m.fit_ensemble_judge(ensemble, context, seed=seed)
     judge_thresholds = judge_m.judge_thresholds(judge, len(context.label_names), policy, random_pick=picked) \
         if judge_veto else None
-    return Calibration(ensemble, thresholds, judge, judge_thresholds)
+    bins = None
+    if picked is not None and picked.any():
+        # Only the random picks: per confidence bin they are a random sample of the pool's items,
+        # which the dataset bound needs; the queue's picks are not.
+        oof = ensemble.oof_proba[picked]
+        bins = bin_precision(oof.max(axis=1), oof.argmax(axis=1) == ensemble.oof_labels[picked],
+                             bound_confidence=policy.bound_confidence)
+    return Calibration(ensemble, thresholds, judge, judge_thresholds, bins)
 
 
 @dataclass
@@ -109,8 +126,11 @@ def route(cal: Calibration, batch: ItemBatch, context: LabelContext, policy: Rou
             raise ValueError("route() needs text_lengths when the judge veto is on")
         judge_score = judge_m.score_items(cal.judge, proba, cal.ensemble.calibrate(raw), batch.embeddings,
                                           context, text_lengths)
+    # ``batch`` is every unlabelled item of the pool (as ``run_ai`` routes them), so with the human
+    # labels it is the whole pool the dataset target is about.
     routes = route_items(proba, cal.thresholds, policy, rng, already_audited=already_audited,
-                         keep_audit=keep_audit, judge_score=judge_score, judge_thresholds=cal.judge_thresholds)
+                         keep_audit=keep_audit, judge_score=judge_score, judge_thresholds=cal.judge_thresholds,
+                         bins=cal.bins, pool_size=len(context.labels) + len(proba))
     return RoutedBatch(proba, routes, judge_score)
 
 
@@ -119,17 +139,49 @@ def thresholds_dict(names: Sequence[str], thresholds: np.ndarray) -> dict[str, f
     return {n: (None if not np.isfinite(t) else round(float(t), 4)) for n, t in zip(names, thresholds)}
 
 
-def summary(cal: Calibration, names: Sequence[str], routed: RoutedBatch | None, human_labels: int) -> dict[str, Any]:
+def dataset_estimate(cal: Calibration, routed: RoutedBatch | None, human_labels: int, policy: RoutingPolicy,
+                     random_pick: np.ndarray | None) -> dict[str, Any] | None:
+    """The expected accuracy of the labels the dataset holds after this run (the human labels and
+    the AI labels of ``auto`` items and of pending audits, which keep the AI label until the
+    person answers), with its 95 % interval (``dataset_accuracy.dataset_accuracy``), and the
+    target. The auto labels are measured on the random human-labelled items (``random_pick``
+    (m,) bool over the labelled items) that the same rule would have sent auto, out of fold;
+    None without any label."""
+    n_auto, cutoff = 0, float("inf")
+    if routed is not None:
+        r = routed.routes
+        accepted = np.isin(r.route, (Route.auto.value, Route.audit.value))
+        n_auto = int(accepted.sum())
+        cutoff = dataset_cutoff(r.confidence, accepted, r.label, cal.thresholds)
+    hits = trials = 0
+    if random_pick is not None and random_pick.any():
+        oof = cal.ensemble.oof_proba[random_pick]
+        pred = oof.argmax(axis=1)
+        region = auto_region(pred, oof.max(axis=1), cal.thresholds, cutoff)
+        hits = int((pred[region] == cal.ensemble.oof_labels[random_pick][region]).sum())
+        trials = int(region.sum())
+    est = dataset_accuracy(human_labels, n_auto, hits, trials, human_accuracy=policy.human_accuracy)
+    if est is None:
+        return None
+    return {**est.as_dict(), "target": policy.target_accuracy, "cutoff": None if np.isinf(cutoff) else
+            round(cutoff, 4), "bins": None if cal.bins is None else cal.bins.as_dict()}
+
+
+def summary(cal: Calibration, names: Sequence[str], routed: RoutedBatch | None, human_labels: int,
+            policy: RoutingPolicy | None = None, random_pick: np.ndarray | None = None) -> dict[str, Any]:
     """The run's record: items and counts per route, thresholds, per-annotator calibration, the
-    fusion rule chosen (``fusion``: every candidate's out-of-fold log loss), judge.
+    fusion rule chosen (``fusion``: every candidate's out-of-fold log loss), judge, and
+    ``dataset_accuracy`` (``dataset_estimate`` on the ``random_pick`` (m,) items; with the default
+    policy when ``policy`` is None).
 
     ``routed`` None: nothing was left to route (every item has a human label).
     """
     thresholds = thresholds_dict(names, cal.thresholds)
+    estimate = dataset_estimate(cal, routed, human_labels, policy or RoutingPolicy(), random_pick)
     if routed is None:
         return {"agent": cal.ensemble.name, "items": 0, "routes": dict.fromkeys(ROUTE_NAMES, 0),
                 "thresholds": thresholds, "calibration": cal.ensemble.per_annotator, "human_labels": human_labels,
-                "fusion": cal.ensemble.fusion_report, "judge": cal.judge.as_dict()}
+                "fusion": cal.ensemble.fusion_report, "judge": cal.judge.as_dict(), "dataset_accuracy": estimate}
     r = routed.routes
     counts = {name: int((r.route == name).sum()) for name in ROUTE_NAMES}
     # confident enough for auto-accept, yet sent to a person: the judge said the label looks wrong
@@ -138,4 +190,4 @@ def summary(cal: Calibration, names: Sequence[str], routed: RoutedBatch | None, 
              "thresholds": None if cal.judge_thresholds is None else thresholds_dict(names, cal.judge_thresholds)}
     return {"agent": cal.ensemble.name, "items": len(r.route), "routes": counts, "thresholds": thresholds,
             "calibration": cal.ensemble.per_annotator, "human_labels": human_labels,
-            "fusion": cal.ensemble.fusion_report, "judge": judge}
+            "fusion": cal.ensemble.fusion_report, "judge": judge, "dataset_accuracy": estimate}

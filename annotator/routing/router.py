@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from annotator.routing.audit import clopper_pearson
+from annotator.routing.dataset_accuracy import BinPrecision, choose_auto_set
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,12 @@ class RoutingPolicy:
     verify_min_confidence: float = 0.6  # below this a person labels blind (no anchoring on a weak guess)
     audit_fraction: float = 0.05
     min_audits: int = 10
+    #: Accuracy the whole finished pool must keep (None: off). Where set, auto-accept goes past the
+    #: per-label thresholds while the pool's certified lower bound stays at or above it
+    #: (``dataset_accuracy.choose_auto_set``).
+    target_accuracy: float | None = None
+    #: Probability a person's label is right, assumed by the dataset bound (1.0: people are right).
+    human_accuracy: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -112,7 +119,8 @@ def certify_thresholds(pred: np.ndarray, score: np.ndarray, correct: np.ndarray,
 
 def route_items(proba: np.ndarray, thresholds: np.ndarray, policy: RoutingPolicy, rng: np.random.Generator, *,
                 already_audited: int = 0, keep_audit: np.ndarray | None = None,
-                judge_score: np.ndarray | None = None, judge_thresholds: np.ndarray | None = None) -> Routes:
+                judge_score: np.ndarray | None = None, judge_thresholds: np.ndarray | None = None,
+                bins: BinPrecision | None = None, pool_size: int | None = None) -> Routes:
     """Routes for unlabelled items with fused probabilities ``proba`` (n, k).
 
     Args:
@@ -122,12 +130,21 @@ def route_items(proba: np.ndarray, thresholds: np.ndarray, policy: RoutingPolicy
         judge_score: (n,) the judge's P(AI label correct), or None (no judge yet).
         judge_thresholds: (k,) per label, the judge score an ``auto`` item also needs; an item the
             judge vetoes goes to a person (verify or blind, by its confidence) as if below τ.
+        bins: per-bin precision of the random calibration items; with ``policy.target_accuracy``
+            set, more items go auto while the whole pool's accuracy bound holds. None: per-label only.
+        pool_size: items in the whole pool, labelled ones included (needed with ``bins``).
     """
     label, conf = proba.argmax(axis=1), proba.max(axis=1)
     route = np.where(conf >= policy.verify_min_confidence, "verify", "blind").astype(object)
     auto = conf >= thresholds[label]
     if judge_score is not None and judge_thresholds is not None:
         auto &= judge_score >= judge_thresholds[label]
+    if policy.target_accuracy is not None and bins is not None and pool_size:
+        # Every item may join, judge-vetoed ones too: the judge's thresholds certify the per-label
+        # precision target (inf on hard data), while the bins' bound already counts the errors of
+        # every item of a bin, however the judge scored it.
+        auto = choose_auto_set(conf, auto, np.ones(len(conf), dtype=bool), bins, pool_size=pool_size,
+                               target_accuracy=policy.target_accuracy, human_accuracy=policy.human_accuracy)
     route[auto] = "auto"
     auto_rows = np.flatnonzero(auto)
     if len(auto_rows):

@@ -100,7 +100,9 @@ class AIService(ServicePart):
                                       fix="label multi-label projects with the queue; routing for them comes later")
             settings = project_settings(proj)
         policy = policy or RoutingPolicy(target_precision=settings.target_precision,
-                                         audit_fraction=settings.audit_fraction)
+                                         audit_fraction=settings.audit_fraction,
+                                         target_accuracy=settings.target_accuracy,
+                                         human_accuracy=settings.human_accuracy)
         pool = self._svc.queue.pool(project)
         context = self.label_context(project)
         if len(np.unique(context.labels)) < 2:
@@ -111,7 +113,7 @@ class AIService(ServicePart):
                                  seed=settings.seed, judge_veto=settings.judge_veto)
         rows = np.flatnonzero(~pool.labelled)
         if len(rows) == 0:  # every item has a human label: nothing to route, the calibration still informs
-            result = pipeline.summary(cal, names, None, len(context.labels))
+            result = pipeline.summary(cal, names, None, len(context.labels), policy, context.random_pick)
             self._record_ai_run(project, result)  # the dashboard's reliability diagram reads it back
             return result
         needs_text = any(getattr(a, "needs_text", True) for a in annotators)
@@ -140,7 +142,7 @@ class AIService(ServicePart):
             ])
         pool.set_routes(rows, routes.route)
         pool.rerank()
-        result = pipeline.summary(cal, names, routed, len(context.labels))
+        result = pipeline.summary(cal, names, routed, len(context.labels), policy, context.random_pick)
         self._record_ai_run(project, result)  # the dashboard's reliability diagram reads it back
         return result
 
@@ -242,6 +244,16 @@ class AIService(ServicePart):
         with store.transaction(self.engine) as s:
             outcomes = response_q.audit_outcomes(s, project_q.get_project(s, project).id)
         return estimate_precision([sorted(person) == sorted(ai) for person, ai in outcomes])
+
+    def dataset_accuracy(self, project: str) -> dict[str, Any] | None:
+        """Expected accuracy of the project's labels (human and auto-accepted) as of the last AI run:
+        ``{value, ci_low, ci_high, human, auto, human_accuracy, confidence, target, bins}``, from
+        the random calibration slice and the blind audits only (``routing.dataset_accuracy``); None
+        before any AI run."""
+        with store.transaction(self.engine) as s:
+            job = report_q.latest_run(s, project_q.get_project(s, project).id, "ai_summary",
+                                      with_key="dataset_accuracy")
+            return None if job is None else job.result.get("dataset_accuracy")
 
     def _record_ai_run(self, project: str, result: dict[str, Any]) -> None:
         """Keep the last AI run's summary (routes, thresholds, calibration) for the dashboard."""

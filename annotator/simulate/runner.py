@@ -51,6 +51,8 @@ class SimulationConfig:
     human_error: float = 0.0
     ai: str = "none"
     target_precision: float = 0.95
+    #: Accuracy the whole pool must keep (``ProjectSettings.target_accuracy``); None: per-label precision only.
+    target_accuracy: float | None = None
     test_fraction: float = 0.2
     seed: int = 0
     max_items: int | None = None
@@ -155,6 +157,8 @@ def _session(
     service.projects.create_project(PROJECT, data.label_names, settings={
         "strategy": cfg.strategy, "refit_every": 10**9, "batch_size": cfg.batch_size, "seed": cfg.seed,
         "target_precision": cfg.target_precision, "judge_veto": cfg.judge_veto,
+        # the router assumes the simulated person's configured error rate, as a user states their own
+        "target_accuracy": cfg.target_accuracy, "human_accuracy": 1.0 - cfg.human_error,
     })
     use_ai = bool(parse_annotator_names(cfg.ai))
     ai_runs: list[dict[str, Any]] = []
@@ -210,6 +214,7 @@ def _session(
         interrupted = True
     final = _final_label_accuracy(service, gold)
     estimate = service.ai.audit_estimate(PROJECT)
+    dataset = service.ai.dataset_accuracy(PROJECT) or {}
     pool_size = len(pool_idx)
     # The judge's figures from the last AI run: out-of-fold AUROC on the simulated person's verdicts.
     judge = (ai_runs[-1].get("judge") if ai_runs else None) or {}
@@ -223,6 +228,9 @@ def _session(
         "final_label_accuracy": final["accuracy"],
         "auto_label_precision": final["auto_precision"],
         "auto_label_precision_estimate": estimate.as_dict(),
+        # from the random calibration slice and the audits at the last AI run, beside the truth above
+        "dataset_accuracy_estimate": {k: dataset.get(k) for k in ("value", "ci_low", "ci_high", "target")}
+        if dataset else None,
         "ai_last_run": ai_runs[-1] if ai_runs else None,
         "judge_auroc": judge.get("auroc"), "confidence_auroc": judge.get("confidence_auroc"),
         "best_confidence_auroc": judge.get("best_confidence_auroc"), "best_confidence": judge.get("best_confidence"),

@@ -1,0 +1,216 @@
+"""The accuracy of the finished dataset: how many AI labels it can take, and how good it is.
+
+People's labels are (nearly) right, so a dataset may hold some AI labels below the per-label
+precision target and still reach a target accuracy as a whole: every human label "pays" for a
+little AI error. Two plain functions:
+
+- :func:`bin_precision` estimates the precision of the AI label per confidence bin from the
+  human-labelled *random* items only (the random calibration slice and the blind audits, scored
+  out of fold). Never from the active-learning picks (they over-represent hard items) and never
+  from gold. Each bin gets an exact (Clopper–Pearson) interval at a Bonferroni-corrected level,
+  so all bins' intervals hold *at once* with the stated confidence.
+- :func:`choose_auto_set` extends the auto-accepted set, most confident first, while the lower
+  bound of the whole pool's expected accuracy stays at or above the target.
+- :func:`dataset_accuracy` states the expected accuracy of the labels a dataset has now
+  (human + auto), with its interval, from the random items that fall in the auto region.
+
+Why the bound is a real bound. Let ``p_b`` be the precision of the AI label on pool items whose
+fused confidence falls in bin ``b``. The random items in that bin are a random sample of those
+items, so ``L_b`` (one-sided Clopper–Pearson at level ``alpha / B``) is below ``p_b`` with
+probability ≥ 1 − alpha / B; by the union (Bonferroni) bound every ``L_b ≤ p_b`` at once with
+probability ≥ 1 − alpha. On that event, for *any* set ``S`` of auto items (also one chosen by
+looking at the ``L_b``) the expected accuracy
+``(h · (N − |S|) + Σ_{i∈S} p_{b(i)}) / N`` is at least the same sum with ``L_b`` in place of
+``p_b``. Assumptions, stated rather than hidden: people's labels are right with probability
+``h`` (``human_accuracy``, 1.0 by default: set e.g. 0.99 where people disagree with each other);
+the calibration items' out-of-fold confidences stand in for the full ensemble's (the full
+ensemble, trained on more labels, is if anything better, so this errs careful); the bound is
+on the *expected* accuracy: the realised one scatters around it by the binomial noise of the auto
+items (small once a bin holds more than a few dozen auto items); each AI run re-estimates the
+bins, and the repeated looks across runs are not corrected for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from annotator.routing.audit import clopper_pearson
+
+#: Random calibration items per confidence bin (about): more bins follow the confidence more
+#: closely but pay a larger Bonferroni correction.
+ITEMS_PER_BIN = 40
+MAX_BINS = 4
+#: Fewer random calibration items than this: no per-bin estimate at all.
+MIN_RANDOM_ITEMS = 10
+
+
+@dataclass(frozen=True)
+class BinPrecision:
+    """Per confidence bin: the AI label's precision on the random calibration items.
+
+    Attributes:
+        edges: (B − 1,) interior confidence edges, ascending; bin ``b`` holds confidences in
+            ``[edges[b − 1], edges[b])`` (the outer bins are open-ended).
+        hits: (B,) random items in the bin whose AI label (out of fold) equals the human label.
+        n: (B,) random items in the bin.
+        lower: (B,) one-sided lower bound of each bin's precision, simultaneous over the bins at
+            ``confidence`` (used for routing).
+        confidence: the simultaneous one-sided confidence of ``lower`` (e.g. 0.9).
+    """
+
+    edges: np.ndarray
+    hits: np.ndarray
+    n: np.ndarray
+    lower: np.ndarray
+    confidence: float
+
+    @property
+    def n_bins(self) -> int:
+        return len(self.n)
+
+    def bin_of(self, confidence: np.ndarray) -> np.ndarray:
+        """(n,) bin index of each confidence in (n,)."""
+        return np.searchsorted(self.edges, confidence, side="right")
+
+    def interval(self, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+        """(B,) lower and (B,) upper two-sided bounds per bin, simultaneous over the bins."""
+        level = 1 - (1 - confidence) / self.n_bins
+        bounds = [clopper_pearson(int(h), int(t), level) for h, t in zip(self.hits, self.n)]
+        return np.array([b[0] for b in bounds]), np.array([b[1] for b in bounds])
+
+    def as_dict(self) -> dict:
+        return {"edges": [round(float(e), 4) for e in self.edges], "hits": self.hits.tolist(),
+                "n": self.n.tolist(), "lower": [round(float(v), 4) for v in self.lower],
+                "confidence": self.confidence}
+
+
+def bin_precision(confidence: np.ndarray, correct: np.ndarray, *, bound_confidence: float = 0.9,
+                  n_bins: int | None = None) -> BinPrecision | None:
+    """Per-bin precision of the AI label on the random calibration items.
+
+    Args:
+        confidence: (m,) out-of-fold fused confidence (max probability) of each random item.
+        correct: (m,) bool, its out-of-fold AI label equals the person's label.
+        bound_confidence: simultaneous one-sided confidence of ``lower``.
+        n_bins: bins of equal count (quantiles of ``confidence``, never of ``correct``, so the
+            bins do not peek at the outcomes); None: about ``ITEMS_PER_BIN`` items each, at most
+            ``MAX_BINS``.
+
+    Returns:
+        None when there are fewer than ``MIN_RANDOM_ITEMS`` random items.
+    """
+    confidence, correct = np.asarray(confidence, dtype=np.float64), np.asarray(correct, dtype=bool)
+    m = len(confidence)
+    if m < MIN_RANDOM_ITEMS:
+        return None
+    b = n_bins or int(np.clip(m // ITEMS_PER_BIN, 1, MAX_BINS))
+    edges = np.unique(np.quantile(confidence, np.arange(1, b) / b)) if b > 1 else np.zeros(0)
+    which = np.searchsorted(edges, confidence, side="right")
+    k = len(edges) + 1
+    hits = np.bincount(which, weights=correct, minlength=k).astype(np.int64)
+    n = np.bincount(which, minlength=k).astype(np.int64)
+    # One-sided at alpha / k per bin: the two-sided interval at 1 − 2·alpha/k has that lower tail.
+    level = 1 - 2 * (1 - bound_confidence) / k
+    lower = np.array([clopper_pearson(int(h), int(t), level)[0] for h, t in zip(hits, n)])
+    return BinPrecision(edges=edges, hits=hits, n=n, lower=lower, confidence=bound_confidence)
+
+
+def choose_auto_set(confidence: np.ndarray, already_auto: np.ndarray, eligible: np.ndarray, bins: BinPrecision, *,
+                    pool_size: int, target_accuracy: float, human_accuracy: float = 1.0) -> np.ndarray:
+    """(n,) bool: the auto-accepted items, extended as far as the dataset target allows.
+
+    The finished pool has ``pool_size`` items: the auto ones, and people label all the others
+    (those labelled already and every unlabelled item not auto). Items are added most confident
+    first; the deepest prefix whose lower bound
+    ``(human_accuracy · (pool_size − |auto|) + Σ_auto lower[bin]) / pool_size`` is still
+    ≥ ``target_accuracy`` is taken. Items already auto stay auto (they hold the per-label
+    precision target on their own) and their bound counts; if they alone miss the target, nothing
+    is added.
+
+    Args:
+        confidence: (n,) fused confidence of the unlabelled items.
+        already_auto: (n,) bool, auto by the per-label precision rule.
+        eligible: (n,) bool, items that may be added (e.g. not vetoed by the judge).
+        pool_size: items in the whole pool, labelled ones included (≥ n).
+    """
+    confidence = np.asarray(confidence, dtype=np.float64)
+    auto = np.asarray(already_auto, dtype=bool).copy()
+    if pool_size <= 0 or len(confidence) == 0:
+        return auto
+    low = bins.lower[bins.bin_of(confidence)]
+    base = (human_accuracy * (pool_size - auto.sum()) + low[auto].sum()) / pool_size
+    candidates = np.flatnonzero(np.asarray(eligible, dtype=bool) & ~auto)
+    candidates = candidates[np.argsort(-confidence[candidates], kind="stable")]
+    # Each added item swaps a person's label (right with probability h) for an AI label (≥ L).
+    bound = base + np.cumsum(low[candidates] - human_accuracy) / pool_size
+    ok = np.flatnonzero(bound >= target_accuracy - 1e-12)
+    if len(ok):
+        auto[candidates[: ok.max() + 1]] = True
+    return auto
+
+
+@dataclass(frozen=True)
+class DatasetAccuracy:
+    """Expected accuracy of the labels a dataset holds (human + auto), with a two-sided interval.
+
+    ``value`` is None when auto labels exist but no random calibration item measures them
+    (then the interval is the trivial one: every auto label right or wrong)."""
+
+    value: float | None
+    ci_low: float
+    ci_high: float
+    human: int
+    auto: int
+    human_accuracy: float
+    confidence: float
+    measured_on: int  # random calibration items in the auto region
+
+    def as_dict(self) -> dict:
+        return {"value": self.value, "ci_low": self.ci_low, "ci_high": self.ci_high, "human": self.human,
+                "auto": self.auto, "human_accuracy": self.human_accuracy, "confidence": self.confidence,
+                "measured_on": self.measured_on}
+
+
+def dataset_accuracy(n_human: int, n_auto: int, hits: int, trials: int, *, human_accuracy: float = 1.0,
+                     confidence: float = 0.95) -> DatasetAccuracy | None:
+    """The expected accuracy of ``n_human`` human labels and ``n_auto`` auto labels.
+
+    The auto labels' precision is measured on the ``trials`` random calibration items (the random
+    slice and the audits, out of fold) that the router's rule would have sent auto — per label
+    ``confidence ≥ min(τ_label, cutoff of the dataset rule)`` — of which ``hits`` were right. These
+    are a random sample of the auto region, so one exact (Clopper–Pearson) interval holds; the bins
+    are not used here because the auto items fill the *top* of the lowest bin they reach, where the
+    bin's average understates them. Interval: ``(h · n_human + n_auto · [lo, hi]) / (n_human + n_auto)``,
+    rounded outward. None when the dataset holds no label.
+    """
+    total = n_human + n_auto
+    if total == 0:
+        return None
+    human = human_accuracy * n_human
+    if n_auto == 0 or trials == 0:
+        value = None if n_auto else round(human / total, 4)
+        return DatasetAccuracy(value, round(human / total, 4), round((human + n_auto) / total, 4), n_human, n_auto,
+                               human_accuracy, confidence, trials)
+    lo, hi = clopper_pearson(hits, trials, confidence)
+    return DatasetAccuracy(
+        value=round((human + n_auto * hits / trials) / total, 4),
+        # rounded outward, so the stated interval is never narrower than the computed one
+        ci_low=float(np.floor((human + n_auto * lo) / total * 1e4) / 1e4),
+        ci_high=float(np.ceil((human + n_auto * hi) / total * 1e4) / 1e4),
+        human=n_human, auto=n_auto, human_accuracy=human_accuracy, confidence=confidence, measured_on=trials)
+
+
+def auto_region(pred: np.ndarray, confidence: np.ndarray, thresholds: np.ndarray, cutoff: float) -> np.ndarray:
+    """(m,) bool: items with predicted label ``pred`` (m,) and ``confidence`` (m,) that the router
+    sends auto: at or above their label's threshold (``thresholds`` (k,)) or the dataset rule's
+    ``cutoff`` (inf when that rule added nothing)."""
+    return confidence >= np.minimum(thresholds[pred], cutoff)
+
+
+def dataset_cutoff(confidence: np.ndarray, auto: np.ndarray, label: np.ndarray, thresholds: np.ndarray) -> float:
+    """The lowest confidence the dataset rule accepted: among ``auto`` (n,) items, those below their
+    own label's threshold; inf when there are none."""
+    added = auto & (confidence < thresholds[label])
+    return float(confidence[added].min()) if added.any() else float("inf")

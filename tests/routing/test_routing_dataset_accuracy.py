@@ -1,0 +1,131 @@
+"""The dataset-accuracy rule: per-bin precision, the auto set it allows, the estimate and its bound."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from annotator.routing import RoutingPolicy, clopper_pearson, route_items
+from annotator.routing.dataset_accuracy import (
+    MIN_RANDOM_ITEMS,
+    BinPrecision,
+    auto_region,
+    bin_precision,
+    choose_auto_set,
+    dataset_accuracy,
+    dataset_cutoff,
+)
+
+
+def _flat_bins(lower: float) -> BinPrecision:
+    return BinPrecision(edges=np.zeros(0), hits=np.array([90]), n=np.array([100]), lower=np.array([lower]),
+                        confidence=0.9)
+
+
+def test_too_few_random_items_give_no_bins():
+    assert bin_precision(np.full(MIN_RANDOM_ITEMS - 1, 0.9), np.ones(MIN_RANDOM_ITEMS - 1, bool)) is None
+
+
+def test_bins_have_equal_counts_and_a_simultaneous_lower_bound():
+    rng = np.random.default_rng(0)
+    conf = rng.uniform(0.4, 1.0, 160)
+    bins = bin_precision(conf, rng.random(160) < conf)
+    assert bins.n_bins == 4 and bins.n.sum() == 160 and bins.n.min() >= 39
+    point = bins.hits / bins.n
+    assert np.all(bins.lower < point)
+    lo, hi = bins.interval(0.95)
+    assert np.all(lo <= point) and np.all(point <= hi)
+    # Bonferroni: each bin's one-sided bound is at level 1 − 0.1 / 4, below the plain 90 % one
+    plain = [clopper_pearson(int(h), int(n), 0.8)[0] for h, n in zip(bins.hits, bins.n)]
+    assert np.all(bins.lower < plain)
+
+
+def test_the_auto_set_spends_exactly_the_error_budget():
+    # 100 items, people right, every AI label at least 0.9: each auto item costs ≤ 0.1 of an error,
+    # so a 0.95 target allows 50 of them, the most confident first.
+    conf = np.linspace(0.99, 0.5, 100)
+    auto = choose_auto_set(conf, np.zeros(100, bool), np.ones(100, bool), _flat_bins(0.9), pool_size=100,
+                           target_accuracy=0.95)
+    assert auto.sum() == 50 and auto[:50].all()
+    # with 100 more human labels in the pool the budget doubles
+    auto = choose_auto_set(conf, np.zeros(100, bool), np.ones(100, bool), _flat_bins(0.9), pool_size=200,
+                           target_accuracy=0.95)
+    assert auto.sum() == 100
+    # people at 0.99 use part of the budget themselves
+    auto = choose_auto_set(conf, np.zeros(100, bool), np.ones(100, bool), _flat_bins(0.9), pool_size=100,
+                           target_accuracy=0.95, human_accuracy=0.99)
+    assert auto.sum() == 44  # (0.99·(100 − k) + 0.9·k) / 100 ≥ 0.95 ⇔ k ≤ 44.4
+
+
+def test_items_already_auto_count_against_the_budget_and_stay():
+    conf = np.linspace(0.99, 0.5, 100)
+    already = np.zeros(100, bool)
+    already[-30:] = True  # auto by their own label's threshold, low in the global order
+    auto = choose_auto_set(conf, already, np.ones(100, bool), _flat_bins(0.9), pool_size=100, target_accuracy=0.95)
+    assert auto[-30:].all() and auto.sum() == 50
+    ineligible = np.ones(100, bool)
+    ineligible[:10] = False
+    auto = choose_auto_set(conf, np.zeros(100, bool), ineligible, _flat_bins(0.9), pool_size=100,
+                           target_accuracy=0.95)
+    assert not auto[:10].any() and auto.sum() == 50
+
+
+def test_route_items_goes_past_the_per_label_threshold_only_with_a_dataset_target():
+    rng = np.random.default_rng(0)
+    proba = np.stack([np.linspace(0.99, 0.5, 200), 1 - np.linspace(0.99, 0.5, 200)], axis=1)
+    never = np.full(2, np.inf)
+    plain = route_items(proba, never, RoutingPolicy(), rng, bins=_flat_bins(0.9), pool_size=400)
+    assert not np.isin(plain.route, ("auto", "audit")).any()
+    routed = route_items(proba, never, RoutingPolicy(target_accuracy=0.95), rng, bins=_flat_bins(0.9), pool_size=400)
+    accepted = np.isin(routed.route, ("auto", "audit"))
+    assert accepted.sum() == 200  # 400 · 0.05 / 0.1
+    assert (routed.route == "audit").sum() == 10  # the audit slice is drawn from these too
+
+
+@pytest.mark.parametrize("pool_size", [2000, 300])
+def test_the_bound_holds_and_the_interval_covers_on_synthetic_pools(pool_size):
+    """Many synthetic pools with a known precision per confidence: the chosen auto set's true expected
+    accuracy reaches the target in ≥ 90 % of draws (the bound is at 90 %), and the 95 % interval of
+    the dataset estimate contains the realised accuracy in ≥ 90 %."""
+    rng = np.random.default_rng(1)
+    target, held, covered, trials = 0.95, 0, 0, 200
+    for _ in range(trials):
+        conf = rng.beta(5, 1.5, pool_size)  # fused confidence of every pool item
+        p_right = np.clip(conf - 0.08, 0, 1)  # an AI a little over-confident
+        right = rng.random(pool_size) < p_right
+        calib = rng.choice(pool_size, size=80, replace=False)  # the random human-labelled slice
+        bins = bin_precision(conf[calib], right[calib])
+        rest = np.setdiff1d(np.arange(pool_size), calib)
+        auto = choose_auto_set(conf[rest], np.zeros(len(rest), bool), np.ones(len(rest), bool), bins,
+                               pool_size=pool_size, target_accuracy=target)
+        held += (pool_size - auto.sum() + p_right[rest][auto].sum()) / pool_size >= target
+        cutoff = conf[rest][auto].min() if auto.any() else np.inf
+        region = calib[conf[calib] >= cutoff]  # the random items the same rule would send auto
+        est = dataset_accuracy(pool_size - int(auto.sum()), int(auto.sum()), int(right[region].sum()), len(region))
+        truth = (pool_size - auto.sum() + right[rest][auto].sum()) / pool_size
+        covered += est.ci_low <= truth <= est.ci_high
+    assert held >= 0.9 * trials, held
+    assert covered >= 0.9 * trials, covered
+
+
+def test_the_estimate_without_ai_labels_is_the_people_accuracy_and_without_bins_is_trivial():
+    assert dataset_accuracy(0, 0, 0, 0) is None
+    est = dataset_accuracy(50, 0, 0, 0, human_accuracy=0.99)
+    assert (est.value, est.ci_low, est.ci_high) == (0.99, 0.99, 0.99)
+    est = dataset_accuracy(50, 50, 0, 0)
+    assert est.value is None and (est.ci_low, est.ci_high) == (0.5, 1.0)
+    est = dataset_accuracy(50, 50, 18, 20)
+    lo, hi = clopper_pearson(18, 20)
+    assert est.value == 0.95 and est.ci_low <= (50 + 50 * lo) / 100 <= est.ci_low + 1e-4
+    assert est.ci_high - 1e-4 <= (50 + 50 * hi) / 100 <= est.ci_high
+
+
+def test_the_auto_region_and_the_cutoff_follow_the_router():
+    thresholds = np.array([0.9, np.inf])
+    conf = np.array([0.95, 0.85, 0.8, 0.97])
+    label = np.array([0, 0, 1, 1])
+    auto = np.array([True, True, False, True])  # the last two by the dataset rule
+    cutoff = dataset_cutoff(conf, auto, label, thresholds)
+    assert cutoff == 0.85
+    assert auto_region(label, conf, thresholds, cutoff).tolist() == [True, True, False, True]
+    assert dataset_cutoff(conf, np.array([True, False, False, False]), label, thresholds) == np.inf
