@@ -91,6 +91,9 @@ class LabelPool:
         # Judges' verdicts (preference projects): (n, k) probabilities of their stored suggestions,
         # NaN rows where no judge has answered; when set they rank the queue (``set_judge_proba``).
         self.judge_proba: np.ndarray | None = None
+        # Span projects: (n,) per-item uncertainty from the span tagger or the suggesters' disagreement
+        # (NaN: not scored) and its strategy name; when set it ranks the queue (``set_item_scores``).
+        self.item_scores: tuple[np.ndarray, str] | None = None
         self._ranking: Ranking | None = None
         self._cursor = 0
         self._lock = threading.RLock()
@@ -534,6 +537,42 @@ class LabelPool:
         return Ranking(order=ranking.order, scores=ranking.scores, strategy=f"judge-{strategy}",
                        explore=ranking.explore)
 
+    # ---- per-item scores computed elsewhere rank the queue (span projects) ---------
+    def set_item_scores(self, item_ids: np.ndarray, scores: np.ndarray, name: str) -> int:
+        """Rank by ``scores`` (m,) in [0, 1] (higher: ask a person first) of ``item_ids`` (m,) from
+        now on, under the strategy name ``name``; other rows count as unscored (ranked as most
+        uncertain). With ``m == 0`` the queue goes back to its own order. Returns rows covered."""
+        item_ids = np.asarray(item_ids, dtype=np.int64)
+        scores = np.asarray(scores, dtype=np.float64)
+        if scores.shape != item_ids.shape:
+            raise ValueError(f"{len(scores)} scores for {len(item_ids)} items")
+        with self._lock:
+            if len(item_ids) == 0:
+                self.item_scores = None
+            else:
+                pos = np.clip(np.searchsorted(self.item_ids, item_ids), 0, len(self.item_ids) - 1)
+                hit = self.item_ids[pos] == item_ids
+                full = np.full(len(self.item_ids), np.nan)
+                full[pos[hit]] = np.clip(scores[hit], 0.0, 1.0)
+                self.item_scores = (full, name)
+            self._rerank_locked()
+            return 0 if self.item_scores is None else int(np.isfinite(self.item_scores[0]).sum())
+
+    def _rank_by_item_scores(self, unlabelled: np.ndarray) -> Ranking:
+        """``rank_pool`` (diverse first batch, random calibration slice) over the item scores: one
+        sigmoid column p = s / 2 has the multi-label margin 1 - |2p - 1| = s, so the margin strategy
+        ranks by s itself; "random" still ignores them (the baseline)."""
+        assert self.item_scores is not None
+        scores, name = self.item_scores
+        proba = (np.where(np.isfinite(scores), scores, 1.0) / 2.0)[:, None]
+        strategy = "random" if self.strategy == "random" else "margin"
+        ranking = rank_pool(
+            proba, self.embeddings, unlabelled, strategy=strategy, batch_size=self.batch_size, rng=self.rng,
+            multi_label=True, explore_fraction=self.explore_fraction, explore_mask=~self.labelled & ~self.skipped,
+        )
+        return Ranking(order=ranking.order, scores=ranking.scores, strategy=name if strategy != "random" else strategy,
+                       explore=ranking.explore)
+
     def _with_external(self, proba: np.ndarray) -> np.ndarray:
         if self.external is None:
             return proba
@@ -552,7 +591,9 @@ class LabelPool:
             self._cursor = 0
             return
         try:
-            if self.judge_proba is not None:
+            if self.item_scores is not None:
+                self._ranking = self._rank_by_item_scores(unlabelled)
+            elif self.judge_proba is not None:
                 self._ranking = self._rank_by_judges(unlabelled)
             elif self.proba is None:
                 self._ranking = rank_cold_start(

@@ -22,6 +22,8 @@ class TaskType(StrEnum):
     rating = "rating"
     preference = "preference"
     correction = "correction"
+    # Spans of the item text with a label (entities, PII, evidence): annotator.spans, service.spans.
+    spans = "spans"
 
 
 class ResponseStatus(StrEnum):
@@ -204,6 +206,10 @@ class ProjectSettings(BaseModel):
                     "(the judge is still fitted and its AUROC reported); simulate's baseline arm turns it off.")
     rating_min: int = Field(default=1, description="Rating projects: the lowest score of the scale.")
     rating_max: int = Field(default=5, description="Rating projects: the highest score of the scale (at most 9 keys).")
+    allow_overlapping_spans: bool = Field(
+        default=False,
+        description="Span projects: two spans of an item may share characters (nested or crossing entities). "
+                    "Off: an answer or import with overlapping spans is refused.")
     near_duplicate_threshold: float | None = Field(
         default=0.95, gt=0, le=1,
         description="Post-training projects: an imported record whose prompt and responses all have an embedding "

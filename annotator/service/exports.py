@@ -73,6 +73,10 @@ class ExportsService(ServicePart):
         """
         if only not in (None, "human", "labelled"):
             raise ValidationError(f"Unknown filter --only {only!r}.", expected="human | labelled")
+        with store.transaction(self.engine) as s:
+            spans = project_q.get_project(s, project).task_type == TaskType.spans
+        if spans:  # jsonl | hf | spacy with character offsets and per-span provenance (svc.spans)
+            return self._svc.spans.export(project, fmt=fmt, out=out, only=only, overwrite=overwrite)
         keep_sources = _choices("--source", sources, EXPORT_SOURCES)
         keep_status = _choices("--status", statuses, EXPORT_STATUSES)
 

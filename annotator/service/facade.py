@@ -32,6 +32,7 @@ from annotator.service.projects import ProjectsService
 from annotator.service.quality import QualityService
 from annotator.service.queue import QueueService
 from annotator.service.review import ReviewService
+from annotator.service.spans import SpansService
 from annotator.service.tasks import TasksService
 from annotator.service.team import TeamService
 
@@ -43,7 +44,7 @@ class AnnotatorService:
         settings: the one typed Settings object.
         engine: the SQLAlchemy engine every part's transactions use.
         embeddings, projects, imports, exports, queue, ai, tasks, browse, review, quality, team,
-        accounts, jobs, models: the parts (see each module's docstring).
+        accounts, jobs, models, spans: the parts (see each module's docstring).
     """
 
     def __init__(self, settings: Settings, engine: Engine, *, embedder: Embedder | None = None):
@@ -63,6 +64,7 @@ class AnnotatorService:
         self.accounts = AccountsService(self)
         self.jobs = JobsService(self)
         self.models = ModelsService(self)
+        self.spans = SpansService(self)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, embedder: Embedder | None = None) -> AnnotatorService:

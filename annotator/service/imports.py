@@ -67,7 +67,14 @@ class ImportsService(ServicePart):
             near_duplicates: post-training projects: the cosine threshold above which a record
                 (prompt and responses) is dropped as a near-duplicate, "off" to keep them, None for
                 the project's ``near_duplicate_threshold`` (default 0.95).
+
+        A span project (``--task spans``) reads JSONL span records instead (``svc.spans.import_file``:
+        the spec's text and id columns name the records' keys).
         """
+        if self._is_span_project(project):
+            return self._svc.spans.import_file(project, source, text_key=spec.text_column,
+                                               id_key=spec.id_column or "id", labels_as=labels_as, agent=agent,
+                                               encoding=spec.encoding)
         return self._import_chunks(project, read_chunks(source, spec), str(source), labels_as=labels_as,
                                    agent=agent, add_labels=add_labels, progress=progress,
                                    near_duplicates=near_duplicates)
@@ -83,7 +90,11 @@ class ImportsService(ServicePart):
         Raises:
             ValidationError: a text that is not a string, a score outside [0, 1], a record with
                 neither a text nor the id of an item already here (nothing is imported then).
+
+        A span project takes span records (``svc.spans.import_records``).
         """
+        if self._is_span_project(project):
+            return self._svc.spans.import_records(project, records, labels_as=labels_as, agent=agent)
         rows = [
             {"row": i + 1, "external_id": r.get("external_id"), "text": _record_text(i + 1, r.get("text")),
              "labels": r.get("labels"), "metadata": r.get("metadata") or {}, "split": r.get("split"),
@@ -151,6 +162,10 @@ class ImportsService(ServicePart):
         self._svc.queue.drop_pool(pid)
         log.info("import %s: %s", source, report.model_dump())
         return report
+
+    def _is_span_project(self, project: str) -> bool:
+        with store.transaction(self.engine) as s:
+            return project_q.get_project(s, project).task_type == TaskType.spans
 
     def _near_duplicate_filter(self, s: Any, proj: Any, override: float | str | None) -> Any:
         """The post-training import's near-duplicate filter, primed with the project's items

@@ -51,6 +51,8 @@ class QualityService(ServicePart):
         Raises:
             NotEnoughRatersError: fewer than two raters answered. NoOverlapError: no item has two answers.
         """
+        if self._svc.projects.project(project).task_type == TaskType.spans:  # span F1 (svc.spans)
+            return self._svc.spans.agreement(project, include_ai=include_ai)
         with _gc_paused():
             return self._agreement(project, include_ai)
 

@@ -96,7 +96,7 @@ class QueueService(ServicePart):
                                           for sp in specs])
         settings = project_settings(proj)
         pool = LabelPool(
-            np.asarray(ids), vectors, [sp.name for sp in specs], multi_label=proj.task_type == TaskType.multi_label,
+            np.asarray(ids), vectors, [sp.name for sp in specs], multi_label=proj.task_type in (TaskType.multi_label, TaskType.spans),
             strategy=settings.strategy, label_embeddings=label_vectors, seed=settings.seed,
             batch_size=settings.batch_size, explore_fraction=settings.explore_fraction,
             lease_seconds=60.0 * settings.lease_minutes, required=_required_answers(np.asarray(ids), settings),
@@ -217,6 +217,10 @@ class QueueService(ServicePart):
         return revealed
 
     def validate_value(self, proj, value: Sequence[str]) -> list[str]:  # noqa: ANN001
+        if proj.task_type == TaskType.spans:  # an answer there is spans, not label names
+            raise ValidationError(f"Project {proj.name!r} is a span project: its answers are spans.",
+                                  expected='[{"start": int, "end": int, "label": str}, …]',
+                                  got=f"labels {list(value)!r}", fix="submit with svc.spans.submit_spans")
         allowed = [lab["name"] for lab in proj.labels]
         value = list(dict.fromkeys(value))
         unknown = [v for v in value if v not in allowed]

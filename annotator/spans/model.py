@@ -75,7 +75,10 @@ def parse_spans(value: Any, *, row: int | None = None) -> list[Span]:
     spans: list[Span] = []
     for k, entry in enumerate(value):
         if isinstance(entry, Mapping):
-            start, end, label = entry.get("start"), entry.get("end"), entry.get("label")
+            # doccano's JSONL export names the offsets start_offset / end_offset
+            start = entry.get("start", entry.get("start_offset"))
+            end = entry.get("end", entry.get("end_offset"))
+            label = entry.get("label")
         elif isinstance(entry, (list, tuple)) and len(entry) == 3:
             start, end, label = entry
         else:

@@ -102,6 +102,8 @@ class Suggestion(SQLModel, table=True):
     prompt_hash: str | None = Field(default=None, max_length=64)
     # The judge's P(value is correct | item) when the router had a judge (review: low scores are checked).
     judge_score: float | None = None
+    # Span projects: the suggested spans, {"spans": [{start, end, label}]} (migration 0008); None otherwise.
+    payload: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_at: datetime = Field(default_factory=utcnow)
 
 
