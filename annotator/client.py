@@ -33,6 +33,7 @@ from annotator.service import AnnotatorService
 
 if TYPE_CHECKING:
     from annotator.export.writers import ExportResult
+    from annotator.service.spans import SpanItemView
 
 class Annotator:
     """The projects of one data directory (or one database), opened from Python.
@@ -59,7 +60,7 @@ class Annotator:
 
     def create_project(self, name: str, labels: Sequence[str | Mapping[str, Any]], *, task: str = "single-label",
                        guidelines: str = "") -> Project:
-        """Create a project (``task``: single-label | multi-label | rating | preference | correction;
+        """Create a project (``task``: single-label | multi-label | rating | preference | correction | spans;
         labels are names, or dicts with ``name``, ``description`` and ``key``)."""
         self.service.projects.create_project(name, list(labels), task_type=task, guidelines=guidelines)
         return Project(self.service, name)
@@ -101,7 +102,10 @@ class Project:
 
     def add_items(self, records: Iterable[Mapping[str, Any] | str], *, add_labels: bool = False) -> ImportReport:
         """Add items (one transaction: a bad record anywhere adds nothing). A record's ``label`` is
-        stored as an imported answer (it counts as one person's). Texts already here are skipped."""
+        stored as an imported answer (it counts as one person's). Texts already here are skipped.
+        A span project takes span records (``text`` and ``spans``, as ``add_spans``)."""
+        if self.summary().task_type == "spans":
+            return self.add_spans(records)  # type: ignore[arg-type]
         return self.service.imports.import_records(self.name, import_records(records), add_labels=add_labels)
 
     def add_suggestions(self, records: Iterable[Mapping[str, Any]], *, agent: str) -> ImportReport:
@@ -112,6 +116,40 @@ class Project:
             raise ValidationError("A suggestion needs the name of its agent.", fix="pass agent='my-model'")
         return self.service.imports.import_records(self.name, import_records(records), labels_as="suggestion",
                                                    agent=agent.strip())
+
+    # ---- span projects (task "spans") ----------------------------------------------------------
+    def add_spans(self, records: Iterable[Mapping[str, Any]], *, agent: str | None = None) -> ImportReport:
+        """Add span records (``{"text", "spans": [{start, end, label}], "id"}``, or the Prodigy / spaCy /
+        doccano shapes): people's spans, or with ``agent`` that agent's suggestions (attached to
+        items already here). Every span is checked against its text first; a bad one adds nothing."""
+        return self.service.spans.import_records(self.name, list(records), labels_as="suggestion" if agent else
+                                                 "response", agent=agent or "import")
+
+    def next_span_item(self, user: str | None = None) -> SpanItemView | None:
+        """The span item ``user`` should label next, with the suggested spans pre-filled (none on blind)."""
+        return self.service.spans.next_item(self.name, user)
+
+    def answer_spans(self, item_id: int, spans: Sequence[Mapping[str, Any]], *, user: str | None = None,
+                     comment: str | None = None) -> list[dict[str, Any]]:
+        """Store ``user``'s spans (``[{start, end, label}]``, code-point offsets; ``[]``: none here)."""
+        return [s.as_dict() for s in self.service.spans.submit_spans(self.name, user, int(item_id), list(spans),
+                                                                     comment=comment)]
+
+    def undo_spans(self, user: str | None = None) -> SpanItemView | None:
+        """Take back ``user``'s last span answer; the item comes back with those spans."""
+        return self.service.spans.undo(self.name, user)
+
+    def item_spans(self, item_id: int) -> dict[str, Any]:
+        """An item's people's answers, suggestions and final spans."""
+        return self.service.spans.item_spans(self.name, int(item_id))
+
+    def suggest_spans(self, suggester: str = "spacy") -> dict[str, Any]:
+        """Store a suggester's spans for the unanswered items (``"spacy"``: the offline pipeline)."""
+        return self.service.spans.suggest(self.name, suggester)
+
+    def span_agreement(self, *, include_ai: bool = False) -> dict[str, Any]:
+        """Pairwise span F1 (exact and overlap), per label and per person."""
+        return self.service.spans.agreement(self.name, include_ai=include_ai)
 
     def next_item(self, user: str | None = None) -> QueuedItem | None:
         """The item ``user`` should label next (most informative first), or None when none is left."""
@@ -143,8 +181,8 @@ class Project:
     def export(self, out: str | Path, *, format: str = "jsonl", only: str | None = None,  # noqa: A002
                sources: Sequence[str] | None = None, statuses: Sequence[str] | None = None,
                overwrite: bool = False, csv_raw_formulas: bool = False) -> ExportResult:
-        """Write the data (``format``: jsonl | csv | parquet | hf) and a dataset card to folder ``out``
-        (``overwrite``: replace a previous export there; ``csv_raw_formulas``: CSV cells starting with
+        """Write the data (``format``: jsonl | csv | parquet | hf; span projects jsonl | hf | spacy) and a
+        dataset card to folder ``out`` (``overwrite``: replace a previous export there; ``csv_raw_formulas``: CSV cells starting with
         ``= + - @`` as they are, not prefixed with ``'``)."""
         return self.service.exports.export(self.name, fmt=format, out=out, only=only, sources=sources,
                                            statuses=statuses, overwrite=overwrite, csv_raw_formulas=csv_raw_formulas)

@@ -51,6 +51,7 @@ def ai(
     llm_timeout: Annotated[Optional[float], typer.Option("--llm-timeout", help="llm-endpoint: seconds one request may take (default 60).")] = None,
     llm_retries: Annotated[Optional[int], typer.Option("--llm-retries", help="llm-endpoint: retries of a failed request (default 2).")] = None,
     llm_mode: Annotated[Optional[str], typer.Option("--llm-mode", help="llm-endpoint: auto | logprobs | vote (default auto: logprobs when the server gives them).")] = None,
+    label_map: Annotated[Optional[str], typer.Option("--label-map", help="Span projects: spaCy entity type = project label, comma-separated (default PERSON=PER,ORG=ORG,GPE=LOC,LOC=LOC,FAC=LOC).")] = None,
     data_dir: DataDir = None, database_url: DatabaseUrl = None,
 ) -> None:
     """Label unlabelled items with calibrated AI annotators and route each: auto, audit, verify or blind.
@@ -58,6 +59,9 @@ def ai(
     Example: `python -m annotator ai --project reviews --annotators knn,zero-shot --target-precision 0.97`
 
     With an LLM server: `python -m annotator ai --project reviews --annotators knn,llm-endpoint --llm-url http://127.0.0.1:8001/v1 --llm-model smollm2`
+
+    A span project gets spaCy's entities as suggested spans (`--annotators spacy`, or `spacy:PIPELINE`) and its
+    queue ranked by span uncertainty: `python -m annotator ai --project ner --annotators spacy`
     """
     from annotator.annotators.registry import make_annotators, parse_annotator_names
 
@@ -65,6 +69,10 @@ def ai(
                          llm_api_key=llm_api_key, llm_timeout_s=llm_timeout, llm_max_retries=llm_retries,
                          llm_mode=llm_mode)
     service = open_service(settings)
+    if service.projects.project(project).task_type == "spans":  # span suggestions, then the queue re-ranked
+        name = "spacy" if annotators == "knn,zero-shot,classifier" else annotators
+        typer.echo(json.dumps(service.spans.suggest(project, name, label_map=_label_map(label_map)), indent=2))
+        return
     summary = _override_routing(service, project, target_precision, audit_fraction)
     names = parse_annotator_names(annotators)
     bars: list = []
@@ -84,6 +92,19 @@ def ai(
     for name in report["calibration"]:
         report["calibration"][name].pop("reliability", None)
     typer.echo(json.dumps(report, indent=2))
+
+
+def _label_map(text: str | None) -> dict[str, str] | None:
+    """"PERSON=PER,GPE=LOC" → {"PERSON": "PER", "GPE": "LOC"} (None: the suggester's default)."""
+    if not text:
+        return None
+    pairs = [p.partition("=") for p in text.split(",") if p.strip()]
+    if any(not sep or not a.strip() or not b.strip() for a, sep, b in pairs):
+        from annotator.core.errors import ValidationError
+
+        raise ValidationError(f"Bad --label-map {text!r}.", expected="TYPE=LABEL pairs, comma-separated",
+                              fix="pass e.g. --label-map PERSON=PER,ORG=ORG,GPE=LOC")
+    return {a.strip(): b.strip() for a, _, b in pairs}
 
 
 @app.command()

@@ -18,7 +18,8 @@ def init(
     name: Annotated[str, typer.Argument(help="Project name.")],
     labels: Annotated[str, typer.Option("--labels", "-l", help="Comma-separated label names (rating: the criteria; optional for --task).")] = "",
     multi_label: Annotated[bool, typer.Option("--multi-label", help="Items may take several labels.")] = False,
-    task: Annotated[Optional[str], typer.Option("--task", help="Post-training data: rating | preference | correction (default: text classification).")] = None,
+    task: Annotated[Optional[str], typer.Option("--task", help="Post-training data: rating | preference | correction; spans: labelled stretches of text (entities); default: text classification.")] = None,
+    allow_overlapping_spans: Annotated[bool, typer.Option("--allow-overlapping-spans", help="--task spans: spans of an item may share characters (default: refused).")] = False,
     scale: Annotated[Optional[str], typer.Option("--scale", help="--task rating: lowest-highest score, e.g. 1-5 (the default).")] = None,
     guidelines: Annotated[Optional[Path], typer.Option(help="Markdown file with labelling guidelines.")] = None,
     strategy: Annotated[str, typer.Option(help="Queue strategy: margin | entropy | least-confidence | random.")] = "margin",
@@ -27,6 +28,8 @@ def init(
     """Create a labelling project.
 
     Example: `python -m annotator init reviews --labels positive,negative --guidelines guide.md`
+
+    Spans: `python -m annotator init ner --task spans --labels PER,ORG,LOC`
     """
     from annotator.active.strategies import get_strategy
 
@@ -36,7 +39,8 @@ def init(
     summary = service.projects.create_project(
         name, [x for x in labels.split(",") if x.strip()],
         task_type=task or ("multi-label" if multi_label else "single-label"),
-        guidelines=text, settings={"strategy": strategy, **_scale_settings(scale)},
+        guidelines=text, settings={"strategy": strategy, **_scale_settings(scale),
+                                   **({"allow_overlapping_spans": True} if allow_overlapping_spans else {})},
     )
     typer.echo(f"Created project {summary.name!r} ({summary.task_type}) with labels: "
                + ", ".join(f"{lab.name} [{lab.hotkey}]" for lab in summary.labels))
@@ -82,6 +86,9 @@ def import_(
 
     A model's labels for items already in the project (matched by --id-column, else by text) become its
     suggestions: `python -m annotator import preds.csv --project reviews --label-column pred --labels-as suggestion --agent mymodel --score-column prob --id-column id`
+
+    A span project reads JSONL records with `spans: [{start, end, label}]` (or the Prodigy, spaCy and
+    doccano shapes; --text-column / --id-column name their keys): `python -m annotator import ner.jsonl --project ner`
     """
     from annotator.importers import ImportSpec
 
@@ -115,7 +122,7 @@ def import_(
 @app.command()
 def export(
     project: ProjectOpt,
-    format: Annotated[str, typer.Option("--format", "-f", help="hf | parquet | jsonl | csv; post-training projects also sft | dpo | ratings")] = "jsonl",  # noqa: A002
+    format: Annotated[str, typer.Option("--format", "-f", help="hf | parquet | jsonl | csv; post-training projects also sft | dpo | ratings; span projects jsonl | hf | spacy")] = "jsonl",  # noqa: A002
     out: Annotated[Path, typer.Option(help="Output directory: data file + README.md dataset card.")] = Path("export"),
     only: Annotated[Optional[str], typer.Option(help="'human': labels a person gave or confirmed; 'labelled': any label.")] = None,
     source: Annotated[Optional[str], typer.Option(help="Comma-separated label sources to keep: human,bulk,import,agent.")] = None,

@@ -22,6 +22,7 @@ def agreement(
 ) -> None:
     """Agreement between the people (and optionally the AI) who answered the same items: Krippendorff's
     alpha, Fleiss' kappa, pairwise Cohen's kappa, per label and per rater, accuracy on settled items.
+    A span project: pairwise span F1, exact and overlap, per label and per rater.
 
     Example: `python -m annotator agreement --project reviews --include-ai --json`
     """
@@ -33,6 +34,10 @@ def agreement(
 
     def num(x: float | None) -> str:
         return "-" if x is None else f"{x:.3f}"
+
+    if report.get("task_type") == "spans":
+        _span_agreement(report, num)
+        return
 
     macro = " (macro over labels)" if report.get("macro_over_labels") else ""
     typer.echo(f"{report['project']}: {report['overlap_items']} items answered by 2+ of {len(report['raters'])} "
@@ -52,6 +57,25 @@ def agreement(
         acc = accuracy.get(row["rater"], {})
         typer.echo(f"{row['rater']}\t{row['items']}\t{row['overlap_items']}\t{num(row['agreement'])}\t"
                    f"{num(row['mean_kappa'])}\t{num(acc.get('accuracy'))} ({acc.get('settled_items', 0)})")
+
+
+def _span_agreement(report: dict, num) -> None:  # noqa: ANN001 - the number formatter above
+    """A span project's agreement report (``svc.spans.agreement``) as text tables."""
+    typer.echo(f"{report['project']}: {report['overlap_items']} items answered by 2+ of {len(report['raters'])} "
+               f"raters ({', '.join(report['raters'])})")
+    typer.echo(f"Span F1, exact (same start, end, label): {num(report['exact_f1'])}\n"
+               f"Span F1, overlap (same label, shared characters): {num(report['overlap_f1'])}")
+    typer.echo("\npair\titems\texact F1\toverlap F1")
+    for row in report["pairs"]:
+        typer.echo(f"{row['rater_a']} / {row['rater_b']}\t{row['items']}\t{num(row['exact_f1'])}\t"
+                   f"{num(row['overlap_f1'])}")
+    typer.echo("\nlabel\tspans\texact F1\toverlap F1")
+    for row in report["per_label"]:
+        typer.echo(f"{row['label']}\t{row['spans']}\t{num(row['exact_f1'])}\t{num(row['overlap_f1'])}")
+    typer.echo("\nrater\titems\toverlap\texact F1\toverlap F1")
+    for row in report["per_rater"]:
+        typer.echo(f"{row['rater']}\t{row['items']}\t{row['overlap_items']}\t{num(row['exact_f1'])}\t"
+                   f"{num(row['overlap_f1'])}")
 
 
 @app.command()

@@ -417,8 +417,8 @@ class SpansService(ServicePart):
         pairs = pairwise_span_agreement(by_rater)
         if not pairs:
             raise NoOverlapError("No item was answered by two raters.", got=f"{len(by_rater)} raters, no shared item",
-                                 fix="set an overlap (python -m annotator overlap --fraction 0.2) so some items get "
-                                 "two answers")
+                                 fix=f"set an overlap (python -m annotator overlap --project {project} --fraction "
+                                 "0.2) so some items get two answers")
         labels = self._rules(project)[1]
         shared = set().union(*({i for i in by_rater[p.a]} & {i for i in by_rater[p.b]} for p in pairs))
         exact_all = _sum([p.exact.get("*", Counts()) for p in pairs])
