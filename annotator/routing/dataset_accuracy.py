@@ -12,7 +12,8 @@ little AI error. Two plain functions:
 - :func:`choose_auto_set` extends the auto-accepted set, most confident first, while the lower
   bound of the whole pool's expected accuracy stays at or above the target.
 - :func:`dataset_accuracy` states the expected accuracy of the labels a dataset has now
-  (human + auto), with its interval, from the random items that fall in the auto region.
+  (human + auto), with its interval, from the random items that fall in the auto region
+  (widened to the next most confident ones for the lower bound when too few do).
 
 Why the bound is a real bound. Let ``p_b`` be the precision of the AI label on pool items whose
 fused confidence falls in bin ``b``. The random items in that bin are a random sample of those
@@ -44,6 +45,8 @@ ITEMS_PER_BIN = 40
 MAX_BINS = 4
 #: Fewer random calibration items than this: no per-bin estimate at all.
 MIN_RANDOM_ITEMS = 10
+#: Random items the dataset estimate's lower bound is measured on, at least (``widen_region``).
+MIN_REGION_ITEMS = 20
 
 
 @dataclass(frozen=True)
@@ -173,33 +176,53 @@ class DatasetAccuracy:
                 "measured_on": self.measured_on}
 
 
-def dataset_accuracy(n_human: int, n_auto: int, hits: int, trials: int, *, human_accuracy: float = 1.0,
-                     confidence: float = 0.95) -> DatasetAccuracy | None:
+def dataset_accuracy(n_human: int, n_auto: int, region: tuple[int, int], floor: tuple[int, int] | None = None, *,
+                     human_accuracy: float = 1.0, confidence: float = 0.95) -> DatasetAccuracy | None:
     """The expected accuracy of ``n_human`` human labels and ``n_auto`` auto labels.
 
-    The auto labels' precision is measured on the ``trials`` random calibration items (the random
-    slice and the audits, out of fold) that the router's rule would have sent auto — per label
-    ``confidence ≥ min(τ_label, cutoff of the dataset rule)`` — of which ``hits`` were right. These
-    are a random sample of the auto region, so one exact (Clopper–Pearson) interval holds; the bins
-    are not used here because the auto items fill the *top* of the lowest bin they reach, where the
-    bin's average understates them. Interval: ``(h · n_human + n_auto · [lo, hi]) / (n_human + n_auto)``,
-    rounded outward. None when the dataset holds no label.
+    The auto labels' precision is measured on random calibration items (the random slice and the
+    audits, out of fold), as (right, items):
+
+    - ``region``: those the router's rule would have sent auto (``auto_region``). They are a
+      random sample of the auto region, so their exact (Clopper–Pearson) upper bound holds.
+    - ``floor``: ``region`` widened to the most confident random items until it holds enough of
+      them (``widen_region``); None: the same as ``region``. Its lower bound is a lower bound of
+      the region's precision as long as precision does not fall with confidence (the fused
+      score is calibrated for this), and it gives the point value.
+
+    The per-bin figures are not used here because the auto items fill the *top* of the lowest
+    bin they reach, where the bin's average understates them. Each bound is one-sided at
+    ``(1 − confidence) / 2``, so both hold at once with ≥ ``confidence``. Interval:
+    ``(h · n_human + n_auto · [lo, hi]) / (n_human + n_auto)``, rounded outward. None when the
+    dataset holds no label.
     """
     total = n_human + n_auto
     if total == 0:
         return None
     human = human_accuracy * n_human
-    if n_auto == 0 or trials == 0:
+    floor = floor or region
+    if n_auto == 0 or floor[1] == 0:
         value = None if n_auto else round(human / total, 4)
         return DatasetAccuracy(value, round(human / total, 4), round((human + n_auto) / total, 4), n_human, n_auto,
-                               human_accuracy, confidence, trials)
-    lo, hi = clopper_pearson(hits, trials, confidence)
+                               human_accuracy, confidence, floor[1])
+    lo = clopper_pearson(floor[0], floor[1], confidence)[0]
+    hi = clopper_pearson(region[0], region[1], confidence)[1]
     return DatasetAccuracy(
-        value=round((human + n_auto * hits / trials) / total, 4),
+        value=round((human + n_auto * floor[0] / floor[1]) / total, 4),
         # rounded outward, so the stated interval is never narrower than the computed one
         ci_low=float(np.floor((human + n_auto * lo) / total * 1e4) / 1e4),
         ci_high=float(np.ceil((human + n_auto * hi) / total * 1e4) / 1e4),
-        human=n_human, auto=n_auto, human_accuracy=human_accuracy, confidence=confidence, measured_on=trials)
+        human=n_human, auto=n_auto, human_accuracy=human_accuracy, confidence=confidence, measured_on=floor[1])
+
+
+def widen_region(region: np.ndarray, confidence: np.ndarray, min_items: int = MIN_REGION_ITEMS) -> np.ndarray:
+    """(m,) bool: ``region`` (m,), plus the most confident of the random items (``confidence``
+    (m,)) until at least ``min_items`` are in it (all of them if there are fewer). Chosen from the
+    confidences only, never from whether the AI was right, so the lower bound stays a bound."""
+    if region.sum() >= min_items or len(confidence) == 0:
+        return region
+    cut = np.sort(confidence)[::-1][min(min_items, len(confidence)) - 1]
+    return region | (confidence >= cut)
 
 
 def auto_region(pred: np.ndarray, confidence: np.ndarray, thresholds: np.ndarray, cutoff: float) -> np.ndarray:

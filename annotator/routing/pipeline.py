@@ -29,6 +29,7 @@ from annotator.routing.dataset_accuracy import (
     bin_precision,
     dataset_accuracy,
     dataset_cutoff,
+    widen_region,
 )
 from annotator.routing.router import (
     Routes,
@@ -153,14 +154,15 @@ def dataset_estimate(cal: Calibration, routed: RoutedBatch | None, human_labels:
         accepted = np.isin(r.route, (Route.auto.value, Route.audit.value))
         n_auto = int(accepted.sum())
         cutoff = dataset_cutoff(r.confidence, accepted, r.label, cal.thresholds)
-    hits = trials = 0
+    region = floor = (0, 0)
     if random_pick is not None and random_pick.any():
         oof = cal.ensemble.oof_proba[random_pick]
-        pred = oof.argmax(axis=1)
-        region = auto_region(pred, oof.max(axis=1), cal.thresholds, cutoff)
-        hits = int((pred[region] == cal.ensemble.oof_labels[random_pick][region]).sum())
-        trials = int(region.sum())
-    est = dataset_accuracy(human_labels, n_auto, hits, trials, human_accuracy=policy.human_accuracy)
+        pred, conf = oof.argmax(axis=1), oof.max(axis=1)
+        right = pred == cal.ensemble.oof_labels[random_pick]
+        inside = auto_region(pred, conf, cal.thresholds, cutoff)
+        wide = widen_region(inside, conf)
+        region, floor = (int(right[inside].sum()), int(inside.sum())), (int(right[wide].sum()), int(wide.sum()))
+    est = dataset_accuracy(human_labels, n_auto, region, floor, human_accuracy=policy.human_accuracy)
     if est is None:
         return None
     return {**est.as_dict(), "target": policy.target_accuracy, "cutoff": None if np.isinf(cutoff) else

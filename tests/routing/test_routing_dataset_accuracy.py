@@ -14,6 +14,7 @@ from annotator.routing.dataset_accuracy import (
     choose_auto_set,
     dataset_accuracy,
     dataset_cutoff,
+    widen_region,
 )
 
 
@@ -101,7 +102,7 @@ def test_the_bound_holds_and_the_interval_covers_on_synthetic_pools(pool_size):
         held += (pool_size - auto.sum() + p_right[rest][auto].sum()) / pool_size >= target
         cutoff = conf[rest][auto].min() if auto.any() else np.inf
         region = calib[conf[calib] >= cutoff]  # the random items the same rule would send auto
-        est = dataset_accuracy(pool_size - int(auto.sum()), int(auto.sum()), int(right[region].sum()), len(region))
+        est = dataset_accuracy(pool_size - int(auto.sum()), int(auto.sum()), (int(right[region].sum()), len(region)))
         truth = (pool_size - auto.sum() + right[rest][auto].sum()) / pool_size
         covered += est.ci_low <= truth <= est.ci_high
     assert held >= 0.9 * trials, held
@@ -109,15 +110,28 @@ def test_the_bound_holds_and_the_interval_covers_on_synthetic_pools(pool_size):
 
 
 def test_the_estimate_without_ai_labels_is_the_people_accuracy_and_without_bins_is_trivial():
-    assert dataset_accuracy(0, 0, 0, 0) is None
-    est = dataset_accuracy(50, 0, 0, 0, human_accuracy=0.99)
+    assert dataset_accuracy(0, 0, (0, 0)) is None
+    est = dataset_accuracy(50, 0, (0, 0), human_accuracy=0.99)
     assert (est.value, est.ci_low, est.ci_high) == (0.99, 0.99, 0.99)
-    est = dataset_accuracy(50, 50, 0, 0)
+    est = dataset_accuracy(50, 50, (0, 0))
     assert est.value is None and (est.ci_low, est.ci_high) == (0.5, 1.0)
-    est = dataset_accuracy(50, 50, 18, 20)
+    est = dataset_accuracy(50, 50, (18, 20))
     lo, hi = clopper_pearson(18, 20)
     assert est.value == 0.95 and est.ci_low <= (50 + 50 * lo) / 100 <= est.ci_low + 1e-4
     assert est.ci_high - 1e-4 <= (50 + 50 * hi) / 100 <= est.ci_high
+    # too few random items in the auto region: the lower bound comes from the widened set, the
+    # upper from the region alone (1.0 when it is empty)
+    est = dataset_accuracy(50, 50, (0, 0), (16, 20))
+    assert est.value == 0.9 and est.ci_high == 1.0 and est.ci_low < 0.9
+
+
+def test_widening_takes_the_most_confident_items_by_confidence_only():
+    conf = np.linspace(1.0, 0.0, 50)
+    region = np.zeros(50, bool)
+    region[:3] = True
+    wide = widen_region(region, conf, min_items=20)
+    assert wide.sum() == 20 and wide[:20].all()
+    assert widen_region(region[:3], conf[:3], min_items=20).sum() == 3
 
 
 def test_the_auto_region_and_the_cutoff_follow_the_router():
