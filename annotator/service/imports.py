@@ -26,6 +26,8 @@ from annotator.embeddings import (
     text_hash,
 )
 from annotator.importers import ImportSpec, check_labels, preview, read_chunks
+from annotator.importers.failures import reading
+from annotator.importers.formats import detect_format
 from annotator.importers.sanitize import clean_row
 from annotator.service.common import ProgressFn
 from annotator.service.part import ServicePart, project_settings
@@ -71,6 +73,8 @@ class ImportsService(ServicePart):
         A span project (``--task spans``) reads JSONL span records instead (``svc.spans.import_file``:
         the spec's text and id columns name the records' keys).
         """
+        with reading(Path(str(source)).name):
+            detect_format(source)  # a missing or unreadable file is named before the project is looked up
         if self._is_span_project(project):
             return self._svc.spans.import_file(project, source, text_key=spec.text_column,
                                                id_key=spec.id_column or "id", labels_as=labels_as, agent=agent,
