@@ -50,7 +50,8 @@ def simulate(
                       "when unlabelled), route (auto, or a person via audit | verify | blind | manual), source_kind (person | "
                       "model | none), source (person or agent@version), confidence (of an auto label), ai_label, "
                       "ai_confidence, ai_route, ai_right (the AI's newest suggestion). Classification only.")] = None,
-    task: Annotated[Optional[str], typer.Option(help="preference: pairs (prompt, response_a, response_b, gold A|B in --label-column) instead of classification.")] = None,
+    task: Annotated[Optional[str], typer.Option(help="preference: pairs (prompt, response_a, response_b, gold A|B in --label-column) instead of classification; spans: a gold span JSONL (text + spans), human span edits with and without the --ai suggester (default spacy; none: the manual arm only).")] = None,
+    gold_note: Annotated[Optional[str], typer.Option(help="--task spans: where the gold spans came from, copied into the report.")] = None,
     llm_judge: Annotated[str, typer.Option(help="--task preference: LLM judge measured with and without order swapping: llm-local | llm-endpoint | none.")] = "llm-local",
     judge_sample: Annotated[int, typer.Option(help="--task preference: pool pairs the LLM judge is asked about (both orders); 0 = all.")] = 60,
     judge_job: Annotated[bool, typer.Option("--judge-job", help="--task preference: train the versioned judge (the 'judge' job, promoted by held-out verdicts) before each routing.")] = False,
@@ -65,9 +66,17 @@ def simulate(
     What was decided per item: `python -m annotator simulate pilot.csv --ai all --out sim-items/` (then open sim-items/margin_seed0.csv)
 
     Preference pairs: `python -m annotator simulate pairs.jsonl --task preference --text-column prompt --label-column better --seeds 0,1,2`
+
+    Spans: `python -m annotator simulate spans.jsonl --task spans --ai spacy --human-budget 200 --seeds 0,1`
     """
     from tqdm import tqdm
 
+    if task == "spans":
+        _simulate_spans(data, text_column=text_column, human_budget=human_budget, batch_size=batch_size,
+                        ai=ai or "spacy", test_fraction=test_fraction,
+                        seeds=[int(x) for x in seeds.split(",")] if seeds else [seed], max_items=max_items,
+                        strategy=strategy, report=report, gold_note=gold_note)
+        return
     if task is not None:
         if out is not None:
             from annotator.core.errors import ValidationError
@@ -204,6 +213,37 @@ def _simulate_preferences(data: Path, *, text_column: str, label_column: str, ta
         got = row["human_verdicts_for_target"]
         typer.echo(f"queue order {name}: {got['mean'] if got else '—'} ± {got['std'] if got else '—'} human verdicts "
                    f"(reached {row['reached_target']})")
+
+
+def _simulate_spans(data: Path, *, text_column: str, human_budget: int, batch_size: int, ai: str,
+                    test_fraction: float, seeds: list[int], max_items: int | None, strategy: str,
+                    report: Path | None, gold_note: str | None) -> None:
+    """``simulate --task spans`` (annotator.simulate.spans): the manual arm and, unless ``--ai none``,
+    the arm with the suggester's spans pre-filled, on every seed."""
+    from annotator.simulate.spans import SpanSimConfig, load_span_gold, simulate_spans
+
+    gold = load_span_gold(data, text_column)
+    suggester = None if ai == "none" else ai
+    if suggester is not None:  # the suggester is made for the gold file's labels, as svc.spans.suggester does
+        from annotator.spans import SpacySpanSuggester
+
+        if not (ai == "spacy" or ai.startswith("spacy:")):
+            from annotator.core.errors import ValidationError
+
+            raise ValidationError(f"Unknown span suggester {ai!r}.", expected="spacy | spacy:MODEL | none",
+                                  fix="pass --ai spacy, or --ai none for the manual arm only")
+        suggester = SpacySpanSuggester(gold.labels, **({"model": ai.split(":", 1)[1]} if ":" in ai else {}))
+    cfg = SpanSimConfig(human_budget=human_budget, batch_size=batch_size, test_fraction=test_fraction,
+                        strategy=strategy, max_items=max_items)
+    result = simulate_spans(gold, cfg, seeds, suggester, gold_note=gold_note)
+    if _write_report(result, report):
+        typer.echo(f"Report: {report}")
+    for name, arm in result["arms"].items():
+        typer.echo(f"{name}: {arm['items_labelled']} items, {arm['span_edits']} human span edits "
+                   f"({arm['gold_spans']} gold spans, {arm['items_unchanged']} items accepted as shown), tagger "
+                   f"test F1 {arm['final_test_f1']}")
+    if result["human_labels_saved"] is not None:
+        typer.echo(f"the suggester saved {result['human_labels_saved']:.1%} of the human span edits")
 
 
 def _write_report(result: dict, report: Path | None) -> bool:
