@@ -35,6 +35,7 @@ from annotator.ui.tabs.jobs import JobsTab
 from annotator.ui.tabs.label import LabelTab
 from annotator.ui.tabs.new_project import NewProjectTab, parse_label_specs
 from annotator.ui.tabs.review import ReviewTab
+from annotator.ui.tabs.spans import SpansTab, is_span_project
 from annotator.ui.tabs.tasks import TasksTab
 from annotator.ui.tabs.team import TeamTab
 
@@ -64,6 +65,7 @@ class AnnotatorUI:
         self.user = user or service.settings.default_user
         self.blocks: gr.Blocks | None = None
         self.label = LabelTab(service, default_user=self.user, auth_mode=self.auth_mode, refresh_every=refresh_every)
+        self.spans = SpansTab(service, default_user=self.user, auth_mode=self.auth_mode)
         self.browse = BrowseTab(service, default_user=self.user, auth_mode=self.auth_mode)
         self.ai = AITab(service)
         self.new_project = NewProjectTab(service, default_user=self.user, open_project=self.project_view,
@@ -98,6 +100,8 @@ class AnnotatorUI:
                 for title, tab_id, tab in tabs:
                     with gr.Tab(title, id=tab_id, elem_id=f"tab-{tab_id}") as page_tabs[tab_id]:
                         tab.render()
+                        if tab is self.label:  # span projects get their own page in the Label tab
+                            self.spans.render(self.label.page_row)
             self.page = Page(blocks=blocks, project_dd=self.project_dd, user_box=self.user_box, tabs=self.tabs,
                              tab=page_tabs)
             self._wire_events()
@@ -150,6 +154,7 @@ class AnnotatorUI:
             event(self._on_user, [self.project_dd, self.user_box, self.label.user_state], outputs, api_name=False,
                   **on_card)
         self.label.wire(page)
+        self.spans.wire(page)
         self.browse.wire(page)
         # After an AI run the label page serves the newly routed queue (audits first).
         self.ai.wire(page, page.tab["ai"]).then(
@@ -163,18 +168,25 @@ class AnnotatorUI:
     def project_outputs(self) -> list[Any]:
         """Every component opening a project updates: the label page, the browse filters, the AI tab."""
         outputs = self.label.project_outputs()
-        return outputs + [c for c in [*self.browse.filter_outputs(), *self.ai.outputs()] if c not in outputs]
+        more = [*self.spans.project_outputs(), *self.browse.filter_outputs(), *self.ai.outputs()]
+        return outputs + [c for c in more if c not in outputs]
 
     def project_view(self, project: str | None, user: str, progress: Callable | None = None) -> Updates:
         """Updates for a newly opened project: buttons, guidelines, keys, progress, filters, first
         item, the AI tab's policy and routes."""
         out: Updates = {self.label.user_state: user}
         if not project:
-            return merge_updates({**out, **self.ai.no_project()}, self.label.no_project(NO_PROJECT))
+            return merge_updates({**out, **self.ai.no_project(), **self.spans.hidden()},
+                                 self.label.no_project(NO_PROJECT))
         summary, guidelines, settings = self.service.projects.project_details(project)
         out.update(self.label.project_layout(project, summary, guidelines, settings))
         out.update(self.browse.filters_view(project, [s.name for s in summary.labels]))
-        item = self.label.first_item(project, user, summary, settings, progress)  # embeds a new project
+        if is_span_project(summary):  # the span page instead of the classification page
+            item = merge_updates(self.label.item_view(None, [], False, False, empty_message="A span project."),
+                                 self.spans.project_view(project, user, summary, guidelines, settings))
+        else:
+            out.update(self.spans.hidden())
+            item = self.label.first_item(project, user, summary, settings, progress)  # embeds a new project
         out.update(self.ai.project_view(project, settings))
         return merge_updates(out, item)
 

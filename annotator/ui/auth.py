@@ -94,6 +94,8 @@ POLICY: dict[str, tuple[str, ...]] = {
     # judge routes verdicts like run_ai, so it is an admin's.
     "task_load": (ADMIN, ANNOTATOR), "TasksTab.on_load": (ADMIN, ANNOTATOR), "task_submit": (ADMIN, ANNOTATOR),
     "task_skip": (ADMIN, ANNOTATOR), "task_judge": ADMIN_ONLY,
+    # The span page (Label tab of a span project): labelling one's own queue, as the Label page.
+    "spans_accept": ALL, "spans_skip": ALL, "spans_undo": ALL,
     # Dashboard: figures show everyone's work and the AI's quality; finding
     # suspect labels fills the review queue; both for reviewers and admins.
     "dashboard": STAFF, "DashboardTab.on_refresh": STAFF, "find_suspects": STAFF, "dashboard_report": STAFF,

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from annotator.ui.render import HOTKEY_SEP
 from annotator.ui.review_keys import REVIEW_KEYS_JS
+from annotator.ui.span_keys import SPAN_KEYS_JS
 from annotator.ui.task_keys import TASK_KEYS_JS
 
 KEYBOARD_JS = r"""
@@ -91,4 +92,5 @@ KEYBOARD_JS = r"""
 })();
 """.replace("__SEP__", HOTKEY_SEP)
 
-HEAD = f"<script>{KEYBOARD_JS}</script><script>{REVIEW_KEYS_JS}</script><script>{TASK_KEYS_JS}</script>"  # + the Review tab's keys
+HEAD = (f"<script>{KEYBOARD_JS}</script><script>{REVIEW_KEYS_JS}</script><script>{TASK_KEYS_JS}</script>"
+        f"<script>{SPAN_KEYS_JS}</script>")  # + the Review, Post-training and span pages' keys

@@ -56,7 +56,7 @@ class LabelTab(Tab):
         self.selected_state = gr.State([])  # pre-selected label names (undo / suggestion)
         self.flagged_state = gr.State(False)
         self.user_state = gr.State(None)  # whom the shown item was served to
-        with gr.Row(elem_id="label-page"):
+        with gr.Row(elem_id="label-page") as self.page_row:  # hidden for span projects (tabs.spans)
             with gr.Column(scale=3, elem_id="label-main"):
                 self.why_html = display_html(elem_id="why-line")
                 self.item_html = display_html(render.item_card(None, None, empty_message="Loading…"),
@@ -241,9 +241,11 @@ class LabelTab(Tab):
         return self.item_view(item, labels, multi, preselect, status=status, empty_message=ALL_DONE)
 
     def _is_task_project(self, project: str) -> bool:
-        """Rating / preference / correction (cached: a project's task type never changes)."""
+        """Rating / preference / correction, or spans (their own page): this page serves no item
+        (cached: a project's task type never changes)."""
         if project not in self._task_projects:
-            self._task_projects[project] = is_posttraining(str(self.service.projects.project(project).task_type))
+            task = str(self.service.projects.project(project).task_type)
+            self._task_projects[project] = is_posttraining(task) or task == "spans"
         return self._task_projects[project]
 
     # ------------------------------------------------------------------ handlers
