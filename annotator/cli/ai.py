@@ -60,8 +60,9 @@ def ai(
 
     With an LLM server: `python -m annotator ai --project reviews --annotators knn,llm-endpoint --llm-url http://127.0.0.1:8001/v1 --llm-model smollm2`
 
-    A span project gets spaCy's entities as suggested spans (`--annotators spacy`, or `spacy:PIPELINE`) and its
-    queue ranked by span uncertainty: `python -m annotator ai --project ner --annotators spacy`
+    A span project gets suggested spans from spaCy's entities (`--annotators spacy`, or `spacy:PIPELINE`) or an LLM
+    asked for JSON spans (`llm-local`, `llm-local:MODEL`, `llm-endpoint`; spans not in the text are dropped and
+    counted), and its queue ranked by span uncertainty: `python -m annotator ai --project ner --annotators spacy`
     """
     from annotator.annotators.registry import make_annotators, parse_annotator_names
 
@@ -70,8 +71,8 @@ def ai(
                          llm_mode=llm_mode)
     service = open_service(settings)
     if service.projects.project(project).task_type == "spans":  # span suggestions, then the queue re-ranked
-        name = "spacy" if annotators == "knn,zero-shot,classifier" else annotators
-        typer.echo(json.dumps(service.spans.suggest(project, name, label_map=_label_map(label_map)), indent=2))
+        typer.echo(json.dumps(_span_ai(service, project, annotators, label_map, target_precision, audit_fraction),
+                              indent=2))
         return
     summary = _override_routing(service, project, target_precision, audit_fraction)
     names = parse_annotator_names(annotators)
@@ -92,6 +93,23 @@ def ai(
     for name in report["calibration"]:
         report["calibration"][name].pop("reliability", None)
     typer.echo(json.dumps(report, indent=2))
+
+
+def _span_ai(service, project: str, annotators: str, label_map: str | None,  # noqa: ANN001 - AnnotatorService
+             target_precision: float | None, audit_fraction: float | None) -> dict:
+    """Each named span suggester's spans (the answers that did not fit counted). The report is the
+    last suggester's, with every one's under ``suggestions`` when there are several."""
+    _override_routing(service, project, target_precision, audit_fraction)
+    names = ["spacy"] if annotators == "knn,zero-shot,classifier" else \
+        [n.strip() for n in annotators.split(",") if n.strip()] or ["spacy"]
+    reports = []
+    for name in names:
+        typer.echo(f"Suggesting spans with {name} …", err=True)
+        reports.append(service.spans.suggest(project, name, label_map=_label_map(label_map)))
+    out = dict(reports[-1])
+    if len(reports) > 1:
+        out["suggestions"] = reports
+    return out
 
 
 def _label_map(text: str | None) -> dict[str, str] | None:

