@@ -21,7 +21,7 @@ Gradio events.
   last accepted item.
 
 Keys act only while the span card is visible and never while the focus is in a text box. After a
-key that moves to another item, keys wait until the card is replaced or 1.5 s pass.
+key that moves to another item, keys wait until the card shows a new ``data-view`` or 1.5 s pass.
 """
 
 from __future__ import annotations
@@ -31,7 +31,9 @@ SPAN_KEYS_JS = r"""
   if (window.__annotatorSpanKeys) return;
   window.__annotatorSpanKeys = true;
   const WAIT_MS = 1500;
-  const S = { card: null, tokens: [], spans: [], labels: [], overlap: false, cursor: 0, anchor: null, pending: null };
+  // Gradio morphs the card in place, so a new card is known by its data-view, not by the element.
+  const S = { card: null, view: null, tokens: [], spans: [], labels: [], overlap: false, cursor: 0, anchor: null,
+    pending: null };
   const shown = (el) => !!el && el.offsetParent !== null && !el.disabled;
   const TEXT_TYPES = /^(text|search|email|number|password|url|tel|date|time|datetime-local)$/i;
   const typing = (t) => !!t && (t.isContentEditable || t.tagName === "TEXTAREA" || t.tagName === "SELECT" ||
@@ -91,8 +93,8 @@ SPAN_KEYS_JS = r"""
   const sync = () => {  // a new card (next item, undo): start from its pre-filled spans
     const c = cardEl();
     if (!c) return null;
-    if (c !== S.card) {
-      S.card = c;
+    if (c !== S.card || c.getAttribute("data-view") !== S.view) {
+      S.card = c; S.view = c.getAttribute("data-view");
       S.tokens = [...c.querySelectorAll(".sp-tok")];
       try { S.spans = JSON.parse(c.getAttribute("data-spans") || "[]"); } catch (err) { S.spans = []; }
       try { S.labels = JSON.parse(c.getAttribute("data-labels") || "[]"); } catch (err) { S.labels = []; }
@@ -104,13 +106,16 @@ SPAN_KEYS_JS = r"""
   };
   const busy = () => {
     if (!S.pending) return false;
-    if (S.pending.card !== cardEl() || Date.now() - S.pending.at > WAIT_MS) { S.pending = null; return false; }
+    const c = cardEl();
+    if (!c || c.getAttribute("data-view") !== S.pending.view || Date.now() - S.pending.at > WAIT_MS) {
+      S.pending = null; return false;
+    }
     return true;
   };
   const press = (id, advances) => {
     const btn = document.getElementById(id);
     if (!shown(btn)) return false;
-    if (advances) S.pending = { card: S.card, at: Date.now() };
+    if (advances) S.pending = { view: S.view, at: Date.now() };
     btn.click();
     return true;
   };
@@ -209,7 +214,8 @@ SPAN_KEYS_JS = r"""
     S.anchor = num(hit[0], "data-i"); S.cursor = num(hit[hit.length - 1], "data-i");
     paint();
   });
-  new MutationObserver(() => { if (cardEl() !== S.card) sync(); }).observe(document.documentElement,
-    { childList: true, subtree: true });
+  new MutationObserver(() => { const c = cardEl(); if (c && c.getAttribute("data-view") !== S.view) sync(); })
+    .observe(document.documentElement, { childList: true, subtree: true, attributes: true,
+      attributeFilter: ["data-view"] });
 })();
 """

@@ -6,7 +6,8 @@ into tokens by ``annotator.spans.tokenize`` and each piece is written with ``htm
 item's text is always shown as text. The card carries what the keyboard script
 (``annotator.ui.span_keys``) needs as data attributes: ``data-item-id``, ``data-labels`` (JSON list
 of label names, in key order), ``data-spans`` (JSON ``[{start, end, label}]`` pre-filled spans) and
-``data-overlap`` ("1" when the project allows overlapping spans). Every token is
+``data-overlap`` ("1" when the project allows overlapping spans) and ``data-view`` (new on every
+render). Every token is
 ``<span class="sp-tok" data-i=K data-start=S data-end=E>`` and every run of whitespace between
 tokens ``<span class="sp-gap" data-start=S data-end=E>``; offsets are code points of the text,
 end exclusive, as ``annotator.spans.Span`` counts them. No gradio import.
@@ -14,6 +15,7 @@ end exclusive, as ``annotator.spans.Span`` counts them. No gradio import.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -58,6 +60,11 @@ SPAN_STYLE = (
     + ".sp-lx{background:#e5e7eb}"
     "</style>"
 )
+
+
+#: A fresh ``data-view`` per card: Gradio morphs an HTML block in place (the card element stays),
+#: so the script knows a new item (or the same item again after undo) by this attribute.
+_VIEWS = itertools.count(1)
 
 
 def label_class(label: str, labels: Sequence[str]) -> str:
@@ -111,7 +118,7 @@ def span_card(item_id: int | None, text: str | None, spans: Sequence[Mapping[str
     if pos < len(text):
         gap(pos, len(text))
     data = json.dumps([s.as_dict() for s in chosen], ensure_ascii=False)
-    return (SPAN_STYLE + f'<div class="sp-card" tabindex="0" data-item-id="{int(item_id)}" '
+    return (SPAN_STYLE + f'<div class="sp-card" tabindex="0" data-item-id="{int(item_id)}" data-view="{next(_VIEWS)}" '
             f'data-labels="{esc(json.dumps(list(labels), ensure_ascii=False))}" data-spans="{esc(data)}" '
             f'data-overlap="{1 if allow_overlap else 0}"><div class="sp-text">{"".join(parts)}</div>'
             '<div class="sp-note" aria-live="polite"></div></div>')
