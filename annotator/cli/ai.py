@@ -62,7 +62,9 @@ def ai(
 
     A span project gets suggested spans from spaCy's entities (`--annotators spacy`, or `spacy:PIPELINE`) or an LLM
     asked for JSON spans (`llm-local`, `llm-local:MODEL`, `llm-endpoint`; spans not in the text are dropped and
-    counted), and its queue ranked by span uncertainty: `python -m annotator ai --project ner --annotators spacy`
+    counted), its queue ranked by span uncertainty, and its open items routed: auto only where the suggester's
+    item-level exact precision on the random human-labelled items is certified at the target precision, a
+    random slice of those audited, the rest verified: `python -m annotator ai --project ner --annotators spacy`
     """
     from annotator.annotators.registry import make_annotators, parse_annotator_names
 
@@ -70,7 +72,7 @@ def ai(
                          llm_api_key=llm_api_key, llm_timeout_s=llm_timeout, llm_max_retries=llm_retries,
                          llm_mode=llm_mode)
     service = open_service(settings)
-    if service.projects.project(project).task_type == "spans":  # span suggestions, then the queue re-ranked
+    if service.projects.project(project).task_type == "spans":  # span suggestions, re-ranked, then routed
         typer.echo(json.dumps(_span_ai(service, project, annotators, label_map, target_precision, audit_fraction),
                               indent=2))
         return
@@ -97,8 +99,9 @@ def ai(
 
 def _span_ai(service, project: str, annotators: str, label_map: str | None,  # noqa: ANN001 - AnnotatorService
              target_precision: float | None, audit_fraction: float | None) -> dict:
-    """Each named span suggester's spans (the answers that did not fit counted). The report is the
-    last suggester's, with every one's under ``suggestions`` when there are several."""
+    """Each named span suggester's spans (the answers that did not fit counted), then the open
+    items routed by the last one's (whose spans the label page shows). The report is the last
+    suggester's, with ``route`` and, for several, every one's under ``suggestions``."""
     _override_routing(service, project, target_precision, audit_fraction)
     names = ["spacy"] if annotators == "knn,zero-shot,classifier" else \
         [n.strip() for n in annotators.split(",") if n.strip()] or ["spacy"]
@@ -106,7 +109,7 @@ def _span_ai(service, project: str, annotators: str, label_map: str | None,  # n
     for name in names:
         typer.echo(f"Suggesting spans with {name} …", err=True)
         reports.append(service.spans.suggest(project, name, label_map=_label_map(label_map)))
-    out = dict(reports[-1])
+    out = {**reports[-1], "route": service.spans.route(project, agent=reports[-1]["agent"])}
     if len(reports) > 1:
         out["suggestions"] = reports
     return out

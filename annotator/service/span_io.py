@@ -160,13 +160,18 @@ def _provenance(text: str, spans: Sequence[Mapping[str, Any]], *, who: str, sour
     return out
 
 
+#: Routes of a suggestion that the router accepted in place of a person's answer.
+ACCEPTED = ("auto", "audit")
+
+
 def span_export_rows(part: SpansService, project: str, *, only: str | None = None
                      ) -> tuple[list[dict[str, Any]], int]:
     """(one row per item with decided spans — ``export.spans`` row shape — , items in the project).
 
     The newest submitted answer of a person (or the import) decides an item; an item no one
-    answered takes its newest suggestion (``label_source`` agent, not verified) unless
-    ``only="human"``.
+    answered takes the suggestion the span router accepted (route ``auto``, or ``audit`` while
+    the audit is pending), else its newest suggestion (route ``suggested``), with
+    ``label_source`` agent, not verified, unless ``only="human"``.
     """
     if only not in (None, "human", "labelled"):
         raise ValidationError(f"Unknown filter --only {only!r}.", expected="human | labelled")
@@ -184,7 +189,10 @@ def span_export_rows(part: SpansService, project: str, *, only: str | None = Non
                     newest[a.item_id] = a
             suggestion: dict[int, Any] = {}
             for x in span_q.span_suggestions(s, proj.id, ids):
-                if x.item_id not in suggestion or x.suggestion_id > suggestion[x.item_id].suggestion_id:
+                # the suggestion the router accepted decides an unanswered item; else the newest
+                rank = (x.route in ACCEPTED, x.suggestion_id)
+                old = suggestion.get(x.item_id)
+                if old is None or rank > (old.route in ACCEPTED, old.suggestion_id):
                     suggestion[x.item_id] = x
             for item_id, ext, text, meta in chunk:
                 a = newest.get(item_id)
@@ -199,10 +207,12 @@ def span_export_rows(part: SpansService, project: str, *, only: str | None = Non
                                  "labelled_at": a.submitted_at})
                 elif (x := suggestion.get(item_id)) is not None and only != "human":
                     who = f"{x.agent}@{x.agent_version}".rstrip("@")
+                    # auto: accepted by the router; audit: accepted, a person's blind check pending
+                    route = x.route if x.route in ACCEPTED else "suggested"
                     rows.append({"item_id": item_id, "external_id": ext, "text": text, "metadata": meta,
-                                 "spans": _provenance(text, x.spans, who=who, source="agent", route="suggested",
+                                 "spans": _provenance(text, x.spans, who=who, source="agent", route=route,
                                                       suggested=None, suggester=None),
-                                 "label_source": "agent", "annotator": who, "route": "suggested", "verified": False,
+                                 "label_source": "agent", "annotator": who, "route": route, "verified": False,
                                  "labelled_at": None})
     return rows, n_items
 

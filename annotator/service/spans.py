@@ -122,6 +122,9 @@ class SpansService(ServicePart):
         user = user or self.settings.default_user
         proj, _, _ = self._rules(project)
         if proj.id not in self._ranked:
+            from annotator.service.span_routing import restore_routes
+
+            restore_routes(self, project)  # a new process: auto items stay unserved, audits first
             self.rank(project)  # after a restart the pool comes back in its own order: rank it once
         queued = self._svc.queue.next_item(project, user)
         return None if queued is None else self._view(queued)
@@ -334,6 +337,13 @@ class SpansService(ServicePart):
             report["answers"] = answers
         return report
 
+    def route(self, project: str, *, agent: str | None = None, policy: Any = None) -> dict[str, Any]:
+        """Route the open items by their suggested spans (``service.span_ai.route_spans``): auto
+        where the suggester's item-level exact precision is certified on the random human-labelled
+        items, a random slice of those audited blind, every other one verified by a person."""
+        from annotator.service.span_routing import route_spans
+
+        return route_spans(self, project, agent=agent, policy=policy)
 
     # ---- the queue ranked by span uncertainty --------------------------------------------------
     def rank(self, project: str) -> dict[str, Any]:

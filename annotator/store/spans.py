@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlmodel import Session, select
 
 from annotator.store.tables import Item, Response, Suggestion, User
@@ -45,6 +45,7 @@ class SpanSuggestion:
     agent_version: str
     spans: list[dict[str, Any]]
     score: float | None
+    route: str | None = None  # the span router's decision (auto, audit, verify), None before it
 
 
 def _spans_of(payload: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -77,8 +78,18 @@ def span_suggestions(session: Session, project_id: int, item_ids: Sequence[int] 
               .group_by(Suggestion.item_id, Suggestion.agent))
     rows = session.exec(select(Suggestion).where(Suggestion.id.in_(newest))
                         .order_by(Suggestion.item_id, Suggestion.agent)).all()
-    return [SpanSuggestion(int(s.id), int(s.item_id), s.agent, s.agent_version, _spans_of(s.payload), s.score)
-            for s in rows]
+    return [SpanSuggestion(int(s.id), int(s.item_id), s.agent, s.agent_version, _spans_of(s.payload), s.score,
+                           s.route) for s in rows]
+
+
+def set_suggestion_routes(session: Session, routes: dict[int, str]) -> None:
+    """Record the router's decision on stored suggestions: suggestion id → route."""
+    by_route: dict[str, list[int]] = {}
+    for suggestion_id, route in routes.items():
+        by_route.setdefault(route, []).append(int(suggestion_id))
+    for route, ids in by_route.items():
+        for start in range(0, len(ids), 5000):
+            session.execute(update(Suggestion).where(Suggestion.id.in_(ids[start:start + 5000])).values(route=route))
 
 
 def suggestion_spans(session: Session, suggestion_id: int) -> tuple[str, list[dict[str, Any]]] | None:

@@ -175,7 +175,7 @@ def test_an_unreachable_endpoint_is_one_clear_error_and_stores_nothing(tmp_path)
         svc.close()
 
 
-def test_cli_ai_reports_the_counts(tmp_path):
+def test_cli_ai_reports_the_counts_and_the_routes(tmp_path):
     from typer.testing import CliRunner
 
     from annotator.cli import app
@@ -190,6 +190,8 @@ def test_cli_ai_reports_the_counts(tmp_path):
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["answers"]["unparsed"] == 1 and report["answers"]["dropped"] == 4 and report["dropped"] == 4
+    # no person has answered a random pick yet: nothing is certified, every suggested item is verified
+    assert report["route"]["routes"] == {"auto": 0, "audit": 0, "verify": 6, "blind": 0}
 
 
 @pytest.mark.slow
