@@ -83,15 +83,25 @@ def review(
     project: ProjectOpt,
     top: Annotated[int, typer.Option(help="How many of the first items to list.")] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="Print the counts and the top items as JSON.")] = False,
+    settle: Annotated[Optional[int], typer.Option("--settle", help="Span projects: the item id to settle (with --spans or --take).")] = None,
+    spans: Annotated[Optional[str], typer.Option("--spans", help='Span projects: the final spans as JSON, e.g. \'[{"start": 0, "end": 3, "label": "PER"}]\'.')] = None,
+    take: Annotated[Optional[str], typer.Option("--take", help="Span projects: settle with this rater's spans.")] = None,
+    reviewer: Annotated[Optional[str], typer.Option("--reviewer", help="Span projects: who settles (a reviewer or admin).")] = None,
     data_dir: DataDir = None, database_url: DatabaseUrl = None,
 ) -> None:
     """The reviewer's queue: items with disagreement, flags, a low judge score or a request (suspect
     labels), counted by reason, and the first TOP items in the order a reviewer gets them (most
     likely wrong label first). Settle them in the app's Review tab.
 
+    A span project lists the items whose raters' spans differ, each rater's spans side by side;
+    `--settle ITEM --spans JSON` (or `--take RATER`) `--reviewer NAME` stores the final spans.
+
     Example: `python -m annotator review --project reviews --top 5 --json`
     """
     service = open_service(make_settings(data_dir, database_url))
+    if service.projects.project(project).task_type == "spans":
+        _span_review(service, project, top, as_json, settle, spans, take, reviewer)
+        return
     summary = service.review.summary(project, top=top)
     if as_json:
         typer.echo(json.dumps(summary, indent=2, default=str))
@@ -105,6 +115,43 @@ def review(
         answers = ", ".join(f"{a['user']}={'+'.join(a['value'])}" for a in row["answers"]) or "-"
         label = "+".join(row["final_label"] or []) or "-"
         typer.echo(f"{row['item_id']}\t{row['priority']:.2f}\t{label}\t{answers}\t{'; '.join(row['reasons'])}")
+
+
+def _span_review(service, project: str, top: int, as_json: bool, item: int | None,  # noqa: ANN001, PLR0913
+                 spans: str | None, rater: str | None, reviewer: str | None) -> None:
+    """A span project's review: settle one item, or list the disputed ones."""
+    if item is not None:
+        if (spans is None) == (rater is None):
+            from annotator.core.errors import ValidationError
+
+            raise ValidationError("--settle needs exactly one of --spans JSON or --take RATER.",
+                                  fix=f"python -m annotator review --project {project} --settle {item} --take ana "
+                                      "--reviewer rita")
+        who = reviewer or service.settings.default_user
+        if rater is not None:
+            done = service.spans.take(project, who, item, rater)
+        else:
+            try:
+                given = json.loads(spans)
+            except json.JSONDecodeError as e:
+                from annotator.core.errors import ValidationError
+
+                raise ValidationError("--spans is not JSON.", expected='[{"start": 0, "end": 3, "label": "PER"}]',
+                                      got=spans[:80], fix="quote the JSON list in single quotes") from e
+            done = service.spans.settle(project, who, item, given)
+        typer.echo(json.dumps({"item_id": item, "reviewer": who, "spans": [s.as_dict() for s in done]}))
+        return
+    listing = service.spans.disagreements(project, limit=top)
+    if as_json:
+        typer.echo(json.dumps(listing, indent=2))
+        return
+    typer.echo(f"{listing['project']}: {listing['items']} items whose raters' spans differ "
+               f"({listing['settled']} settled)")
+    for entry in listing["entries"]:
+        typer.echo(f"\nitem {entry['item_id']}: {entry['text'][:100]}")
+        for r in entry["raters"]:
+            shown = ", ".join(f"{s['label']} {s['start']}-{s['end']} {s['text']!r}" for s in r["spans"]) or "(none)"
+            typer.echo(f"  {r['rater']}\t{shown}")
 
 
 @app.command()

@@ -345,6 +345,28 @@ class SpansService(ServicePart):
 
         return route_spans(self, project, agent=agent, policy=policy)
 
+    # ---- review of span disagreements (service.span_review) --------------------------------------
+    def disagreements(self, project: str, *, limit: int | None = None, include_settled: bool = False
+                      ) -> dict[str, Any]:
+        """Items where two or more raters' spans differ, every rater's spans side by side."""
+        from annotator.service.span_review import disagreements
+
+        return disagreements(self, project, limit=limit, include_settled=include_settled)
+
+    def settle(self, project: str, reviewer: str, item_id: int, spans: Any, *, comment: str | None = None
+               ) -> list[Span]:
+        """A reviewer's spans as the item's final answer (route "review"; reviewer or admin role)."""
+        from annotator.service.span_review import settle
+
+        return settle(self, project, reviewer, item_id, spans, comment=comment)
+
+    def take(self, project: str, reviewer: str, item_id: int, rater: str, *, comment: str | None = None
+             ) -> list[Span]:
+        """Settle the item with one rater's spans as they are."""
+        from annotator.service.span_review import take
+
+        return take(self, project, reviewer, item_id, rater, comment=comment)
+
     # ---- the queue ranked by span uncertainty --------------------------------------------------
     def rank(self, project: str) -> dict[str, Any]:
         """Rank the open items by span uncertainty and hand the scores to the queue.

@@ -87,6 +87,8 @@ POLICY: dict[str, tuple[str, ...]] = {
     # Review: the queue shows everyone's answers; deciding is a reviewer's job.
     "review_queue": STAFF, "ReviewTab.on_refresh": STAFF, "review_choice": STAFF, "review_correct": STAFF,
     "review_send_back": STAFF, "review_skip": STAFF,
+    "span_review_queue": STAFF, "SpanReviewSection.on_refresh": STAFF, "span_review_take": STAFF,
+    "span_review_settle": STAFF,
     # Team tab: agreement and everyone's figures (others' answers, in aggregate) for reviewers and
     # admins; changing the overlap is a project setting, so an admin's.
     "team_stats": STAFF, "TeamTab.on_refresh": STAFF, "save_overlap": ADMIN_ONLY, "assign_slice": ADMIN_ONLY,

@@ -27,6 +27,7 @@ from annotator.ui import render
 from annotator.ui.components import Page, Updates
 from annotator.ui.guards import Tab
 from annotator.ui.render import esc
+from annotator.ui.tabs.span_review import SpanReviewSection
 
 if TYPE_CHECKING:
     from annotator.service import AnnotatorService
@@ -69,6 +70,8 @@ class ReviewTab(Tab):
         self.status_html = gr.HTML("", elem_id="review-status")
         gr.HTML('<div class="ann-keys">1–9 accept an answer (or correct to a label) · B send back · '
                 'N next · C note · R refresh</div>', elem_id="review-keys")
+        self.spans = SpanReviewSection(self.service)  # span projects: raters' spans side by side
+        self.spans.render()
 
     # ------------------------------------------------------------------ events
     def wire(self, page: Page) -> None:
@@ -85,6 +88,7 @@ class ReviewTab(Tab):
         self.correct_btn.click(self.on_correct, [*base, self.correct_pick], out, api_name="review_correct", **fast)
         self.send_back_btn.click(self.on_send_back, base, out, api_name="review_send_back", **fast)
         self.skip_btn.click(self.on_skip, base, out, api_name="review_skip", **fast)
+        self.spans.wire(page)
 
     def outputs(self) -> list[Any]:
         return [self.summary_html, self.reasons_html, self.item_html, self.answers_html, *self.choice_buttons,
