@@ -68,7 +68,6 @@ class SpansTab(Tab):
         service: the facade every handler calls.
         default_user: the name used when the header's box is empty.
         auth_mode: whether every event carries a login (an annotator then sees only their answers).
-        classification_page: the Label tab's classification row, hidden while this page shows.
     """
 
     def __init__(self, service: AnnotatorService, *, default_user: str, auth_mode: bool):
@@ -79,6 +78,8 @@ class SpansTab(Tab):
 
     # ------------------------------------------------------------------ layout
     def render(self, classification_page: Any = None) -> None:
+        """Lay the page out (hidden until a span project opens); ``classification_page`` is the Label
+        tab's classification row, hidden while this page shows."""
         self.classification_page = classification_page
         self.item_state = gr.State(None)  # the shown item's id
         self.labels_state = gr.State([])  # label names in key order
