@@ -17,7 +17,8 @@ from annotator.ui import render
 from annotator.ui.components import Page, Updates, display_html
 from annotator.ui.guards import Tab, guard, need_project
 
-FORMATS = ["csv", "jsonl", "parquet", "hf", "sft", "dpo", "ratings"]  # the last three: post-training projects
+#: sft | dpo | ratings: post-training projects; a span project takes jsonl | hf | spacy (a DocBin).
+FORMATS = ["csv", "jsonl", "parquet", "hf", "sft", "dpo", "ratings", "spacy"]
 
 
 class ExportTab(Tab):
