@@ -97,7 +97,7 @@ def import_(
         text_column=text_column, id_column=id_column, label_column=label_column,
         metadata_columns=[c for c in metadata_columns.split(",") if c] if metadata_columns else None,
         label_separator=label_separator, encoding=encoding, chunk_rows=settings.import_chunk_rows,
-        max_text_chars=settings.max_text_chars, score_column=score_column, max_columns=settings.import_max_columns,
+        max_text_chars=settings.max_text_chars, score_column=score_column, **ImportSpec.limits_from(settings),
     )
     service = open_service(settings)
     bar, update = progress_bar(f"import {Path(file).name}")

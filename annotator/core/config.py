@@ -48,6 +48,13 @@ class Settings(BaseSettings):
     import_max_id_chars: int = Field(default=1_000, ge=1, description="Longest id an import accepts.")
     import_max_cell_chars: int = Field(default=1_000_000, ge=1, description="Longest metadata value (characters).")
     import_max_new_labels: int = Field(default=100, ge=1, description="Most labels one import may add (--add-labels).")
+    import_max_bytes: int = Field(default=2 * 2**30, ge=1, description="Most bytes read from one file, counted "
+                                  "after decompression (a .gz/.bz2/.xz bomb stops here); default 2 GiB.")
+    import_max_line_bytes: int = Field(default=64 * 2**20, ge=1, description="Longest line of a CSV, TSV or JSONL "
+                                       "file in bytes (a file without line breaks stops here); default 64 MiB.")
+    import_max_rows: int = Field(default=10_000_000, ge=1, description="Most data rows one file may have.")
+    import_max_depth: int = Field(default=64, ge=1, le=500, description="Deepest nesting of a JSON/JSONL record "
+                                  '(levels; {"m": [1]} is 2).')
     host: str = "127.0.0.1"
     port: int = Field(default=7860, ge=0, le=65535)
     # Which names the browser may use for the app (a guard against DNS rebinding and cross-site

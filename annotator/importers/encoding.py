@@ -3,18 +3,13 @@ what we were told, naming the first bad byte and the encoding charset_normalizer
 
 from __future__ import annotations
 
-import bz2
 import codecs
-import gzip
 import io
-import lzma
 from pathlib import Path
 from typing import IO
 
 from annotator.core.errors import InputFileError
-
-#: Compressed files are read through these (by the last suffix); pandas infers the same ones.
-_COMPRESSED = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+from annotator.importers.bounds import COMPRESSED, ReadLimits, open_bounded
 
 #: Encodings that real-world label files come in. Detection on a small sample is a guess among
 #: hundreds of code pages; looking among these first avoids suggesting e.g. cp1006 (Urdu) for a
@@ -54,18 +49,22 @@ def codec_for(encoding: str | None) -> str:
 
 
 def is_compressed(path: Path) -> bool:
-    return path.suffix.lower() in _COMPRESSED
+    return path.suffix.lower() in COMPRESSED
 
 
-def open_binary(path: Path) -> IO[bytes]:
-    """The file's bytes, decompressed when its name ends in .gz, .bz2 or .xz."""
-    opener = _COMPRESSED.get(path.suffix.lower())
-    return opener(path, "rb") if opener else open(path, "rb")  # noqa: SIM115 - the caller closes it
+def open_binary(path: Path, limits: ReadLimits | None = None) -> IO[bytes]:
+    """The file's bytes, decompressed when its name ends in .gz, .bz2 or .xz.
+
+    With ``limits``, reading past ``limits.max_bytes`` decompressed bytes or a line longer than
+    ``limits.max_line_bytes`` raises ``InputFileError`` (``bounds.BoundedReader``).
+    """
+    return open_bounded(path, limits)
 
 
-def open_text(path: Path, encoding: str | None) -> IO[str]:
-    """The file as text lines (universal newlines), decoded strictly with ``codec_for(encoding)``."""
-    return io.TextIOWrapper(open_binary(path), encoding=codec_for(encoding), errors="strict")
+def open_text(path: Path, encoding: str | None, limits: ReadLimits | None = None) -> IO[str]:
+    """The file as text lines (universal newlines), decoded strictly with ``codec_for(encoding)``;
+    ``limits`` as for ``open_binary``."""
+    return io.TextIOWrapper(open_binary(path, limits), encoding=codec_for(encoding), errors="strict")
 
 
 def first_bad_byte(path: Path, encoding: str | None) -> tuple[int, int, bytes] | None:

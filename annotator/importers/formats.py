@@ -1,7 +1,9 @@
 """Format detection and the file readers (CSV, TSV, JSON, JSONL, Parquet).
 
 Each reader is ``open_<format>(path, *, encoding, chunk_rows, split) -> RawSource``; the readers
-for ``datasets`` folders and hub ids live in ``hf.py``. ``OPENERS`` maps a format to its reader.
+of plain files also take ``limits`` (``bounds.ReadLimits``: bytes, line length, columns, JSON
+depth), which their streams enforce. The readers for ``datasets`` folders and hub ids live in
+``hf.py``. ``OPENERS`` maps a format to its reader.
 """
 
 from __future__ import annotations
@@ -17,8 +19,18 @@ import pandas as pd
 
 from annotator.core.errors import InputFileError
 from annotator.importers import hf
+from annotator.importers.bounds import ReadLimits
 from annotator.importers.encoding import codec_for, encoding_error, is_compressed, open_binary, open_text
-from annotator.importers.limits import DEFAULT_MAX_COLUMNS, check_header_width
+from annotator.importers.limits import check_header_width
+from annotator.importers.nesting import (
+    deep_point,
+    depth_of,
+    is_digits_error,
+    long_integer_line,
+    may_be_deeper,
+    too_deep,
+    too_many_digits,
+)
 from annotator.importers.raw import RawBatch, RawSource, rebatch
 from annotator.importers.validate import no_rows_error
 from annotator.importers.values import MISSING
@@ -101,7 +113,7 @@ def _sniff(path: Path) -> str:
         first_line = text.split(b"\n", 1)[0]
         try:
             return "jsonl" if isinstance(json.loads(first_line), dict) else "json"
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except (ValueError, RecursionError):  # not JSON on one line, or too deep / too long to tell
             return "json"  # a pretty-printed {"data": [...]}
     first_line = text.split(b"\n", 1)[0]
     return "tsv" if first_line.count(b"\t") > first_line.count(b",") else "csv"
@@ -155,25 +167,29 @@ def _csv_error(name: str, sep: str, kind: str, error: Exception) -> InputFileErr
 
 
 def open_csv(path: Path, *, encoding: str | None, chunk_rows: int, split: str | None = None,
-             sep: str = ",", max_columns: int = DEFAULT_MAX_COLUMNS) -> RawSource:
+             sep: str = ",", limits: ReadLimits | None = None) -> RawSource:
     """A CSV (or, with ``sep="\\t"``, TSV) file, streamed with pandas ``read_csv(chunksize=)``.
 
     Every cell is read as a string (``dtype=str``) and nothing is read as NaN (``na_filter=False``),
     so a label "NA" or a text "null" survives; empty cells become None. Rows are numbered as a
     spreadsheet shows them: the header is row 1, the first data row is row 2 (this is also the
     line number unless the file has blank lines, which are skipped, or cells spanning lines).
+    pandas reads through a ``bounds.BoundedReader``, so ``limits`` hold while it streams.
     """
     del split  # plain files have no splits
+    limits = limits or ReadLimits()
     name = path.name
     if path.stat().st_size == 0:
         raise no_rows_error(name, detail="the file is empty (0 bytes)")
     codec = codec_for(encoding)
     sep = _sniff_separator(path, codec, sep)
-    check_header_width(path, encoding=encoding, sep=sep, max_columns=max_columns)
+    check_header_width(path, encoding=encoding, sep=sep, max_columns=limits.max_columns)
     kind = "TSV" if sep == "\t" else "CSV"
-    options: dict[str, Any] = {"sep": sep, "dtype": str, "na_filter": False, "encoding": codec}
+    # The stream is decompressed by open_binary (counted on the way), so pandas must not again.
+    options: dict[str, Any] = {"sep": sep, "dtype": str, "na_filter": False, "encoding": codec, "compression": None}
     try:
-        header = pd.read_csv(path, nrows=0, **options)
+        with open_binary(path, limits) as handle:
+            header = pd.read_csv(handle, nrows=0, **options)
     except UnicodeDecodeError as e:
         raise encoding_error(path, name, encoding) from e
     except pd.errors.EmptyDataError as e:
@@ -185,7 +201,8 @@ def open_csv(path: Path, *, encoding: str | None, chunk_rows: int, split: str | 
     def iter_batches(usecols: list[str] | None) -> Iterator[RawBatch]:
         first_row = 2  # the header is row 1, as in a spreadsheet
         try:
-            with pd.read_csv(path, chunksize=chunk_rows, usecols=usecols, **options) as reader:
+            with open_binary(path, limits) as handle, \
+                    pd.read_csv(handle, chunksize=chunk_rows, usecols=usecols, **options) as reader:
                 for frame in reader:
                     rows = list(range(first_row, first_row + len(frame)))
                     first_row += len(frame)
@@ -201,8 +218,9 @@ def open_csv(path: Path, *, encoding: str | None, chunk_rows: int, split: str | 
     return RawSource(name=name, fmt="tsv" if sep == "\t" else "csv", columns=columns, iter_batches=iter_batches)
 
 
-def open_tsv(path: Path, *, encoding: str | None, chunk_rows: int, split: str | None = None) -> RawSource:
-    return open_csv(path, encoding=encoding, chunk_rows=chunk_rows, split=split, sep="\t")
+def open_tsv(path: Path, *, encoding: str | None, chunk_rows: int, split: str | None = None,
+             limits: ReadLimits | None = None) -> RawSource:
+    return open_csv(path, encoding=encoding, chunk_rows=chunk_rows, split=split, sep="\t", limits=limits)
 
 
 # ---------------------------------------------------------------------------------------- JSON / JSONL
@@ -221,11 +239,13 @@ def _not_an_object(name: str, where: str, value: Any, fix: str) -> InputFileErro
     )
 
 
-def _jsonl_records(path: Path, name: str, encoding: str | None) -> Iterator[tuple[int, dict[str, Any]]]:
+def _jsonl_records(path: Path, name: str, encoding: str | None,
+                   limits: ReadLimits) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, record) for each non-blank line, parsed one line at a time so a bad line is
-    reported by its number and memory stays flat."""
+    reported by its number and memory stays flat. A record nested deeper than
+    ``limits.max_depth`` or an integer of thousands of digits is refused with its line."""
     try:
-        with open_text(path, encoding) as f:
+        with open_text(path, encoding, limits) as f:
             for lineno, line in enumerate(f, start=1):
                 text = line.strip()
                 if not text:
@@ -239,6 +259,14 @@ def _jsonl_records(path: Path, name: str, encoding: str | None) -> Iterator[tupl
                         got=repr(text[:120]) + (" …" if len(text) > 120 else ""),
                         fix=f"fix or delete line {lineno:,}, then import again",
                     ) from e
+                except RecursionError as e:  # deeper than Python's reader goes: far past the limit
+                    raise too_deep(name, f"Line {lineno:,}", limits.max_depth) from e
+                except ValueError as e:
+                    if is_digits_error(e):
+                        raise too_many_digits(name, f"Line {lineno:,}") from e
+                    raise
+                if may_be_deeper(text, limits.max_depth) and depth_of(record) > limits.max_depth:
+                    raise too_deep(name, f"Line {lineno:,}", limits.max_depth)
                 if not isinstance(record, dict):
                     raise _not_an_object(name, f"Line {lineno:,}", record, f"make line {lineno:,} an object")
                 yield lineno, record
@@ -257,7 +285,8 @@ def _batched(records: Iterator[tuple[int, dict[str, Any]]], size: int) -> Iterat
         yield batch
 
 
-def open_jsonl(path: Path, *, encoding: str | None, chunk_rows: int, split: str | None = None) -> RawSource:
+def open_jsonl(path: Path, *, encoding: str | None, chunk_rows: int, split: str | None = None,
+               limits: ReadLimits | None = None) -> RawSource:
     """A JSON Lines file, one object per line, blank lines skipped; ``row`` is the line number.
 
     The first batch is read on opening, so the columns (the keys of its records) are known.
@@ -266,7 +295,7 @@ def open_jsonl(path: Path, *, encoding: str | None, chunk_rows: int, split: str 
     name = path.name
     if path.stat().st_size == 0:
         raise no_rows_error(name, detail="the file is empty (0 bytes)")
-    batches = _batched(_jsonl_records(path, name, encoding), chunk_rows)
+    batches = _batched(_jsonl_records(path, name, encoding, limits or ReadLimits()), chunk_rows)
     first = next(batches, None)
     if first is None:
         raise no_rows_error(name, detail="only blank lines")
@@ -280,29 +309,43 @@ def open_jsonl(path: Path, *, encoding: str | None, chunk_rows: int, split: str 
     return RawSource(name=name, fmt="jsonl", columns=columns, iter_batches=iter_batches)
 
 
-def open_json(path: Path, *, encoding: str | None, chunk_rows: int, split: str | None = None) -> RawSource:
+def open_json(path: Path, *, encoding: str | None, chunk_rows: int, split: str | None = None,
+              limits: ReadLimits | None = None) -> RawSource:
     """A JSON file holding an array of records, or ``{"data": [...]}``. Read whole (JSON cannot be
     streamed with the standard library): use JSONL for files that do not fit in memory.
 
     A ``.json`` file that is really JSON Lines is read as JSONL. ``row`` is the record's 1-based
-    position in the array.
+    position in the array. ``limits.max_bytes`` bounds the text read (lines are not limited: a
+    JSON file is often one line); a record nested deeper than ``limits.max_depth`` or an integer
+    of thousands of digits is refused with its record or line.
     """
+    limits = limits or ReadLimits()
     name = path.name
     if path.stat().st_size == 0:
         raise no_rows_error(name, detail="the file is empty (0 bytes)")
+    text = ""
     try:
-        with open_text(path, encoding) as f:
-            data = json.load(f)
+        with open_text(path, encoding, limits.without_lines()) as f:
+            text = f.read()
+        data = json.loads(text)
     except UnicodeDecodeError as e:
         raise encoding_error(path, name, encoding) from e
+    except RecursionError as e:
+        raise _json_too_deep(name, text, limits.max_depth) from e
     except json.JSONDecodeError as e:
         if e.msg == "Extra data" and _sniff(path) == "jsonl":
-            return open_jsonl(path, encoding=encoding, chunk_rows=chunk_rows, split=split)
+            return open_jsonl(path, encoding=encoding, chunk_rows=chunk_rows, split=split, limits=limits)
         raise InputFileError(
             f"{name} is not valid JSON: {e.msg} at line {e.lineno:,}, column {e.colno}.",
             expected='a JSON array of records, or {"data": [...]}', got=f"{e.msg} at line {e.lineno:,}",
             fix="fix the JSON at that spot (a missing comma or quote is usual), or save the data as JSON Lines",
         ) from e
+    except ValueError as e:
+        if not is_digits_error(e):
+            raise
+        line = long_integer_line(text)
+        raise too_many_digits(name, None if line is None else f"Line {line:,}") from e
+    del text  # the parsed records are all that is kept
     if isinstance(data, dict) and isinstance(data.get("data"), list):
         data = data["data"]
     if not isinstance(data, list):
@@ -318,6 +361,8 @@ def open_json(path: Path, *, encoding: str | None, chunk_rows: int, split: str |
     for i, record in enumerate(data):
         if not isinstance(record, dict):
             raise _not_an_object(name, f"Record {i + 1:,}", record, "make every element of the array an object")
+        if any(isinstance(v, (dict, list)) for v in record.values()) and depth_of(record) > limits.max_depth:
+            raise too_deep(name, f"Record {i + 1:,}", limits.max_depth)
     columns = list(dict.fromkeys(k for record in data for k in record))
 
     def iter_batches(keep: list[str] | None) -> Iterator[RawBatch]:
@@ -326,6 +371,17 @@ def open_json(path: Path, *, encoding: str | None, chunk_rows: int, split: str |
             yield _records_batch(list(zip(range(start + 1, start + len(part) + 1), part)), keep)
 
     return RawSource(name=name, fmt="json", columns=columns, iter_batches=iter_batches)
+
+
+def _json_too_deep(name: str, text: str, max_depth: int) -> InputFileError:
+    """The error for JSON text too deep for Python's reader, naming the record and line it starts at."""
+    # Records sit one level inside the top-level array, or two inside {"data": [...]}.
+    is_array = text.lstrip()[:1] == "["
+    found = deep_point(text, max_depth + (1 if is_array else 2))
+    if found is None:  # cannot happen for text the reader found too deep; name the file then
+        return too_deep(name, "A record", max_depth)
+    line, record = found
+    return too_deep(name, f"Record {record:,} (line {line:,})" if record else f"Line {line:,}", max_depth)
 
 
 # ---------------------------------------------------------------------------------------- Parquet
@@ -375,8 +431,14 @@ OPENERS: dict[str, Opener] = {
 }
 
 
+#: Formats read through ``open_binary``, whose readers take ``limits``.
+BOUNDED_FORMATS: frozenset[str] = frozenset({"csv", "tsv", "json", "jsonl"})
+
+
 def open_source(source: str | Path, fmt: str, *, encoding: str | None, chunk_rows: int,
-                split: str | None = None) -> RawSource:
-    """Open ``source`` with the reader for ``fmt``: columns known, rows not yet read."""
+                split: str | None = None, limits: ReadLimits | None = None) -> RawSource:
+    """Open ``source`` with the reader for ``fmt``: columns known, rows not yet read. ``limits``
+    (None = the defaults) bound what the CSV, TSV, JSON and JSONL readers read."""
     target: str | Path = source if fmt == "hf-hub" else Path(source).expanduser()
-    return OPENERS[fmt](target, encoding=encoding, chunk_rows=chunk_rows, split=split)
+    extra: dict[str, Any] = {"limits": limits or ReadLimits()} if fmt in BOUNDED_FORMATS else {}
+    return OPENERS[fmt](target, encoding=encoding, chunk_rows=chunk_rows, split=split, **extra)

@@ -3,7 +3,8 @@ clear error instead of minutes and gigabytes later.
 
 A CSV header of a million columns takes pandas minutes and several GB just to parse; its width is
 checked on the raw first line (the ``csv`` module, a few MB at most) against ``max_columns``.
-Other formats are checked once their columns are known.
+Other formats are checked once their columns are known. The number of data rows is counted as
+they stream (``too_many_rows``); byte and line limits live in ``bounds``.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ import io
 from pathlib import Path
 
 from annotator.core.errors import InputFileError
+from annotator.importers.bounds import DEFAULT_MAX_COLUMNS
 from annotator.importers.encoding import codec_for, open_binary
 
-#: Default of ``ImportSpec.max_columns``: far more than any labelling file has.
-DEFAULT_MAX_COLUMNS = 2_000
+__all__ = ["DEFAULT_MAX_COLUMNS", "MAX_HEADER_BYTES", "check_header_width", "too_many_columns", "too_many_rows"]
 #: Longest header line read to count columns (bytes, decompressed).
 MAX_HEADER_BYTES = 16 * 1024 * 1024
 
@@ -26,6 +27,15 @@ def too_many_columns(name: str, n_columns: int | str, max_columns: int) -> Input
                           expected=f"at most {max_columns:,} columns", got=f"{n_columns} columns",
                           fix="keep only the columns you need (text, id, label, a few metadata columns), or raise "
                           "ANNOTATOR_IMPORT_MAX_COLUMNS")
+
+
+def too_many_rows(name: str, row: int, max_rows: int) -> InputFileError:
+    """The error for a file with more than ``max_rows`` data rows; ``row`` is the first row past the limit."""
+    return InputFileError(f"{name} has more than {max_rows:,} rows; an import takes at most {max_rows:,}.",
+                          expected=f"at most {max_rows:,} data rows (import_max_rows)",
+                          got=f"row {row:,} is past the limit; nothing was imported",
+                          fix=f"split the file into parts of at most {max_rows:,} rows and import them one after "
+                          "another (each is one transaction), or raise ANNOTATOR_IMPORT_MAX_ROWS")
 
 
 def check_header_width(path: Path, *, encoding: str | None, sep: str, max_columns: int) -> None:

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from annotator.importers.bounds import check_size
 from annotator.importers.failures import guarded, reading
-from annotator.importers.formats import detect_format, open_source
-from annotator.importers.limits import too_many_columns
+from annotator.importers.formats import BOUNDED_FORMATS, detect_format, open_source
+from annotator.importers.limits import too_many_columns, too_many_rows
 from annotator.importers.normalize import Normalizer
 from annotator.importers.raw import RawSource
 from annotator.importers.spec import ImportSpec
@@ -36,31 +37,43 @@ def read_chunks(source: str | Path, spec: ImportSpec) -> Iterator[pd.DataFrame]:
 
     The source is opened and its columns checked when ``read_chunks`` is called (so a missing
     file or column fails before the caller opens a transaction); rows are read and checked as
-    the returned iterator is consumed.
+    the returned iterator is consumed. The spec's limits hold throughout: a CSV, TSV, JSON or
+    JSONL file (or Parquet, by its size on disk) over ``spec.max_bytes`` is refused on opening,
+    a compressed one after one quick decompression pass that stops at the limit; lines, JSON
+    depth and the row count are checked as rows stream.
 
     Raises:
         InputFileError: missing, empty, unreadable or malformed source; wrong encoding; a column
-            the spec names that the file lacks (listing the columns and the closest match).
+            the spec names that the file lacks (listing the columns and the closest match); more
+            bytes, a longer line, more rows or deeper JSON than the spec's limits.
         ValidationError: as above.
     """
     name = Path(str(source)).name
     with reading(name):
         fmt = detect_format(source)
-        raw = open_source(source, fmt, encoding=spec.encoding, chunk_rows=spec.chunk_rows, split=spec.split)
+        if fmt in BOUNDED_FORMATS or fmt == "parquet":
+            # A JSON file is one value (often one line); Parquet is binary: only their size counts.
+            check_size(Path(source).expanduser(),
+                       spec.limits.without_lines() if fmt in ("json", "parquet") else spec.limits)
+        raw = open_source(source, fmt, encoding=spec.encoding, chunk_rows=spec.chunk_rows, split=spec.split,
+                          limits=spec.limits)
     if len(raw.columns) > spec.max_columns:
         raise too_many_columns(raw.name, f"{len(raw.columns):,}", spec.max_columns)
     keep = resolve_columns(raw.columns, spec, raw.name)
     # With explicit metadata only the needed columns are read (CSV usecols, Parquet projection,
     # datasets select_columns); by default every column is needed anyway.
     subset = keep if spec.metadata_columns is not None else None
-    return _chunks(raw, Normalizer(spec, raw), subset)
+    return _chunks(raw, Normalizer(spec, raw), subset, spec.max_rows)
 
 
-def _chunks(raw: RawSource, normalize: Normalizer, subset: list[str] | None) -> Iterator[pd.DataFrame]:
+def _chunks(raw: RawSource, normalize: Normalizer, subset: list[str] | None,
+            max_rows: int) -> Iterator[pd.DataFrame]:
     total = 0
     for batch in guarded(raw.name, raw.iter_batches(subset)):
         if not len(batch):
             continue
+        if total + len(batch) > max_rows:  # before the batch is handed on: the caller stores none of it
+            raise too_many_rows(raw.name, batch.rows[max_rows - total], max_rows)
         total += len(batch)
         yield normalize(batch)
     if total == 0:

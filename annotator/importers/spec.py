@@ -5,6 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from annotator.core.errors import ValidationError
+from annotator.importers.bounds import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_COLUMNS,
+    DEFAULT_MAX_DEPTH,
+    DEFAULT_MAX_LINE_BYTES,
+    DEFAULT_MAX_ROWS,
+    MAX_DEPTH_CEILING,
+    ReadLimits,
+)
 
 #: The columns of every chunk ``read_chunks`` yields, in this order.
 CHUNK_COLUMNS: tuple[str, ...] = ("row", "external_id", "text", "labels", "metadata", "split", "score")
@@ -32,6 +41,16 @@ class ImportSpec:
         score_column: a column with each label's confidence in [0, 1] (a model's score, for labels
             imported as suggestions); None = no score.
         max_columns: the most columns a file may have (a hostile header fails fast).
+        max_bytes: the most bytes read from one file, counted after decompression (a gzip bomb
+            stops there; a compressed file is measured before its rows are read).
+        max_line_bytes: the longest line of a CSV, TSV or JSONL file, in bytes (a file with no
+            line breaks stops there rather than filling memory).
+        max_rows: the most data rows one file may have (the first row past it is named).
+        max_depth: the deepest nesting of a JSON / JSONL record ({"m": [1]} is 2 levels), at
+            most ``MAX_DEPTH_CEILING``.
+
+    The settings ``import_max_columns``, ``import_max_bytes``, ``import_max_line_bytes``,
+    ``import_max_rows`` and ``import_max_depth`` give the last five (see ``from_settings``).
     """
 
     text_column: str
@@ -45,7 +64,11 @@ class ImportSpec:
     split_column: str | None = None
     split: str | None = None
     score_column: str | None = None
-    max_columns: int = 2_000
+    max_columns: int = DEFAULT_MAX_COLUMNS
+    max_bytes: int = DEFAULT_MAX_BYTES
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
+    max_rows: int = DEFAULT_MAX_ROWS
+    max_depth: int = DEFAULT_MAX_DEPTH
 
     def __post_init__(self) -> None:
         if not isinstance(self.text_column, str) or not self.text_column:
@@ -62,9 +85,32 @@ class ImportSpec:
         if not isinstance(self.max_text_chars, int) or self.max_text_chars < 1:
             raise ValidationError("max_text_chars must be a positive whole number.", got=repr(self.max_text_chars),
                                   fix="use the default 1000000, or any value >= 1")
+        for field_name in ("max_columns", "max_bytes", "max_line_bytes", "max_rows", "max_depth"):
+            value = getattr(self, field_name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValidationError(f"{field_name} must be a positive whole number.", got=repr(value),
+                                      fix=f"set ANNOTATOR_IMPORT_{field_name.upper()} to a value >= 1, or leave it "
+                                      "out for the default")
+        if self.max_depth > MAX_DEPTH_CEILING:
+            raise ValidationError(f"max_depth may be at most {MAX_DEPTH_CEILING}.", got=repr(self.max_depth),
+                                  fix="Python's JSON reader stops near 1,000 levels; use a value up to "
+                                  f"{MAX_DEPTH_CEILING}")
         if not isinstance(self.label_separator, str):
             raise ValidationError("label_separator must be a string.", got=repr(self.label_separator),
                                   fix='use "," (the default), "|", ";", or "" to never split label cells')
+
+    @property
+    def limits(self) -> ReadLimits:
+        """The byte, line, column and depth limits the readers enforce."""
+        return ReadLimits(max_bytes=self.max_bytes, max_line_bytes=self.max_line_bytes,
+                          max_columns=self.max_columns, max_depth=self.max_depth)
+
+    @staticmethod
+    def limits_from(settings: object) -> dict[str, int]:
+        """The limit fields from a ``Settings`` (its ``import_max_*`` values), as keyword arguments
+        for ``ImportSpec(...)``: ``ImportSpec(text_column="text", **ImportSpec.limits_from(settings))``."""
+        return {name: getattr(settings, f"import_{name}")
+                for name in ("max_columns", "max_bytes", "max_line_bytes", "max_rows", "max_depth")}
 
     @property
     def role_columns(self) -> dict[str, str]:

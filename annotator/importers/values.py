@@ -99,7 +99,7 @@ def parse_labels(value: Any, separator: str = ",", class_names: list[str] | None
         if text.startswith("[") and text.endswith("]"):
             try:
                 parsed = json.loads(text)
-            except json.JSONDecodeError:
+            except (ValueError, RecursionError):  # also nesting or an integer too large for the reader
                 parsed = None  # not JSON, e.g. a label literally named "[draft]": split it as text
             if isinstance(parsed, list):
                 return parse_labels(parsed, separator, class_names)

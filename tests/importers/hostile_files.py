@@ -1,8 +1,12 @@
 """A generator of hostile import files: the known breakers (deep nesting, huge integers, corrupt and
 truncated archives, broken Parquet, duplicate columns, symlink loops, FIFOs, lone surrogates, NUL
-bytes, a very wide header, a line bomb, a file cut mid-row) and seeded random mutations (byte
-flips, truncations, insertions, duplicated lines) of valid CSV, TSV, JSONL, JSON, Parquet and
-compressed files. Deterministic for a seed, so a failure can be replayed."""
+bytes, a very wide header, line bombs, decompression bombs, a file cut mid-row) and seeded random
+mutations (byte flips, truncations, insertions, duplicated lines) of valid CSV, TSV, JSONL, JSON,
+Parquet and compressed files. Deterministic for a seed, so a failure can be replayed.
+
+The bombs are sized against ``FUZZ_LIMITS`` (the import limits scaled down, so each one crosses
+its limit within a second): a test that imports them passes those limits in its ``ImportSpec``.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
+
+#: The ImportSpec limits the bombs are sized against (the defaults are 2 GiB, 64 MiB and 10 million rows).
+FUZZ_LIMITS = {"max_bytes": 64 * 2**20, "max_line_bytes": 2**20, "max_rows": 50_000}
 
 ROWS = [{"text": f"ticket {k}: printer {'jam' if k % 2 else 'error'} #{k}", "label": "a" if k % 3 else "b",
          "id": f"t{k}", "note": "x" * (k % 7)} for k in range(12)]
@@ -44,6 +51,60 @@ SEEDS: dict[str, Callable[[], bytes]] = {
     "seed.csv.gz": lambda: gzip.compress(_csv(ROWS)), "seed.jsonl.bz2": lambda: bz2.compress(_jsonl(ROWS)),
     "seed.csv.xz": lambda: lzma.compress(_csv(ROWS)),
 }
+
+
+_CODECS: dict[str, Callable[[bytes], bytes]] = {".gz": gzip.compress, ".bz2": bz2.compress, ".xz": lzma.compress}
+
+
+def bomb(path: Path, decompressed_bytes: int, *, head: bytes = b"text,label\n",
+         block: bytes = b"ticket printer jam,a\n" * 50_000, tail: bytes = b"") -> Path:
+    """Write a decompression bomb: ``head``, then ``block`` repeated to ``decompressed_bytes``, then
+    ``tail``, compressed by the codec of ``path``'s suffix (.gz, .bz2, .xz).
+
+    The block is compressed once and its compressed bytes repeated (gzip, bzip2 and xz all read
+    concatenated streams as one), so a bomb of gigabytes is written in milliseconds and is a few
+    hundred KB to a few MB on disk.
+    """
+    compress = _CODECS[path.suffix]
+    member = compress(block)
+    with path.open("wb") as f:
+        f.write(compress(head))
+        for _ in range(max(1, -(-decompressed_bytes // len(block)))):  # rounded up: past the size asked
+            f.write(member)
+        if tail:
+            f.write(compress(tail))
+    return path
+
+
+def bombs(folder: Path) -> Iterator[Path]:
+    """Files past ``FUZZ_LIMITS``: decompressed bytes, line length (compressed and plain), rows, JSON depth."""
+    over = 4 * FUZZ_LIMITS["max_bytes"]
+    yield bomb(folder / "bomb.csv.gz", over)
+    yield bomb(folder / "bomb.csv.bz2", over)
+    yield bomb(folder / "bomb.jsonl.xz", over, head=b"", block=b'{"text": "ticket", "label": "a"}\n' * 30_000)
+    yield bomb(folder / "bomb.json.gz", over, head=b"[", block=b'{"text": "ticket"},' * 50_000, tail=b"{}]")
+    yield bomb(folder / "line-bomb-endless.csv.gz", over, block=b"a" * 2**20)
+    yield bomb(folder / "line-bomb-endless.jsonl.gz", over, head=b'{"text": "', block=b"a" * 2**20)
+    plain_line = folder / "line-bomb-plain.csv"
+    plain_line.write_bytes(b"text\n" + b"b" * (3 * FUZZ_LIMITS["max_line_bytes"]))
+    yield plain_line
+    sparse = folder / "too-large-plain.csv"  # a sparse file: its size on disk is what is refused
+    with sparse.open("wb") as f:
+        f.write(b"text\nx\n")
+        f.truncate(FUZZ_LIMITS["max_bytes"] + 1)
+    yield sparse
+    rows = FUZZ_LIMITS["max_rows"] + 10
+    yield bomb(folder / "row-bomb.csv.gz", rows * 6, head=b"text\n",
+               block=b"".join(b"r%04d\n" % k for k in range(10_000)))
+    yield bomb(folder / "row-bomb.csv.xz", rows * 6, head=b"text\n",
+               block=b"".join(b"s%04d\n" % k for k in range(10_000)))
+    deep = '{"text": "x", "m": ' + "[" * 100 + "]" * 100 + "}\n"
+    (folder / "deep-100.jsonl").write_text('{"text": "fine"}\n' + deep)
+    yield folder / "deep-100.jsonl"
+    (folder / "deep-100.json").write_text('[{"text": "fine"}, ' + deep.strip() + "]")
+    yield folder / "deep-100.json"
+    (folder / "bigint-line-3.jsonl").write_text('{"text": "a"}\n{"text": "b"}\n{"text": "c", "n": ' + "7" * 5000 + "}\n")
+    yield folder / "bigint-line-3.jsonl"
 
 
 def known_breakers(folder: Path) -> Iterator[Path]:
@@ -103,6 +164,7 @@ def known_breakers(folder: Path) -> Iterator[Path]:
     yield write("many-labels.csv", "text,label\n" + "".join(f"t{k},L{k}\n" for k in range(500)))
     yield write("html-label.csv", "text,label\nx,<img src=x onerror=alert(1)>\ny,a|b\n")
     yield write("long-id.csv", "text,id\nx," + "i" * 5000 + "\n")
+    yield from bombs(folder)
 
 
 def _mutate(data: bytes, rng: random.Random) -> bytes:

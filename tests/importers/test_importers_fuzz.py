@@ -1,7 +1,11 @@
 """Hostile files against the import boundary: each one ends in a clean import or a clear
 ``AnnotatorError`` (never another exception, never past its time limit), nothing partial is kept
 (the project gains all of a file's new items or none), and afterwards every export format still
-writes. Counts are written to ``fuzz-report.json`` in the test's folder and printed."""
+writes. Counts (refused / imported / traceback / hang / partial write) are written to
+``fuzz-report.json`` in the test's folder and printed (``pytest -s`` shows them).
+
+The imports run with ``FUZZ_LIMITS`` (the byte, line and row limits scaled down) so the
+decompression, line and row bombs cross their limits within a second."""
 
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from hostile_files import known_breakers, mutants
+from hostile_files import FUZZ_LIMITS, known_breakers, mutants
 
 from annotator.core.errors import AnnotatorError
 from annotator.importers import ImportSpec
@@ -22,9 +26,15 @@ from annotator.importers import ImportSpec
 PER_FILE_LIMIT_S = 20
 MUTANTS = 600
 ROOT = Path(__file__).resolve().parents[2]
+#: Every outcome the report counts, printed even when zero.
+OUTCOMES = ("refused", "imported", "traceback", "hang", "partial write")
 
 
 class _TooSlow(Exception):
+    pass
+
+
+class _PartialWrite(Exception):
     pass
 
 
@@ -45,7 +55,8 @@ def _import_one(service, path: Path, spec: ImportSpec, add_labels: bool) -> str:
         signal.alarm(0)
     after = service.projects.project("fuzz").items
     added = report.items_added if report else 0
-    assert after - before == added, f"{path.name}: {after - before} items stored, the import said {added}"
+    if after - before != added:
+        raise _PartialWrite(f"{after - before} items stored, the import said {added}")
     return outcome
 
 
@@ -54,26 +65,32 @@ def test_hostile_files_end_cleanly_and_exports_still_work(service, tmp_path):
     folder = tmp_path / "hostile"
     folder.mkdir()
     files = [*known_breakers(folder), *mutants(folder, MUTANTS, seed=20261206)]
-    counts: Counter[str] = Counter()
+    counts: Counter[str] = Counter(dict.fromkeys(OUTCOMES, 0))
     failures: list[str] = []
     started = time.monotonic()
     for k, path in enumerate(files):
-        spec = ImportSpec(text_column="text", label_column="label" if k % 2 else None)
+        spec = ImportSpec(text_column="text", label_column="label" if k % 2 else None, **FUZZ_LIMITS)
         try:
             counts[_import_one(service, path, spec, add_labels=k % 4 == 1)] += 1
         except _TooSlow:
-            counts["too slow"] += 1
+            counts["hang"] += 1
             failures.append(f"{path.name}: past {PER_FILE_LIMIT_S} s")
+        except _PartialWrite as e:
+            counts["partial write"] += 1
+            failures.append(f"{path.name}: {e}")
         except Exception as e:  # noqa: BLE001 - the point: nothing but AnnotatorError may escape
             counts["traceback"] += 1
             failures.append(f"{path.name}: {type(e).__name__}: {str(e)[:120]}")
-    for fmt in ("jsonl", "csv", "parquet", "hf"):
-        service.exports.export("fuzz", fmt=fmt, out=tmp_path / f"export-{fmt}")
-    summary = {"files": len(files), **counts, "seconds": round(time.monotonic() - started, 1)}
+    stored = service.projects.project("fuzz").items
+    exported = {fmt: service.exports.export("fuzz", fmt=fmt, out=tmp_path / f"export-{fmt}").n_rows
+                for fmt in ("jsonl", "csv", "parquet", "hf")}
+    summary = {"files": len(files), **counts, "items": stored, "exported": exported,
+               "seconds": round(time.monotonic() - started, 1)}
     (tmp_path / "fuzz-report.json").write_text(json.dumps({**summary, "failures": failures}, indent=2))
     print(f"\nimport fuzz: {json.dumps(summary)}")
     assert len(files) >= 300
     assert failures == [], failures[:10]
+    assert set(exported.values()) == {stored} and stored > 0  # every format writes every stored item
     assert counts["imported"] > 20 and counts["refused"] > 20  # both outcomes really happen
 
 
