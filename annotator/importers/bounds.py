@@ -84,9 +84,8 @@ def too_large(name: str, max_bytes: int, *, compressed_bytes: int | None = None)
         got = f"more than {human_bytes(max_bytes)} ({max_bytes:,} bytes)"
         where = ""
     else:
-        ratio = max_bytes / max(compressed_bytes, 1)
-        got = (f"more than {human_bytes(max_bytes)} decompressed from {human_bytes(compressed_bytes)} on disk "
-               f"(over {ratio:,.0f} times its size)")
+        got = (f"more than {human_bytes(max_bytes)} once decompressed, from a file of {human_bytes(compressed_bytes)} "
+               "on disk")
         where = " once decompressed"
     return InputFileError(
         f"{name} holds more than {human_bytes(max_bytes)}{where}; an import reads at most {human_bytes(max_bytes)} "
