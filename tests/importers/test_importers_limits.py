@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -250,3 +253,19 @@ def test_the_cli_passes_each_limit_from_its_environment_variable(tmp_path, env, 
 def _write(path: Path, text: str) -> Path:
     path.write_text(text)
     return path
+
+
+def test_the_cli_refuses_a_gzip_bomb_in_plain_words(tmp_path):
+    """What a person at the terminal sees: exit 2, the limit and the fix, no traceback."""
+    root = Path(__file__).resolve().parents[2]
+    data = ["--data-dir", str(tmp_path / "data")]
+    env = {**os.environ, "ANNOTATOR_IMPORT_MAX_BYTES": str(32 * MiB)}
+    assert subprocess.run([sys.executable, "-m", "annotator", "init", "p", "--labels", "a,b", *data], cwd=root,
+                          capture_output=True, timeout=120).returncode == 0
+    path = bomb(tmp_path / "bomb.csv.gz", 512 * MiB)
+    done = subprocess.run([sys.executable, "-m", "annotator", "import", str(path), "--project", "p", *data],
+                          cwd=root, capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 2, done.stderr[-500:]
+    assert "Traceback" not in done.stderr
+    assert "Error: bomb.csv.gz holds more than 32 MiB once decompressed" in done.stderr
+    assert "Fix: split the file" in done.stderr and "ANNOTATOR_IMPORT_MAX_BYTES" in done.stderr
