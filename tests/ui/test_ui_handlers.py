@@ -235,6 +235,16 @@ def test_importer_errors_show_in_the_page_and_a_retry_works(ui, ui_service, tmp_
     assert "6 items imported" in fixed[ui.new_project.status_html] and "new labels: refund" in fixed[ui.new_project.status_html]
 
 
+def test_the_new_project_tab_applies_the_import_limits_of_the_settings(ui, ui_service, tmp_path):
+    path = tmp_path / "many.csv"
+    pd.DataFrame(_rows(12)).to_csv(path, index=False)
+    ui_service.settings.import_max_rows = 5  # as ANNOTATOR_IMPORT_MAX_ROWS=5 would
+    out = ui.new_project.on_create(str(path), "many", "billing, bug", "", "", "single-label", "", "text", "(none)", "id",
+                                   False, "ana")
+    assert 'class="ann-error"' in out[ui.new_project.status_html] and "IMPORT_MAX_ROWS" in out[ui.new_project.status_html]
+    assert ui_service.projects.project("many").items == 0
+
+
 def test_missing_file_and_bad_label_text_are_explained(ui):
     assert "Upload a data file" in ui.new_project.on_create(None, "x", "a", "", "", "single-label", "", "text", None, None,
                                                  False, "ana")[ui.new_project.status_html]

@@ -131,8 +131,10 @@ class NewProjectTab(Tab):
             if self.service.projects.project(name).items:  # an empty project left by a failed import is reused
                 raise
         progress(0.1, desc="Importing")
+        settings = self.service.settings  # the same limits as the CLI's import (ANNOTATOR_IMPORT_MAX_*)
         spec = ImportSpec(text_column=text_col, label_column=None if label_col in (None, NONE) else label_col,
-                          id_column=None if id_col in (None, NONE) else id_col)
+                          id_column=None if id_col in (None, NONE) else id_col, chunk_rows=settings.import_chunk_rows,
+                          max_text_chars=settings.max_text_chars, **ImportSpec.limits_from(settings))
         try:
             report = self.service.imports.import_file(name, path, spec, add_labels=bool(add_labels))
         except AnnotatorError as e:
