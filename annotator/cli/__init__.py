@@ -10,11 +10,11 @@ import logging
 
 import typer
 
-from annotator.cli import ai, jobs, models, projects, simulate, team, users
+from annotator.cli import ai, jobs, models, projects, settings, simulate, team, users
 from annotator.cli.common import app
 from annotator.core.errors import AnnotatorError
 
-for group in (projects, ai, simulate, team, jobs):
+for group in (projects, settings, ai, simulate, team, jobs):
     app.add_typer(group.app)
 app.add_typer(users.app, name="user")
 app.add_typer(models.app, name="model")

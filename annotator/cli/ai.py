@@ -29,11 +29,17 @@ def _annotator_kwargs(service: AnnotatorService, project: str, names: list[str],
 
 
 def _override_routing(service, project: str, target_precision: float | None,  # noqa: ANN001
-                      audit_fraction: float | None):  # noqa: ANN202 - schema.ProjectSummary
+                      audit_fraction: float | None,
+                      target_accuracy: str | None = None):  # noqa: ANN202 - schema.ProjectSummary
     """Save the routing options given on the command line into the project's settings (the app
-    then uses them too) and return the project's summary."""
+    then uses them too) and return the project's summary. ``target_accuracy``: as typed ("0.95",
+    or "off" to turn it off); None leaves the setting as it is."""
     changes = {k: v for k, v in {"target_precision": target_precision, "audit_fraction": audit_fraction}.items()
                if v is not None}
+    if target_accuracy is not None:
+        from annotator.routing.accuracy_text import parse_target_accuracy
+
+        changes["target_accuracy"] = parse_target_accuracy(target_accuracy)
     if changes:
         service.projects.update_project_settings(project, **changes)
     return service.projects.project(project)
@@ -45,6 +51,7 @@ def ai(
     annotators: Annotated[str, typer.Option(help="Comma-separated: classifier, knn, zero-shot, llm-local, llm-endpoint, imported:AGENT (suggestions imported with --agent AGENT); or all.")] = "knn,zero-shot,classifier",
     target_precision: Annotated[Optional[float], typer.Option(help="Precision auto-accepted labels must keep (default: the project's, 0.95).")] = None,
     audit_fraction: Annotated[Optional[float], typer.Option(help="Share of auto-accepted labels audited blind (default: the project's, 0.05).")] = None,
+    target_accuracy: Annotated[Optional[str], typer.Option("--target-accuracy", help="Accuracy the whole finished dataset must keep, people's labels included, e.g. 0.95: the AI may then take items below --target-precision while the certified lower bound holds; off turns it off. Kept in the project's settings (default: the project's, off).")] = None,
     llm_url: Annotated[Optional[str], typer.Option("--llm-url", envvar="ANNOTATOR_LLM_ENDPOINT_URL", help="llm-endpoint: OpenAI-compatible base URL (default http://127.0.0.1:8001/v1, the llm-server command).")] = None,
     llm_model: Annotated[Optional[str], typer.Option("--llm-model", envvar="ANNOTATOR_LLM_ENDPOINT_MODEL", help="llm-endpoint: model name the server serves (default smollm2).")] = None,
     llm_api_key: Annotated[Optional[str], typer.Option("--llm-api-key", envvar="ANNOTATOR_LLM_API_KEY", help="llm-endpoint: API key (prefer the environment variable).")] = None,
@@ -57,6 +64,10 @@ def ai(
     """Label unlabelled items with calibrated AI annotators and route each: auto, audit, verify or blind.
 
     Example: `python -m annotator ai --project reviews --annotators knn,zero-shot --target-precision 0.97`
+
+    Aim at the finished dataset's accuracy instead (people's labels are (nearly) right, so the AI may take
+    some items below the precision target): `python -m annotator ai --project reviews --target-accuracy 0.95`;
+    the run states the estimated dataset accuracy with its 95 % interval.
 
     With an LLM server: `python -m annotator ai --project reviews --annotators knn,llm-endpoint --llm-url http://127.0.0.1:8001/v1 --llm-model smollm2`
 
@@ -76,7 +87,7 @@ def ai(
         typer.echo(json.dumps(_span_ai(service, project, annotators, label_map, target_precision, audit_fraction),
                               indent=2))
         return
-    summary = _override_routing(service, project, target_precision, audit_fraction)
+    summary = _override_routing(service, project, target_precision, audit_fraction, target_accuracy)
     names = parse_annotator_names(annotators)
     bars: list = []
     chosen = make_annotators(",".join(names) or "none", **_annotator_kwargs(service, project, names, bars))
@@ -94,6 +105,10 @@ def ai(
     report["audit_estimate"] = estimate.as_dict()
     for name in report["calibration"]:
         report["calibration"][name].pop("reliability", None)
+    from annotator.routing.accuracy_text import estimate_sentence
+
+    line = estimate_sentence(report.get("dataset_accuracy"))
+    typer.echo(f"{line[:1].upper()}{line[1:]}.", err=True)
     typer.echo(json.dumps(report, indent=2))
 
 

@@ -40,7 +40,7 @@ def test_init_import_projects_export(tmp_path):
 
 
 def test_every_command_has_help_with_an_example():
-    for command in ("init", "import", "export", "projects", "embed", "serve", "simulate", "ai", "agreement",
+    for command in ("init", "import", "export", "projects", "settings", "embed", "serve", "simulate", "ai", "agreement",
                     "user add", "user list", "user set-role", "user reset-password"):
         result = runner.invoke(app, [*command.split(), "--help"])
         assert result.exit_code == 0

@@ -1,0 +1,96 @@
+"""The estimated dataset accuracy in words: one sentence for the command line and the AI tab, one
+for the dataset card, both from the dict an AI run records (``pipeline.dataset_estimate``:
+``value``, ``ci_low``, ``ci_high``, ``human``, ``auto``, ``human_accuracy``, ``confidence``,
+``measured_on``, ``target``), and the boundary check of ``target_accuracy``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from annotator.core.errors import ValidationError
+
+#: Words that turn the dataset-accuracy target off.
+OFF_WORDS = ("off", "none", "")
+TARGET_ACCURACY_RANGE = (0.5, 1.0)  # both open: 0.5 is a coin toss, 1.0 leaves the AI no error at all
+
+
+def parse_target_accuracy(value: float | str | None) -> float | None:
+    """A target accuracy as typed (a number strictly between 0.5 and 1, or "off" / "none" / empty
+    for none) → the setting's value (None: off).
+
+    Raises:
+        ValidationError: anything else, with what was expected and an example.
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if value.strip().lower() in OFF_WORDS:
+            return None
+        try:
+            number = float(value.strip())
+        except ValueError as e:
+            raise _bad_target(value) from e
+    else:
+        number = float(value)
+    low, high = TARGET_ACCURACY_RANGE
+    if not low < number < high:  # also refuses NaN
+        raise _bad_target(value)
+    return number
+
+
+def _bad_target(value: Any) -> ValidationError:
+    return ValidationError(
+        "Cannot use this target accuracy of the dataset.", got=repr(value),
+        expected="a share of correct labels strictly between 0.5 and 1, or off",
+        fix="pass e.g. 0.95 (95 % of the finished dataset's labels right), or off to route by precision alone")
+
+
+def _num(x: float) -> str:
+    return f"{x:.3f}"
+
+
+def _human(h: float) -> str:
+    return f"{h:g}"
+
+
+def _target(est: dict[str, Any]) -> str:
+    target = est.get("target")
+    return "no target set" if target is None else f"target {float(target):g}"
+
+
+def estimate_sentence(est: dict[str, Any] | None) -> str:
+    """One line on the dataset's estimated accuracy after an AI run, or why there is none, e.g.
+    "estimated dataset accuracy 0.968 (95 % interval 0.944–0.984, from 120 random human-labelled
+    items; target 0.95)"."""
+    if est is None:
+        return "no estimate of the dataset accuracy yet: no AI run has recorded one (run the AI annotators)"
+    human, auto, h = int(est.get("human", 0)), int(est.get("auto", 0)), float(est.get("human_accuracy", 1.0))
+    if auto == 0:
+        return (f"estimated dataset accuracy {_num(est['ci_low'])}: all {human:,} labels are people's, assumed "
+                f"right at {_human(h)}; the AI accepted none ({_target(est)})")
+    if est.get("value") is None:
+        return (f"no estimate of the dataset accuracy: none of the random human-labelled items falls where the "
+                f"{auto:,} AI labels were accepted, so it is only known to lie in {_num(est['ci_low'])}–"
+                f"{_num(est['ci_high'])}; label more items from the random slice or the audits ({_target(est)})")
+    return (f"estimated dataset accuracy {_num(est['value'])} ({round(100 * est.get('confidence', 0.95)):d} % "
+            f"interval {_num(est['ci_low'])}–{_num(est['ci_high'])}, from {int(est['measured_on']):,} random "
+            f"human-labelled items; {human:,} people's and {auto:,} AI labels; {_target(est)})")
+
+
+def card_sentence(est: dict[str, Any] | None) -> str | None:
+    """The dataset card's statement of the labels' estimated accuracy, e.g. "0.968 (95 % interval
+    0.944–0.984), measured on 120 random human-labelled items; people's labels assumed right at 1";
+    None without an estimate (no AI run recorded one)."""
+    if est is None:
+        return None
+    human, auto, h = int(est.get("human", 0)), int(est.get("auto", 0)), float(est.get("human_accuracy", 1.0))
+    level = round(100 * est.get("confidence", 0.95))
+    counts = f" (as of the last AI run: {human:,} labels by people, {auto:,} auto-accepted AI labels)"
+    if auto == 0:
+        return f"{_num(est['ci_low'])}: every label is a person's; people's labels assumed right at {_human(h)}{counts}"
+    if est.get("value") is None:
+        return (f"not measured: no random human-labelled item falls where the AI labels were accepted; it lies in "
+                f"{_num(est['ci_low'])}–{_num(est['ci_high'])}; people's labels assumed right at {_human(h)}{counts}")
+    return (f"{_num(est['value'])} ({level} % interval {_num(est['ci_low'])}–{_num(est['ci_high'])}), measured on "
+            f"{int(est['measured_on']):,} random human-labelled items; people's labels assumed right at "
+            f"{_human(h)}{counts}")
