@@ -102,7 +102,8 @@ def render_card(stats: CardStats, quality: dict[str, Any], agreement: dict[str, 
     """Markdown with a YAML header the Hugging Face hub understands.
 
     Args:
-        quality: measured quality statements, one bullet each (audit precision).
+        quality: measured quality statements, one bullet each (audit precision, estimated dataset
+            accuracy), shown as inert text.
         agreement: the people's agreement (``AnnotatorService.quality.agreement``); adds an "Agreement" section.
     """
     task = "multi-label" if stats.multi_label else "single-label"
@@ -111,7 +112,7 @@ def render_card(stats: CardStats, quality: dict[str, Any], agreement: dict[str, 
     people = sum(n for source, n in stats.by_source.items() if source in ("human", "bulk"))
     imported = stats.by_source.get("import", 0)
     agents = sum(n for source, n in stats.by_source.items() if source == "agent")
-    quality_lines = [f"- {key}: {value}" for key, value in quality.items()] or ([
+    quality_lines = [f"- {md_text(key)}: {md_text(value)}" for key, value in quality.items()] or ([
         "- No blind audit of AI labels exists for this export yet; no AI label was auto-accepted without one. "
         "The agreement between raters is measured below.",
     ] if agreement else [

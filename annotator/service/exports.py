@@ -19,6 +19,7 @@ from annotator.export import ExportResult, write_export
 from annotator.export.posttraining import POSTTRAINING_FORMATS
 from annotator.export.target import staged_export
 from annotator.export.writers import FORMATS, push_dataset
+from annotator.routing.accuracy_text import card_sentence
 from annotator.service.part import ServicePart, project_settings
 from annotator.store import labels as label_q
 from annotator.store import projects as project_q
@@ -116,17 +117,27 @@ class ExportsService(ServicePart):
         return result
 
     def _quality_statement(self, project: str) -> dict[str, Any]:
-        """What is measured about the labels' quality, for the dataset card."""
+        """What is measured about the labels' quality, for the dataset card: the blind audits'
+        precision of the auto-accepted labels and the last AI run's estimate of the whole dataset's
+        accuracy (``ai.dataset_accuracy``), each where it exists."""
+        quality: dict[str, Any] = {}
         estimate = self._svc.ai.audit_estimate(project)
-        if not estimate.audits:
-            return {}
-        return {
-            "Precision of auto-accepted AI labels (blind audits)":
-                f"{estimate.value:.1%} (95 % interval {estimate.ci_low:.1%}–{estimate.ci_high:.1%}, "
-                f"{estimate.audits} audited items)",
-            "How it is measured": "a random slice of the AI labels that were auto-accepted is labelled by a person "
-                                  "with the AI label hidden; the interval is Clopper–Pearson",
-        }
+        if estimate.audits:
+            quality.update({
+                "Precision of auto-accepted AI labels (blind audits)":
+                    f"{estimate.value:.1%} (95 % interval {estimate.ci_low:.1%}–{estimate.ci_high:.1%}, "
+                    f"{estimate.audits} audited items)",
+                "How it is measured": "a random slice of the AI labels that were auto-accepted is labelled by a "
+                                      "person with the AI label hidden; the interval is Clopper–Pearson",
+            })
+        accuracy = card_sentence(self._svc.ai.dataset_accuracy(project))
+        if accuracy is not None:
+            quality["Estimated accuracy of the labels"] = accuracy
+            quality["How the accuracy is estimated"] = (
+                "people's labels count as right at the stated rate; the AI labels' precision is measured only on "
+                "items people labelled at random (the random calibration slice of the queue and the blind audits), "
+                "scored out of fold; the interval is Clopper–Pearson")
+        return quality
 
     def final_labels(self, project: str) -> Iterator[dict[str, Any]]:
         """Every item's final label with provenance (rows of ``store.labels.EXPORT_COLUMNS``)."""
