@@ -61,6 +61,9 @@ class Dashboard:
     #: (fused confidence), ``best_confidence`` / ``best_confidence_auroc`` (the best single raw
     #: confidence), ``n_train`` verdicts; None before any AI run.
     judge: dict[str, Any] | None = None
+    #: The last AI run's estimated accuracy of the dataset's labels (``pipeline.dataset_estimate``:
+    #: ``value``, ``ci_low``, ``ci_high``, ``measured_on``, ``target``, …); None before one recorded it.
+    dataset_accuracy: dict[str, Any] | None = None
     route_runs: list[dict[str, Any]] = field(default_factory=list)
     coverage: list[dict[str, Any]] = field(default_factory=list)
     audits: list[dict[str, Any]] = field(default_factory=list)
@@ -257,7 +260,7 @@ def build_dashboard(
         human_answers=len(answers), model_versions=len(versions),
         learning_curve=learning_curve(versions, X_labelled, y, n_labels, multi_label=multi_label, seed=seed),
         calibration=(ai_run or {}).get("calibration"), ai_run_at=(ai_run or {}).get("at"),
-        judge=(ai_run or {}).get("judge"),
+        judge=(ai_run or {}).get("judge"), dataset_accuracy=(ai_run or {}).get("dataset_accuracy"),
         route_runs=route_runs(routed), coverage=coverage_series(first_labels, routed, items),
         audits=audit_points, audit_estimate=estimate,
         stability=stability(X_labelled, targets, pool, n_labels, refit_every, multi_label=multi_label),

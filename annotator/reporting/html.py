@@ -10,6 +10,7 @@ from typing import Any
 
 from annotator.reporting.data import Dashboard
 from annotator.reporting.figures import FIGURE_TITLES, dashboard_figures
+from annotator.routing.accuracy_text import estimate_sentence
 
 CARD = "border:1px solid #e2e8f0;border-radius:10px;padding:8px 14px;min-width:130px;background:#fff"
 JOB_COLUMNS = ("id", "kind", "status", "progress", "message", "created_at", "finished_at")
@@ -43,6 +44,7 @@ def summary_html(d: Dashboard) -> str:
          f"auto-label precision, {est.get('audits', 0)} audits"),
         *_judge_cards(d.judge),
         _fusion_card(fusion_of(d.calibration)),
+        _dataset_accuracy_card(d.dataset_accuracy, ran=d.calibration is not None),
         ("suspects", suspects.get("found", 0), f"{suspects.get('found', 0):,} / {suspects.get('changed', 0):,}",
          "suspect labels found / changed by a person"),
     ]
@@ -101,6 +103,25 @@ def _fusion_card(fusion: dict[str, Any] | None) -> tuple[str, Any, str, str]:
     return "fusion", chosen, _rule_name(fusion, chosen), note
 
 
+def _sentence(est: dict[str, Any] | None) -> str:
+    text = estimate_sentence(est)
+    return text[:1].upper() + text[1:]
+
+
+def _dataset_accuracy_card(est: dict[str, Any] | None, *, ran: bool) -> tuple[str, Any, str, str]:
+    """The estimated accuracy of the dataset's labels (people's and auto-accepted AI labels) with
+    its 95 % interval, from the random human-labelled items (last AI run)."""
+    if est is None:
+        return "dataset-accuracy", None, "—", "dataset accuracy: " + ("not estimated" if ran else "no AI run yet")
+    target = "" if est.get("target") is None else f", target {_pct(est['target'])}"
+    interval = f"{_pct(est.get('ci_low'))}–{_pct(est.get('ci_high'))}"
+    if est.get("value") is None:
+        return ("dataset-accuracy", None, "—", f"dataset accuracy: no random human-labelled item measures the "
+                f"{est.get('auto', 0):,} AI labels ({interval}){target}")
+    return ("dataset-accuracy", est["value"], f"{_pct(est['value'])} ({interval})",
+            f"estimated dataset accuracy, {est.get('measured_on', 0):,} random human-labelled items{target}")
+
+
 def fusion_html(fusion: dict[str, Any] | None) -> str:
     """The fusion rules tried on the last AI run, each with its out-of-fold log loss (nats per
     human label, lower is better), the chosen one marked; empty before any run."""
@@ -155,7 +176,8 @@ def _cell(value: Any) -> str:
 
 
 def render_report(d: Dashboard) -> str:
-    """One HTML page: headline numbers, the six figures, the suspect labels and the job list."""
+    """One HTML page: headline numbers, the six figures, the fused score and the estimated dataset
+    accuracy of the last AI run, the suspect labels and the job list."""
     from plotly.offline import get_plotlyjs
 
     figures = dashboard_figures(d)
@@ -172,6 +194,8 @@ def render_report(d: Dashboard) -> str:
     fusion = fusion_html(fusion_of(d.calibration))
     if fusion:
         parts += ["<h2>Fused score</h2>", fusion]
+    if d.calibration is not None:  # an AI run: the dataset it left, and how accurate its labels are
+        parts += ["<h2>Dataset accuracy</h2>", f'<p id="dataset-accuracy">{escape(_sentence(d.dataset_accuracy))}.</p>']
     parts += ["<h2>Suspect labels</h2>", suspects_html(d.suspects), "<h2>Jobs</h2>", jobs_html(d.jobs),
               "</body></html>"]
     return "\n".join(parts)

@@ -204,6 +204,7 @@ class QualityService(ServicePart):
             ordered = report_q.labelled_in_order(s, pid)
             ai_job = report_q.latest_run(s, pid, "ai_summary", with_key="calibration")
             ai_run = {"calibration": ai_job.result.get("calibration"), "judge": ai_job.result.get("judge"),
+                      "dataset_accuracy": ai_job.result.get("dataset_accuracy"),
                       "at": _iso(ai_job.finished_at)} if ai_job else None
         names = [lab["name"] for lab in proj.labels]
         multi = proj.task_type == TaskType.multi_label

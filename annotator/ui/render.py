@@ -257,6 +257,22 @@ def audit_line(value: float | None, ci_low: float | None, ci_high: float | None,
             f' <span class="ann-muted">· 95 % interval · {esc(verdict)}</span></div>')
 
 
+def dataset_accuracy_line(estimate: Mapping[str, Any] | None) -> str:
+    """The last AI run's estimated accuracy of the whole dataset (people's and auto-accepted AI
+    labels) with its interval (``routing.accuracy_text.estimate_sentence``), marked against the
+    target: met when the interval's low end clears it, low when its high end is under it."""
+    from annotator.routing.accuracy_text import estimate_sentence
+
+    sentence = estimate_sentence(dict(estimate) if estimate is not None else None)
+    target = (estimate or {}).get("target")
+    state = "none"
+    if estimate is not None and estimate.get("value") is not None and target is not None:
+        state = "ok" if estimate["ci_low"] >= target else "low" if estimate["ci_high"] < target else "open"
+    return (f'<div class="ann-audit ann-audit-{state} ann-dataset-accuracy" data-state="{state}" '
+            f'data-value="{esc((estimate or {}).get("value"))}"><span class="ann-why-label">Dataset</span> '
+            f"{esc(sentence[:1].upper() + sentence[1:])}</div>")
+
+
 def thresholds_table(thresholds: Mapping[str, float | None]) -> str:
     """Per label, the confidence at or above which the AI label is auto-accepted (None: never yet)."""
     if not thresholds:

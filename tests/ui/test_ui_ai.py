@@ -231,3 +231,77 @@ def test_run_shows_which_fusion_rule_made_the_score(ui, routed):
     chosen = re.search(r'data-choice="(\w+)"', html).group(1)
     assert chosen in {"best", "mean", "stacker"} and f'data-rule="{chosen}" data-chosen="1"' in html
     assert "confidence ≥" in html  # the thresholds follow, for the chosen rule's score
+
+
+# ------------------------------------------------------------------ the dataset-accuracy target
+def _random_labelled(service, name: str, n: int = 150) -> None:  # noqa: ANN001
+    """``name`` with ``n`` tickets labelled through the queue, half of its picks random (the
+    calibration slice the dataset-accuracy estimate is measured on)."""
+    rows = tickets(300)
+    gold = {r["external_id"]: r["gold"] for r in rows}
+    service.projects.create_project(name, LABELS, settings={"refit_every": 1000, "explore_fraction": 0.5})
+    service.imports.import_records(name, [{"text": r["text"], "external_id": r["external_id"]} for r in rows])
+    for k in range(n):
+        if k and k % 30 == 0:
+            service.queue.refit_now(name)
+        item = service.queue.next_item(name, "ana")
+        service.queue.submit(name, "ana", item.item_id, [gold[item.external_id]])
+
+
+def test_target_accuracy_field_shows_saves_checks_and_turns_off(ui, ui_service):
+    ui_service.projects.create_project("tickets", LABELS, settings={"target_accuracy": 0.9})
+    ui_service.imports.import_records("tickets", [{"text": r["text"]} for r in tickets(12)])
+    out = ui._on_page_load(None, "ana")
+    assert out[ui.ai.ai_target_accuracy] == 0.9
+    assert "no AI run has recorded one" in out[ui.ai.ai_dataset] and 'data-state="none"' in out[ui.ai.ai_dataset]
+
+    saved = ui.ai.on_save("tickets", 0.95, 0.05, 0.97)
+    assert "target dataset accuracy 97.0%" in saved[ui.ai.status_html] and saved[ui.ai.ai_target_accuracy] == 0.97
+    assert ui_service.projects.project_details("tickets")[2].target_accuracy == 0.97
+    assert "Nothing changed" in ui.ai.on_save("tickets", 0.95, 0.05, 0.97)[ui.ai.status_html]
+    assert "Nothing changed" in ui.ai.on_save("tickets", 0.95, 0.05)[ui.ai.status_html]  # no field: kept
+    for bad in (1.0, 0.5, 1.2, 95):
+        refused = ui.ai.on_save("tickets", 0.95, 0.05, bad)
+        assert 'class="ann-error"' in refused[ui.ai.status_html]
+        assert "strictly between 0.5 and 1" in refused[ui.ai.status_html]
+        assert ui_service.projects.project_details("tickets")[2].target_accuracy == 0.97  # nothing saved
+    off = ui.ai.on_save("tickets", 0.95, 0.05, None)  # the field emptied
+    assert "target dataset accuracy off" in off[ui.ai.status_html] and off[ui.ai.ai_target_accuracy] is None
+    assert ui_service.projects.project_details("tickets")[2].target_accuracy is None
+
+
+def test_run_with_a_target_accuracy_states_the_estimate_and_its_interval(ui, ui_service):
+    _random_labelled(ui_service, "rand")
+    out = ui.ai.on_run("rand", ["knn"], 0.95, 0.05, 0.95)
+    assert 'class="ann-error"' not in out[ui.ai.status_html]
+    assert out[ui.ai.ai_target_accuracy] == 0.95 and ui_service.projects.project_details("rand")[2].target_accuracy == 0.95
+    est = ui_service.ai.dataset_accuracy("rand")
+    assert est["target"] == 0.95 and est["measured_on"] > 0 and est["auto"] > 0 and est["value"] is not None
+    line = out[ui.ai.ai_dataset]
+    assert (f"Estimated dataset accuracy {est['value']:.3f} (95 % interval {est['ci_low']:.3f}–{est['ci_high']:.3f}, "
+            f"from {est['measured_on']} random human-labelled items") in line
+    assert "target 0.95)" in line and f'data-value="{est["value"]}"' in line
+    state = "ok" if est["ci_low"] >= 0.95 else "low" if est["ci_high"] < 0.95 else "open"
+    assert f'data-state="{state}"' in line
+    assert "Fused score:" in out[ui.ai.ai_thresholds]  # beside the fused rule's record of the same run
+    assert ui.ai.on_open("rand")[ui.ai.ai_dataset] == line  # the tab shows it again when opened
+
+
+def test_run_without_random_labels_says_why_there_is_no_estimate(ui, routed):
+    out, _ = routed  # bulk labels: none of them a random pick
+    line = out[ui.ai.ai_dataset]
+    assert "No estimate of the dataset accuracy: none of the random human-labelled items falls where" in line
+    assert "no target set" in line and 'data-state="none"' in line
+
+
+def test_dataset_accuracy_line_marks_the_target_and_escapes():
+    from annotator.ui import render
+
+    est = {"value": 0.968, "ci_low": 0.944, "ci_high": 0.984, "human": 1200, "auto": 561, "human_accuracy": 1.0,
+           "confidence": 0.95, "measured_on": 120, "target": 0.95}
+    assert 'data-state="open"' in render.dataset_accuracy_line(est)
+    assert 'data-state="ok"' in render.dataset_accuracy_line({**est, "target": 0.9})
+    assert 'data-state="low"' in render.dataset_accuracy_line({**est, "target": 0.99})
+    assert 'data-state="none"' in render.dataset_accuracy_line({**est, "target": None})
+    line = render.dataset_accuracy_line(est)
+    assert "0.968 (95 % interval 0.944–0.984, from 120 random human-labelled items; 1,200 people&#x27;s" in line

@@ -23,6 +23,7 @@ from annotator.annotators.registry import (
 from annotator.core.errors import EmptyPoolError, ValidationError
 from annotator.reporting.figures import reliability_plot
 from annotator.reporting.html import fusion_html
+from annotator.routing.accuracy_text import parse_target_accuracy
 from annotator.ui import render
 from annotator.ui.components import Page, Updates, display_html
 from annotator.ui.guards import Tab, guard, need_project
@@ -43,6 +44,13 @@ CALIB_COLUMNS = ["annotator", "temperature", "OOF accuracy", "ECE raw → calibr
 LLM_SECONDS_PER_ITEM = 0.5  # SmolLM2, 4 demos, 2 CPU cores (annotator.llm.local)
 
 
+class _Keep:
+    """The type of ``KEEP``: a handler called without the dataset-accuracy field leaves the setting."""
+
+
+KEEP = _Keep()
+
+
 class AITab(Tab):
     """Run the calibrated AI annotators on the current project and show calibration and routes."""
 
@@ -58,6 +66,11 @@ class AITab(Tab):
                                            label="Target precision of auto-accepted labels")
                 self.ai_audit_fraction = gr.Slider(0.0, 0.5, value=0.05, step=0.01, elem_id="ai-audit-fraction",
                                                    label="Audit fraction (auto labels people re-label blind)")
+                self.ai_target_accuracy = gr.Number(
+                    value=None, elem_id="ai-target-accuracy",
+                    label="Target accuracy of the whole dataset (empty = off)",
+                    info="e.g. 0.95: people's labels count, so the AI may take items below the precision "
+                         "target while the certified accuracy of all labels holds")
         self.ai_estimate = display_html(elem_id="ai-estimate")
         with gr.Row(elem_classes=["ann-ai-run"], equal_height=True):
             self.ai_run_btn = gr.Button("Run AI annotators", variant="primary", elem_id="ai-run-btn", scale=0,
@@ -66,6 +79,7 @@ class AITab(Tab):
             self.status_html = display_html(elem_id="ai-status")
         self.ai_routes = display_html(elem_id="ai-routes")
         self.ai_audit = display_html(elem_id="ai-audit")
+        self.ai_dataset = display_html(elem_id="ai-dataset-accuracy")
         with gr.Row(elem_id="ai-results"):
             with gr.Column(scale=5, min_width=380):
                 self.ai_calibration = gr.Dataframe(
@@ -78,21 +92,21 @@ class AITab(Tab):
 
     def outputs(self) -> list[Any]:
         """Every component opening a project updates."""
-        return [self.ai_target, self.ai_audit_fraction, self.ai_estimate, self.ai_routes, self.ai_audit,
-                self.status_html, self.ai_calibration, self.ai_thresholds, self.ai_plot]
+        return [self.ai_target, self.ai_audit_fraction, self.ai_target_accuracy, self.ai_estimate, self.ai_routes,
+                self.ai_audit, self.ai_dataset, self.status_html, self.ai_calibration, self.ai_thresholds, self.ai_plot]
 
     # ------------------------------------------------------------------ events
     def wire(self, page: Page, tab: gr.Tab) -> Any:
         """Connect the tab's events; returns the run event (the page chains the label refresh to it)."""
-        live = [self.ai_estimate, self.ai_routes, self.ai_audit]
+        live = [self.ai_estimate, self.ai_routes, self.ai_audit, self.ai_dataset]
+        policy = [self.ai_target, self.ai_audit_fraction, self.ai_target_accuracy]
         tab.select(self.on_open, [page.project_dd], live, api_name=False, show_progress="hidden")
-        self.ai_save_btn.click(self.on_save, [page.project_dd, self.ai_target, self.ai_audit_fraction],
-                               [self.status_html, self.ai_target, self.ai_audit_fraction, *live],
+        self.ai_save_btn.click(self.on_save, [page.project_dd, *policy], [self.status_html, *policy, *live],
                                api_name="save_ai_settings")
         return self.ai_run_btn.click(
-            self.on_run, [page.project_dd, self.ai_annotators, self.ai_target, self.ai_audit_fraction],
-            [self.status_html, self.ai_target, self.ai_audit_fraction, *live, self.ai_calibration,
-             self.ai_thresholds, self.ai_plot], api_name="run_ai",
+            self.on_run, [page.project_dd, self.ai_annotators, *policy],
+            [self.status_html, *policy, *live, self.ai_calibration, self.ai_thresholds, self.ai_plot],
+            api_name="run_ai",
         )
 
     # ------------------------------------------------------------------ views
@@ -102,16 +116,21 @@ class AITab(Tab):
                 self.ai_calibration: pd.DataFrame(columns=CALIB_COLUMNS)}
 
     def no_project(self) -> Updates:
-        return {**self.cleared(), self.ai_estimate: "", self.ai_audit: "",
+        return {**self.cleared(), self.ai_estimate: "", self.ai_audit: "", self.ai_dataset: "",
                 self.ai_routes: render.note_box("No project yet: create one in the “New project” tab.")}
 
     def project_view(self, project: str, settings: ProjectSettings) -> Updates:
         """A newly opened project: its policy in the sliders, no run results, the live part."""
+        return {**self.policy_view(settings), **self.cleared(), **self.live_view(project, settings.target_precision)}
+
+    def policy_view(self, settings: ProjectSettings) -> Updates:
+        """The project's routing policy in the sliders and the dataset-accuracy field (empty: off)."""
         return {self.ai_target: settings.target_precision, self.ai_audit_fraction: settings.audit_fraction,
-                **self.cleared(), **self.live_view(project, settings.target_precision)}
+                self.ai_target_accuracy: settings.target_accuracy}
 
     def live_view(self, project: str, target: float | None = None) -> Updates:
-        """The run estimate, the items per route and the audit estimate."""
+        """The run estimate, the items per route, the audit estimate and the last run's estimated
+        dataset accuracy."""
         if target is None:
             target = self.service.projects.project_details(project)[2].target_precision
         try:
@@ -130,15 +149,24 @@ class AITab(Tab):
                                                unrouted=max(0, n_open - sum(counts.values()))),
             self.ai_audit: render.audit_line(audit.value, audit.ci_low, audit.ci_high, audit.audits, target=target,
                                              pending=counts.get("audit", 0)),
+            self.ai_dataset: render.dataset_accuracy_line(self.service.ai.dataset_accuracy(project)),
         }
 
-    def _save_policy(self, project: str, target: float | None, audit_fraction: float | None
-                     ) -> tuple[ProjectSettings, bool]:
-        """Store the sliders' values in the project's settings when they changed: (settings, changed)."""
+    def _save_policy(self, project: str, target: float | None, audit_fraction: float | None,
+                     target_accuracy: float | str | None | _Keep = KEEP) -> tuple[ProjectSettings, bool]:
+        """Store the sliders' values (and the dataset-accuracy target: a number strictly between 0.5
+        and 1, None or empty for off, ``KEEP`` to leave it) in the project's settings when they
+        changed: (settings, changed)."""
         settings = self.service.projects.project_details(project)[2]
-        changes = {key: round(float(value), 4) for key, value in
-                   (("target_precision", target), ("audit_fraction", audit_fraction)) if value is not None}
+        changes: dict[str, float | None] = {
+            key: round(float(value), 4) for key, value in
+            (("target_precision", target), ("audit_fraction", audit_fraction)) if value is not None}
         changes = {k: v for k, v in changes.items() if abs(getattr(settings, k) - v) > 1e-9}
+        if not isinstance(target_accuracy, _Keep):
+            wanted = parse_target_accuracy(target_accuracy)
+            wanted = None if wanted is None else round(wanted, 4)
+            if wanted != settings.target_accuracy:
+                changes["target_accuracy"] = wanted
         if not changes:
             return settings, False
         try:
@@ -163,23 +191,27 @@ class AITab(Tab):
         return self.live_view(project) if project else {}
 
     @guard
-    def on_save(self, project: str | None, target: float | None, audit_fraction: float | None) -> Updates:
+    def on_save(self, project: str | None, target: float | None, audit_fraction: float | None,
+                target_accuracy: float | str | None | _Keep = KEEP) -> Updates:
         project = need_project(project, "No project to configure.")
-        settings, changed = self._save_policy(project, target, audit_fraction)
+        settings, changed = self._save_policy(project, target, audit_fraction, target_accuracy)
+        accuracy = "off" if settings.target_accuracy is None else f"{settings.target_accuracy:.1%}"
         note = (f"Saved: target precision {settings.target_precision:.1%}, audit fraction "
-                f"{settings.audit_fraction:.0%}. They apply from the next run." if changed else "Nothing changed.")
-        return {self.status_html: render.note_box(note), self.ai_target: settings.target_precision,
-                self.ai_audit_fraction: settings.audit_fraction, **self.live_view(project, settings.target_precision)}
+                f"{settings.audit_fraction:.0%}, target dataset accuracy {accuracy}. They apply from the next run."
+                if changed else "Nothing changed.")
+        return {self.status_html: render.note_box(note), **self.policy_view(settings),
+                **self.live_view(project, settings.target_precision)}
 
     @guard
     def on_run(self, project: str | None, names: list[str] | None, target: float | None,
-               audit_fraction: float | None, progress: gr.Progress = gr.Progress()) -> Updates:  # noqa: B008
+               audit_fraction: float | None, target_accuracy: float | str | None | _Keep = KEEP,
+               progress: gr.Progress = gr.Progress()) -> Updates:  # noqa: B008
         project = need_project(project, "No project to run the AI on.")
         chosen = parse_annotator_names(",".join(names or []) or "none")
         if not chosen:
             raise ValidationError("No AI annotator selected.", fix="tick at least one, e.g. knn and zero-shot")
         started = time.perf_counter()
-        settings, _ = self._save_policy(project, target, audit_fraction)
+        settings, _ = self._save_policy(project, target, audit_fraction, target_accuracy)
         progress(0.0, desc="Embedding the items")
         self.service.queue.pool(project, progress=lambda done, total: progress((done, total) if total else None,
                                                                                 desc="Embedding the items"))
@@ -191,7 +223,7 @@ class AITab(Tab):
         seconds = time.perf_counter() - started
         out = self.live_view(project, settings.target_precision)
         out.update({
-            self.ai_target: settings.target_precision, self.ai_audit_fraction: settings.audit_fraction,
+            **self.policy_view(settings),
             self.status_html: render.note_box(
                 f"Routed {result['items']:,} items with {', '.join(chosen)}, calibrated on "
                 f"{result['human_labels']:,} human labels, in {seconds:.1f} s."),
