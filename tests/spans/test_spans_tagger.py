@@ -45,3 +45,22 @@ def test_disagreement_between_span_lists():
     a = [[Span(0, 3, "PER")], [], [Span(0, 3, "PER"), Span(5, 8, "LOC")]]
     b = [[Span(0, 3, "PER")], [], [Span(0, 3, "PER")]]
     assert np.allclose(disagreement(a, b), [0.0, 0.0, 0.5])
+
+
+def test_fitting_on_the_seen_features_only_changes_no_probability():
+    from sklearn.linear_model import LogisticRegression
+
+    from annotator.spans.tokens import to_iob
+
+    train = [_example(n, c) for n in NAMES[:4] for c in CITIES[:4]]
+    texts, spans = [t for t, _ in train], [s for _, s in train]
+    tagger = TokenTagger(["PER", "LOC"]).fit(texts, spans)
+    unseen = ["Zora flew to Quito yesterday.", "nothing to see here"]
+    full_X, _ = tagger._matrix(texts)
+    tag_ids = {t: k for k, t in enumerate(tagger.tags)}
+    y = [tag_ids[t] for text, sp in zip(texts, spans, strict=True) for t in to_iob(text, sp)[1]]
+    full = LogisticRegression(C=tagger.C, max_iter=300).fit(full_X, np.asarray(y))
+    X, _ = tagger._matrix(unseen)
+    want = full.predict_proba(X)
+    got = np.concatenate(tagger.token_proba(unseen))[:, full.classes_]
+    assert len(tagger._columns) < 5_000 and np.allclose(got, want, atol=1e-3)
