@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     embedding_cache_dir: Path | None = Field(default=None, description="Default <data_dir>/embeddings.")
     # The llm-endpoint annotator: any OpenAI-compatible server. The default is where
     # `python -m annotator llm-server` listens, so the offline model works out of the box.
+    llm_local_model: str = Field(default="smollm2", description="The llm-local annotator's model: smollm2 | "
+                                 "gemma3-270m (stronger on sentiment, see docs/benchmarks.md) | a transformers "
+                                 "model folder | a .gguf file (ANNOTATOR_LLM_LOCAL_MODEL).")
     llm_endpoint_url: str = Field(default="http://127.0.0.1:8001/v1", description="OpenAI base URL, ending in /v1.")
     llm_endpoint_model: str = Field(default="smollm2", description="Model name the endpoint serves (GET /v1/models).")
     llm_api_key: SecretStr | None = Field(default=None, description="Bearer key of the endpoint (ANNOTATOR_LLM_API_KEY).")

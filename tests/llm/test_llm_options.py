@@ -24,3 +24,13 @@ def test_endpoint_and_local_options_come_from_settings(tmp_path):
     # and they build: no network or model load happens before the first item is scored
     built = make_annotators("llm-endpoint", **options)
     assert built[0].name == "llm-endpoint" and built[0].version.startswith("tiny@")
+
+
+def test_the_local_model_is_a_setting(tmp_path, monkeypatch):
+    monkeypatch.setenv("ANNOTATOR_LLM_LOCAL_MODEL", "gemma3-270m")
+    settings = Settings(data_dir=tmp_path, demo=False)
+    options = llm_options(settings, ["llm-local"], lambda name: None)
+    assert options["llm-local"]["model"] == "gemma3-270m"
+    built = make_annotators("llm-local", **options)  # nothing is loaded before the first item
+    assert built[0].version.startswith("gemma-3-270m")
+    assert Settings(data_dir=tmp_path, demo=False, llm_local_model="smollm2").llm_local_model == "smollm2"
