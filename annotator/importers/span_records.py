@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from annotator.core.errors import InputFileError, ValidationError
+from annotator.importers.bounds import ReadLimits, check_size, line_too_long
 from annotator.importers.sanitize import clean_str
 from annotator.spans.formats import SPAN_KEYS, record_spans
 from annotator.spans.model import Span
@@ -135,13 +136,33 @@ def span_record(row: int, value: Any, *, text_key: str = "text", id_key: str | N
 
 
 def read_span_records(source: str | Path, *, text_key: str = "text", id_key: str | None = "id",
-                      encoding: str | None = None, max_text_chars: int = 1_000_000) -> list[SpanRecord]:
+                      encoding: str | None = None, max_text_chars: int = 1_000_000,
+                      limits: ReadLimits | None = None, max_rows: int | None = None) -> list[SpanRecord]:
     """Every record of a span file, in file order (see the module docstring for the shapes).
 
+    ``limits`` (bytes of the file, longest line) are checked before the file is read, as for
+    every import (``bounds.check_size``); ``max_rows`` caps the records.
+
     Raises:
-        InputFileError: the file is missing, unreadable or a line is not JSON.
-        ValidationError: a record is malformed (naming its row).
+        InputFileError: the file is missing, unreadable, over a limit, or a line is not JSON.
+        ValidationError: a record is malformed (naming its row), or more than ``max_rows`` records.
     """
     path = Path(source)
+    if limits is not None and path.is_file():
+        check_size(path, limits)
+        if limits.max_line_bytes is not None:
+            _check_lines(path, limits.max_line_bytes)
+    loaded = _load(path, encoding or "utf-8")
+    if max_rows is not None and len(loaded) > max_rows:
+        raise ValidationError(f"{path.name} holds {len(loaded):,} records.", expected=f"at most {max_rows:,} "
+                              "(import_max_rows)", fix="split the file, or raise ANNOTATOR_IMPORT_MAX_ROWS")
     return [span_record(row, value, text_key=text_key, id_key=id_key, max_text_chars=max_text_chars)
-            for row, value in _load(path, encoding or "utf-8")]
+            for row, value in loaded]
+
+
+def _check_lines(path: Path, max_line_bytes: int) -> None:
+    """Refuse a plain file with a line longer than ``max_line_bytes`` before it is read whole."""
+    with path.open("rb") as f:
+        for n, line in enumerate(iter(lambda: f.readline(max_line_bytes + 1), b""), start=1):
+            if len(line) > max_line_bytes and not line.endswith(b"\n"):
+                raise line_too_long(path.name, n, max_line_bytes)

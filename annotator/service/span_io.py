@@ -22,6 +22,7 @@ from annotator.embeddings import text_hash
 from annotator.export import ExportResult
 from annotator.export.spans import SPAN_FORMATS, write_span_export
 from annotator.export.target import staged_export
+from annotator.importers.bounds import ReadLimits
 from annotator.importers.span_records import SpanRecord, read_span_records, span_record
 from annotator.service.part import project_settings
 from annotator.spans import check_spans
@@ -41,8 +42,11 @@ def import_span_file(part: SpansService, project: str, source: str | Path, *, te
                      id_key: str | None = "id", labels_as: str = "response", agent: str = "import",
                      encoding: str | None = None) -> ImportReport:
     """Import a span file (``importers.span_records`` shapes) into a span project."""
+    st = part.settings
+    limits = ReadLimits(max_bytes=st.import_max_bytes, max_line_bytes=st.import_max_line_bytes,
+                        max_columns=st.import_max_columns, max_depth=st.import_max_depth)
     records = read_span_records(source, text_key=text_key, id_key=id_key, encoding=encoding,
-                                max_text_chars=part.settings.max_text_chars)
+                                max_text_chars=st.max_text_chars, limits=limits, max_rows=st.import_max_rows)
     return _import(part, project, records, str(source), labels_as=labels_as, agent=agent)
 
 

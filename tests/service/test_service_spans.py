@@ -296,3 +296,21 @@ def test_spans_on_postgres(pg_service, tmp_path):
     rows = [json.loads(x) for x in res.data_path.read_text(encoding="utf-8").splitlines()]
     assert [len(r["spans"]) for r in rows] == [1, 1]  # the newest answer decides; the third item is unlabelled
     assert svc.projects.project("ner").items == 3
+
+
+@pytest.mark.parametrize("setting, records, what", [
+    ("import_max_rows", [{"text": t} for t in TEXTS], "holds 6 records"),
+    ("import_max_line_bytes", [{"text": "x" * 500}], "is longer than"),
+    ("import_max_bytes", [{"text": t} for t in TEXTS], "holds more than 100 bytes"),
+])
+def test_a_span_import_keeps_the_import_limits(service, tmp_path, setting, records, what):
+    from annotator.core.errors import InputFileError
+    from annotator.importers import ImportSpec
+
+    setattr(service.settings, setting, {"import_max_rows": 5, "import_max_line_bytes": 100,
+                                        "import_max_bytes": 100}[setting])
+    service.projects.create_project("ner", ["PER", "ORG", "LOC"], task_type="spans")
+    with pytest.raises((InputFileError, ValidationError)) as e:
+        service.imports.import_file("ner", _write(tmp_path, records), ImportSpec(text_column="text"))
+    assert what in str(e.value) and "ANNOTATOR_IMPORT_MAX" in str(e.value), str(e.value)
+    assert service.projects.project("ner").items == 0 and _responses(service) == []
