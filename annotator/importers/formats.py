@@ -21,7 +21,7 @@ from annotator.core.errors import InputFileError
 from annotator.importers import hf
 from annotator.importers.bounds import ReadLimits
 from annotator.importers.encoding import codec_for, encoding_error, is_compressed, open_binary, open_text
-from annotator.importers.limits import check_header_width
+from annotator.importers.limits import check_header_width, check_last_line
 from annotator.importers.nesting import (
     deep_point,
     depth_of,
@@ -197,6 +197,7 @@ def open_csv(path: Path, *, encoding: str | None, chunk_rows: int, split: str | 
     except pd.errors.ParserError as e:
         raise _csv_error(name, sep, kind, e) from e
     columns = [str(c) for c in header.columns]
+    check_last_line(path, encoding=encoding, sep=sep, n_columns=len(columns))
 
     def iter_batches(usecols: list[str] | None) -> Iterator[RawBatch]:
         first_row = 2  # the header is row 1, as in a spreadsheet

@@ -55,3 +55,40 @@ def check_header_width(path: Path, *, encoding: str | None, sep: str, max_column
         width = text.count(sep) + 1
     if width > max_columns:
         raise too_many_columns(path.name, f"{width:,}", max_columns)
+
+
+#: Bytes read from the end of a file to find its last line (``check_last_line``).
+TAIL_BYTES = 1 << 16
+
+
+def check_last_line(path: Path, *, encoding: str | None, sep: str, n_columns: int) -> None:
+    """Refuse a plain delimited file whose last line looks cut off: no line break at the end and
+    fewer fields than the header. A copy or download that stopped mid-row leaves exactly that, and
+    the reader would otherwise import the partial row with its missing cells empty.
+
+    Skipped (nothing can be told cheaply) for compressed files, UTF-16/32 text and a last line
+    holding a quote (it may close a cell that spans lines).
+
+    Raises:
+        InputFileError: the last line ends without a line break and has fewer fields than the header.
+    """
+    codec = codec_for(encoding)
+    if path.suffix.lower() in (".gz", ".bz2", ".xz") or codec.replace("-", "").lower().startswith(("utf16", "utf32")):
+        return
+    size = path.stat().st_size
+    with path.open("rb") as f:
+        f.seek(max(0, size - TAIL_BYTES))
+        tail = f.read()
+    if not tail or tail.endswith((b"\n", b"\r")):
+        return
+    last = tail.rsplit(b"\n", 1)[-1].rsplit(b"\r", 1)[-1]
+    if b'"' in last or (len(last) == len(tail) and size > TAIL_BYTES):
+        return
+    fields = last.decode(codec, errors="replace").count(sep) + 1
+    if fields < n_columns:
+        text = last.decode(codec, errors="replace")
+        raise InputFileError(
+            f"The last line of {path.name} looks cut off: it ends without a line break and has {fields} of the "
+            f"header's {n_columns} fields.", expected=f"{n_columns} {sep!r}-separated fields on every line",
+            got=repr(text[:80]), fix="the file was probably truncated while being copied or downloaded: export or "
+            "download it again; if that row really is complete, add its missing separators or a line break at the end")
