@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -45,6 +46,17 @@ log = logging.getLogger(__name__)
 
 #: Served-but-unanswered items remembered for their provenance (strategy, route, shown suggestion).
 MAX_OPEN_SERVED = 100_000
+
+
+@dataclass(frozen=True)
+class Served:
+    """How the item a person answers was served to them (all None / manual when it was not)."""
+
+    strategy: str | None = None
+    score: float | None = None
+    seconds: float | None = None  #: from serving to the answer
+    route: str = Route.manual.value
+    suggestion_id: int | None = None  #: the suggestion shown (or hidden, on blind and audit routes)
 
 
 class QueueService(ServicePart):
@@ -166,6 +178,14 @@ class QueueService(ServicePart):
                           strategy=strategy, score=score, model_version=model_version, suggestion=view,
                           previous_value=previous, route=route)
 
+    def take_served(self, project_id: int, user: str | None, item_id: int) -> Served:
+        """Forget that ``item_id`` was served to ``user`` and say how it was (``Served()`` if it was not)."""
+        served = self.served_at.pop((project_id, user, item_id), None)
+        if not served or served[0] != item_id:
+            return Served()
+        _, at, strategy, score, route, suggestion_id = served
+        return Served(strategy, score, round(time.monotonic() - at, 3), route, suggestion_id)
+
     def submit(
         self, project: str, user: str | None, item_id: int, value: Sequence[str], *, comment: str | None = None,
         flagged: bool = False, source: str = "human", route: str | None = None,
@@ -188,12 +208,9 @@ class QueueService(ServicePart):
                 raise ValidationError(f"Item {item_id} does not belong to project {project!r}.")
             person = project_q.get_or_create_user(s, user)
             self._svc.team.consume_lease(s, proj, item_id, person.id)
-            served = self.served_at.pop((proj.id, user, item_id), None)
-            strategy = score = seconds = suggestion_id = None
-            served_route = Route.manual.value
-            if served and served[0] == item_id:
-                _, at, strategy, score, served_route, suggestion_id = served
-                seconds = round(time.monotonic() - at, 3)
+            served = self.take_served(proj.id, user, item_id)
+            strategy, score, seconds, served_route, suggestion_id = (
+                served.strategy, served.score, served.seconds, served.route, served.suggestion_id)
             response_q.discard_responses(s, item_id, person.id)  # a re-answer replaces the old one
             response_q.add_response(
                 s, item_id=item_id, user_id=person.id, value=value, source=source, route=route or served_route,

@@ -171,12 +171,9 @@ class SpansService(ServicePart):
                                      allow_overlap=project_settings(proj).allow_overlapping_spans)
             person = project_q.get_or_create_user(s, user)
             self._svc.team.consume_lease(s, proj, item_id, person.id)
-            served = queue.served_at.pop((proj.id, user, item_id), None)
-            strategy = score = seconds = suggestion_id = None
-            route = Route.manual.value
-            if served and served[0] == item_id:
-                _, at, strategy, score, route, suggestion_id = served
-                seconds = round(time.monotonic() - at, 3)
+            served = queue.take_served(proj.id, user, item_id)
+            strategy, score, seconds, route, suggestion_id = (
+                served.strategy, served.score, served.seconds, served.route, served.suggestion_id)
             if route == Route.manual.value and suggestion_id is not None \
                     and span_q.suggestion_spans(s, suggestion_id) is not None:
                 route = Route.verify.value  # the person saw the suggested spans and kept or corrected them

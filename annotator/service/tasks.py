@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json as _json
 import logging
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +19,6 @@ from annotator.core.schema import (
     ROUTED_NAMES,
     ProjectSettings,
     QueuedItem,
-    Route,
     TaskType,
 )
 from annotator.routing import (
@@ -94,12 +92,9 @@ class TasksService(ServicePart):
                 raise ValidationError(f"Item {item_id} does not belong to project {project!r}.")
             answer = kind.answer(form, _task_item(proj, settings, item_id, user, item.meta))
             person = project_q.get_or_create_user(s, user)
-            served = self._svc.queue.served_at.pop((proj.id, user, item_id), None)
-            strategy = score = seconds = suggestion_id = None
-            route = Route.manual.value
-            if served and served[0] == item_id:
-                _, at, strategy, score, route, suggestion_id = served
-                seconds = round(time.monotonic() - at, 3)
+            served = self._svc.queue.take_served(proj.id, user, item_id)
+            strategy, score, seconds, route, suggestion_id = (
+                served.strategy, served.score, served.seconds, served.route, served.suggestion_id)
             response_q.discard_responses(s, item_id, person.id)
             response_q.add_response(
                 s, item_id=item_id, user_id=person.id, value=answer.value, route=route, comment=answer.comment,

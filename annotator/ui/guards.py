@@ -29,6 +29,15 @@ def need_project(project: str | None, what: str = "No project selected.",
     return project
 
 
+def need_item(project: str | None, item_id: int | None, *, none_shown: str, fix: str) -> tuple[str, int]:
+    """``(project, item_id)`` of the item on screen, or a ValidationError: no project, or
+    ``none_shown`` with ``fix`` when no item is shown."""
+    project = need_project(project, fix="pick a project at the top of the page")
+    if item_id is None:
+        raise ValidationError(none_shown, fix=fix)
+    return project, int(item_id)
+
+
 class Tab:
     """A tab of the page: its components, its handlers and its status box.
 

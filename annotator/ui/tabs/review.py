@@ -25,7 +25,7 @@ import gradio as gr
 from annotator.core.errors import ValidationError
 from annotator.ui import render
 from annotator.ui.components import Page, Updates
-from annotator.ui.guards import Tab
+from annotator.ui.guards import Tab, need_item
 from annotator.ui.render import esc
 from annotator.ui.tabs.span_review import SpanReviewSection
 
@@ -156,11 +156,7 @@ class ReviewTab(Tab):
     # ------------------------------------------------------------------ views
     @staticmethod
     def _need_item(project: str | None, item_id: int | None) -> tuple[str, int]:
-        if not project:
-            raise ValidationError("No project selected.", fix="pick a project at the top of the page")
-        if item_id is None:
-            raise ValidationError("No item is shown.", fix="press Refresh (R) to load the review queue")
-        return project, int(item_id)
+        return need_item(project, item_id, none_shown="No item is shown.", fix="press Refresh (R) to load the review queue")
 
 
     def _view(self, project: str | None, passed: list[int], *, note: str = "") -> Updates:

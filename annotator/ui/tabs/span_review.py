@@ -18,7 +18,7 @@ import gradio as gr
 from annotator.core.errors import ValidationError
 from annotator.ui import render
 from annotator.ui.components import Page, Updates
-from annotator.ui.guards import Tab
+from annotator.ui.guards import Tab, need_item
 from annotator.ui.render import esc
 
 if TYPE_CHECKING:
@@ -115,11 +115,7 @@ class SpanReviewSection(Tab):
     # ------------------------------------------------------------------ views
     @staticmethod
     def _need_item(project: str | None, item_id: int | None) -> tuple[str, int]:
-        if not project:
-            raise ValidationError("No project selected.", fix="pick a project at the top of the page")
-        if item_id is None:
-            raise ValidationError("No disputed item is shown.", fix="press 'Refresh spans'")
-        return project, int(item_id)
+        return need_item(project, item_id, none_shown="No disputed item is shown.", fix="press 'Refresh spans'")
 
     def _view(self, project: str | None, *, note: str = "") -> Updates:
         hidden = {self.box: gr.update(visible=False), self.item_state: None}
