@@ -94,6 +94,7 @@ def simulate(
         return
     ai = ai or "none"
 
+    from annotator.embeddings import embedder_for
     from annotator.simulate import SimulationConfig, load_labelled, simulate_many
     from annotator.simulate.plot import write_learning_curves
 
@@ -129,8 +130,11 @@ def simulate(
             bar.set_postfix(acc="-" if acc is None else f"{acc:.3f}", refresh=True)
         return on_round
 
+    # One embedder for every run: a local LLM's converted copy lives in the data dir's models
+    # folder and the model stays loaded between seeds.
     result = simulate_many(labelled, cfg, seed_list, compare=baselines, compare_finetune=compare_finetune,
-                           cache_dir=settings.embeddings_dir, on_run=on_run, out_dir=out)
+                           cache_dir=settings.embeddings_dir, embedder=embedder_for(settings), on_run=on_run,
+                           out_dir=out)
     for bar in bars:
         bar.close()
     if _write_report(result, report):

@@ -13,7 +13,7 @@ from annotator.embeddings import (
     Embedder,
     EmbeddingCache,
     embed_with_cache,
-    make_embedder,
+    embedder_for,
     text_hash,
 )
 from annotator.service.common import ProgressFn
@@ -37,11 +37,7 @@ class EmbeddingsService(ServicePart):
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            s = self.settings
-            self._embedder = make_embedder(
-                s.embedding_model, device=s.embedding_device, batch_size=s.embedding_batch_size,
-                max_seq_length=s.max_seq_length,
-            )
+            self._embedder = embedder_for(self.settings)
         return self._embedder
 
     def _cache(self) -> EmbeddingCache:
