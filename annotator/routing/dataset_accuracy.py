@@ -10,7 +10,11 @@ little AI error. Two plain functions:
   from gold. Each bin gets an exact (Clopper–Pearson) interval at a Bonferroni-corrected level,
   so all bins' intervals hold *at once* with the stated confidence.
 - :func:`choose_auto_set` extends the auto-accepted set, most confident first, while the lower
-  bound of the whole pool's expected accuracy stays at or above the target.
+  bound of the whole pool's expected accuracy stays at or above the target. The auto items'
+  precision is bounded on the random items of the *region* they fill (every random item at or
+  above the cutoff), so the bound tightens as the region grows instead of paying a Bonferroni
+  share per bin; the cutoffs are tried in a fixed order and the first one that fails ends the
+  search (fixed-sequence testing), which keeps the bound's confidence without a correction.
 - :func:`dataset_accuracy` states the expected accuracy of the labels a dataset has now
   (human + auto), with its interval, from the random items that fall in the auto region
   (widened to the next most confident ones for the lower bound when too few do).
@@ -22,7 +26,12 @@ probability ≥ 1 − alpha / B; by the union (Bonferroni) bound every ``L_b ≤
 probability ≥ 1 − alpha. On that event, for *any* set ``S`` of auto items (also one chosen by
 looking at the ``L_b``) the expected accuracy
 ``(h · (N − |S|) + Σ_{i∈S} p_{b(i)}) / N`` is at least the same sum with ``L_b`` in place of
-``p_b``. Assumptions, stated rather than hidden: people's labels are right with probability
+``p_b``. The region rule: for a cutoff ``c`` the random items at or above ``c`` are a random
+sample of the pool's items there, so their one-sided Clopper–Pearson bound ``L(c)`` is below the
+region's precision with probability ≥ 1 − alpha; the null "the pool with the region auto misses
+the target" is rejected when the bound with ``L(c)`` reaches it. Testing the cutoffs in an order
+fixed by the pool's confidences alone, and stopping at the first that is not rejected, keeps the
+chance of accepting any wrong one at ≤ alpha (fixed-sequence testing). Assumptions, stated rather than hidden: people's labels are right with probability
 ``h`` (``human_accuracy``, 1.0 by default: set e.g. 0.99 where people disagree with each other);
 the calibration items' out-of-fold confidences stand in for the full ensemble's (the full
 ensemble, trained on more labels, is if anything better, so this errs careful); the bound is
@@ -68,6 +77,10 @@ class BinPrecision:
     n: np.ndarray
     lower: np.ndarray
     confidence: float
+    #: (m,) the random items' confidences and (m,) whether their AI label was right, for the
+    #: region bound of ``choose_auto_set``; None: per-bin bounds only.
+    sample_confidence: np.ndarray | None = None
+    sample_correct: np.ndarray | None = None
 
     @property
     def n_bins(self) -> int:
@@ -82,6 +95,15 @@ class BinPrecision:
         level = 1 - (1 - confidence) / self.n_bins
         bounds = [clopper_pearson(int(h), int(t), level) for h, t in zip(self.hits, self.n)]
         return np.array([b[0] for b in bounds]), np.array([b[1] for b in bounds])
+
+    def region_lower(self, cutoff: float) -> float | None:
+        """One-sided lower bound (at ``confidence``) of the precision of the items at or above
+        ``cutoff``, from the random items there; None without the random items themselves."""
+        if self.sample_confidence is None or self.sample_correct is None:
+            return None
+        inside = self.sample_confidence >= cutoff
+        # the two-sided interval at 2·c − 1 has a one-sided lower tail at c
+        return clopper_pearson(int(self.sample_correct[inside].sum()), int(inside.sum()), 2 * self.confidence - 1)[0]
 
     def as_dict(self) -> dict:
         return {"edges": [round(float(e), 4) for e in self.edges], "hits": self.hits.tolist(),
@@ -117,7 +139,9 @@ def bin_precision(confidence: np.ndarray, correct: np.ndarray, *, bound_confiden
     # One-sided at alpha / k per bin: the two-sided interval at 1 − 2·alpha/k has that lower tail.
     level = 1 - 2 * (1 - bound_confidence) / k
     lower = np.array([clopper_pearson(int(h), int(t), level)[0] for h, t in zip(hits, n)])
-    return BinPrecision(edges=edges, hits=hits, n=n, lower=lower, confidence=bound_confidence)
+    return BinPrecision(edges=edges, hits=hits, n=n, lower=lower, confidence=bound_confidence,
+                        sample_confidence=confidence, sample_correct=correct)
+
 
 
 def choose_auto_set(confidence: np.ndarray, already_auto: np.ndarray, eligible: np.ndarray, bins: BinPrecision, *,
@@ -125,12 +149,17 @@ def choose_auto_set(confidence: np.ndarray, already_auto: np.ndarray, eligible: 
     """(n,) bool: the auto-accepted items, extended as far as the dataset target allows.
 
     The finished pool has ``pool_size`` items: the auto ones, and people label all the others
-    (those labelled already and every unlabelled item not auto). Items are added most confident
-    first; the deepest prefix whose lower bound
-    ``(human_accuracy · (pool_size − |auto|) + Σ_auto lower[bin]) / pool_size`` is still
-    ≥ ``target_accuracy`` is taken. Items already auto stay auto (they hold the per-label
-    precision target on their own) and their bound counts; if they alone miss the target, nothing
-    is added.
+    (those labelled already and every unlabelled item not auto). Candidates join most confident
+    first, in steps of about 1 % of them (``SEARCH_STEPS``); a step's set ``S`` passes when
+
+        (human_accuracy · (pool_size − |S|) + Σ_{i∈S} low_i) / pool_size ≥ target_accuracy,
+
+    where ``low_i`` is the region bound ``bins.region_lower(cutoff)`` for the items at or above the
+    step's cutoff and the per-bin bound for items already auto below it (without the random items
+    themselves, the per-bin bound everywhere). The search stops at the first step that fails
+    (fixed-sequence testing: the steps' order comes from the confidences alone) and keeps the last
+    one that passed. Items already auto stay auto (they hold the per-label precision target on
+    their own) and their bound counts; if they alone miss the target, nothing is added.
 
     Args:
         confidence: (n,) fused confidence of the unlabelled items.
@@ -142,16 +171,36 @@ def choose_auto_set(confidence: np.ndarray, already_auto: np.ndarray, eligible: 
     auto = np.asarray(already_auto, dtype=bool).copy()
     if pool_size <= 0 or len(confidence) == 0:
         return auto
-    low = bins.lower[bins.bin_of(confidence)]
-    base = (human_accuracy * (pool_size - auto.sum()) + low[auto].sum()) / pool_size
+    per_bin = bins.lower[bins.bin_of(confidence)]
     candidates = np.flatnonzero(np.asarray(eligible, dtype=bool) & ~auto)
     candidates = candidates[np.argsort(-confidence[candidates], kind="stable")]
-    # Each added item swaps a person's label (right with probability h) for an AI label (≥ L).
-    bound = base + np.cumsum(low[candidates] - human_accuracy) / pool_size
-    ok = np.flatnonzero(bound >= target_accuracy - 1e-12)
-    if len(ok):
-        auto[candidates[: ok.max() + 1]] = True
+    taken = 0
+    for size in _steps(len(candidates)):
+        chosen = auto.copy()
+        chosen[candidates[:size]] = True
+        cutoff = float(confidence[candidates[size - 1]])
+        low = per_bin.copy()
+        region = bins.region_lower(cutoff)
+        if region is not None:
+            low[confidence >= cutoff] = region
+        bound = (human_accuracy * (pool_size - chosen.sum()) + low[chosen].sum()) / pool_size
+        if bound < target_accuracy - 1e-12:
+            break
+        taken = size
+    auto[candidates[:taken]] = True
     return auto
+
+
+#: Steps of the auto-set search: about this many, evenly spaced over the candidates.
+SEARCH_STEPS = 100
+
+
+def _steps(n: int) -> list[int]:
+    """Set sizes the search tries, ascending: every ``ceil(n / SEARCH_STEPS)`` candidates and n."""
+    if n <= 0:
+        return []
+    step = max(1, -(-n // SEARCH_STEPS))
+    return sorted({*range(step, n + 1, step), n})
 
 
 @dataclass(frozen=True)

@@ -143,3 +143,26 @@ def test_the_auto_region_and_the_cutoff_follow_the_router():
     assert cutoff == 0.85
     assert auto_region(label, conf, thresholds, cutoff).tolist() == [True, True, False, True]
     assert dataset_cutoff(conf, np.array([True, False, False, False]), label, thresholds) == np.inf
+
+
+def test_the_region_bound_takes_more_than_per_bin_bounds_and_stops_at_the_first_failing_step():
+    """160 random items, the AI right on all but the least confident ones: bounding the region the
+    auto items fill pays no Bonferroni share per bin, so it accepts more than the per-bin rule."""
+    import dataclasses
+
+    rng = np.random.default_rng(3)
+    sample = rng.uniform(0.5, 1.0, 160)
+    bins = bin_precision(sample, sample > 0.6)
+    per_bin_only = dataclasses.replace(bins, sample_confidence=None, sample_correct=None)
+    conf = np.sort(rng.uniform(0.5, 1.0, 1000))[::-1]
+    args = dict(pool_size=2000, target_accuracy=0.95)
+    region = choose_auto_set(conf, np.zeros(1000, bool), np.ones(1000, bool), bins, **args)
+    binned = choose_auto_set(conf, np.zeros(1000, bool), np.ones(1000, bool), per_bin_only, **args)
+    assert region.sum() > binned.sum() > 0
+    assert region[: region.sum()].all()  # a prefix of the confidence order
+    # the region's bound at the chosen cutoff keeps the target; one step further it would not
+    cut = conf[region].min()
+    low = bins.region_lower(cut)
+    assert (2000 - region.sum() + low * region.sum()) / 2000 >= 0.95
+    nxt = conf[region.sum() + 9]  # ten more items
+    assert (2000 - region.sum() - 10 + bins.region_lower(nxt) * (region.sum() + 10)) / 2000 < 0.95
