@@ -50,6 +50,16 @@ def test_an_unknown_model_says_what_is_expected(tmp_path):
     assert "gemma3-270m" in str(err.value)
 
 
+def _sentiment_rows() -> tuple[list[tuple[str, str]], list[str]]:
+    """The 48 hand-written (text, label) sentences of tests/llm/sentiment_set.py and its labels."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("sentiment_set", Path(__file__).parents[1] / "llm" / "sentiment_set.py")
+    sentiment = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sentiment)
+    return [*sentiment.DEMOS, *sentiment.ITEMS], list(sentiment.LABELS)
+
+
 @pytest.fixture(scope="module")
 def smollm2_embedder() -> LLMHiddenStateEmbedder:
     import torch
@@ -85,15 +95,10 @@ def test_texts_past_the_token_limit_are_cut_there(smollm2_embedder):
 @pytest.mark.slow
 def test_a_linear_probe_on_the_vectors_learns_sentiment(smollm2_embedder):
     """Cross-validated logistic regression on the 48 hand-written sentiment sentences."""
-    import importlib.util
-
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import cross_val_score
 
-    spec = importlib.util.spec_from_file_location("sentiment_set", Path(__file__).parents[1] / "llm" / "sentiment_set.py")
-    sentiment = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(sentiment)
-    rows, LABELS = [*sentiment.DEMOS, *sentiment.ITEMS], sentiment.LABELS
+    rows, LABELS = _sentiment_rows()
     X = smollm2_embedder.encode([t for t, _ in rows])
     y = np.array([LABELS.index(lab) for _, lab in rows])
     accuracy = cross_val_score(LogisticRegression(C=3.0, max_iter=2000), X, y, cv=4).mean()
@@ -106,17 +111,13 @@ def test_simulate_runs_on_the_llm_embedder_and_caches_its_vectors(tmp_path, monk
     the data dir's embedding cache under the embedder's own name (the converted model is reused
     from ANNOTATOR_MODELS_DIR)."""
     import json
-    import importlib.util
 
     import pandas as pd
     from typer.testing import CliRunner
 
     from annotator.cli import app
 
-    spec = importlib.util.spec_from_file_location("sentiment_set", Path(__file__).parents[1] / "llm" / "sentiment_set.py")
-    sentiment = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(sentiment)
-    rows = [*sentiment.DEMOS, *sentiment.ITEMS]
+    rows, _ = _sentiment_rows()
     data = tmp_path / "sentiment.csv"
     pd.DataFrame({"text": [t for t, _ in rows], "label": [lab for _, lab in rows]}).to_csv(data, index=False)
     monkeypatch.setenv("ANNOTATOR_MODELS_DIR", str(MODELS_DIR))
