@@ -23,6 +23,12 @@ def _llm_local(**kwargs) -> AIAnnotator:  # noqa: ANN003
     return LocalLLMAnnotator(**kwargs)
 
 
+def _llm_probe(**kwargs) -> AIAnnotator:  # noqa: ANN003
+    from annotator.annotators.llm_probe import LLMProbeAnnotator
+
+    return LLMProbeAnnotator(**kwargs)
+
+
 def _llm_endpoint(**kwargs) -> AIAnnotator:  # noqa: ANN003
     from annotator.llm.endpoint import EndpointLLMAnnotator
 
@@ -35,20 +41,26 @@ ANNOTATORS: dict[str, Callable[..., AIAnnotator]] = {
     "zero-shot": ZeroShotAnnotator,
     "llm-local": _llm_local,
     "llm-endpoint": _llm_endpoint,
+    "llm-probe": _llm_probe,
 }
 CHEAP = ("classifier", "knn", "zero-shot")
 
 
 def parse_annotator_names(spec: str) -> list[str]:
-    """"none" → []; "all" → every cheap one; else a comma list of registered names."""
+    """"none" → []; else a comma list of registered names, where "all" stands for every cheap one
+    (``all,llm-probe``: the cheap ones and the LLM probe)."""
     spec = (spec or "none").strip()
     if spec == "none":
         return []
-    names = list(CHEAP) if spec == "all" else [s.strip() for s in spec.split(",") if s.strip()]
+    names: list[str] = []
+    for token in (s.strip() for s in spec.split(",")):
+        for name in (CHEAP if token == "all" else (token,) if token else ()):
+            if name not in names:
+                names.append(name)
     unknown = [n for n in names if n not in ANNOTATORS and not (n.startswith(PREFIX) and len(n) > len(PREFIX))]
     if unknown:
         raise ValidationError(f"Unknown AI annotator {unknown[0]!r}.",
-                              expected="none | all | " + ", ".join(ANNOTATORS) + f" | {PREFIX}AGENT",
+                              expected="none | all | " + ", ".join(ANNOTATORS) + f" | {PREFIX}AGENT (a comma list)",
                               fix="pass a comma-separated list of those names, e.g. --ai knn,zero-shot "
                                   f"({PREFIX}AGENT: suggestions imported with --agent AGENT)")
     return names
@@ -87,6 +99,12 @@ def llm_options(settings: Settings, names: list[str],
     from annotator.store.llm_cache import StoreLLMCache
 
     kwargs: dict[str, dict[str, Any]] = {}
+    if "llm-probe" in names:  # vectors, not prompts: the embedding cache keeps them
+        from annotator.embeddings import make_embedder
+
+        embedder = make_embedder(f"llm:{settings.llm_probe_model}", models_dir=settings.resolved_models_dir,
+                                 device=settings.embedding_device, max_seq_length=settings.max_seq_length)
+        kwargs["llm-probe"] = {"embedder": embedder, "cache_dir": settings.embeddings_dir}
     for name in names:
         if name not in LLM_ANNOTATORS:
             continue

@@ -134,7 +134,7 @@ def simulate(
     # folder and the model stays loaded between seeds.
     result = simulate_many(labelled, cfg, seed_list, compare=baselines, compare_finetune=compare_finetune,
                            cache_dir=settings.embeddings_dir, embedder=embedder_for(settings), on_run=on_run,
-                           out_dir=out)
+                           out_dir=out, llm_dir=settings.resolved_models_dir / "llm")
     for bar in bars:
         bar.close()
     if _write_report(result, report):

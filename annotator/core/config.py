@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     llm_local_model: str = Field(default="smollm2", description="The llm-local annotator's model: smollm2 | "
                                  "gemma3-270m (stronger on sentiment, see docs/benchmarks.md) | a transformers "
                                  "model folder | a .gguf file (ANNOTATOR_LLM_LOCAL_MODEL).")
+    llm_probe_model: str = Field(default="gemma3-270m", description="The llm-probe annotator's model (its middle "
+                                 "layer feeds a logistic regression): gemma3-270m (`make gemma`) | smollm2 | a "
+                                 "transformers model folder | a .gguf file (ANNOTATOR_LLM_PROBE_MODEL).")
     llm_endpoint_url: str = Field(default="http://127.0.0.1:8001/v1", description="OpenAI base URL, ending in /v1.")
     llm_endpoint_model: str = Field(default="smollm2", description="Model name the endpoint serves (GET /v1/models).")
     llm_api_key: SecretStr | None = Field(default=None, description="Bearer key of the endpoint (ANNOTATOR_LLM_API_KEY).")

@@ -113,13 +113,15 @@ def _split(data: LabelledData, cfg: SimulationConfig) -> tuple[np.ndarray, np.nd
 def run_simulation(
     data: LabelledData, cfg: SimulationConfig, *, cache_dir: Path | None = None, embedder: Embedder | None = None,
     on_round: Callable[[dict[str, Any]], None] | None = None, trainer: TextTrainer | None = None,
-    out_dir: Path | None = None, out_stem: str | None = None,
+    out_dir: Path | None = None, out_stem: str | None = None, llm_dir: Path | None = None,
 ) -> dict[str, Any]:
     """One simulated session; returns its report (JSON-ready dict; keys in docs/benchmarks.md).
 
     ``trainer`` replaces the fine-tuning jobs' transformer trainer (tests pass the fake one).
     ``out_dir``: write what was decided per item there (``decisions``: ``out_stem``.csv and
     .jsonl, default stem ``<strategy>_seed<seed>``); the report's ``decisions`` names the files.
+    ``llm_dir``: where converted local LLMs are kept (``<models_dir>/llm`` of the app); the run's
+    temporary models folder links to it, so a model is converted once, not once per run.
     """
     parse_annotator_names(cfg.ai)  # fail fast on a misspelt name
     if cfg.finetune_every < 0:
@@ -134,6 +136,10 @@ def run_simulation(
         settings = Settings(data_dir=Path(tmp), demo=False, embedding_model=cfg.embedding_model,
                             embedding_cache_dir=cache_dir, jobs_backend="immediate", jobs_workers=0,
                             models_dir=Path(tmp) / "models")
+        if llm_dir is not None:
+            Path(llm_dir).mkdir(parents=True, exist_ok=True)
+            (Path(tmp) / "models").mkdir()
+            (Path(tmp) / "models" / "llm").symlink_to(Path(llm_dir).resolve(), target_is_directory=True)
         service = AnnotatorService.from_settings(settings, embedder=embedder)
         service.models.trainer = trainer
         try:
@@ -309,7 +315,7 @@ def simulate_many(
     data: LabelledData, cfg: SimulationConfig, seeds: Sequence[int], *, compare: Sequence[str] = (),
     compare_finetune: bool = False, cache_dir: Path | None = None, embedder: Embedder | None = None,
     on_run: Callable[[str, int], Callable[[dict[str, Any]], None] | None] | None = None,
-    trainer: TextTrainer | None = None, out_dir: Path | None = None,
+    trainer: TextTrainer | None = None, out_dir: Path | None = None, llm_dir: Path | None = None,
 ) -> dict[str, Any]:
     """Run ``cfg.strategy`` and each strategy in ``compare`` for every seed; aggregate.
 
@@ -341,8 +347,8 @@ def simulate_many(
         run_cfg = SimulationConfig(**{**asdict(cfg), **overrides})
         label = strategy + (" without fine-tuning" if arm == WITHOUT else "")
         report = run_simulation(data, run_cfg, cache_dir=cache_dir, embedder=embedder, trainer=trainer,
-                                on_round=on_run(label, run_cfg.seed) if on_run else None, out_dir=out_dir,
-                                out_stem=decisions_stem(strategy, run_cfg.seed, arm if compare_finetune else None))
+                                llm_dir=llm_dir, on_round=on_run(label, run_cfg.seed) if on_run else None,
+                                out_dir=out_dir, out_stem=decisions_stem(strategy, run_cfg.seed, arm if compare_finetune else None))
         report["arm"] = arm
         runs.append(report)
         if report["interrupted"]:
