@@ -42,7 +42,8 @@ def test_ai_tab_builds_with_its_events_and_the_projects_settings(ui, ui_service)
     assert labels[:5] == ["Label", "Browse", "AI", "New project", "Export"]  # the single-user tabs come first
     assert {"Review", "Admin", "Dashboard", "Jobs", "Post-training"} <= set(labels[5:])
     choices = [value for _, value in ui.ai.ai_annotators.choices]
-    assert choices == ["classifier", "knn", "zero-shot", "llm-local", "llm-endpoint"] and ui.ai.ai_annotators.value == CHEAP
+    assert choices == ["classifier", "knn", "zero-shot", "llm-probe", "llm-local", "llm-endpoint"]
+    assert ui.ai.ai_annotators.value == CHEAP
     assert "slow on CPU" in dict((v, k) for k, v in ui.ai.ai_annotators.choices)["llm-local"]
 
     ui_service.projects.create_project("tickets", LABELS, settings={"target_precision": 0.97, "audit_fraction": 0.1})
