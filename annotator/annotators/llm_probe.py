@@ -14,7 +14,7 @@ name): each text is embedded once, whatever the cross-fitting folds and rounds.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,10 +35,12 @@ class LLMProbeAnnotator:
     Args:
         embedder: any ``Embedder``; default the middle layer of ``DEFAULT_PROBE_MODEL``.
         cache_dir: the embedding cache root (``Settings.embeddings_dir``); None: no disk cache.
+        on_progress: ``(done, total)`` texts embedded, called while new texts are embedded.
     """
 
     embedder: Embedder | None = None
     cache_dir: Path | None = None
+    on_progress: Callable[[int, int], None] | None = None
     name: str = "llm-probe"
     needs_text: bool = True  # it embeds the texts itself
     _cache: EmbeddingCache | None = field(default=None, init=False, repr=False)
@@ -59,7 +61,8 @@ class LLMProbeAnnotator:
             return self.embedder.encode(texts)
         if self._cache is None:
             self._cache = EmbeddingCache(Path(self.cache_dir), self.embedder.name, self.embedder.dim)
-        return embed_with_cache(self.embedder, self._cache, [text_hash(t) for t in texts], texts)
+        return embed_with_cache(self.embedder, self._cache, [text_hash(t) for t in texts], texts,
+                                progress=self.on_progress)
 
     def predict_proba(self, batch: ItemBatch, context: LabelContext) -> np.ndarray:
         """(len(batch.texts), k) probabilities; uniform until two classes have human labels."""

@@ -104,7 +104,8 @@ def llm_options(settings: Settings, names: list[str],
 
         embedder = make_embedder(f"llm:{settings.llm_probe_model}", models_dir=settings.resolved_models_dir,
                                  device=settings.embedding_device, max_seq_length=settings.max_seq_length)
-        kwargs["llm-probe"] = {"embedder": embedder, "cache_dir": settings.embeddings_dir}
+        kwargs["llm-probe"] = {"embedder": embedder, "cache_dir": settings.embeddings_dir,
+                               "on_progress": progress_for("llm-probe") if progress_for else None}
     for name in names:
         if name not in LLM_ANNOTATORS:
             continue

