@@ -90,7 +90,7 @@ def calibrate(annotators: Sequence[AIAnnotator], context: LabelContext, policy: 
         # which the dataset bound needs; the queue's picks are not.
         oof = ensemble.oof_proba[picked]
         bins = bin_precision(oof.max(axis=1), oof.argmax(axis=1) == ensemble.oof_labels[picked],
-                             bound_confidence=policy.bound_confidence)
+                             bound_confidence=policy.dataset_bound_confidence)
     return Calibration(ensemble, thresholds, judge, judge_thresholds, bins)
 
 
