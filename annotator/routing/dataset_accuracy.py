@@ -5,7 +5,7 @@ precision target and still reach a target accuracy as a whole: every human label
 little AI error. Two plain functions:
 
 - :func:`bin_precision` estimates the precision of the AI label per confidence bin from the
-  human-labelled *random* items only (the random calibration slice and the blind audits, scored
+  human-labelled *random* items only (the random calibration slice of the queue, scored
   out of fold). Never from the active-learning picks (they over-represent hard items) and never
   from gold. Each bin gets an exact (Clopper–Pearson) interval at a Bonferroni-corrected level,
   so all bins' intervals hold *at once* with the stated confidence.

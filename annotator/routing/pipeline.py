@@ -52,7 +52,7 @@ class Calibration:
         judge: P(AI label correct) model, fitted out of fold on the same human labels.
         judge_thresholds: (n_labels,) judge score an auto item must also clear; None when the veto is off.
         bins: the AI label's precision per confidence bin on the random human-labelled items (the
-            calibration slice and the audits), out of fold; None with too few of them.
+            calibration slice), out of fold; None with too few of them.
     """
 
     ensemble: Ensemble

@@ -22,10 +22,9 @@ class RoutingPolicy:
     target_precision: float = 0.95
     bound_confidence: float = 0.9  # one-sided confidence of the precision lower bound
     #: One-sided confidence of the dataset-accuracy bound (``target_accuracy``). Higher than the
-    #: per-label one: that bound covers the single region the auto items fill, so it has no slack
-    #: left, and the random items stand in for the pool's items through their out-of-fold
-    #: confidence, which was optimistic on long reviews (IMDB 5k, seed 1: a finished pool at
-    #: 0.948 for a 0.95 target at 0.9; 0.960 at 0.95).
+    #: per-label one: that bound covers the single region the auto items fill, so nothing else in
+    #: it leaves slack, and the random items stand in for the pool's items only approximately
+    #: (their out-of-fold confidence, drawn over the whole run).
     dataset_bound_confidence: float = 0.95
     min_support: int = 20  # labelled items at or above τ needed before anything goes auto
     verify_min_confidence: float = 0.6  # below this a person labels blind (no anchoring on a weak guess)

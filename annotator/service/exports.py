@@ -135,7 +135,7 @@ class ExportsService(ServicePart):
             quality["Estimated accuracy of the labels"] = accuracy
             quality["How the accuracy is estimated"] = (
                 "people's labels count as right at the stated rate; the AI labels' precision is measured only on "
-                "items people labelled at random (the random calibration slice of the queue and the blind audits), "
+                "items people labelled at random (the random calibration slice of the queue), "
                 "scored out of fold; the interval is Clopper–Pearson")
         return quality
 

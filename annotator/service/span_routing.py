@@ -17,7 +17,7 @@ from annotator import store
 from annotator.core.errors import ValidationError
 from annotator.core.schema import ROUTE_CODES, ROUTED_NAMES, Route
 from annotator.routing import RoutingPolicy
-from annotator.service.ai import RANDOM_PICK_STRATEGIES
+from annotator.service.ai import SPAN_RANDOM_PICK_STRATEGIES
 from annotator.service.part import project_settings
 from annotator.spans import Span
 from annotator.spans.routing import calibrate_spans, route_span_items, same_spans
@@ -51,7 +51,7 @@ def route_spans(part: SpansService, project: str, *, agent: str | None = None,
     with store.transaction(part.engine) as s:
         sugg = span_q.span_suggestions(s, proj.id)
         answers = span_q.span_answers(s, proj.id)
-        random_ids = response_q.randomly_picked_item_ids(s, proj.id, RANDOM_PICK_STRATEGIES)
+        random_ids = response_q.randomly_picked_item_ids(s, proj.id, SPAN_RANDOM_PICK_STRATEGIES)
     if agent is None:
         if not sugg:
             raise ValidationError(f"Project {project!r} has no span suggestions to route.",

@@ -234,7 +234,7 @@ def _session(
         "final_label_accuracy": final["accuracy"],
         "auto_label_precision": final["auto_precision"],
         "auto_label_precision_estimate": estimate.as_dict(),
-        # from the random calibration slice and the audits at the last AI run, beside the truth above
+        # from the random calibration slice at the last AI run, beside the truth above
         "dataset_accuracy_estimate": {k: dataset.get(k) for k in ("value", "ci_low", "ci_high", "target")}
         if dataset else None,
         "ai_last_run": ai_runs[-1] if ai_runs else None,
