@@ -39,6 +39,24 @@ def test_audits_are_served_first_with_the_ai_label_hidden(routed):
     assert estimate.audits == 1 and estimate.value in (0.0, 1.0)
 
 
+def test_audit_answers_are_measured_but_are_not_random_picks_of_the_pool(routed):
+    """Audits are drawn from the auto set (the most confident items), so the dataset bound and
+    estimate must not treat them as a random sample of the pool; they still measure the audits."""
+    service, _ = routed
+    audited = set()
+    for _ in range(10):
+        item = service.queue.next_item("ai", "ana")
+        assert item.route == "audit"
+        service.queue.submit("ai", "ana", item.item_id, [item.external_id.split("-")[0]])
+        audited.add(item.item_id)
+    context = service.ai.label_context("ai")
+    pool = service.queue.pool("ai")
+    ids = pool.item_ids[pool.labelled]
+    picked = {int(i) for i, r in zip(ids, context.random_pick) if r}
+    assert audited <= {int(i) for i in ids} and not picked & audited
+    assert service.ai.audit_estimate("ai").audits == 10
+
+
 def test_dataset_card_states_the_measured_precision(routed, tmp_path):
     service, _ = routed
     for _ in range(10):
