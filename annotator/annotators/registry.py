@@ -113,7 +113,8 @@ def llm_options(settings: Settings, names: list[str],
             JsonlCache(settings.data_dir / "llm-cache" / f"{name}.jsonl")
         common = {"cache": cache, "on_progress": progress_for(name) if progress_for else None}
         if name == "llm-local":
-            kwargs[name] = {"model": settings.llm_local_model, "models_dir": settings.resolved_models_dir, **common}
+            kwargs[name] = {"model": settings.llm_local_model, "models_dir": settings.resolved_models_dir,
+                            "backend": settings.llm_backend, **common}
         else:
             key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
             kwargs[name] = {"base_url": settings.llm_endpoint_url, "model": settings.llm_endpoint_model, "api_key": key,

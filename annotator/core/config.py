@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     llm_local_model: str = Field(default="smollm2", description="The llm-local annotator's model: smollm2 | "
                                  "gemma3-270m (stronger on sentiment, see docs/benchmarks.md) | a transformers "
                                  "model folder | a .gguf file (ANNOTATOR_LLM_LOCAL_MODEL).")
+    llm_backend: Literal["auto", "transformers", "llama-cpp"] = Field(default="auto", description="How llm-local runs a GGUF model: auto (llama.cpp when "
+                             "llama-cpp-python is installed, `make llama`, ~6x faster; else transformers) | "
+                             "transformers | llama-cpp (ANNOTATOR_LLM_BACKEND).")
     llm_probe_model: str = Field(default="gemma3-270m", description="The llm-probe annotator's model (its middle "
                                  "layer feeds a logistic regression): gemma3-270m (`make gemma`) | smollm2 | a "
                                  "transformers model folder | a .gguf file (ANNOTATOR_LLM_PROBE_MODEL).")
