@@ -32,6 +32,9 @@ def simulate(
     explore_fraction: Annotated[float, typer.Option(
         help="Share of the queue served at random, the project setting of that name: the router calibrates on "
              "these answers and bounds the dataset's accuracy with them.", min=0.0, max=0.5)] = 0.1,
+    dataset_bound: Annotated[str, typer.Option(
+        help="The project setting of that name: clopper-pearson (each AI run's bound on its own) or anytime "
+             "(valid over every round's look at once; wider, so fewer auto labels).")] = "clopper-pearson",
     seed: Annotated[int, typer.Option(help="Seed (ignored when --seeds is given).")] = 0,
     seeds: Annotated[Optional[str], typer.Option(help="Comma-separated seeds, e.g. 0,1,2: mean and spread.")] = None,
     compare: Annotated[Optional[str], typer.Option(help="Baseline strategies run on the same seeds, e.g. random.")] = None,
@@ -106,7 +109,7 @@ def simulate(
     cfg = SimulationConfig(
         strategy=strategy, human_budget=human_budget, batch_size=batch_size, human_error=human_error, ai=ai,
         target_precision=target_precision, target_accuracy=target_accuracy, test_fraction=test_fraction, seed=seed,
-        explore_fraction=explore_fraction, max_items=max_items, embedding_model=settings.embedding_model,
+        explore_fraction=explore_fraction, dataset_bound=dataset_bound, max_items=max_items, embedding_model=settings.embedding_model,
         finetune_every=finetune_every,
         finetune_epochs=finetune_epochs, finetune_max_steps=finetune_max_steps,
     )

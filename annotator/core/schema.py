@@ -8,7 +8,7 @@ from __future__ import annotations
 import unicodedata
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -186,6 +186,11 @@ class ProjectSettings(BaseModel):
         default=1.0, gt=0, le=1,
         description="Probability a person's label is right, as the dataset-accuracy bound and estimate "
                     "assume it (1.0: people are right; e.g. 0.99 where people disagree now and then).")
+    dataset_bound: Literal["clopper-pearson", "anytime"] = Field(
+        default="clopper-pearson",
+        description="How the dataset-accuracy bound treats its random calibration items: clopper-pearson "
+                    "(exact for each AI run on its own) or anytime (a confidence sequence: it stays a bound "
+                    "although every AI run looks again at the growing sample; wider, so fewer auto labels).")
     audit_fraction: float = Field(default=0.05, ge=0, le=1)
     lease_minutes: float = Field(
         default=30.0, gt=0,

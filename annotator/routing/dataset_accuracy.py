@@ -36,8 +36,12 @@ chance of accepting any wrong one at ≤ alpha (fixed-sequence testing). Assumpt
 the calibration items' out-of-fold confidences stand in for the full ensemble's (the full
 ensemble, trained on more labels, is if anything better, so this errs careful); the bound is
 on the *expected* accuracy: the realised one scatters around it by the binomial noise of the auto
-items (small once a bin holds more than a few dozen auto items); each AI run re-estimates the
-bins, and the repeated looks across runs are not corrected for.
+items (small once a bin holds more than a few dozen auto items; the stated interval includes it).
+Each AI run re-estimates the bins on a random sample that has grown since the last run, and a
+project labels until the run whose auto set covers the rest, so the runs are repeated looks at one
+growing sample: with ``bound="clopper-pearson"`` each look is exact on its own and the looks are
+not corrected for; ``bound="anytime"`` (a confidence sequence, ``anytime_lower``) holds over all
+looks at once, at the cost of a wider bound.
 """
 
 from __future__ import annotations
@@ -81,6 +85,8 @@ class BinPrecision:
     #: region bound of ``choose_auto_set``; None: per-bin bounds only.
     sample_confidence: np.ndarray | None = None
     sample_correct: np.ndarray | None = None
+    #: How the region's lower bound is computed (``precision_lower``).
+    bound: str = "clopper-pearson"
 
     @property
     def n_bins(self) -> int:
@@ -102,17 +108,16 @@ class BinPrecision:
         if self.sample_confidence is None or self.sample_correct is None:
             return None
         inside = self.sample_confidence >= cutoff
-        # the two-sided interval at 2·c − 1 has a one-sided lower tail at c
-        return clopper_pearson(int(self.sample_correct[inside].sum()), int(inside.sum()), 2 * self.confidence - 1)[0]
+        return precision_lower(int(self.sample_correct[inside].sum()), int(inside.sum()), self.confidence, self.bound)
 
     def as_dict(self) -> dict:
         return {"edges": [round(float(e), 4) for e in self.edges], "hits": self.hits.tolist(),
                 "n": self.n.tolist(), "lower": [round(float(v), 4) for v in self.lower],
-                "confidence": self.confidence}
+                "confidence": self.confidence, "bound": self.bound}
 
 
 def bin_precision(confidence: np.ndarray, correct: np.ndarray, *, bound_confidence: float = 0.9,
-                  n_bins: int | None = None) -> BinPrecision | None:
+                  n_bins: int | None = None, bound: str = "clopper-pearson") -> BinPrecision | None:
     """Per-bin precision of the AI label on the random calibration items.
 
     Args:
@@ -122,6 +127,7 @@ def bin_precision(confidence: np.ndarray, correct: np.ndarray, *, bound_confiden
         n_bins: bins of equal count (quantiles of ``confidence``, never of ``correct``, so the
             bins do not peek at the outcomes); None: about ``ITEMS_PER_BIN`` items each, at most
             ``MAX_BINS``.
+        bound: ``clopper-pearson`` or ``anytime`` (``precision_lower``), for the bins and the region.
 
     Returns:
         None when there are fewer than ``MIN_RANDOM_ITEMS`` random items.
@@ -136,11 +142,11 @@ def bin_precision(confidence: np.ndarray, correct: np.ndarray, *, bound_confiden
     k = len(edges) + 1
     hits = np.bincount(which, weights=correct, minlength=k).astype(np.int64)
     n = np.bincount(which, minlength=k).astype(np.int64)
-    # One-sided at alpha / k per bin: the two-sided interval at 1 − 2·alpha/k has that lower tail.
-    level = 1 - 2 * (1 - bound_confidence) / k
-    lower = np.array([clopper_pearson(int(h), int(t), level)[0] for h, t in zip(hits, n)])
+    # one-sided at alpha / k per bin (Bonferroni)
+    level = 1 - (1 - bound_confidence) / k
+    lower = np.array([precision_lower(int(h), int(t), level, bound) for h, t in zip(hits, n)])
     return BinPrecision(edges=edges, hits=hits, n=n, lower=lower, confidence=bound_confidence,
-                        sample_confidence=confidence, sample_correct=correct)
+                        sample_confidence=confidence, sample_correct=correct, bound=bound)
 
 
 
@@ -226,8 +232,9 @@ class DatasetAccuracy:
 
 
 def dataset_accuracy(n_human: int, n_auto: int, region: tuple[int, int], floor: tuple[int, int] | None = None, *,
-                     human_accuracy: float = 1.0, confidence: float = 0.95) -> DatasetAccuracy | None:
-    """The expected accuracy of ``n_human`` human labels and ``n_auto`` auto labels.
+                     human_accuracy: float = 1.0, confidence: float = 0.95,
+                     bound: str = "clopper-pearson") -> DatasetAccuracy | None:
+    """The accuracy of ``n_human`` human labels and ``n_auto`` auto labels, with its interval.
 
     The auto labels' precision is measured on random calibration items (the random slice and the
     audits, out of fold), as (right, items):
@@ -235,16 +242,23 @@ def dataset_accuracy(n_human: int, n_auto: int, region: tuple[int, int], floor: 
     - ``region``: those the router's rule would have sent auto (``auto_region``). They are a
       random sample of the auto region, so their exact (Clopper–Pearson) upper bound holds.
     - ``floor``: ``region`` widened to the most confident random items until it holds enough of
-      them (``widen_region``); None: the same as ``region``. Its lower bound is a lower bound of
-      the region's precision as long as precision does not fall with confidence (the fused
-      score is calibrated for this), and it gives the point value.
+      them (``widen_region``); None: the same as ``region``. Its lower bound (``precision_lower``
+      with ``bound``) is a lower bound of the region's precision as long as precision does not
+      fall with confidence (the fused score is calibrated for this), and it gives the point value.
 
     The per-bin figures are not used here because the auto items fill the *top* of the lowest
     bin they reach, where the bin's average understates them. Each bound is one-sided at
-    ``(1 − confidence) / 2``, so both hold at once with ≥ ``confidence``. Interval:
-    ``(h · n_human + n_auto · [lo, hi]) / (n_human + n_auto)``, rounded outward. None when the
-    dataset holds no label.
+    ``(1 − confidence) / 2``, so both hold at once with ≥ ``confidence``.
+
+    The interval is for the labels the dataset *has*, not only for their expected accuracy: given
+    the precision, how many of the ``n_auto`` labels are right still scatters binomially, and that
+    scatter (its ``z``-quantile, ``z`` the normal one at the bound's level) is added to the
+    precision's margin in quadrature (the sum of two independent errors). Interval:
+    ``(h · n_human + [n_auto · p̂ − margin_low, n_auto · p̂ + margin_high]) / (n_human + n_auto)``,
+    clipped to what ``n_auto`` labels allow and rounded outward. None when the dataset holds no label.
     """
+    from scipy.stats import norm
+
     total = n_human + n_auto
     if total == 0:
         return None
@@ -254,14 +268,73 @@ def dataset_accuracy(n_human: int, n_auto: int, region: tuple[int, int], floor: 
         value = None if n_auto else round(human / total, 4)
         return DatasetAccuracy(value, round(human / total, 4), round((human + n_auto) / total, 4), n_human, n_auto,
                                human_accuracy, confidence, floor[1])
-    lo = clopper_pearson(floor[0], floor[1], confidence)[0]
-    hi = clopper_pearson(region[0], region[1], confidence)[1]
+    z = float(norm.ppf((1 + confidence) / 2))
+    low_p, point = precision_lower(floor[0], floor[1], (1 + confidence) / 2, bound), floor[0] / floor[1]
+    low = n_auto * point - _in_quadrature(n_auto * (point - low_p), z, n_auto, low_p)
+    if region[1]:
+        high_p, top = clopper_pearson(region[0], region[1], confidence)[1], region[0] / region[1]
+        high = n_auto * top + _in_quadrature(n_auto * (high_p - top), z, n_auto, high_p)
+    else:
+        high = n_auto
+    low, high = max(0.0, low), min(float(n_auto), high)
     return DatasetAccuracy(
-        value=round((human + n_auto * floor[0] / floor[1]) / total, 4),
+        value=round((human + n_auto * point) / total, 4),
         # rounded outward, so the stated interval is never narrower than the computed one
-        ci_low=float(np.floor((human + n_auto * lo) / total * 1e4) / 1e4),
-        ci_high=float(np.ceil((human + n_auto * hi) / total * 1e4) / 1e4),
+        ci_low=float(np.floor((human + low) / total * 1e4) / 1e4),
+        ci_high=float(np.ceil((human + high) / total * 1e4) / 1e4),
         human=n_human, auto=n_auto, human_accuracy=human_accuracy, confidence=confidence, measured_on=floor[1])
+
+
+def _in_quadrature(precision_margin: float, z: float, n: int, p: float) -> float:
+    """Margin (in labels) of ``n`` labels' right count: the precision's ``precision_margin`` and the
+    binomial scatter ``z · sqrt(n · p · (1 − p))`` of ``n`` labels right with probability ``p``."""
+    return float(np.hypot(max(precision_margin, 0.0), z * np.sqrt(n * p * (1 - p))))
+
+
+def precision_lower(successes: int, trials: int, confidence: float, bound: str = "clopper-pearson") -> float:
+    """One-sided lower confidence bound of a proportion at ``confidence`` (e.g. 0.95).
+
+    ``bound``: ``clopper-pearson``, exact for one look at a fixed sample; ``anytime``, valid at
+    every sample size at once (a confidence sequence), so it stays a bound when the same growing
+    sample is looked at again and again and the looks decide when to stop.
+    """
+    if bound == "clopper-pearson":
+        # the two-sided interval at 2·c − 1 has a one-sided lower tail at c
+        return clopper_pearson(successes, trials, 2 * confidence - 1)[0]
+    if bound == "anytime":
+        return anytime_lower(successes, trials, 1 - confidence)
+    raise ValueError(f"unknown bound {bound!r}: expected clopper-pearson or anytime")
+
+
+def anytime_lower(successes: int, trials: int, alpha: float) -> float:
+    """Lower end of a one-sided ``1 − alpha`` confidence sequence for a Bernoulli mean.
+
+    The mixture martingale of Robbins: for a candidate ``p0`` the likelihood ratio of the data under
+    ``p`` against ``p0``, averaged over ``p`` uniform on ``(p0, 1]``, is a nonnegative
+    supermartingale under any mean ≤ ``p0``, so by Ville's inequality it ever exceeds ``1 / alpha``
+    with probability ≤ ``alpha``. The bound is the smallest ``p0`` it has not exceeded it for.
+    """
+    from scipy.optimize import brentq
+    from scipy.special import betaln
+    from scipy.stats import beta
+
+    if trials == 0 or successes == 0:
+        return 0.0
+    k, n = successes, trials
+    threshold = np.log(1 / alpha)
+    log_mixture = betaln(k + 1, n - k + 1)
+
+    def excess(p0: float) -> float:
+        # log of the averaged likelihood ratio, minus log(1 / alpha)
+        numerator = log_mixture + beta.logsf(p0, k + 1, n - k + 1)
+        return numerator - np.log1p(-p0) - k * np.log(p0) - (n - k) * np.log1p(-p0) - threshold
+
+    low, high = 1e-9, min(k / n, 1 - 1e-12)
+    if excess(low) < 0:
+        return 0.0
+    if excess(high) >= 0:
+        return float(high)
+    return float(brentq(excess, low, high, xtol=1e-7))
 
 
 def widen_region(region: np.ndarray, confidence: np.ndarray, min_items: int = MIN_REGION_ITEMS) -> np.ndarray:

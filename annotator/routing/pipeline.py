@@ -90,7 +90,7 @@ def calibrate(annotators: Sequence[AIAnnotator], context: LabelContext, policy: 
         # which the dataset bound needs; the queue's picks are not.
         oof = ensemble.oof_proba[picked]
         bins = bin_precision(oof.max(axis=1), oof.argmax(axis=1) == ensemble.oof_labels[picked],
-                             bound_confidence=policy.dataset_bound_confidence)
+                             bound_confidence=policy.dataset_bound_confidence, bound=policy.dataset_bound)
     return Calibration(ensemble, thresholds, judge, judge_thresholds, bins)
 
 
@@ -162,10 +162,11 @@ def dataset_estimate(cal: Calibration, routed: RoutedBatch | None, human_labels:
         inside = auto_region(pred, conf, cal.thresholds, cutoff)
         wide = widen_region(inside, conf)
         region, floor = (int(right[inside].sum()), int(inside.sum())), (int(right[wide].sum()), int(wide.sum()))
-    est = dataset_accuracy(human_labels, n_auto, region, floor, human_accuracy=policy.human_accuracy)
+    est = dataset_accuracy(human_labels, n_auto, region, floor, human_accuracy=policy.human_accuracy,
+                           bound=policy.dataset_bound)
     if est is None:
         return None
-    return {**est.as_dict(), "target": policy.target_accuracy, "cutoff": None if np.isinf(cutoff) else
+    return {**est.as_dict(), "target": policy.target_accuracy, "bound": policy.dataset_bound, "cutoff": None if np.isinf(cutoff) else
             round(cutoff, 4), "bins": None if cal.bins is None else cal.bins.as_dict()}
 
 

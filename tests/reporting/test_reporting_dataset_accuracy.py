@@ -50,3 +50,26 @@ def test_no_ai_run_no_dataset_accuracy():
                                "human": 120, "human_accuracy": 1.0, "confidence": 0.95, "target": None})
     assert "no random human-labelled item measures the 180 AI labels (40.0 %–100.0 %)" in summary_html(unmeasured)
     assert "No estimate of the dataset accuracy" in render_report(unmeasured)
+
+
+def test_the_anytime_bound_is_the_projects_choice_and_states_a_wider_interval(service):
+    """The same labels, routed under each ``dataset_bound``: the run records which one it used, and
+    the anytime bound, valid over every run's look, states a lower floor and never more auto labels."""
+    runs = {}
+    for bound in ("clopper-pearson", "anytime"):
+        name = f"ai-{bound}"
+        service.projects.create_project(name, list(TOPICS), settings={
+            "refit_every": 1000, "explore_fraction": 0.5, "target_accuracy": 0.9, "dataset_bound": bound})
+        service.imports.import_records(name, topic_records())
+        for k in range(150):
+            if k and k % 30 == 0:
+                service.queue.refit_now(name)
+            item = service.queue.next_item(name, "ana")
+            service.queue.submit(name, "ana", item.item_id, [item.external_id.split("-")[0]])
+        runs[bound] = service.ai.run_ai(name, "knn")
+    once, anytime = runs["clopper-pearson"]["dataset_accuracy"], runs["anytime"]["dataset_accuracy"]
+    assert (once["bound"], anytime["bound"]) == ("clopper-pearson", "anytime")
+    assert anytime["bins"]["bound"] == "anytime"
+    assert anytime["bins"]["lower"][0] < once["bins"]["lower"][0]
+    assert once["auto"] > 0 and anytime["auto"] <= once["auto"]
+    assert anytime["auto"] < once["auto"] or anytime["ci_low"] < once["ci_low"]

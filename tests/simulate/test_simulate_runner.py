@@ -212,3 +212,24 @@ def test_the_cli_default_explore_fraction_is_the_project_default():
     from annotator.cli.simulate import simulate
 
     assert inspect.signature(simulate).parameters["explore_fraction"].default == SimulationConfig.explore_fraction
+
+
+def test_dataset_bound_reaches_the_router_and_a_bad_one_is_refused(fake_embedder, tmp_path):
+    from annotator.core.errors import ValidationError
+
+    cfg = SimulationConfig(human_budget=60, batch_size=20, seed=0, ai="knn", target_accuracy=0.9,
+                           explore_fraction=0.5, dataset_bound="anytime")
+    report = run_simulation(_topic_data(), cfg, cache_dir=tmp_path, embedder=fake_embedder)
+    assert report["config"]["dataset_bound"] == "anytime"
+    assert report["ai_last_run"]["dataset_accuracy"]["bound"] == "anytime"
+    with pytest.raises(ValidationError, match="clopper-pearson or anytime"):
+        run_simulation(_topic_data(), SimulationConfig(dataset_bound="exact"), cache_dir=tmp_path,
+                       embedder=fake_embedder)
+
+
+def test_the_cli_default_dataset_bound_is_the_project_default():
+    import inspect
+
+    from annotator.cli.simulate import simulate
+
+    assert inspect.signature(simulate).parameters["dataset_bound"].default == SimulationConfig.dataset_bound
