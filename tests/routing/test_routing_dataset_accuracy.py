@@ -13,8 +13,8 @@ from annotator.routing.dataset_accuracy import (
     bin_precision,
     choose_auto_set,
     dataset_accuracy,
-    precision_lower,
     dataset_cutoff,
+    precision_lower,
     widen_region,
 )
 
