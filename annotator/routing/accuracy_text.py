@@ -1,7 +1,7 @@
 """The estimated dataset accuracy in words: one sentence for the command line and the AI tab, one
 for the dataset card, both from the dict an AI run records (``pipeline.dataset_estimate``:
 ``value``, ``ci_low``, ``ci_high``, ``human``, ``auto``, ``human_accuracy``, ``confidence``,
-``measured_on``, ``target``), and the boundary check of ``target_accuracy``."""
+``measured_on``, ``target``, ``bound``), and the boundary check of ``target_accuracy``."""
 
 from __future__ import annotations
 
@@ -58,6 +58,11 @@ def _target(est: dict[str, Any]) -> str:
     return "no target set" if target is None else f"target {float(target):g}"
 
 
+def _bound(est: dict[str, Any]) -> str:
+    """How the lower end was bounded, where it is not the default one-look bound."""
+    return "; anytime bound, valid over every AI run" if est.get("bound") == "anytime" else ""
+
+
 def estimate_sentence(est: dict[str, Any] | None) -> str:
     """One line on the dataset's estimated accuracy after an AI run, or why there is none, e.g.
     "estimated dataset accuracy 0.968 (95 % interval 0.944–0.984, from 120 random human-labelled
@@ -74,7 +79,7 @@ def estimate_sentence(est: dict[str, Any] | None) -> str:
                 f"{_num(est['ci_high'])}; label more items from the random slice or the audits ({_target(est)})")
     return (f"estimated dataset accuracy {_num(est['value'])} ({round(100 * est.get('confidence', 0.95)):d} % "
             f"interval {_num(est['ci_low'])}–{_num(est['ci_high'])}, from {int(est['measured_on']):,} random "
-            f"human-labelled items; {human:,} people's and {auto:,} AI labels; {_target(est)})")
+            f"human-labelled items; {human:,} people's and {auto:,} AI labels; {_target(est)}{_bound(est)})")
 
 
 def card_sentence(est: dict[str, Any] | None) -> str | None:
@@ -91,6 +96,7 @@ def card_sentence(est: dict[str, Any] | None) -> str | None:
     if est.get("value") is None:
         return (f"not measured: no random human-labelled item falls where the AI labels were accepted; it lies in "
                 f"{_num(est['ci_low'])}–{_num(est['ci_high'])}; people's labels assumed right at {_human(h)}{counts}")
-    return (f"{_num(est['value'])} ({level} % interval {_num(est['ci_low'])}–{_num(est['ci_high'])}), measured on "
+    return (f"{_num(est['value'])} ({level} % interval {_num(est['ci_low'])}–{_num(est['ci_high'])}{_bound(est)}), "
+            f"measured on "
             f"{int(est['measured_on']):,} random human-labelled items; people's labels assumed right at "
             f"{_human(h)}{counts}")

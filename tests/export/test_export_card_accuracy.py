@@ -33,6 +33,17 @@ def test_card_sentence_states_value_interval_items_and_the_people_assumption():
     assert people_only.startswith("0.990: every label is a person's")
 
 
+def test_the_sentences_name_the_anytime_bound_only_where_it_was_used():
+    from annotator.routing.accuracy_text import estimate_sentence
+
+    anytime = {**EST, "bound": "anytime"}
+    assert card_sentence(anytime).startswith("0.968 (95 % interval 0.944–0.984; anytime bound, valid over every "
+                                             "AI run), measured on 120")
+    assert estimate_sentence(anytime).endswith("target 0.95; anytime bound, valid over every AI run)")
+    for est in (EST, {**EST, "bound": "clopper-pearson"}):
+        assert "anytime" not in card_sentence(est) and "anytime" not in estimate_sentence(est)
+
+
 def test_card_renders_the_estimate_as_one_inert_bullet():
     card = render_card(_stats(), {"Estimated accuracy of the labels": card_sentence(EST),
                                   "Note <b>x</b> | [y](z)": "`code` <script>"})
