@@ -209,6 +209,12 @@ class ProjectSettings(BaseModel):
         description="The router sends an item auto only if the judge's P(AI label correct) also clears its "
                     "certified threshold (once the judge has enough verdicts). Off: confidence alone decides "
                     "(the judge is still fitted and its AUROC reported); simulate's baseline arm turns it off.")
+    finetune_every: int = Field(
+        default=0, ge=0,
+        description="Start a fine-tuning job in the background each time this many new human labels arrived "
+                    "since the last one started (0: only when started by hand). It never blocks labelling; a "
+                    "promoted version re-ranks the queue and re-routes the items (unless the last AI run "
+                    "used a paid endpoint).")
     rating_min: int = Field(default=1, description="Rating projects: the lowest score of the scale.")
     rating_max: int = Field(default=5, description="Rating projects: the highest score of the scale (at most 9 keys).")
     allow_overlapping_spans: bool = Field(

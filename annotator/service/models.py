@@ -141,6 +141,43 @@ class ModelsService(ServicePart):
         config = FinetuneConfig(model=model, **{**defaults, **overrides})
         return TransformerTrainer(config)
 
+    def maybe_start_finetune(self, project: str, labelled: int) -> int | None:
+        """Queue a fine-tuning job when the project asks for one every ``finetune_every`` labels
+        (a project setting; 0: never) and that many human labels arrived since the last one was
+        queued (its payload's ``at_labels``). Never while one is queued or running, and never with
+        the ``immediate`` backend, which would run it in the labelling request. Returns the new
+        job's id, or None. ``labelled``: the project's human-labelled items now."""
+        with store.transaction(self.engine) as s:
+            proj = project_q.get_project(s, project)
+            every = project_settings(proj).finetune_every
+            if not every or proj.task_type != TaskType.single_label or self._svc.jobs.runner.immediate:
+                return None
+            last = jobs_q.latest_job(s, proj.id, "finetune")
+        if last is not None and last.status in (JobStatus.queued, JobStatus.running):
+            return None
+        since = int((last.payload or {}).get("at_labels", 0)) if last is not None else 0
+        if labelled - since < every:
+            return None
+        job = self._svc.jobs.submit("finetune", project, at_labels=labelled, started_by="finetune_every")
+        log.info("project %s: %d new labels, fine-tuning in the background (job %d)", project, labelled - since,
+                 job.id)
+        return job.id
+
+    def _reroute_after_promotion(self, project: str) -> dict[str, Any] | None:
+        """Route the items again with the annotators of the project's last AI run, now that a new
+        fine-tuned version answers as ``classifier``; None (nothing re-run) before any AI run, or
+        when that run used a paid endpoint (``llm-endpoint``: a re-run would cost money)."""
+        from annotator.store import reports as report_q
+
+        with store.transaction(self.engine) as s:
+            last = report_q.latest_run(s, project_q.get_project(s, project).id, "ai_summary")
+        agent = str((last.result or {}).get("agent", "")) if last is not None else ""
+        if not agent.startswith("ensemble(") or "llm-endpoint" in agent:
+            return None
+        names = agent[len("ensemble("):-1].replace("+", ",")
+        result = self._svc.ai.run_ai(project, names)
+        return {"annotators": names, "routes": result.get("routes")}
+
     def job_finetune(self, ctx, project: str, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: ANN001
         """Fine-tune on the people's labels outside the held-out slice (plus down-weighted auto
         labels when ``auto_weight`` > 0); promote only a significant held-out improvement."""
@@ -222,9 +259,12 @@ class ModelsService(ServicePart):
             raise
         self._record_version(ctx, dirs, final, proj.id, "finetune", version, metrics=metrics,
                              n_labels=len(train_ids), promoted=decision.promoted)
+        rerouted = None
         if decision.promoted:
             self._svc.ai.sync_promoted(proj.id, force=True)
-        return {**metrics, "version": version, "path": str(final),
+            ctx.checkpoint(0.99, "routing the items again with the new model", force=True)
+            rerouted = self._reroute_after_promotion(project)
+        return {**metrics, "version": version, "path": str(final), "rerouted": rerouted,
                 "message": f"v{version}: held-out accuracy {decision.heldout_accuracy} vs {base_name} "
                            f"{decision.baseline_accuracy}; {'promoted' if decision.promoted else 'not promoted'}"}
 

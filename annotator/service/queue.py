@@ -218,6 +218,7 @@ class QueueService(ServicePart):
                 seconds_spent=seconds, shown_suggestion_id=suggestion_id,
             )
             refit_every = project_settings(proj).refit_every
+            finetune_every = project_settings(proj).finetune_every
             pid = proj.id
             revealed = None
             if suggestion_id is not None and served_route in (Route.blind.value, Route.audit.value):
@@ -231,6 +232,8 @@ class QueueService(ServicePart):
             pool.add_answer(item_id, user, value)
             if pool.labels_since_refit >= refit_every:
                 self.schedule_refit(project)
+            if finetune_every and pool.n_labelled % finetune_every == 0:  # the full check reads the jobs table
+                self._svc.models.maybe_start_finetune(project, int(pool.n_labelled))
         return revealed
 
     def validate_value(self, proj, value: Sequence[str]) -> list[str]:  # noqa: ANN001

@@ -47,6 +47,12 @@ def list_jobs(session: Session, project_id: int | None = None, *, limit: int = 1
     return list(session.exec(q.order_by(Job.id.desc()).limit(limit)).all())
 
 
+def latest_job(session: Session, project_id: int, kind: str) -> Job | None:
+    """The project's newest job of ``kind`` (any status), or None."""
+    return session.exec(select(Job).where(Job.project_id == project_id, Job.kind == kind)
+                        .order_by(Job.id.desc()).limit(1)).first()
+
+
 def start_job(session: Session, job_id: int, worker: str) -> bool:
     """queued → running, recording the worker; False when the job is no longer queued (cancelled)."""
     res = session.execute(
