@@ -271,6 +271,27 @@ def test_target_accuracy_field_shows_saves_checks_and_turns_off(ui, ui_service):
     assert ui_service.projects.project_details("tickets")[2].target_accuracy is None
 
 
+def test_dataset_bound_and_background_finetune_show_save_and_refuse_bad_input(ui, ui_service):
+    ui_service.projects.create_project("tickets", LABELS, settings={"finetune_every": 150})
+    ui_service.imports.import_records("tickets", [{"text": r["text"]} for r in tickets(12)])
+    out = ui._on_page_load(None, "ana")
+    assert out[ui.ai.ai_dataset_bound] == "clopper-pearson" and out[ui.ai.ai_finetune_every] == 150
+    saved = ui.ai.on_save("tickets", 0.95, 0.05, None, "anytime", 200)
+    assert "(anytime bound), background fine-tune every 200 new labels" in saved[ui.ai.status_html]
+    assert saved[ui.ai.ai_dataset_bound] == "anytime" and saved[ui.ai.ai_finetune_every] == 200
+    settings = ui_service.projects.project_details("tickets")[2]
+    assert (settings.dataset_bound, settings.finetune_every) == ("anytime", 200)
+    assert "Nothing changed" in ui.ai.on_save("tickets", 0.95, 0.05, None, "anytime", 200.0)[ui.ai.status_html]
+    for bad in (-5, 2.5, "many"):
+        refused = ui.ai.on_save("tickets", 0.95, 0.05, None, "anytime", bad)
+        assert 'class="ann-error"' in refused[ui.ai.status_html] and "whole number of new labels" in \
+            refused[ui.ai.status_html]
+    assert ui_service.projects.project_details("tickets")[2].finetune_every == 200  # nothing saved
+    off = ui.ai.on_save("tickets", 0.95, 0.05, None, "clopper-pearson", None)
+    assert "background fine-tune off" in off[ui.ai.status_html]
+    assert ui_service.projects.project_details("tickets")[2].finetune_every == 0
+
+
 def test_run_with_a_target_accuracy_states_the_estimate_and_its_interval(ui, ui_service):
     _random_labelled(ui_service, "rand")
     out = ui.ai.on_run("rand", ["knn"], 0.95, 0.05, 0.95)

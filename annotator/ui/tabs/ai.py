@@ -43,6 +43,9 @@ AI_CHOICES: dict[str, str] = {
 }
 AI_DEFAULT = ["knn", "zero-shot", "classifier"]
 CALIB_COLUMNS = ["annotator", "temperature", "OOF accuracy", "ECE raw → calibrated"]
+#: The dataset bound's choices (project setting ``dataset_bound``): shown text → value.
+DATASET_BOUNDS = [("each run on its own (Clopper–Pearson)", "clopper-pearson"),
+                  ("valid over every run (anytime)", "anytime")]
 LLM_SECONDS_PER_ITEM = 0.5  # SmolLM2, 4 demos, 2 CPU cores (annotator.llm.local)
 
 
@@ -73,6 +76,12 @@ class AITab(Tab):
                     label="Target accuracy of the whole dataset (empty = off)",
                     info="e.g. 0.95: people's labels count, so the AI may take items below the precision "
                          "target while the certified accuracy of all labels holds")
+                self.ai_dataset_bound = gr.Dropdown(
+                    DATASET_BOUNDS, value="clopper-pearson", elem_id="ai-dataset-bound",
+                    label="Dataset bound", info="anytime: still a bound although every run looks again (wider)")
+                self.ai_finetune_every = gr.Number(
+                    value=0, precision=0, minimum=0, elem_id="ai-finetune-every",
+                    label="Fine-tune in the background every N new labels (0 = off)")
         self.ai_estimate = display_html(elem_id="ai-estimate")
         with gr.Row(elem_classes=["ann-ai-run"], equal_height=True):
             self.ai_run_btn = gr.Button("Run AI annotators", variant="primary", elem_id="ai-run-btn", scale=0,
@@ -94,14 +103,16 @@ class AITab(Tab):
 
     def outputs(self) -> list[Any]:
         """Every component opening a project updates."""
-        return [self.ai_target, self.ai_audit_fraction, self.ai_target_accuracy, self.ai_estimate, self.ai_routes,
+        return [self.ai_target, self.ai_audit_fraction, self.ai_target_accuracy, self.ai_dataset_bound,
+                self.ai_finetune_every, self.ai_estimate, self.ai_routes,
                 self.ai_audit, self.ai_dataset, self.status_html, self.ai_calibration, self.ai_thresholds, self.ai_plot]
 
     # ------------------------------------------------------------------ events
     def wire(self, page: Page, tab: gr.Tab) -> Any:
         """Connect the tab's events; returns the run event (the page chains the label refresh to it)."""
         live = [self.ai_estimate, self.ai_routes, self.ai_audit, self.ai_dataset]
-        policy = [self.ai_target, self.ai_audit_fraction, self.ai_target_accuracy]
+        policy = [self.ai_target, self.ai_audit_fraction, self.ai_target_accuracy, self.ai_dataset_bound,
+                  self.ai_finetune_every]
         tab.select(self.on_open, [page.project_dd], live, api_name=False, show_progress="hidden")
         self.ai_save_btn.click(self.on_save, [page.project_dd, *policy], [self.status_html, *policy, *live],
                                api_name="save_ai_settings")
@@ -128,7 +139,8 @@ class AITab(Tab):
     def policy_view(self, settings: ProjectSettings) -> Updates:
         """The project's routing policy in the sliders and the dataset-accuracy field (empty: off)."""
         return {self.ai_target: settings.target_precision, self.ai_audit_fraction: settings.audit_fraction,
-                self.ai_target_accuracy: settings.target_accuracy}
+                self.ai_target_accuracy: settings.target_accuracy, self.ai_dataset_bound: settings.dataset_bound,
+                self.ai_finetune_every: settings.finetune_every}
 
     def live_view(self, project: str, target: float | None = None) -> Updates:
         """The run estimate, the items per route, the audit estimate and the last run's estimated
@@ -155,12 +167,13 @@ class AITab(Tab):
         }
 
     def _save_policy(self, project: str, target: float | None, audit_fraction: float | None,
-                     target_accuracy: float | str | None | _Keep = KEEP) -> tuple[ProjectSettings, bool]:
+                     target_accuracy: float | str | None | _Keep = KEEP, dataset_bound: str | None | _Keep = KEEP,
+                     finetune_every: float | None | _Keep = KEEP) -> tuple[ProjectSettings, bool]:
         """Store the sliders' values (and the dataset-accuracy target: a number strictly between 0.5
-        and 1, None or empty for off, ``KEEP`` to leave it) in the project's settings when they
-        changed: (settings, changed)."""
+        and 1, None or empty for off; the dataset bound; the fine-tune interval in labels, empty for
+        0; ``KEEP`` leaves a setting) in the project's settings when they changed: (settings, changed)."""
         settings = self.service.projects.project_details(project)[2]
-        changes: dict[str, float | None] = {
+        changes: dict[str, Any] = {
             key: round(float(value), 4) for key, value in
             (("target_precision", target), ("audit_fraction", audit_fraction)) if value is not None}
         changes = {k: v for k, v in changes.items() if abs(getattr(settings, k) - v) > 1e-9}
@@ -169,6 +182,12 @@ class AITab(Tab):
             wanted = None if wanted is None else round(wanted, 4)
             if wanted != settings.target_accuracy:
                 changes["target_accuracy"] = wanted
+        if isinstance(dataset_bound, str) and dataset_bound != settings.dataset_bound:
+            changes["dataset_bound"] = dataset_bound
+        if not isinstance(finetune_every, _Keep):
+            every = _whole_labels(finetune_every)
+            if every != settings.finetune_every:
+                changes["finetune_every"] = every
         if not changes:
             return settings, False
         try:
@@ -176,7 +195,7 @@ class AITab(Tab):
         except ValueError as e:  # pydantic's ValidationError is a ValueError: a value out of range
             raise ValidationError("Cannot save these routing settings.", got=", ".join(
                 f"{k}={v}" for k, v in changes.items()), expected="target precision in (0, 1], audit fraction "
-                "in [0, 1]") from e
+                "in [0, 1], dataset bound clopper-pearson or anytime") from e
 
     def _make_annotators(self, project: str, names: Sequence[str], progress: Callable[..., Any]) -> list[Any]:
         """The chosen annotators; the LLM ones get their Settings, an on-disk score cache (a re-run
@@ -194,12 +213,16 @@ class AITab(Tab):
 
     @guard
     def on_save(self, project: str | None, target: float | None, audit_fraction: float | None,
-                target_accuracy: float | str | None | _Keep = KEEP) -> Updates:
+                target_accuracy: float | str | None | _Keep = KEEP, dataset_bound: str | None | _Keep = KEEP,
+                finetune_every: float | None | _Keep = KEEP) -> Updates:
         project = need_project(project, "No project to configure.")
-        settings, changed = self._save_policy(project, target, audit_fraction, target_accuracy)
+        settings, changed = self._save_policy(project, target, audit_fraction, target_accuracy, dataset_bound,
+                                              finetune_every)
         accuracy = "off" if settings.target_accuracy is None else f"{settings.target_accuracy:.1%}"
+        finetune = "off" if not settings.finetune_every else f"every {settings.finetune_every:,} new labels"
         note = (f"Saved: target precision {settings.target_precision:.1%}, audit fraction "
-                f"{settings.audit_fraction:.0%}, target dataset accuracy {accuracy}. They apply from the next run."
+                f"{settings.audit_fraction:.0%}, target dataset accuracy {accuracy} ({settings.dataset_bound} "
+                f"bound), background fine-tune {finetune}. They apply from the next run."
                 if changed else "Nothing changed.")
         return {self.status_html: render.note_box(note), **self.policy_view(settings),
                 **self.live_view(project, settings.target_precision)}
@@ -207,13 +230,15 @@ class AITab(Tab):
     @guard
     def on_run(self, project: str | None, names: list[str] | None, target: float | None,
                audit_fraction: float | None, target_accuracy: float | str | None | _Keep = KEEP,
+               dataset_bound: str | None | _Keep = KEEP, finetune_every: float | None | _Keep = KEEP,
                progress: gr.Progress = gr.Progress()) -> Updates:  # noqa: B008
         project = need_project(project, "No project to run the AI on.")
         chosen = parse_annotator_names(",".join(names or []) or "none")
         if not chosen:
             raise ValidationError("No AI annotator selected.", fix="tick at least one, e.g. knn and zero-shot")
         started = time.perf_counter()
-        settings, _ = self._save_policy(project, target, audit_fraction, target_accuracy)
+        settings, _ = self._save_policy(project, target, audit_fraction, target_accuracy, dataset_bound,
+                                        finetune_every)
         progress(0.0, desc="Embedding the items")
         self.service.queue.pool(project, progress=lambda done, total: progress((done, total) if total else None,
                                                                                 desc="Embedding the items"))
@@ -235,6 +260,21 @@ class AITab(Tab):
             self.ai_plot: reliability_figure(result["calibration"]),
         })
         return out
+
+
+def _whole_labels(value: float | str | None) -> int:
+    """The fine-tune interval as typed (a whole number of labels ≥ 0; empty: 0, off)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return 0
+    try:
+        number = float(value)
+    except (TypeError, ValueError) as e:
+        raise ValidationError("Cannot use this fine-tune interval.", got=repr(value),
+                              expected="a whole number of new labels, 0 for off", fix="type e.g. 200, or 0") from e
+    if not number >= 0 or number != int(number):  # also refuses NaN
+        raise ValidationError("Cannot use this fine-tune interval.", got=repr(value),
+                              expected="a whole number of new labels, 0 for off", fix="type e.g. 200, or 0")
+    return int(number)
 
 
 def estimate_cheap_seconds(n_items: int) -> float:
