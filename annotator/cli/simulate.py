@@ -29,12 +29,13 @@ def simulate(
              "while the certified lower bound of the pool's accuracy, people's labels included, stays at or "
              "above it.")] = None,
     test_fraction: Annotated[float, typer.Option(help="Gold slice held out to score the final classifier.")] = 0.2,
-    explore_fraction: Annotated[float, typer.Option(
+    explore_fraction: Annotated[Optional[float], typer.Option(
         help="Share of the queue served at random, the project setting of that name: the router calibrates on "
-             "these answers and bounds the dataset's accuracy with them.", min=0.0, max=0.5)] = 0.1,
+             "these answers and bounds the dataset's accuracy with them (default 0.1, or 0.2 with "
+             "--target-accuracy).", min=0.0, max=0.5)] = None,
     dataset_bound: Annotated[str, typer.Option(
         help="The project setting of that name: clopper-pearson (each AI run's bound on its own) or anytime "
-             "(valid over every round's look at once; wider, so fewer auto labels).")] = "clopper-pearson",
+             "(the default: valid over every round's look at once; wider).")] = "anytime",
     seed: Annotated[int, typer.Option(help="Seed (ignored when --seeds is given).")] = 0,
     seeds: Annotated[Optional[str], typer.Option(help="Comma-separated seeds, e.g. 0,1,2: mean and spread.")] = None,
     compare: Annotated[Optional[str], typer.Option(help="Baseline strategies run on the same seeds, e.g. random.")] = None,

@@ -187,7 +187,7 @@ class ProjectSettings(BaseModel):
         description="Probability a person's label is right, as the dataset-accuracy bound and estimate "
                     "assume it (1.0: people are right; e.g. 0.99 where people disagree now and then).")
     dataset_bound: Literal["clopper-pearson", "anytime"] = Field(
-        default="clopper-pearson",
+        default="anytime",
         description="How the dataset-accuracy bound treats its random calibration items: clopper-pearson "
                     "(exact for each AI run on its own) or anytime (a confidence sequence: it stays a bound "
                     "although every AI run looks again at the growing sample; wider, so fewer auto labels).")
@@ -195,10 +195,12 @@ class ProjectSettings(BaseModel):
     lease_minutes: float = Field(
         default=30.0, gt=0,
         description="An item shown to a person is reserved for them this long; then it returns to the queue.")
-    explore_fraction: float = Field(
-        default=0.1, ge=0, le=0.5,
+    explore_fraction: float | None = Field(
+        default=None, ge=0, le=0.5,
         description="Share of the uncertainty queue drawn at random and served blind: the router "
-                    "calibrates its auto-accept thresholds on these unbiased answers.")
+                    "calibrates its auto-accept thresholds on these unbiased answers, and the dataset "
+                    "bound is measured on them. None: 0.1, or 0.2 while target_accuracy is set (the "
+                    "dataset bound needs the larger sample; see random_share).")
     overlap_fraction: float = Field(
         default=0.0, ge=0, le=1,
         description="Share of items (chosen from the seed and item id, stable as the project grows) that "
@@ -226,6 +228,22 @@ class ProjectSettings(BaseModel):
         description="Post-training projects: an imported record whose prompt and responses all have an embedding "
                     "cosine at least this high with an item already there (or an earlier row) is dropped and "
                     "reported; None keeps near-duplicates (annotator.tasks.near_duplicates).")
+
+    @property
+    def random_share(self) -> float:
+        """The share of the queue served at random: ``explore_fraction`` where set, else
+        ``DEFAULT_EXPLORE`` (0.1), or ``DEFAULT_EXPLORE_WITH_TARGET`` (0.2) while a dataset target
+        is set. Measured with the anytime bound (docs/benchmarks.md), the larger sample let the
+        router take as many or more AI labels on hard text at the same guarantee, while without a
+        target the random items are only the per-label thresholds' calibration."""
+        if self.explore_fraction is not None:
+            return self.explore_fraction
+        return DEFAULT_EXPLORE_WITH_TARGET if self.target_accuracy is not None else DEFAULT_EXPLORE
+
+
+#: ``ProjectSettings.random_share`` without an explicit ``explore_fraction``.
+DEFAULT_EXPLORE = 0.1
+DEFAULT_EXPLORE_WITH_TARGET = 0.2
 
 
 class FinalLabel(BaseModel):

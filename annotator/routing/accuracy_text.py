@@ -59,8 +59,9 @@ def _target(est: dict[str, Any]) -> str:
 
 
 def _bound(est: dict[str, Any]) -> str:
-    """How the lower end was bounded, where it is not the default one-look bound."""
-    return "; anytime bound, valid over every AI run" if est.get("bound") == "anytime" else ""
+    """How the lower end was bounded, where it is not the default anytime bound (valid over every
+    AI run's look): the one-look bound says that the repeated runs are not corrected for."""
+    return "; one-look bound: repeated AI runs not corrected for" if est.get("bound") == "clopper-pearson" else ""
 
 
 def estimate_sentence(est: dict[str, Any] | None) -> str:

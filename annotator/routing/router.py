@@ -37,8 +37,8 @@ class RoutingPolicy:
     #: Probability a person's label is right, assumed by the dataset bound (1.0: people are right).
     human_accuracy: float = 1.0
     #: How the dataset bound and estimate bound a precision (``dataset_accuracy.precision_lower``):
-    #: ``clopper-pearson`` (one look) or ``anytime`` (valid over every AI run's look at once).
-    dataset_bound: str = "clopper-pearson"
+    #: ``anytime`` (valid over every AI run's look at once) or ``clopper-pearson`` (one look).
+    dataset_bound: str = "anytime"
 
 
 @dataclass(frozen=True)

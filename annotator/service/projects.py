@@ -80,6 +80,7 @@ class ProjectsService(ServicePart):
             pid = p.id
         if (pool := self._svc.queue.pools.get(pid)) is not None:
             pool.strategy = merged.strategy
+            pool.explore_fraction = merged.random_share  # e.g. a dataset target set: a larger random slice
             if (before.overlap_fraction, before.overlap_k, before.seed) != (
                     merged.overlap_fraction, merged.overlap_k, merged.seed):
                 pool.set_required(_required_answers(pool.item_ids, merged))  # teams: overlap settings

@@ -110,7 +110,7 @@ class QueueService(ServicePart):
         pool = LabelPool(
             np.asarray(ids), vectors, [sp.name for sp in specs], multi_label=proj.task_type in (TaskType.multi_label, TaskType.spans),
             strategy=settings.strategy, label_embeddings=label_vectors, seed=settings.seed,
-            batch_size=settings.batch_size, explore_fraction=settings.explore_fraction,
+            batch_size=settings.batch_size, explore_fraction=settings.random_share,
             lease_seconds=60.0 * settings.lease_minutes, required=_required_answers(np.asarray(ids), settings),
         )
         pool.load_answers(labelled, answerers)  # teams: answers per item (overlap), never twice to one person

@@ -56,8 +56,9 @@ class SimulationConfig:
     target_accuracy: float | None = None
     test_fraction: float = 0.2
     #: Share of the queue served at random (``ProjectSettings.explore_fraction``): the router's
-    #: unbiased calibration slice, and the dataset-accuracy bound's sample.
-    explore_fraction: float = ProjectSettings.model_fields["explore_fraction"].default
+    #: unbiased calibration slice, and the dataset-accuracy bound's sample. None: the project's
+    #: default (``ProjectSettings.random_share``: 0.1, or 0.2 with a dataset target).
+    explore_fraction: float | None = ProjectSettings.model_fields["explore_fraction"].default
     #: How the dataset-accuracy bound treats the repeated looks (``ProjectSettings.dataset_bound``).
     dataset_bound: str = ProjectSettings.model_fields["dataset_bound"].default
     seed: int = 0
@@ -249,6 +250,8 @@ def _session(
         "dataset_accuracy_estimate": {k: dataset.get(k) for k in ("value", "ci_low", "ci_high", "target")}
         if dataset else None,
         "ai_last_run": ai_runs[-1] if ai_runs else None,
+        # the share of the queue served at random (explore_fraction, or its default with a target)
+        "random_share": service.projects.project_details(PROJECT)[2].random_share,
         "judge_auroc": judge.get("auroc"), "confidence_auroc": judge.get("confidence_auroc"),
         "best_confidence_auroc": judge.get("best_confidence_auroc"), "best_confidence": judge.get("best_confidence"),
         "classifier_accuracy": classifier_accuracy,

@@ -275,19 +275,20 @@ def test_dataset_bound_and_background_finetune_show_save_and_refuse_bad_input(ui
     ui_service.projects.create_project("tickets", LABELS, settings={"finetune_every": 150})
     ui_service.imports.import_records("tickets", [{"text": r["text"]} for r in tickets(12)])
     out = ui._on_page_load(None, "ana")
-    assert out[ui.ai.ai_dataset_bound] == "clopper-pearson" and out[ui.ai.ai_finetune_every] == 150
-    saved = ui.ai.on_save("tickets", 0.95, 0.05, None, "anytime", 200)
-    assert "(anytime bound), background fine-tune every 200 new labels" in saved[ui.ai.status_html]
-    assert saved[ui.ai.ai_dataset_bound] == "anytime" and saved[ui.ai.ai_finetune_every] == 200
+    assert out[ui.ai.ai_dataset_bound] == "anytime" and out[ui.ai.ai_finetune_every] == 150
+    saved = ui.ai.on_save("tickets", 0.95, 0.05, None, "clopper-pearson", 200)
+    assert "(clopper-pearson bound), background fine-tune every 200 new labels" in saved[ui.ai.status_html]
+    assert saved[ui.ai.ai_dataset_bound] == "clopper-pearson" and saved[ui.ai.ai_finetune_every] == 200
     settings = ui_service.projects.project_details("tickets")[2]
-    assert (settings.dataset_bound, settings.finetune_every) == ("anytime", 200)
-    assert "Nothing changed" in ui.ai.on_save("tickets", 0.95, 0.05, None, "anytime", 200.0)[ui.ai.status_html]
+    assert (settings.dataset_bound, settings.finetune_every) == ("clopper-pearson", 200)
+    assert "Nothing changed" in ui.ai.on_save("tickets", 0.95, 0.05, None, "clopper-pearson", 200.0)[
+        ui.ai.status_html]
     for bad in (-5, 2.5, "many"):
-        refused = ui.ai.on_save("tickets", 0.95, 0.05, None, "anytime", bad)
+        refused = ui.ai.on_save("tickets", 0.95, 0.05, None, "clopper-pearson", bad)
         assert 'class="ann-error"' in refused[ui.ai.status_html] and "whole number of new labels" in \
             refused[ui.ai.status_html]
     assert ui_service.projects.project_details("tickets")[2].finetune_every == 200  # nothing saved
-    off = ui.ai.on_save("tickets", 0.95, 0.05, None, "clopper-pearson", None)
+    off = ui.ai.on_save("tickets", 0.95, 0.05, None, "anytime", None)
     assert "background fine-tune off" in off[ui.ai.status_html]
     assert ui_service.projects.project_details("tickets")[2].finetune_every == 0
 
