@@ -222,6 +222,12 @@ def test_dataset_bound_reaches_the_router_and_a_bad_one_is_refused(fake_embedder
     report = run_simulation(_topic_data(), cfg, cache_dir=tmp_path, embedder=fake_embedder)
     assert report["config"]["dataset_bound"] == "anytime"
     assert report["ai_last_run"]["dataset_accuracy"]["bound"] == "anytime"
+    assert report["random_share"] == 0.5
+    default = run_simulation(_topic_data(), SimulationConfig(human_budget=40, batch_size=20, ai="knn",
+                                                             target_accuracy=0.9), cache_dir=tmp_path,
+                             embedder=fake_embedder)
+    assert default["random_share"] == 0.2 and default["config"]["explore_fraction"] is None
+    assert default["ai_last_run"]["dataset_accuracy"]["bound"] == "anytime"  # the project default
     with pytest.raises(ValidationError, match="clopper-pearson or anytime"):
         run_simulation(_topic_data(), SimulationConfig(dataset_bound="exact"), cache_dir=tmp_path,
                        embedder=fake_embedder)
