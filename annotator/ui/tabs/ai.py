@@ -266,14 +266,14 @@ def _whole_labels(value: float | str | None) -> int:
     """The fine-tune interval as typed (a whole number of labels ≥ 0; empty: 0, off)."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return 0
+    bad = ValidationError("Cannot use this fine-tune interval.", got=repr(value),
+                          expected="a whole number of new labels, 0 for off", fix="type e.g. 200, or 0")
     try:
         number = float(value)
     except (TypeError, ValueError) as e:
-        raise ValidationError("Cannot use this fine-tune interval.", got=repr(value),
-                              expected="a whole number of new labels, 0 for off", fix="type e.g. 200, or 0") from e
+        raise bad from e
     if not number >= 0 or number != int(number):  # also refuses NaN
-        raise ValidationError("Cannot use this fine-tune interval.", got=repr(value),
-                              expected="a whole number of new labels, 0 for off", fix="type e.g. 200, or 0")
+        raise bad
     return int(number)
 
 
