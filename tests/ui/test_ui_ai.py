@@ -283,7 +283,7 @@ def test_dataset_bound_and_background_finetune_show_save_and_refuse_bad_input(ui
     assert (settings.dataset_bound, settings.finetune_every) == ("clopper-pearson", 200)
     assert "Nothing changed" in ui.ai.on_save("tickets", 0.95, 0.05, None, "clopper-pearson", 200.0)[
         ui.ai.status_html]
-    for bad in (-5, 2.5, "many"):
+    for bad in (-5, 2.5, "many", float("inf"), float("nan")):
         refused = ui.ai.on_save("tickets", 0.95, 0.05, None, "clopper-pearson", bad)
         assert 'class="ann-error"' in refused[ui.ai.status_html] and "whole number of new labels" in \
             refused[ui.ai.status_html]

@@ -272,7 +272,7 @@ def _whole_labels(value: float | str | None) -> int:
         number = float(value)
     except (TypeError, ValueError) as e:
         raise bad from e
-    if not number >= 0 or number != int(number):  # also refuses NaN
+    if not (0 <= number < float("inf")) or number != int(number):  # also refuses NaN and infinity
         raise bad
     return int(number)
 
