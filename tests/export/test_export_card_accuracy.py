@@ -42,3 +42,46 @@ def test_the_sentences_name_the_one_look_bound_only_where_it_was_used():
     assert estimate_sentence(once).endswith("target 0.95; one-look bound: repeated AI runs not corrected for)")
     for est in (EST, {**EST, "bound": "anytime"}):
         assert "one-look" not in card_sentence(est) and "one-look" not in estimate_sentence(est)
+
+
+def test_card_renders_the_estimate_as_one_inert_bullet():
+    card = render_card(_stats(), {"Estimated accuracy of the labels": card_sentence(EST),
+                                  "Note <b>x</b> | [y](z)": "`code` <script>"})
+    assert ("- Estimated accuracy of the labels: 0.968 (95 % interval 0.944–0.984), measured on 120 random "
+            "human-labelled items; people&#x27;s labels assumed right at 0.99") in card
+    assert "<b>" not in card and "<script>" not in card and "`code`" not in card
+    assert "- Note &lt;b&gt;x&lt;/b&gt; \\| \\[y\\](z): \\`code\\` &lt;script&gt;" in card
+
+
+@pytest.fixture
+def ai_project(service):
+    """Topic items labelled through the queue (random calibration picks among them) and one AI run
+    aiming at 95 % dataset accuracy."""
+    service.projects.create_project("ai", list(TOPICS), settings={
+        "refit_every": 1000, "explore_fraction": 0.5, "target_accuracy": 0.95})
+    service.imports.import_records("ai", topic_records())
+    for k in range(150):
+        if k and k % 30 == 0:
+            service.queue.refit_now("ai")
+        item = service.queue.next_item("ai", "ana")
+        service.queue.submit("ai", "ana", item.item_id, [item.external_id.split("-")[0]])
+    service.ai.run_ai("ai", "knn")
+    return service
+
+
+def test_exported_card_states_the_last_ai_runs_estimate(ai_project, tmp_path):
+    est = ai_project.ai.dataset_accuracy("ai")
+    assert est is not None and est["measured_on"] > 0 and est["auto"] > 0 and est["target"] == 0.95
+    card = ai_project.exports.export("ai", fmt="jsonl", out=tmp_path / "o").card_path.read_text(encoding="utf-8")
+    assert (f"- Estimated accuracy of the labels: {est['value']:.3f} (95 % interval {est['ci_low']:.3f}–"
+            f"{est['ci_high']:.3f}), measured on {est['measured_on']} random human-labelled items; people&#x27;s "
+            f"labels assumed right at 1 (as of the last AI run: {est['human']} labels by people, {est['auto']} "
+            "auto-accepted AI labels)") in card
+    assert "random calibration slice" in card
+
+
+def test_card_without_an_ai_run_states_no_estimate(service, tmp_path):
+    service.projects.create_project("plain", list(TOPICS))
+    service.imports.import_records("plain", topic_records(5))
+    card = service.exports.export("plain", fmt="jsonl", out=tmp_path / "o").card_path.read_text(encoding="utf-8")
+    assert "Estimated accuracy" not in card and "No audit or agreement measurement exists" in card
