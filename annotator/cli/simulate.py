@@ -110,7 +110,8 @@ def simulate(
     cfg = SimulationConfig(
         strategy=strategy, human_budget=human_budget, batch_size=batch_size, human_error=human_error, ai=ai,
         target_precision=target_precision, target_accuracy=target_accuracy, test_fraction=test_fraction, seed=seed,
-        explore_fraction=explore_fraction, dataset_bound=dataset_bound, max_items=max_items, embedding_model=settings.embedding_model,
+        explore_fraction=explore_fraction, dataset_bound=dataset_bound, max_items=max_items,
+        embedding_model=settings.embedding_model,
         finetune_every=finetune_every,
         finetune_epochs=finetune_epochs, finetune_max_steps=finetune_max_steps,
     )

@@ -98,6 +98,5 @@ def card_sentence(est: dict[str, Any] | None) -> str | None:
         return (f"not measured: no random human-labelled item falls where the AI labels were accepted; it lies in "
                 f"{_num(est['ci_low'])}–{_num(est['ci_high'])}; people's labels assumed right at {_human(h)}{counts}")
     return (f"{_num(est['value'])} ({level} % interval {_num(est['ci_low'])}–{_num(est['ci_high'])}{_bound(est)}), "
-            f"measured on "
-            f"{int(est['measured_on']):,} random human-labelled items; people's labels assumed right at "
+            f"measured on {int(est['measured_on']):,} random human-labelled items; people's labels assumed right at "
             f"{_human(h)}{counts}")

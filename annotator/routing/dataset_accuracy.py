@@ -236,8 +236,8 @@ def dataset_accuracy(n_human: int, n_auto: int, region: tuple[int, int], floor: 
                      bound: str = "clopper-pearson") -> DatasetAccuracy | None:
     """The accuracy of ``n_human`` human labels and ``n_auto`` auto labels, with its interval.
 
-    The auto labels' precision is measured on random calibration items (the random slice and the
-    audits, out of fold), as (right, items):
+    The auto labels' precision is measured on random calibration items (the random slice of the
+    queue, out of fold; not the audits, drawn from an earlier auto set), as (right, items):
 
     - ``region``: those the router's rule would have sent auto (``auto_region``). They are a
       random sample of the auto region, so their exact (Clopper–Pearson) upper bound holds.

@@ -166,8 +166,9 @@ def dataset_estimate(cal: Calibration, routed: RoutedBatch | None, human_labels:
                            bound=policy.dataset_bound)
     if est is None:
         return None
-    return {**est.as_dict(), "target": policy.target_accuracy, "bound": policy.dataset_bound, "cutoff": None if np.isinf(cutoff) else
-            round(cutoff, 4), "bins": None if cal.bins is None else cal.bins.as_dict()}
+    return {**est.as_dict(), "target": policy.target_accuracy, "bound": policy.dataset_bound,
+            "cutoff": None if np.isinf(cutoff) else round(cutoff, 4),
+            "bins": None if cal.bins is None else cal.bins.as_dict()}
 
 
 def summary(cal: Calibration, names: Sequence[str], routed: RoutedBatch | None, human_labels: int,

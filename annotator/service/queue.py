@@ -217,8 +217,8 @@ class QueueService(ServicePart):
                 comment=comment, flagged=flagged, query_strategy=strategy, query_score=score,
                 seconds_spent=seconds, shown_suggestion_id=suggestion_id,
             )
-            refit_every = project_settings(proj).refit_every
-            finetune_every = project_settings(proj).finetune_every
+            settings = project_settings(proj)
+            refit_every, finetune_every = settings.refit_every, settings.finetune_every
             pid = proj.id
             revealed = None
             if suggestion_id is not None and served_route in (Route.blind.value, Route.audit.value):

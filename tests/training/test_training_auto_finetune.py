@@ -74,41 +74,35 @@ def _suggestion_versions(service) -> set[str]:
         return set(s.exec(select(Suggestion.agent_version)).all())
 
 
-def test_a_promoted_finetune_routes_the_items_again(settings):
+@pytest.fixture
+def immediate(settings):
+    """A service whose jobs run inline, with the parity project (150 of 200 labelled) and a rule
+    trainer that beats the fast classifier, so a fine-tune is promoted."""
     service = _service(settings, "immediate")
-    try:
-        parity_project(service, n=200, labelled=150)
-        service.ai.run_ai(PROJECT, "classifier,knn")
-        assert not any("finetune-v1" in v for v in _suggestion_versions(service))
-        service.models.trainer = RuleTrainer(parity_rule)
-        job = service.jobs.submit("finetune", PROJECT)
-        assert job.status == "done", job.error
-        assert job.result["promoted"] and job.result["rerouted"]["annotators"] == "classifier,knn"
-        # the items were routed again, with the promoted version answering as the classifier
-        assert any("classifier:finetune-v1" in v for v in _suggestion_versions(service))
-    finally:
-        service.close()
+    parity_project(service, n=200, labelled=150)
+    service.models.trainer = RuleTrainer(parity_rule)
+    yield service
+    service.close()
 
 
-def test_no_reroute_before_any_ai_run(settings):
-    service = _service(settings, "immediate")
-    try:
-        parity_project(service, n=200, labelled=150)
-        service.models.trainer = RuleTrainer(parity_rule)
-        job = service.jobs.submit("finetune", PROJECT)
-        assert job.result["promoted"] and job.result["rerouted"] is None
-        assert _suggestion_versions(service) == set()
-    finally:
-        service.close()
+def test_a_promoted_finetune_routes_the_items_again(immediate):
+    immediate.ai.run_ai(PROJECT, "classifier,knn")
+    assert not any("finetune-v1" in v for v in _suggestion_versions(immediate))
+    job = immediate.jobs.submit("finetune", PROJECT)
+    assert job.status == "done", job.error
+    assert job.result["promoted"] and job.result["rerouted"]["annotators"] == "classifier,knn"
+    # the items were routed again, with the promoted version answering as the classifier
+    assert any("classifier:finetune-v1" in v for v in _suggestion_versions(immediate))
 
 
-def test_no_reroute_after_a_run_with_a_paid_endpoint(settings):
-    service = _service(settings, "immediate")
-    try:
-        parity_project(service, n=60, labelled=40)
-        service.ai._record_ai_run(PROJECT, {"agent": "ensemble(knn+llm-endpoint)", "items": 20, "routes": {}})
-        assert service.models._reroute_after_promotion(PROJECT) is None
-        service.ai._record_ai_run(PROJECT, {"agent": "ensemble(knn)", "items": 20, "routes": {}})
-        assert service.models._reroute_after_promotion(PROJECT)["annotators"] == "knn"
-    finally:
-        service.close()
+def test_no_reroute_before_any_ai_run(immediate):
+    job = immediate.jobs.submit("finetune", PROJECT)
+    assert job.result["promoted"] and job.result["rerouted"] is None
+    assert _suggestion_versions(immediate) == set()
+
+
+def test_no_reroute_after_a_run_with_a_paid_endpoint(immediate):
+    immediate.ai._record_ai_run(PROJECT, {"agent": "ensemble(knn+llm-endpoint)", "items": 20, "routes": {}})
+    assert immediate.models._reroute_after_promotion(PROJECT) is None
+    immediate.ai._record_ai_run(PROJECT, {"agent": "ensemble(knn)", "items": 20, "routes": {}})
+    assert immediate.models._reroute_after_promotion(PROJECT)["annotators"] == "knn"

@@ -44,8 +44,8 @@ AI_CHOICES: dict[str, str] = {
 AI_DEFAULT = ["knn", "zero-shot", "classifier"]
 CALIB_COLUMNS = ["annotator", "temperature", "OOF accuracy", "ECE raw → calibrated"]
 #: The dataset bound's choices (project setting ``dataset_bound``): shown text → value.
-DATASET_BOUNDS = [("each run on its own (Clopper–Pearson)", "clopper-pearson"),
-                  ("valid over every run (anytime)", "anytime")]
+DATASET_BOUNDS = [("valid over every run (anytime)", "anytime"),
+                  ("each run on its own (Clopper–Pearson)", "clopper-pearson")]
 LLM_SECONDS_PER_ITEM = 0.5  # SmolLM2, 4 demos, 2 CPU cores (annotator.llm.local)
 
 
@@ -77,7 +77,7 @@ class AITab(Tab):
                     info="e.g. 0.95: people's labels count, so the AI may take items below the precision "
                          "target while the certified accuracy of all labels holds")
                 self.ai_dataset_bound = gr.Dropdown(
-                    DATASET_BOUNDS, value="clopper-pearson", elem_id="ai-dataset-bound",
+                    DATASET_BOUNDS, value=DATASET_BOUNDS[0][1], elem_id="ai-dataset-bound",
                     label="Dataset bound", info="anytime: still a bound although every run looks again (wider)")
                 self.ai_finetune_every = gr.Number(
                     value=0, precision=0, minimum=0, elem_id="ai-finetune-every",
