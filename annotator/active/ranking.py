@@ -139,44 +139,50 @@ def _interleave_random(
     candidates: np.ndarray, top_rows: np.ndarray, top_scores: np.ndarray, fraction: float,
     rng: np.random.Generator, score_of: Callable[[np.ndarray], np.ndarray],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Insert rows drawn uniformly from ``candidates`` (not already ranked) at every
-    ``round(1/fraction)``-th position; ``score_of(rows)`` gives their strategy scores.
+    """Put a row drawn uniformly from ``candidates`` at every ``round(1/fraction)``-th position of
+    the ranking ``top_rows``; ``score_of(rows)`` gives the drawn rows' strategy scores.
+
+    Each spot's row is uniform over the candidates not served before it, whether or not the
+    strategy ranked that row too (it then leaves its ranked place, which moves it forward, never
+    back). Drawing only from rows outside the ranking would sample what the strategy did not rank:
+    with the whole unlabelled pool ranked, only the auto-accepted items, an easy slice that makes
+    the AI look better than it is on the pool.
 
     Returns the new (order, scores, explore mask); the result keeps at most ``MAX_RANKED`` rows.
     """
     period = max(2, int(round(1.0 / min(fraction, 0.5))))
-    taken = np.zeros(int(max(candidates.max(initial=0), top_rows.max(initial=0))) + 1, dtype=bool)
-    taken[top_rows] = True
-    free = candidates[~taken[candidates]]
-    n_random = min(len(free), int(np.ceil(len(top_rows) / (period - 1))))
-    if n_random <= 0:
-        # every candidate is ranked already (a small pool): mark a random share of them as exploration
-        explore = np.zeros(len(top_rows), dtype=bool)
-        explore[period - 1::period] = True
-        spots = np.flatnonzero(explore)
-        pick = rng.choice(np.flatnonzero(~explore), size=min(len(spots), int((~explore).sum())), replace=False)
-        spots = spots[:len(pick)]
-        explore[:] = False
-        explore[spots] = True
-        order, scores = top_rows.copy(), top_scores.copy()
-        order[spots], order[pick] = top_rows[pick], top_rows[spots]
-        scores[spots], scores[pick] = top_scores[pick], top_scores[spots]
-        return order, scores, explore
-    chosen = rng.choice(free, size=n_random, replace=False)
-    chosen_scores = np.asarray(score_of(chosen), dtype=np.float64)
-    out_rows, out_scores, explore = [], [], []
-    r = 0
-    for start in range(0, len(top_rows), period - 1):
-        out_rows.append(top_rows[start:start + period - 1])
-        out_scores.append(top_scores[start:start + period - 1])
-        explore.append(np.zeros(len(out_rows[-1]), dtype=bool))
-        if r < n_random:
-            out_rows.append(chosen[r:r + 1])
-            out_scores.append(chosen_scores[r:r + 1])
-            explore.append(np.ones(1, dtype=bool))
-            r += 1
-    order = np.concatenate(out_rows)[:MAX_RANKED]
-    return order, np.concatenate(out_scores)[:MAX_RANKED], np.concatenate(explore)[:MAX_RANKED]
+    size = int(max(candidates.max(initial=-1), top_rows.max(initial=-1))) + 1
+    served = np.zeros(size, dtype=bool)
+    draws = rng.permutation(candidates)
+    max_spots = int(np.ceil(len(top_rows) / (period - 1)))
+    order: list[int] = []
+    scores: list[float] = []
+    explore: list[bool] = []
+    ranked = drawn = spots = 0
+    while len(order) < MAX_RANKED:
+        if len(order) % period == period - 1 and spots < max_spots:
+            while drawn < len(draws) and served[draws[drawn]]:
+                drawn += 1
+            if drawn < len(draws):
+                row = int(draws[drawn])
+                served[row] = True
+                order.append(row)
+                scores.append(np.nan)  # filled below, in one call
+                explore.append(True)
+                spots += 1
+                continue
+        while ranked < len(top_rows) and served[top_rows[ranked]]:
+            ranked += 1
+        if ranked >= len(top_rows):
+            break
+        served[top_rows[ranked]] = True
+        order.append(int(top_rows[ranked]))
+        scores.append(float(top_scores[ranked]))
+        explore.append(False)
+    out_rows, out_scores, is_random = np.asarray(order, dtype=np.int64), np.asarray(scores), np.asarray(explore)
+    if is_random.any():
+        out_scores[is_random] = np.asarray(score_of(out_rows[is_random]), dtype=np.float64)
+    return out_rows, out_scores, is_random
 
 
 def rank_cold_start(

@@ -142,3 +142,38 @@ def test_random_strategy_never_explores():
     x, truth = _pool(n=100)
     proba = fit_classifier(x[:20], truth[:20], 2).predict_proba(x)
     assert rank_pool(proba, x, np.ones(100, dtype=bool), "random", explore_fraction=0.2).explore is None
+
+
+def test_random_picks_sample_the_whole_mask_not_only_what_the_strategy_left_out():
+    # Half the pool is auto-accepted (outside the ranking, inside the explore mask): the random
+    # slice must still fall on ranked (hard) rows about half the time, or it measures only the easy half.
+    x, truth = _pool(n=400)
+    proba = fit_classifier(x[:30], truth[:30], 2).predict_proba(x)
+    ranked_mask = np.zeros(len(x), dtype=bool)
+    ranked_mask[30:215] = True
+    explore_mask = np.zeros(len(x), dtype=bool)
+    explore_mask[30:] = True  # rows 215.. stand for the auto-accepted ones
+    from_ranked = []
+    for seed in range(40):
+        r = rank_pool(proba, x, ranked_mask, "margin", batch_size=1, rng=np.random.default_rng(seed),
+                      explore_fraction=0.2, explore_mask=explore_mask)
+        picks = r.order[r.explore]
+        assert explore_mask[picks].all() and len(np.unique(r.order)) == len(r.order)
+        from_ranked.append(ranked_mask[picks[:10]].mean())
+    share = ranked_mask[explore_mask].mean()  # 0.5
+    assert abs(np.mean(from_ranked) - share) < 0.08
+
+
+def test_a_drawn_row_moves_forward_never_back():
+    x, truth = _pool(n=200)
+    proba = fit_classifier(x[:30], truth[:30], 2).predict_proba(x)
+    mask = np.ones(len(x), dtype=bool)
+    mask[:30] = False
+    plain = rank_pool(proba, x, mask, "margin", batch_size=1, rng=np.random.default_rng(1))
+    mixed = rank_pool(proba, x, mask, "margin", batch_size=1, rng=np.random.default_rng(1), explore_fraction=0.2)
+    where_plain = {int(r): i for i, r in enumerate(plain.order)}
+    assert sorted(mixed.order.tolist()) == sorted(plain.order.tolist())
+    # a drawn row comes before it would have come by rank: fewer ranked rows precede it than in the plain order
+    ranked_before = np.cumsum(~mixed.explore) - ~mixed.explore
+    for i in np.flatnonzero(mixed.explore):
+        assert ranked_before[i] <= where_plain[int(mixed.order[i])]
