@@ -153,8 +153,9 @@ def _interleave_random(
     period = max(2, int(round(1.0 / min(fraction, 0.5))))
     size = int(max(candidates.max(initial=-1), top_rows.max(initial=-1))) + 1
     served = np.zeros(size, dtype=bool)
-    draws = rng.permutation(candidates)
     max_spots = int(np.ceil(len(top_rows) / (period - 1)))
+    # enough draws for every spot even if each ranked row was drawn first (they are then skipped)
+    draws = rng.choice(candidates, size=min(len(candidates), max_spots + len(top_rows)), replace=False)
     order: list[int] = []
     scores: list[float] = []
     explore: list[bool] = []

@@ -102,18 +102,69 @@ class BinPrecision:
         bounds = [clopper_pearson(int(h), int(t), level) for h, t in zip(self.hits, self.n)]
         return np.array([b[0] for b in bounds]), np.array([b[1] for b in bounds])
 
-    def region_lower(self, cutoff: float) -> float | None:
+    def region_lower(self, cutoff: float, target_confidence: np.ndarray | None = None) -> float | None:
         """One-sided lower bound (at ``confidence``) of the precision of the items at or above
-        ``cutoff``, from the random items there; None without the random items themselves."""
+        ``cutoff``, from the random items there, reweighted to the confidences of the items the
+        bound is for (``target_confidence`` (t,), ``reweighted_counts``; None: not reweighted).
+        None without the random items themselves."""
         if self.sample_confidence is None or self.sample_correct is None:
             return None
         inside = self.sample_confidence >= cutoff
-        return precision_lower(int(self.sample_correct[inside].sum()), int(inside.sum()), self.confidence, self.bound)
+        right, items = reweighted_counts(self.sample_confidence[inside], self.sample_correct[inside], target_confidence)
+        return precision_lower(right, items, self.confidence, self.bound)
 
     def as_dict(self) -> dict:
         return {"edges": [round(float(e), 4) for e in self.edges], "hits": self.hits.tolist(),
                 "n": self.n.tolist(), "lower": [round(float(v), 4) for v in self.lower],
                 "confidence": self.confidence, "bound": self.bound}
+
+
+#: Random items per confidence stratum of ``reweighted_counts`` (about), and at most this many strata.
+ITEMS_PER_STRATUM = 30
+MAX_STRATA = 5
+
+
+def reweighted_counts(sample_confidence: np.ndarray, sample_correct: np.ndarray,
+                      target_confidence: np.ndarray | None) -> tuple[float, float]:
+    """(right, items) of random items, reweighted to the confidences of the items they measure.
+
+    The random items that fall in a region come from the whole pool, while the items the region's
+    labels are for are what active learning left unlabelled, which sits higher in confidence; the
+    plain share of right answers then measures a harder mix than the labels it is for. Post-
+    stratification fixes the mix: strata are quantiles of the random items' confidences (about
+    ``ITEMS_PER_STRATUM`` each, at most ``MAX_STRATA``), stratum ``b`` gets the share ``w_b`` of the
+    target items that fall in it, and the precision is ``p = Σ_b w_b · right_b / n_b``. Its
+    weighting costs sample: the counts returned are Kish's effective sample ``n_eff = 1 / Σ_b w_b² / n_b``
+    (at most the random items, equal to it when the mixes agree) and ``p · n_eff`` right, which
+    the exact and anytime bounds then take as they take plain counts (as survey intervals do).
+
+    Args:
+        sample_confidence: (m,) out-of-fold confidences of the random items; sample_correct: (m,) bool.
+        target_confidence: (t,) confidences of the items measured; None or empty: no reweighting.
+    Returns:
+        (right, items) as floats; (0, 0) without random items.
+    """
+    conf = np.asarray(sample_confidence, dtype=np.float64)
+    right = np.asarray(sample_correct, dtype=bool)
+    m = len(conf)
+    if m == 0:
+        return 0.0, 0.0
+    strata = min(MAX_STRATA, m // ITEMS_PER_STRATUM)
+    if target_confidence is None or len(target_confidence) == 0 or strata < 2:
+        return float(right.sum()), float(m)
+    edges = np.unique(np.quantile(conf, np.arange(1, strata) / strata))
+    which = np.searchsorted(edges, conf, side="right")
+    n = np.bincount(which, minlength=len(edges) + 1).astype(np.float64)
+    hits = np.bincount(which, weights=right.astype(np.float64), minlength=len(edges) + 1)
+    weight = np.bincount(np.searchsorted(edges, np.asarray(target_confidence, dtype=np.float64), side="right"),
+                         minlength=len(edges) + 1) / len(target_confidence)
+    if (weight[n == 0] > 0).any():  # ties left a stratum without random items: no fair reweighting
+        return float(right.sum()), float(m)
+    used = n > 0
+    n_eff = float(1.0 / np.sum(weight[used] ** 2 / n[used]))
+    if right.all():
+        return n_eff, n_eff
+    return float(np.sum(weight[used] * hits[used] / n[used])) * n_eff, n_eff
 
 
 def bin_precision(confidence: np.ndarray, correct: np.ndarray, *, bound_confidence: float = 0.9,
@@ -160,9 +211,10 @@ def choose_auto_set(confidence: np.ndarray, already_auto: np.ndarray, eligible: 
 
         (human_accuracy · (pool_size − |S|) + Σ_{i∈S} low_i) / pool_size ≥ target_accuracy,
 
-    where ``low_i`` is the region bound ``bins.region_lower(cutoff)`` for the items at or above the
-    step's cutoff and the per-bin bound for items already auto below it (without the random items
-    themselves, the per-bin bound everywhere). The search stops at the first step that fails
+    where ``low_i`` is the region bound ``bins.region_lower(cutoff, …)`` for the items at or above the
+    step's cutoff (its random items reweighted to the confidences of the set's items there) and
+    the per-bin bound for items already auto below it (without the random items themselves, the
+    per-bin bound everywhere). The search stops at the first step that fails
     (fixed-sequence testing: the steps' order comes from the confidences alone) and keeps the last
     one that passed. Items already auto stay auto (they hold the per-label precision target on
     their own) and their bound counts; if they alone miss the target, nothing is added.
@@ -186,9 +238,10 @@ def choose_auto_set(confidence: np.ndarray, already_auto: np.ndarray, eligible: 
         chosen[candidates[:size]] = True
         cutoff = float(confidence[candidates[size - 1]])
         low = per_bin.copy()
-        region = bins.region_lower(cutoff)
+        above = confidence >= cutoff
+        region = bins.region_lower(cutoff, confidence[above & chosen])
         if region is not None:
-            low[confidence >= cutoff] = region
+            low[above] = region
         bound = (human_accuracy * (pool_size - chosen.sum()) + low[chosen].sum()) / pool_size
         if bound < target_accuracy - 1e-12:
             break
@@ -231,9 +284,9 @@ class DatasetAccuracy:
                 "measured_on": self.measured_on}
 
 
-def dataset_accuracy(n_human: int, n_auto: int, region: tuple[int, int], floor: tuple[int, int] | None = None, *,
-                     human_accuracy: float = 1.0, confidence: float = 0.95,
-                     bound: str = "clopper-pearson") -> DatasetAccuracy | None:
+def dataset_accuracy(n_human: int, n_auto: int, region: tuple[float, float], floor: tuple[float, float] | None = None,
+                     *, human_accuracy: float = 1.0, confidence: float = 0.95, bound: str = "clopper-pearson",
+                     measured_on: int | None = None) -> DatasetAccuracy | None:
     """The accuracy of ``n_human`` human labels and ``n_auto`` auto labels, with its interval.
 
     The auto labels' precision is measured on random calibration items (the random slice of the
@@ -256,6 +309,9 @@ def dataset_accuracy(n_human: int, n_auto: int, region: tuple[int, int], floor: 
     precision's margin in quadrature (the sum of two independent errors). Interval:
     ``(h · n_human + [n_auto · p̂ − margin_low, n_auto · p̂ + margin_high]) / (n_human + n_auto)``,
     clipped to what ``n_auto`` labels allow and rounded outward. None when the dataset holds no label.
+
+    The counts may be effective ones (``reweighted_counts``, floats); ``measured_on`` is then the
+    number of random items behind ``floor`` (default ``floor``'s items).
     """
     from scipy.stats import norm
 
@@ -267,7 +323,7 @@ def dataset_accuracy(n_human: int, n_auto: int, region: tuple[int, int], floor: 
     if n_auto == 0 or floor[1] == 0:
         value = None if n_auto else round(human / total, 4)
         return DatasetAccuracy(value, round(human / total, 4), round((human + n_auto) / total, 4), n_human, n_auto,
-                               human_accuracy, confidence, floor[1])
+                               human_accuracy, confidence, int(floor[1]) if measured_on is None else measured_on)
     z = float(norm.ppf((1 + confidence) / 2))
     low_p, point = precision_lower(floor[0], floor[1], (1 + confidence) / 2, bound), floor[0] / floor[1]
     low = n_auto * point - _in_quadrature(n_auto * (point - low_p), z, n_auto, low_p)
@@ -282,7 +338,8 @@ def dataset_accuracy(n_human: int, n_auto: int, region: tuple[int, int], floor: 
         # rounded outward, so the stated interval is never narrower than the computed one
         ci_low=float(np.floor((human + low) / total * 1e4) / 1e4),
         ci_high=float(np.ceil((human + high) / total * 1e4) / 1e4),
-        human=n_human, auto=n_auto, human_accuracy=human_accuracy, confidence=confidence, measured_on=floor[1])
+        human=n_human, auto=n_auto, human_accuracy=human_accuracy, confidence=confidence,
+        measured_on=int(round(floor[1])) if measured_on is None else measured_on)
 
 
 def _in_quadrature(precision_margin: float, z: float, n: int, p: float) -> float:

@@ -29,6 +29,7 @@ from annotator.routing.dataset_accuracy import (
     bin_precision,
     dataset_accuracy,
     dataset_cutoff,
+    reweighted_counts,
     widen_region,
 )
 from annotator.routing.router import (
@@ -148,22 +149,26 @@ def dataset_estimate(cal: Calibration, routed: RoutedBatch | None, human_labels:
     target. The auto labels are measured on the random human-labelled items (``random_pick``
     (m,) bool over the labelled items) that the same rule would have sent auto, out of fold;
     None without any label."""
-    n_auto, cutoff = 0, float("inf")
+    n_auto, cutoff, auto_confidence = 0, float("inf"), np.zeros(0)
     if routed is not None:
         r = routed.routes
         accepted = np.isin(r.route, (Route.auto.value, Route.audit.value))
-        n_auto = int(accepted.sum())
+        n_auto, auto_confidence = int(accepted.sum()), r.confidence[accepted]
         cutoff = dataset_cutoff(r.confidence, accepted, r.label, cal.thresholds)
-    region = floor = (0, 0)
+    region = floor = (0.0, 0.0)
+    measured_on = 0
     if random_pick is not None and random_pick.any():
         oof = cal.ensemble.oof_proba[random_pick]
         pred, conf = oof.argmax(axis=1), oof.max(axis=1)
         right = pred == cal.ensemble.oof_labels[random_pick]
         inside = auto_region(pred, conf, cal.thresholds, cutoff)
         wide = widen_region(inside, conf)
-        region, floor = (int(right[inside].sum()), int(inside.sum())), (int(right[wide].sum()), int(wide.sum()))
+        # weighted to the auto labels' own confidences, as the router's bound is
+        region = reweighted_counts(conf[inside], right[inside], auto_confidence)
+        floor = reweighted_counts(conf[wide], right[wide], auto_confidence)
+        measured_on = int(wide.sum())
     est = dataset_accuracy(human_labels, n_auto, region, floor, human_accuracy=policy.human_accuracy,
-                           bound=policy.dataset_bound)
+                           bound=policy.dataset_bound, measured_on=measured_on)
     if est is None:
         return None
     return {**est.as_dict(), "target": policy.target_accuracy, "bound": policy.dataset_bound,

@@ -15,6 +15,7 @@ from annotator.routing.dataset_accuracy import (
     dataset_accuracy,
     dataset_cutoff,
     precision_lower,
+    reweighted_counts,
     widen_region,
 )
 
@@ -211,3 +212,39 @@ def test_the_region_bound_takes_more_than_per_bin_bounds_and_stops_at_the_first_
     assert (2000 - region.sum() + low * region.sum()) / 2000 >= 0.95
     nxt = conf[region.sum() + 9]  # ten more items
     assert (2000 - region.sum() - 10 + bins.region_lower(nxt) * (region.sum() + 10)) / 2000 < 0.95
+
+
+def _calibrated_pool(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(n,) confidences spread over [0.5, 1] and (n,) whether the AI label is right, at that rate."""
+    conf = rng.uniform(0.5, 1.0, n)
+    return conf, rng.random(n) < conf
+
+
+def test_reweighting_leaves_a_matching_mix_alone_and_needs_enough_items():
+    rng = np.random.default_rng(0)
+    conf, right = _calibrated_pool(rng, 300)
+    assert reweighted_counts(conf[:40], right[:40], conf[40:]) == (float(right[:40].sum()), 40.0)  # one stratum
+    assert reweighted_counts(conf, right, None) == (float(right.sum()), 300.0)
+    assert reweighted_counts(conf[:0], right[:0], conf) == (0.0, 0.0)
+    k, n = reweighted_counts(conf, right, rng.uniform(0.5, 1.0, 5000))  # the same mix
+    assert 0.93 * 300 < n <= 300 and abs(k / n - right.mean()) < 0.03
+    k, n = reweighted_counts(conf, np.ones(300, bool), conf[conf > 0.9])
+    assert k == n < 300  # all right stays all right, with the weighting's cost in sample
+
+
+def test_reweighting_measures_the_mix_the_labels_are_for():
+    # A random sample of the pool measures what active learning left unlabelled (the confident
+    # end): unweighted it reads the pool's precision, reweighted the target's.
+    rng = np.random.default_rng(1)
+    plain, weighted, truth, held = [], [], [], 0
+    for _ in range(200):
+        conf, right = _calibrated_pool(rng, 3000)
+        target = conf > 0.8
+        sample = rng.choice(3000, 250, replace=False)
+        k, n = reweighted_counts(conf[sample], right[sample], conf[target])
+        plain.append(right[sample].mean())
+        weighted.append(k / n)
+        truth.append(right[target].mean())
+        held += precision_lower(k, n, 0.95) <= right[target].mean()
+    assert abs(np.mean(weighted) - np.mean(truth)) < 0.01 < np.mean(truth) - np.mean(plain) - 0.1
+    assert held >= 0.92 * 200  # a 95 % bound on the reweighted counts
