@@ -34,7 +34,10 @@ fixed by the pool's confidences alone, and stopping at the first that is not rej
 chance of accepting any wrong one at ≤ alpha (fixed-sequence testing). Assumptions, stated rather than hidden: people's labels are right with probability
 ``h`` (``human_accuracy``, 1.0 by default: set e.g. 0.99 where people disagree with each other);
 the calibration items' out-of-fold confidences stand in for the full ensemble's (the full
-ensemble, trained on more labels, is if anything better, so this errs careful); the bound is
+ensemble, trained on more labels, is if anything better, so this errs careful); the random items
+are a sample of the whole pool while the auto items are what active learning left, which sits
+higher in confidence, so the region's random items are reweighted to the auto items' confidence
+mix (``reweighted_counts``: within a confidence stratum, a random item stands for an auto one); the bound is
 on the *expected* accuracy: the realised one scatters around it by the binomial noise of the auto
 items (small once a bin holds more than a few dozen auto items; the stated interval includes it).
 Each AI run re-estimates the bins on a random sample that has grown since the last run, and a
@@ -119,7 +122,7 @@ class BinPrecision:
                 "confidence": self.confidence, "bound": self.bound}
 
 
-#: Random items per confidence stratum of ``reweighted_counts`` (about), and at most this many strata.
+#: Random items per confidence stratum of ``reweighted_counts`` (at least), and at most this many strata.
 ITEMS_PER_STRATUM = 30
 MAX_STRATA = 5
 
@@ -131,12 +134,18 @@ def reweighted_counts(sample_confidence: np.ndarray, sample_correct: np.ndarray,
     The random items that fall in a region come from the whole pool, while the items the region's
     labels are for are what active learning left unlabelled, which sits higher in confidence; the
     plain share of right answers then measures a harder mix than the labels it is for. Post-
-    stratification fixes the mix: strata are quantiles of the random items' confidences (about
-    ``ITEMS_PER_STRATUM`` each, at most ``MAX_STRATA``), stratum ``b`` gets the share ``w_b`` of the
-    target items that fall in it, and the precision is ``p = Σ_b w_b · right_b / n_b``. Its
-    weighting costs sample: the counts returned are Kish's effective sample ``n_eff = 1 / Σ_b w_b² / n_b``
-    (at most the random items, equal to it when the mixes agree) and ``p · n_eff`` right, which
-    the exact and anytime bounds then take as they take plain counts (as survey intervals do).
+    stratification fixes the mix: strata are quantiles of the random items' confidences, stratum
+    ``b`` gets the share ``w_b`` of the target items that fall in it, and the precision is
+    ``p = Σ_b w_b · right_b / n_b``. Its weighting costs sample: the counts returned are Kish's
+    effective sample ``n_eff = 1 / Σ_b w_b² / n_b`` (at most the random items, equal to it when the
+    mixes agree) and ``p · n_eff`` right, which the exact and anytime bounds then take as they take
+    plain counts (as survey intervals do).
+
+    More strata follow the mix more closely and cost more sample. The number (1 to ``MAX_STRATA``,
+    at least ``ITEMS_PER_STRATUM`` random items each) is the one whose normal lower bound is highest
+    when each item's confidence stands in for whether it is right: chosen from the confidences
+    alone, never from the outcomes, so the bound stays a bound (the fused score is calibrated, so
+    the stand-in is fair).
 
     Args:
         sample_confidence: (m,) out-of-fold confidences of the random items; sample_correct: (m,) bool.
@@ -149,22 +158,30 @@ def reweighted_counts(sample_confidence: np.ndarray, sample_correct: np.ndarray,
     m = len(conf)
     if m == 0:
         return 0.0, 0.0
-    strata = min(MAX_STRATA, m // ITEMS_PER_STRATUM)
-    if target_confidence is None or len(target_confidence) == 0 or strata < 2:
+    most = min(MAX_STRATA, m // ITEMS_PER_STRATUM)
+    if target_confidence is None or len(target_confidence) == 0 or most < 2:
         return float(right.sum()), float(m)
-    edges = np.unique(np.quantile(conf, np.arange(1, strata) / strata))
-    which = np.searchsorted(edges, conf, side="right")
-    n = np.bincount(which, minlength=len(edges) + 1).astype(np.float64)
-    hits = np.bincount(which, weights=right.astype(np.float64), minlength=len(edges) + 1)
-    weight = np.bincount(np.searchsorted(edges, np.asarray(target_confidence, dtype=np.float64), side="right"),
-                         minlength=len(edges) + 1) / len(target_confidence)
-    if (weight[n == 0] > 0).any():  # ties left a stratum without random items: no fair reweighting
-        return float(right.sum()), float(m)
-    used = n > 0
-    n_eff = float(1.0 / np.sum(weight[used] ** 2 / n[used]))
-    if right.all():
-        return n_eff, n_eff
-    return float(np.sum(weight[used] * hits[used] / n[used])) * n_eff, n_eff
+    target = np.asarray(target_confidence, dtype=np.float64)
+    best: tuple[float, tuple[float, float]] = (-np.inf, (float(right.sum()), float(m)))
+    for strata in range(1, most + 1):
+        edges = np.unique(np.quantile(conf, np.arange(1, strata) / strata))
+        which = np.searchsorted(edges, conf, side="right")
+        n = np.bincount(which, minlength=len(edges) + 1).astype(np.float64)
+        weight = np.bincount(np.searchsorted(edges, target, side="right"), minlength=len(edges) + 1) / len(target)
+        if (weight[n == 0] > 0).any():  # ties left a stratum without random items: no fair reweighting
+            continue
+        used = n > 0
+        n_eff = float(1.0 / np.sum(weight[used] ** 2 / n[used]))
+        expected = float(np.sum(weight[used] * np.bincount(which, weights=conf, minlength=len(n))[used] / n[used]))
+        score = expected - 1.645 * np.sqrt(max(expected * (1 - expected), 1e-6) / n_eff)
+        if score > best[0]:
+            if right.all():
+                counts = (n_eff, n_eff)
+            else:
+                hits = np.bincount(which, weights=right.astype(np.float64), minlength=len(n))
+                counts = (float(np.sum(weight[used] * hits[used] / n[used])) * n_eff, n_eff)
+            best = (score, counts)
+    return best[1]
 
 
 def bin_precision(confidence: np.ndarray, correct: np.ndarray, *, bound_confidence: float = 0.9,

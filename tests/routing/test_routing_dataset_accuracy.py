@@ -248,3 +248,13 @@ def test_reweighting_measures_the_mix_the_labels_are_for():
         held += precision_lower(k, n, 0.95) <= right[target].mean()
     assert abs(np.mean(weighted) - np.mean(truth)) < 0.01 < np.mean(truth) - np.mean(plain) - 0.1
     assert held >= 0.92 * 200  # a 95 % bound on the reweighted counts
+
+
+def test_the_strata_are_chosen_from_the_confidences_alone():
+    rng = np.random.default_rng(2)
+    conf, right = _calibrated_pool(rng, 240)
+    target = conf[conf > 0.85]
+    _, items = reweighted_counts(conf, right, target)
+    for _ in range(5):  # other outcomes on the same confidences: the same effective sample
+        assert reweighted_counts(conf, rng.random(240) < 0.5, target)[1] == items
+    assert items < 240  # the target's mix differs, and following it costs sample
