@@ -13,6 +13,7 @@ import numpy as np
 
 from annotator import store
 from annotator.core.errors import (
+    AnnotatorError,
     EmptyPoolError,
     JobCancelled,
     ValidationError,
@@ -263,7 +264,15 @@ class ModelsService(ServicePart):
         if decision.promoted:
             self._svc.ai.sync_promoted(proj.id, force=True)
             ctx.checkpoint(0.99, "routing the items again with the new model", force=True)
-            rerouted = self._reroute_after_promotion(project)
+            try:
+                rerouted = self._reroute_after_promotion(project)
+            except JobCancelled:
+                raise
+            except AnnotatorError as exc:
+                # the version is saved and promoted already: say why the items were not routed
+                # again (e.g. an annotator of the last run cannot load) instead of failing the job
+                log.warning("fine-tune v%s promoted, routing again failed: %s", version, exc)
+                rerouted = {"error": str(exc), "fix": "run AI labelling again from the AI tab or `annotator ai`"}
         return {**metrics, "version": version, "path": str(final), "rerouted": rerouted,
                 "message": f"v{version}: held-out accuracy {decision.heldout_accuracy} vs {base_name} "
                            f"{decision.baseline_accuracy}; {'promoted' if decision.promoted else 'not promoted'}"}

@@ -106,3 +106,12 @@ def test_no_reroute_after_a_run_with_a_paid_endpoint(immediate):
     assert immediate.models._reroute_after_promotion(PROJECT) is None
     immediate.ai._record_ai_run(PROJECT, {"agent": "ensemble(knn)", "items": 20, "routes": {}})
     assert immediate.models._reroute_after_promotion(PROJECT)["annotators"] == "knn"
+
+
+def test_a_reroute_that_fails_leaves_the_promoted_version_and_says_why(immediate):
+    # the last AI run used an annotator that cannot load now (an unknown name stands for it)
+    immediate.ai._record_ai_run(PROJECT, {"agent": "ensemble(knn+no-such-annotator)", "items": 20, "routes": {}})
+    job = immediate.jobs.submit("finetune", PROJECT)
+    assert job.status == "done", job.error
+    assert job.result["promoted"] and "no-such-annotator" in job.result["rerouted"]["error"]
+    assert "annotator ai" in job.result["rerouted"]["fix"]
