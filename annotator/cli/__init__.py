@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+import pydantic
 import typer
 
 from annotator.cli import ai, jobs, models, projects, settings, simulate, team, users
@@ -29,6 +30,23 @@ def main() -> None:
     except AnnotatorError as e:
         typer.secho(f"Error: {e.message}", fg=typer.colors.RED, err=True)
         raise SystemExit(e.exit_code) from None
+    except pydantic.ValidationError as e:
+        if e.title != "Settings":
+            raise
+        typer.secho(environment_error(e), fg=typer.colors.RED, err=True)
+        raise SystemExit(2) from None
     except KeyboardInterrupt:
         typer.secho("Interrupted; everything saved before this point is kept.", err=True)
         raise SystemExit(130) from None
+
+
+def environment_error(error: pydantic.ValidationError) -> str:
+    """What is wrong with the app's settings (``Settings``: ``ANNOTATOR_*`` environment variables or
+    ``annotator.toml``), one line per bad field with what it holds and what was expected, and the fix."""
+    lines = ["Error: an app setting has a value the app cannot use."]
+    for problem in error.errors():
+        name = "ANNOTATOR_" + "_".join(str(part) for part in problem["loc"]).upper()
+        lines.append(f"  {name}={problem.get('input')!r}: expected: {problem['msg']}")
+    lines.append("Fix: set it to a valid value in the environment or in annotator.toml, or unset it for the "
+                 "default (README.md, section Settings, lists them).")
+    return "\n".join(lines)
