@@ -5,8 +5,9 @@
 For each pool size: random L2-normalised 384-d float32 vectors (what the embedding cache holds),
 a linear probe fitted on 200 random labelled items with ``--n-labels`` classes, then
 ``--repeats`` runs of ``probe.predict_proba(pool)`` followed by ``rank_pool`` (margin, diverse
-first batch of 10, a 0.1 random slice). Prints one JSON line per size with the medians in seconds. The target is
-1M items in at most 3 s on 2 cores: a refit must never hold the queue up for long.
+first batch of 10, a 0.1 random slice). Prints one JSON line per size with the medians in
+seconds. The target is 1M items in at most 3 s on 2 cores: a refit must never hold the queue up
+for long.
 """
 
 from __future__ import annotations

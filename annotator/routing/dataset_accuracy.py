@@ -37,8 +37,8 @@ the calibration items' out-of-fold confidences stand in for the full ensemble's 
 ensemble, trained on more labels, is if anything better, so this errs careful); the random items
 are a sample of the whole pool while the auto items are what active learning left, which sits
 higher in confidence, so the region's random items are reweighted to the auto items' confidence
-mix (``reweighted_counts``: within a confidence stratum, a random item stands for an auto one); the bound is
-on the *expected* accuracy: the realised one scatters around it by the binomial noise of the auto
+mix (``reweighted_counts``: within a confidence stratum, a random item stands for an auto one);
+the bound is on the *expected* accuracy: the realised one scatters around it by the binomial noise of the auto
 items (small once a bin holds more than a few dozen auto items; the stated interval includes it).
 Each AI run re-estimates the bins on a random sample that has grown since the last run, and a
 project labels until the run whose auto set covers the rest, so the runs are repeated looks at one
@@ -125,6 +125,8 @@ class BinPrecision:
 #: Random items per confidence stratum of ``reweighted_counts`` (at least), and at most this many strata.
 ITEMS_PER_STRATUM = 30
 MAX_STRATA = 5
+#: Normal quantile of the predicted bound that chooses the number of strata (one-sided 95 %).
+_STRATA_Z = 1.645
 
 
 def reweighted_counts(sample_confidence: np.ndarray, sample_correct: np.ndarray,
@@ -173,7 +175,7 @@ def reweighted_counts(sample_confidence: np.ndarray, sample_correct: np.ndarray,
         used = n > 0
         n_eff = float(1.0 / np.sum(weight[used] ** 2 / n[used]))
         expected = float(np.sum(weight[used] * np.bincount(which, weights=conf, minlength=len(n))[used] / n[used]))
-        score = expected - 1.645 * np.sqrt(max(expected * (1 - expected), 1e-6) / n_eff)
+        score = expected - _STRATA_Z * np.sqrt(max(expected * (1 - expected), 1e-6) / n_eff)
         if score > best[0]:
             if right.all():
                 counts = (n_eff, n_eff)
