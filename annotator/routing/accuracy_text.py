@@ -80,7 +80,27 @@ def estimate_sentence(est: dict[str, Any] | None) -> str:
                 f"{_num(est['ci_high'])}; label more items from the random slice or the audits ({_target(est)})")
     return (f"estimated dataset accuracy {_num(est['value'])} ({round(100 * est.get('confidence', 0.95)):d} % "
             f"interval {_num(est['ci_low'])}–{_num(est['ci_high'])}, from {int(est['measured_on']):,} random "
-            f"human-labelled items; {human:,} people's and {auto:,} AI labels; {_target(est)}{_bound(est)})")
+            f"human-labelled items{_effective(est)}; {human:,} people's and {auto:,} AI labels; "
+            f"{_target(est)}{_bound(est)}){_auto_precision(est)}")
+
+
+def _effective(est: dict[str, Any]) -> str:
+    """The random items' effective number after the reweighting, where it is smaller than their count."""
+    ap = est.get("auto_precision") or {}
+    effective, items = ap.get("effective"), ap.get("measured_on")
+    if effective is None or items is None or effective > items - 0.5:
+        return ""
+    return f", {effective:,.0f} effective once weighted to the AI labels' confidences"
+
+
+def _auto_precision(est: dict[str, Any]) -> str:
+    """The AI labels' measured precision and the bound the router certified, which sets how many it
+    may accept: more random labels (the random slice) raise the bound towards the measured value."""
+    ap = est.get("auto_precision") or {}
+    if ap.get("value") is None or ap.get("lower") is None:
+        return ""
+    return (f"; the AI labels' precision measured {_num(ap['value'])}, certified ≥ {_num(ap['lower'])} at "
+            f"{round(100 * ap.get('confidence', 0.95)):d} %")
 
 
 def card_sentence(est: dict[str, Any] | None) -> str | None:

@@ -367,12 +367,13 @@ def _in_quadrature(precision_margin: float, z: float, n: int, p: float) -> float
     return float(np.hypot(max(precision_margin, 0.0), z * np.sqrt(n * p * (1 - p))))
 
 
-def precision_lower(successes: int, trials: int, confidence: float, bound: str = "clopper-pearson") -> float:
+def precision_lower(successes: float, trials: float, confidence: float, bound: str = "clopper-pearson") -> float:
     """One-sided lower confidence bound of a proportion at ``confidence`` (e.g. 0.95).
 
     ``bound``: ``clopper-pearson``, exact for one look at a fixed sample; ``anytime``, valid at
     every sample size at once (a confidence sequence), so it stays a bound when the same growing
-    sample is looked at again and again and the looks decide when to stop.
+    sample is looked at again and again and the looks decide when to stop. The counts may be
+    effective (fractional) ones (``reweighted_counts``).
     """
     if bound == "clopper-pearson":
         # the two-sided interval at 2·c − 1 has a one-sided lower tail at c
@@ -382,7 +383,7 @@ def precision_lower(successes: int, trials: int, confidence: float, bound: str =
     raise ValueError(f"unknown bound {bound!r}: expected clopper-pearson or anytime")
 
 
-def anytime_lower(successes: int, trials: int, alpha: float) -> float:
+def anytime_lower(successes: float, trials: float, alpha: float) -> float:
     """Lower end of a one-sided ``1 − alpha`` confidence sequence for a Bernoulli mean.
 
     The mixture martingale of Robbins: for a candidate ``p0`` the likelihood ratio of the data under

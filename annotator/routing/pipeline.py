@@ -29,6 +29,7 @@ from annotator.routing.dataset_accuracy import (
     bin_precision,
     dataset_accuracy,
     dataset_cutoff,
+    precision_lower,
     reweighted_counts,
     widen_region,
 )
@@ -173,7 +174,22 @@ def dataset_estimate(cal: Calibration, routed: RoutedBatch | None, human_labels:
         return None
     return {**est.as_dict(), "target": policy.target_accuracy, "bound": policy.dataset_bound,
             "cutoff": None if np.isinf(cutoff) else round(cutoff, 4),
+            "auto_precision": auto_precision(region, floor, measured_on, policy) if n_auto else None,
             "bins": None if cal.bins is None else cal.bins.as_dict()}
+
+
+def auto_precision(region: tuple[float, float], floor: tuple[float, float], measured_on: int,
+                   policy: RoutingPolicy) -> dict[str, Any]:
+    """What the random items say of the auto labels' precision, the figure that limits how many the
+    router may accept: ``value`` (on ``region``, the random items the rule sent auto, reweighted),
+    ``lower`` (the one-sided bound at the router's ``dataset_bound_confidence`` on ``floor``, its
+    widened version), the random items behind it (``measured_on``) and their ``effective`` number
+    after the reweighting (Kish's, ``reweighted_counts``): the gap says what the weighting costs."""
+    right, items = floor
+    lower = precision_lower(right, items, policy.dataset_bound_confidence, policy.dataset_bound) if items else 0.0
+    return {"value": round(region[0] / region[1], 4) if region[1] else None, "lower": round(float(lower), 4),
+            "confidence": policy.dataset_bound_confidence, "measured_on": measured_on,
+            "effective": round(float(items), 1)}
 
 
 def summary(cal: Calibration, names: Sequence[str], routed: RoutedBatch | None, human_labels: int,

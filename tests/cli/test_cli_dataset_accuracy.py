@@ -63,12 +63,12 @@ def test_ai_target_accuracy_is_saved_and_the_estimate_stated(project):
     assert est["target"] == 0.95 and est["measured_on"] > 0 and est["auto"] > 0
     assert (f"Estimated dataset accuracy {est['value']:.3f} (95 % interval {est['ci_low']:.3f}–{est['ci_high']:.3f}, "
             f"from {est['measured_on']} random human-labelled items;") in out
-    assert "target 0.95)." in out
+    assert "target 0.95); the AI labels' precision measured " in out and "certified ≥ " in out
     assert _target(project) == 0.95  # kept for the app and the next run
     again = _invoke("ai", "--project", "ai", "--annotators", "knn", data_dir=project)  # no option: the setting stays
-    assert "target 0.95)." in again and _target(project) == 0.95
+    assert "target 0.95)" in again and _target(project) == 0.95
     off = _invoke("ai", "--project", "ai", "--annotators", "knn", "--target-accuracy", "off", data_dir=project)
-    assert "no target set)." in off and _target(project) is None
+    assert "no target set)" in off and _target(project) is None
 
 
 @pytest.mark.parametrize("bad", ["1", "0.5", "0.3", "95", "high", "nan"])

@@ -85,3 +85,29 @@ def test_card_without_an_ai_run_states_no_estimate(service, tmp_path):
     service.imports.import_records("plain", topic_records(5))
     card = service.exports.export("plain", fmt="jsonl", out=tmp_path / "o").card_path.read_text(encoding="utf-8")
     assert "Estimated accuracy" not in card and "No audit or agreement measurement exists" in card
+
+
+def test_the_estimate_states_the_auto_labels_measured_and_certified_precision(ai_project):
+    from annotator.routing.accuracy_text import estimate_sentence
+    from annotator.routing.dataset_accuracy import precision_lower
+
+    est = ai_project.ai.dataset_accuracy("ai")
+    ap = est["auto_precision"]
+    assert ap["measured_on"] == est["measured_on"] and 0 < ap["effective"] <= ap["measured_on"] + 1e-9
+    assert 0.0 <= ap["lower"] <= ap["value"] <= 1.0 and ap["confidence"] == 0.95
+    # the certified figure is the anytime bound on the effective counts behind the estimate's lower end
+    assert ap["lower"] < precision_lower(ap["value"] * ap["effective"], ap["effective"], 0.95, "clopper-pearson") + 1e-3
+    assert f"certified ≥ {ap['lower']:.3f} at 95 %" in estimate_sentence(est)
+
+
+def test_the_sentence_names_the_effective_sample_only_where_weighting_shrank_it():
+    from annotator.routing.accuracy_text import estimate_sentence
+
+    shrunk = {**EST, "auto_precision": {"value": 0.93, "lower": 0.874, "confidence": 0.95, "measured_on": 120,
+                                        "effective": 96.4}}
+    line = estimate_sentence(shrunk)
+    assert "from 120 random human-labelled items, 96 effective once weighted to the AI labels' confidences;" in line
+    assert line.endswith("; the AI labels' precision measured 0.930, certified ≥ 0.874 at 95 %")
+    same = {**shrunk, "auto_precision": {**shrunk["auto_precision"], "effective": 120.0}}
+    assert "effective" not in estimate_sentence(same) and "effective" not in estimate_sentence(EST)
+    assert "certified" not in estimate_sentence(EST)

@@ -64,6 +64,15 @@ def test_the_dataset_accuracy_interval_contains_the_truth_on_at_least_nine_in_te
         assert est["target"] == 0.95 and (est["value"] is None or est["ci_low"] <= est["value"] <= est["ci_high"])
 
 
+def test_the_certified_auto_precision_is_below_the_true_one_on_at_least_nine_in_ten_seeds(with_target):
+    pairs = [(r["auto_label_precision"], (r["dataset_accuracy_estimate"] or {}).get("auto_precision"))
+             for r in with_target if r["auto_labels"]]
+    held = sum(ap is not None and ap["lower"] <= truth for truth, ap in pairs)
+    print(f"certified auto precision at or below the truth in {held}/{len(pairs)} seeds:",
+          [(truth, ap and ap["lower"], ap and ap["effective"]) for truth, ap in pairs])
+    assert len(pairs) >= 9 and held >= len(pairs) - 1
+
+
 def test_a_dataset_target_auto_accepts_more_and_keeps_the_accuracy(with_target, fake_embedder_module, tmp_path):
     plain = [run_simulation(_blurred_topics(150, s), _cfg(s, None), cache_dir=tmp_path, embedder=fake_embedder_module)
              for s in SEEDS[:3]]
