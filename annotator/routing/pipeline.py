@@ -180,11 +180,12 @@ def dataset_estimate(cal: Calibration, routed: RoutedBatch | None, human_labels:
 
 def auto_precision(region: tuple[float, float], floor: tuple[float, float], measured_on: int,
                    policy: RoutingPolicy) -> dict[str, Any]:
-    """What the random items say of the auto labels' precision, the figure that limits how many the
-    router may accept: ``value`` (on ``region``, the random items the rule sent auto, reweighted),
-    ``lower`` (the one-sided bound at the router's ``dataset_bound_confidence`` on ``floor``, its
-    widened version), the random items behind it (``measured_on``) and their ``effective`` number
-    after the reweighting (Kish's, ``reweighted_counts``): the gap says what the weighting costs."""
+    """What the random items say of the auto labels' precision: ``value`` (on ``region``, the random
+    items the rule sent auto, reweighted), ``lower`` (the one-sided bound at the router's
+    ``dataset_bound_confidence`` on ``floor``, its widened version: close to the region bound the
+    router tested, which limits how many labels it may accept), the random items behind it
+    (``measured_on``) and their ``effective`` number after the reweighting (Kish's,
+    ``reweighted_counts``): the gap says what the weighting costs."""
     right, items = floor
     lower = precision_lower(right, items, policy.dataset_bound_confidence, policy.dataset_bound) if items else 0.0
     return {"value": round(region[0] / region[1], 4) if region[1] else None, "lower": round(float(lower), 4),

@@ -247,7 +247,8 @@ def _session(
         "auto_label_precision": final["auto_precision"],
         "auto_label_precision_estimate": estimate.as_dict(),
         # from the random calibration slice at the last AI run, beside the truth above
-        "dataset_accuracy_estimate": {k: dataset.get(k) for k in ("value", "ci_low", "ci_high", "target", "auto_precision")}
+        "dataset_accuracy_estimate": {k: dataset.get(k) for k in
+                                      ("value", "ci_low", "ci_high", "target", "auto_precision")}
         if dataset else None,
         "ai_last_run": ai_runs[-1] if ai_runs else None,
         # the share of the queue served at random (explore_fraction, or its default with a target)

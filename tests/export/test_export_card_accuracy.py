@@ -95,7 +95,7 @@ def test_the_estimate_states_the_auto_labels_measured_and_certified_precision(ai
     ap = est["auto_precision"]
     assert ap["measured_on"] == est["measured_on"] and 0 < ap["effective"] <= ap["measured_on"] + 1e-9
     assert 0.0 <= ap["lower"] <= ap["value"] <= 1.0 and ap["confidence"] == 0.95
-    # the certified figure is the anytime bound on the effective counts behind the estimate's lower end
+    # the default anytime bound is never above the one-look bound on the same effective counts
     assert ap["lower"] < precision_lower(ap["value"] * ap["effective"], ap["effective"], 0.95, "clopper-pearson") + 1e-3
     assert f"certified ≥ {ap['lower']:.3f} at 95 %" in estimate_sentence(est)
 
