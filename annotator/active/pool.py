@@ -19,7 +19,7 @@ import numpy as np
 from annotator.active.classifier import fit_classifier
 from annotator.active.leases import Leases
 from annotator.active.ranking import Ranking, rank_cold_start, rank_pool
-from annotator.active.strategies import STRATEGIES
+from annotator.active.scored_ranking import rank_by_item_scores, rank_by_judges, spread_to_rows
 from annotator.core.errors import EmptyPoolError
 from annotator.core.schema import ROUTE_CODES
 
@@ -477,18 +477,11 @@ class LabelPool:
         """Rank with ``proba`` (m, k), computed elsewhere for ``item_ids`` (m,), instead of the
         probe's, from now on and after every refit; rows of items it has not seen keep the probe's.
         Returns how many pool rows it covers."""
-        item_ids = np.asarray(item_ids, dtype=np.int64)
         if proba.shape != (len(item_ids), len(self.label_names)):
             raise ValueError(f"proba of shape {proba.shape} for {len(item_ids)} items and {len(self.label_names)} labels")
-        pos = np.searchsorted(self.item_ids, item_ids)
-        pos = np.clip(pos, 0, len(self.item_ids) - 1)
-        hit = self.item_ids[pos] == item_ids
-        rows = np.zeros(len(self.item_ids), dtype=bool)
-        rows[pos[hit]] = True
-        full = np.zeros((len(self.item_ids), len(self.label_names)), dtype=np.float32)
-        full[pos[hit]] = proba[hit]
+        full, rows = spread_to_rows(self.item_ids, item_ids, proba, fill=0.0)
         with self._lock:
-            self.external = (rows, full, name)
+            self.external = (rows, full.astype(np.float32), name)
             if self.proba is not None:
                 self.proba = self._with_external(self.proba)
                 self.model_version += 1
@@ -504,7 +497,6 @@ class LabelPool:
         """Rank by the judges' uncertainty from now on: ``proba`` (m, k) over ``label_names`` is the
         stored judge suggestion of each of ``item_ids`` (m,). Rows of other items count as unjudged.
         With ``m == 0`` the queue goes back to its own order. Returns how many pool rows it covers."""
-        item_ids = np.asarray(item_ids, dtype=np.int64)
         proba = np.asarray(proba, dtype=np.float64)
         if len(item_ids) and proba.shape != (len(item_ids), len(self.label_names)):
             raise ValueError(f"judge proba of shape {proba.shape} for {len(self.label_names)} labels")
@@ -512,66 +504,26 @@ class LabelPool:
             if len(item_ids) == 0:
                 self.judge_proba = None
             else:
-                pos = np.clip(np.searchsorted(self.item_ids, item_ids), 0, len(self.item_ids) - 1)
-                hit = self.item_ids[pos] == item_ids
-                full = np.full((len(self.item_ids), len(self.label_names)), np.nan)
-                full[pos[hit]] = proba[hit]
-                self.judge_proba = full
+                self.judge_proba = spread_to_rows(self.item_ids, item_ids, proba, fill=np.nan)[0]
             self._rerank_locked()
             return 0 if self.judge_proba is None else int(np.isfinite(self.judge_proba[:, 0]).sum())
-
-    def _rank_by_judges(self, unlabelled: np.ndarray) -> Ranking:
-        """The classification ranking (``rank_pool``: uncertainty, diverse first batch, random
-        calibration slice) over the judges' probabilities instead of the classifier's, by the
-        project's strategy (margin by default; "random" ignores the verdicts: the baseline). An item
-        no judge has answered yet counts as the most uncertain (uniform): nothing is known about it."""
-        assert self.judge_proba is not None
-        proba = self.judge_proba.copy()
-        unjudged = ~np.isfinite(proba).all(axis=1)
-        proba[unjudged] = 1.0 / len(self.label_names)
-        strategy = self.strategy if self.strategy in STRATEGIES else "margin"
-        ranking = rank_pool(
-            proba, self.embeddings, unlabelled, strategy=strategy, batch_size=self.batch_size, rng=self.rng,
-            multi_label=False, explore_fraction=self.explore_fraction, explore_mask=~self.labelled & ~self.skipped,
-        )
-        return Ranking(order=ranking.order, scores=ranking.scores, strategy=f"judge-{strategy}",
-                       explore=ranking.explore)
 
     # ---- per-item scores computed elsewhere rank the queue (span projects) ---------
     def set_item_scores(self, item_ids: np.ndarray, scores: np.ndarray, name: str) -> int:
         """Rank by ``scores`` (m,) in [0, 1] (higher: ask a person first) of ``item_ids`` (m,) from
         now on, under the strategy name ``name``; other rows count as unscored (ranked as most
         uncertain). With ``m == 0`` the queue goes back to its own order. Returns rows covered."""
-        item_ids = np.asarray(item_ids, dtype=np.int64)
         scores = np.asarray(scores, dtype=np.float64)
-        if scores.shape != item_ids.shape:
+        if scores.shape != np.shape(item_ids):
             raise ValueError(f"{len(scores)} scores for {len(item_ids)} items")
         with self._lock:
             if len(item_ids) == 0:
                 self.item_scores = None
             else:
-                pos = np.clip(np.searchsorted(self.item_ids, item_ids), 0, len(self.item_ids) - 1)
-                hit = self.item_ids[pos] == item_ids
-                full = np.full(len(self.item_ids), np.nan)
-                full[pos[hit]] = np.clip(scores[hit], 0.0, 1.0)
+                full = spread_to_rows(self.item_ids, item_ids, np.clip(scores, 0.0, 1.0), fill=np.nan)[0]
                 self.item_scores = (full, name)
             self._rerank_locked()
             return 0 if self.item_scores is None else int(np.isfinite(self.item_scores[0]).sum())
-
-    def _rank_by_item_scores(self, unlabelled: np.ndarray) -> Ranking:
-        """``rank_pool`` (diverse first batch, random calibration slice) over the item scores: one
-        sigmoid column p = s / 2 has the multi-label margin 1 - |2p - 1| = s, so the margin strategy
-        ranks by s itself; "random" still ignores them (the baseline)."""
-        assert self.item_scores is not None
-        scores, name = self.item_scores
-        proba = (np.where(np.isfinite(scores), scores, 1.0) / 2.0)[:, None]
-        strategy = "random" if self.strategy == "random" else "margin"
-        ranking = rank_pool(
-            proba, self.embeddings, unlabelled, strategy=strategy, batch_size=self.batch_size, rng=self.rng,
-            multi_label=True, explore_fraction=self.explore_fraction, explore_mask=~self.labelled & ~self.skipped,
-        )
-        return Ranking(order=ranking.order, scores=ranking.scores, strategy=name if strategy != "random" else strategy,
-                       explore=ranking.explore)
 
     def _with_external(self, proba: np.ndarray) -> np.ndarray:
         if self.external is None:
@@ -591,10 +543,12 @@ class LabelPool:
             self._cursor = 0
             return
         try:
+            explore = dict(strategy=self.strategy, batch_size=self.batch_size, rng=self.rng,
+                           explore_fraction=self.explore_fraction, explore_mask=~self.labelled & ~self.skipped)
             if self.item_scores is not None:
-                self._ranking = self._rank_by_item_scores(unlabelled)
+                self._ranking = rank_by_item_scores(*self.item_scores, self.embeddings, unlabelled, **explore)
             elif self.judge_proba is not None:
-                self._ranking = self._rank_by_judges(unlabelled)
+                self._ranking = rank_by_judges(self.judge_proba, self.embeddings, unlabelled, **explore)
             elif self.proba is None:
                 self._ranking = rank_cold_start(
                     self.embeddings, unlabelled, label_embeddings=self.label_embeddings,
