@@ -8,6 +8,10 @@ better, while on topic sets MiniLM stays ahead. As an annotator of its own the f
 between them per project by out-of-fold log loss on the human labels, so no one has to know in
 advance which kind of text they have.
 
+Its vectors are the prompted ones (``prompted=True``): the middle layer's mean and the last token of
+a one-word summary prompt, which carries tone better still (a probe on 1,000 Rotten Tomatoes labels:
+0.84 against 0.81 for the mean alone; its most confident half 0.957 against 0.935 right).
+
 Vectors are cached on disk by text hash (the app's embedding cache, under the LLM embedder's
 name): each text is embedded once, whatever the cross-fitting folds and rounds.
 """
@@ -33,7 +37,7 @@ class LLMProbeAnnotator:
     """Logistic regression (the classifier's defaults) on ``embedder``'s vectors of the texts.
 
     Args:
-        embedder: any ``Embedder``; default the middle layer of ``DEFAULT_PROBE_MODEL``.
+        embedder: any ``Embedder``; default the prompted vectors of ``DEFAULT_PROBE_MODEL``.
         cache_dir: the embedding cache root (``Settings.embeddings_dir``); None: no disk cache.
         on_progress: ``(done, total)`` texts embedded, called while new texts are embedded.
     """
@@ -47,7 +51,7 @@ class LLMProbeAnnotator:
 
     def __post_init__(self) -> None:
         if self.embedder is None:
-            self.embedder = make_embedder(f"llm:{DEFAULT_PROBE_MODEL}")
+            self.embedder = make_embedder(f"llm:{DEFAULT_PROBE_MODEL}", prompted=True)
 
     @property
     def version(self) -> str:

@@ -102,8 +102,10 @@ def llm_options(settings: Settings, names: list[str],
     if "llm-probe" in names:  # vectors, not prompts: the embedding cache keeps them
         from annotator.embeddings import make_embedder
 
+        # the summary prompt's last token beside the middle-layer mean: the probe's job is tone
         embedder = make_embedder(f"llm:{settings.llm_probe_model}", models_dir=settings.resolved_models_dir,
-                                 device=settings.embedding_device, max_seq_length=settings.max_seq_length)
+                                 device=settings.embedding_device, max_seq_length=settings.max_seq_length,
+                                 prompted=True)
         kwargs["llm-probe"] = {"embedder": embedder, "cache_dir": settings.embeddings_dir,
                                "on_progress": progress_for("llm-probe") if progress_for else None}
     for name in names:

@@ -19,6 +19,16 @@ The recipe, measured on three sets (sentences, long reviews, support tickets):
 The forward stops at the chosen layer (a hook raises once it has the state), so it costs about
 half a full pass: ~0.08 s per short sentence on 2 CPU cores for Gemma-3-270M, ~10× MiniLM.
 
+``prompted=True`` (the ``llm-probe`` annotator's vectors) wraps each text in a one-word summary
+prompt, ``This text : "<text>" means in one word:"`` (PromptEOL, Jiang et al. 2023), and puts the
+signed-log state of the prompt's *last* token, entering layer ``2L // 3``, beside the mean above
+(taken over the text's own tokens only): 2 × hidden size, each half L2-normalised. The last token
+has to summarise the text to predict the next word, which is where tone ends up: a linear probe
+with 1,000 Rotten Tomatoes labels goes from 0.81 to 0.84 accuracy, and its most confident half from
+0.935 to 0.957 right (300 labels: 0.79 → 0.83). On topic sets it is a point or two *worse* with
+few labels (support tickets, 100 labels: 0.83 → 0.81), so the app's own vectors stay the plain
+mean and the fusion rule picks per project. It costs the forward to ``2L // 3`` over ~13 more tokens.
+
 Models are the local LLMs of ``annotator.llm.local`` (``gemma3-270m``, ``smollm2``, a model
 folder or a .gguf file), loaded once per process and shared with the LLM annotator.
 """
@@ -39,6 +49,8 @@ from annotator.embeddings.base import log
 PREFIX = "llm:"
 #: Tokens per text; longer texts are truncated (the first part of a review carries most of its tone).
 DEFAULT_MAX_TOKENS = 256
+#: The summary prompt of ``prompted=True`` around each text: the state of its last token is pooled.
+PROMPT_PREFIX, PROMPT_SUFFIX = 'This text : "', '" means in one word:"'
 
 
 class _LayerReached(Exception):
@@ -56,12 +68,14 @@ class LLMHiddenStateEmbedder:
         batch_size: texts per forward pass (texts are sorted by length, so batches pad little).
         max_seq_length: tokens per text; longer texts are truncated.
         layer: index of the decoder layer whose *input* is pooled; None: the middle one.
+        prompted: wrap texts in the summary prompt and add its last token's state (2 × hidden size).
 
-    ``name`` (the embedding cache key) is ``llm-<model id>-L<layer or mid>-len<max_seq_length>``.
+    ``name`` (the embedding cache key) is ``llm-<model id>-L<layer or mid>[-eol]-len<max_seq_length>``.
     """
 
     def __init__(self, model: str = "gemma3-270m", *, models_dir: str | Path = Path("models"), device: str = "cpu",
-                 batch_size: int = 8, max_seq_length: int = DEFAULT_MAX_TOKENS, layer: int | None = None):
+                 batch_size: int = 8, max_seq_length: int = DEFAULT_MAX_TOKENS, layer: int | None = None,
+                 prompted: bool = False):
         from annotator.llm.local import model_id_for
 
         self.llm = model
@@ -70,7 +84,9 @@ class LLMHiddenStateEmbedder:
         self.batch_size = max(1, int(batch_size))
         self.max_seq_length = int(max_seq_length)
         self.layer = layer
-        self.name = f"llm-{model_id_for(model)}-L{'mid' if layer is None else layer}-len{self.max_seq_length}"
+        self.prompted = bool(prompted)
+        self.name = (f"llm-{model_id_for(model)}-L{'mid' if layer is None else layer}"
+                     f"{'-eol' if self.prompted else ''}-len{self.max_seq_length}")
         self._dim: int | None = None
         self._loaded: Any = None
 
@@ -86,7 +102,7 @@ class LLMHiddenStateEmbedder:
                 raise ModelLoadError(f"Layer {self.layer} does not exist in {loaded.model_id}.",
                                      expected=f"1 … {n_layers - 1} ({n_layers} decoder layers)", got=str(self.layer),
                                      fix="leave the layer unset: the middle layer is the default")
-            self._dim = int(loaded.model.config.get_text_config().hidden_size)
+            self._dim = int(loaded.model.config.get_text_config().hidden_size) * (2 if self.prompted else 1)
             self._loaded = loaded
             log.info("loaded %s as an embedder (%d-d, layer %d of %d)", loaded.model_id, self._dim,
                      self._layer_index(n_layers), n_layers)
@@ -100,6 +116,11 @@ class LLMHiddenStateEmbedder:
 
     def _layer_index(self, n_layers: int) -> int:
         return n_layers // 2 if self.layer is None else self.layer
+
+    def _last_token_layer(self, n_layers: int) -> int:
+        """The layer whose input is read at the prompt's last token: two thirds of the way up
+        (measured best of 4–18 on sentiment), never below the mean's layer."""
+        return max(2 * n_layers // 3, self._layer_index(n_layers))
 
     @property
     def dim(self) -> int:
@@ -119,7 +140,7 @@ class LLMHiddenStateEmbedder:
             try:
                 cfg = json.loads((c / "config.json").read_text(encoding="utf-8"))
                 cfg = cfg.get("text_config", cfg)
-                return int(cfg["hidden_size"])
+                return int(cfg["hidden_size"]) * (2 if self.prompted else 1)
             except (OSError, ValueError, KeyError, TypeError):
                 continue
         return None
@@ -136,6 +157,8 @@ class LLMHiddenStateEmbedder:
         texts = list(texts)
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        if self.prompted:
+            return self._encode_prompted(texts)
         import torch
 
         loaded = self.load()
@@ -172,6 +195,71 @@ class LLMHiddenStateEmbedder:
             finally:
                 handle.remove()
                 tok.padding_side = side
+        if n_truncated:
+            log.info("%d of %d texts reach %d tokens and are truncated for embedding", n_truncated, len(texts),
+                     self.max_seq_length)
+        return out
+
+    def _encode_prompted(self, texts: list[str]) -> np.ndarray:
+        """(n, 2 · hidden) float32: [text-token mean at the mean layer, prompt's last token at
+        ``_last_token_layer``], each half signed-log and L2-normalised, the row scaled to unit length.
+
+        The text is tokenised alone and truncated to ``max_seq_length`` before the prompt goes
+        around it, so the prompt's end (the token that is read) survives any truncation.
+        """
+        import torch
+
+        loaded = self.load()
+        tok = loaded.tokenizer
+        decoder = self._decoder(loaded.model)
+        n_layers = len(decoder.layers)
+        mean_at, last_at = self._layer_index(n_layers), self._last_token_layer(n_layers)
+        prefix = tok(PROMPT_PREFIX, add_special_tokens=False).input_ids
+        suffix = tok(PROMPT_SUFFIX, add_special_tokens=False).input_ids
+        head = ([tok.bos_token_id] if tok.bos_token_id is not None else []) + prefix
+        pad = tok.pad_token_id if tok.pad_token_id is not None else 0
+        captured: dict[int, Any] = {}
+
+        def grabber(index: int) -> Any:
+            def grab(_module: Any, args: tuple, kwargs: dict) -> None:
+                captured[index] = args[0] if args else kwargs["hidden_states"]
+                if index == last_at:
+                    raise _LayerReached
+            return grab
+
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        n_truncated = 0
+        with loaded.lock, torch.inference_mode():
+            handles = [decoder.layers[i].register_forward_pre_hook(grabber(i), with_kwargs=True)
+                       for i in sorted({mean_at, last_at})]
+            try:
+                for start in range(0, len(texts), self.batch_size):
+                    rows = order[start:start + self.batch_size]
+                    ids = tok([texts[i] for i in rows], add_special_tokens=False).input_ids
+                    n_truncated += sum(len(t) > self.max_seq_length for t in ids)
+                    ids = [t[:self.max_seq_length] for t in ids]
+                    seqs = [head + t + suffix for t in ids]
+                    width = max(map(len, seqs))
+                    input_ids = torch.tensor([q + [pad] * (width - len(q)) for q in seqs], device=self.device)
+                    attention = torch.tensor([[1] * len(q) + [0] * (width - len(q)) for q in seqs], device=self.device)
+                    text_mask = torch.zeros_like(attention)
+                    for r, t in enumerate(ids):  # the text's tokens; an empty text averages the prompt instead
+                        text_mask[r, len(head):len(head) + len(t)] = 1
+                        if not t:
+                            text_mask[r, 1:len(head) + len(suffix)] = 1
+                    try:
+                        decoder(input_ids=input_ids, attention_mask=attention, use_cache=False)
+                    except _LayerReached:
+                        pass
+                    mean = self._pool(captured[mean_at], text_mask, torch, skip_first=False)
+                    last_hidden = captured[last_at][torch.arange(len(rows)), attention.sum(1) - 1]
+                    last = self._pool(last_hidden.unsqueeze(1), torch.ones(len(rows), 1), torch, skip_first=False)
+                    out[rows] = np.hstack([mean, last]) / np.sqrt(2.0)
+                    captured.clear()
+            finally:
+                for handle in handles:
+                    handle.remove()
         if n_truncated:
             log.info("%d of %d texts reach %d tokens and are truncated for embedding", n_truncated, len(texts),
                      self.max_seq_length)

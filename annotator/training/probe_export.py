@@ -50,7 +50,8 @@ def embedder_config(embedder: Embedder) -> dict[str, Any]:
     model its ``model_id``, ``package`` (the bundled one), local ``path``, ``max_seq_length``."""
     if isinstance(embedder, LLMHiddenStateEmbedder):  # re-created through this package, not sentence-transformers
         return {"name": embedder.name, "type": "llm-hidden", "model_id": f"{LLM_PREFIX}{embedder.llm}",
-                "layer": embedder.layer, "max_seq_length": embedder.max_seq_length, "normalize_embeddings": True}
+                "layer": embedder.layer, "prompted": embedder.prompted, "max_seq_length": embedder.max_seq_length,
+                "normalize_embeddings": True}
     model_id = getattr(embedder, "model_id", None)
     if model_id is None:
         return {"name": embedder.name, "type": type(embedder).__name__}
@@ -131,6 +132,7 @@ def _encoder_lines(emb: dict[str, Any]) -> str:
     local LLM's middle layer, this package's embedder, which encodes the same way)."""
     if emb.get("type") == "llm-hidden":
         layer = f", layer={emb['layer']}" if emb.get("layer") is not None else ""
+        layer += ", prompted=True" if emb.get("prompted") else ""
         return ("from annotator.embeddings import make_embedder  # this package; the model as in the app (make gemma)\n"
                 f"encoder = make_embedder({emb['model_id']!r}, max_seq_length={emb['max_seq_length']}{layer})")
     if emb.get("package"):

