@@ -48,7 +48,7 @@ def _override_routing(service, project: str, target_precision: float | None,  # 
 @app.command()
 def ai(
     project: ProjectOpt,
-    annotators: Annotated[str, typer.Option(help="Comma-separated: classifier, knn, zero-shot, llm-probe (the classifier on a local LLM's middle layer, for tone: make gemma), llm-local, llm-endpoint, imported:AGENT (suggestions imported with --agent AGENT); all = the first three (all,llm-probe adds the probe).")] = "knn,zero-shot,classifier",
+    annotators: Annotated[str, typer.Option(help="Comma-separated: classifier, knn, zero-shot, llm-probe (the classifier on a local LLM's middle layer and a summary prompt, for tone: make gemma), llm-local, llm-endpoint, imported:AGENT (suggestions imported with --agent AGENT); all = the first three (all,llm-probe adds the probe).")] = "knn,zero-shot,classifier",
     target_precision: Annotated[Optional[float], typer.Option(help="Precision auto-accepted labels must keep (default: the project's, 0.95).")] = None,
     audit_fraction: Annotated[Optional[float], typer.Option(help="Share of auto-accepted labels audited blind (default: the project's, 0.05).")] = None,
     target_accuracy: Annotated[Optional[str], typer.Option("--target-accuracy", help="Accuracy the whole finished dataset must keep, people's labels included, e.g. 0.95: the AI may then take items below --target-precision while the certified lower bound holds; off turns it off. Kept in the project's settings (default: the project's, off).")] = None,

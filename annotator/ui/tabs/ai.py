@@ -36,8 +36,8 @@ AI_CHOICES: dict[str, str] = {
     "classifier": "classifier · the project's own model, refit on the human labels",
     "knn": "knn · votes of the nearest human-labelled items",
     "zero-shot": "zero-shot · similarity to the label names and descriptions",
-    "llm-probe": "llm-probe · the classifier on a local LLM's middle layer: better on tone (make gemma; "
-                 "~0.1 s per new item, once)",
+    "llm-probe": "llm-probe · the classifier on a local LLM's middle layer and a summary prompt: better on "
+                 "tone (make gemma; ~0.1 s per new item, once)",
     "llm-local": "llm-local · few-shot local LLM: slow on CPU (~0.5 s per item)",
     "llm-endpoint": "llm-endpoint · an OpenAI-compatible server (ANNOTATOR_LLM_ENDPOINT_URL)",
 }
