@@ -543,12 +543,12 @@ class LabelPool:
             self._cursor = 0
             return
         try:
-            explore = dict(strategy=self.strategy, batch_size=self.batch_size, rng=self.rng,
+            options = dict(strategy=self.strategy, batch_size=self.batch_size, rng=self.rng,
                            explore_fraction=self.explore_fraction, explore_mask=~self.labelled & ~self.skipped)
             if self.item_scores is not None:
-                self._ranking = rank_by_item_scores(*self.item_scores, self.embeddings, unlabelled, **explore)
+                self._ranking = rank_by_item_scores(*self.item_scores, self.embeddings, unlabelled, **options)
             elif self.judge_proba is not None:
-                self._ranking = rank_by_judges(self.judge_proba, self.embeddings, unlabelled, **explore)
+                self._ranking = rank_by_judges(self.judge_proba, self.embeddings, unlabelled, **options)
             elif self.proba is None:
                 self._ranking = rank_cold_start(
                     self.embeddings, unlabelled, label_embeddings=self.label_embeddings,

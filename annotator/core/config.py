@@ -88,8 +88,9 @@ class Settings(BaseSettings):
                              "llama-cpp-python is installed, `make llama`, for models measured faster there; else transformers) | "
                              "transformers | llama-cpp (ANNOTATOR_LLM_BACKEND).")
     llm_probe_model: str = Field(default="gemma3-270m", description="The llm-probe annotator's model (its middle "
-                                 "layer's mean and a summary prompt's last token feed a logistic regression): gemma3-270m (`make gemma`) | smollm2 | a "
-                                 "transformers model folder | a .gguf file (ANNOTATOR_LLM_PROBE_MODEL).")
+                                 "layer's mean and a summary prompt's last token feed a logistic regression): "
+                                 "gemma3-270m (`make gemma`) | smollm2 | a transformers model folder | a .gguf file "
+                                 "(ANNOTATOR_LLM_PROBE_MODEL).")
     llm_endpoint_url: str = Field(default="http://127.0.0.1:8001/v1", description="OpenAI base URL, ending in /v1.")
     llm_endpoint_model: str = Field(default="smollm2", description="Model name the endpoint serves (GET /v1/models).")
     llm_api_key: SecretStr | None = Field(default=None, description="Bearer key of the endpoint (ANNOTATOR_LLM_API_KEY).")

@@ -22,7 +22,8 @@ half a full pass: ~0.08 s per short sentence on 2 CPU cores for Gemma-3-270M, ~1
 ``prompted=True`` (the ``llm-probe`` annotator's vectors) wraps each text in a one-word summary
 prompt, ``This text : "<text>" means in one word:"`` (PromptEOL, Jiang et al. 2023), and puts the
 signed-log state of the prompt's *last* token, entering layer ``2L // 3``, beside the mean above
-(taken over the text's own tokens only): 2 × hidden size, each half L2-normalised. The last token
+(taken over the text's own tokens only): 2 × hidden size, each half L2-normalised and the row
+scaled back to unit length. The last token
 has to summarise the text to predict the next word, which is where tone ends up: a linear probe
 with 1,000 Rotten Tomatoes labels goes from 0.81 to 0.84 accuracy, and its most confident half from
 0.935 to 0.957 right (300 labels: 0.79 → 0.83). On topic sets it is a point or two *worse* with
@@ -195,9 +196,7 @@ class LLMHiddenStateEmbedder:
             finally:
                 handle.remove()
                 tok.padding_side = side
-        if n_truncated:
-            log.info("%d of %d texts reach %d tokens and are truncated for embedding", n_truncated, len(texts),
-                     self.max_seq_length)
+        self._log_truncated(n_truncated, len(texts))
         return out
 
     def _encode_prompted(self, texts: list[str]) -> np.ndarray:
@@ -260,10 +259,13 @@ class LLMHiddenStateEmbedder:
             finally:
                 for handle in handles:
                     handle.remove()
-        if n_truncated:
-            log.info("%d of %d texts reach %d tokens and are truncated for embedding", n_truncated, len(texts),
-                     self.max_seq_length)
+        self._log_truncated(n_truncated, len(texts))
         return out
+
+    def _log_truncated(self, n_truncated: int, n_texts: int) -> None:
+        if n_truncated:
+            log.info("%d of %d texts reach %d tokens and are truncated for embedding", n_truncated, n_texts,
+                     self.max_seq_length)
 
     @staticmethod
     def _pool(hidden: Any, mask: Any, torch: Any, *, skip_first: bool) -> np.ndarray:
