@@ -10,6 +10,7 @@ from annotator.core.errors import ConfigError
 from annotator.embeddings.base import Embedder
 from annotator.embeddings.hashing import HashingEmbedder
 from annotator.embeddings.llm_hidden import PREFIX as LLM_PREFIX
+from annotator.embeddings.llm_hidden import PROMPTED_PREFIX as LLM_PROMPTED_PREFIX
 from annotator.embeddings.sentence_transformer import SentenceTransformerEmbedder
 
 
@@ -19,6 +20,8 @@ def make_embedder(model_id: str, *, models_dir: str | Path | None = None, **kwar
     - ``"hashing"`` or ``"hashing-<dim>"``: the fake (other kwargs ignored);
     - ``"llm:<model>"``: the middle-layer states of a local LLM (``gemma3-270m``, ``smollm2``, a
       model folder or a .gguf file), converted copies kept under ``models_dir``;
+    - ``"llm-prompted:<model>"``: the same, plus the last token of a one-word summary prompt
+      around each text (``prompted=True``): better on tone-like labels, a little worse on topics;
     - anything else: ``SentenceTransformerEmbedder(model_id, **kwargs)`` (package name, local
       folder or hub id).
     """
@@ -28,14 +31,16 @@ def make_embedder(model_id: str, *, models_dir: str | Path | None = None, **kwar
             raise ConfigError(f"Unknown embedding model {model_id!r}.", expected="'hashing' or 'hashing-<dim>'",
                               fix="e.g. hashing-384")
         return HashingEmbedder(int(suffix) if suffix else 384)
-    if model_id.startswith(LLM_PREFIX):
-        from annotator.embeddings.llm_hidden import LLMHiddenStateEmbedder
+    for prefix, prompted in ((LLM_PREFIX, False), (LLM_PROMPTED_PREFIX, True)):
+        if model_id.startswith(prefix):
+            from annotator.embeddings.llm_hidden import LLMHiddenStateEmbedder
 
-        model = model_id[len(LLM_PREFIX):].strip()
-        if not model:
-            raise ConfigError(f"Unknown embedding model {model_id!r}.", expected="llm:<model>",
-                              fix="e.g. llm:gemma3-270m")
-        return LLMHiddenStateEmbedder(model, models_dir=Path(models_dir or "models"), **kwargs)
+            model = model_id[len(prefix):].strip()
+            if not model:
+                raise ConfigError(f"Unknown embedding model {model_id!r}.", expected=f"{prefix}<model>",
+                                  fix=f"e.g. {prefix}gemma3-270m")
+            kwargs.setdefault("prompted", prompted)
+            return LLMHiddenStateEmbedder(model, models_dir=Path(models_dir or "models"), **kwargs)
     return SentenceTransformerEmbedder(model_id, **kwargs)
 
 

@@ -27,8 +27,9 @@ scaled back to unit length. The last token
 has to summarise the text to predict the next word, which is where tone ends up: a linear probe
 with 1,000 Rotten Tomatoes labels goes from 0.81 to 0.84 accuracy, and its most confident half from
 0.935 to 0.957 right (300 labels: 0.79 → 0.83). On topic sets it is a point or two *worse* with
-few labels (support tickets, 100 labels: 0.83 → 0.81), so the app's own vectors stay the plain
-mean and the fusion rule picks per project. It costs the forward to ``2L // 3`` over ~13 more tokens.
+few labels (support tickets, 100 labels: 0.83 → 0.81), so ``llm:<model>`` stays the plain mean,
+``llm-prompted:<model>`` asks for these vectors everywhere (queue, classifier, kNN: for tone-like
+labels), and beside plain vectors the fusion rule picks ``llm-probe`` per project. It costs the forward to ``2L // 3`` over ~13 more tokens.
 
 Models are the local LLMs of ``annotator.llm.local`` (``gemma3-270m``, ``smollm2``, a model
 folder or a .gguf file), loaded once per process and shared with the LLM annotator.
@@ -48,6 +49,8 @@ from annotator.embeddings.base import log
 
 #: Model ids of this embedder start with this prefix: ``llm:gemma3-270m``.
 PREFIX = "llm:"
+#: ... and of its prompted vectors with this one: ``llm-prompted:gemma3-270m`` (``prompted=True``).
+PROMPTED_PREFIX = "llm-prompted:"
 #: Tokens per text; longer texts are truncated (the first part of a review carries most of its tone).
 DEFAULT_MAX_TOKENS = 256
 #: The summary prompt of ``prompted=True`` around each text: the state of its last token is pooled.

