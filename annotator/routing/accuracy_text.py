@@ -81,7 +81,7 @@ def estimate_sentence(est: dict[str, Any] | None) -> str:
     return (f"estimated dataset accuracy {_num(est['value'])} ({round(100 * est.get('confidence', 0.95)):d} % "
             f"interval {_num(est['ci_low'])}–{_num(est['ci_high'])}, from {int(est['measured_on']):,} random "
             f"human-labelled items{_effective(est)}; {human:,} people's and {auto:,} AI labels; "
-            f"{_target(est)}{_bound(est)}){_auto_precision(est)}")
+            f"{_target(est)}{_bound(est)}){_auto_precision(est)}{forecast_sentence(est)}")
 
 
 def _effective(est: dict[str, Any]) -> str:
@@ -101,6 +101,24 @@ def _auto_precision(est: dict[str, Any]) -> str:
         return ""
     return (f"; the AI labels' precision measured {_num(ap['value'])}, certified ≥ {_num(ap['lower'])} at "
             f"{round(100 * ap.get('confidence', 0.95)):d} %")
+
+
+def forecast_sentence(est: dict[str, Any] | None) -> str:
+    """The forecast of more human labels before the AI may take every open item (``routing.forecast``),
+    as a clause starting with "; ", or "" without one."""
+    fc = (est or {}).get("forecast")
+    if not fc:
+        return ""
+    open_items = int(fc["open_items"])
+    if not fc.get("reachable", int(fc["more_labels"]) < open_items):
+        return (f"; forecast: at the precision measured now the AI cannot take the {open_items:,} open items for "
+                f"the target before people label them all")
+    more = int(fc["more_labels"])
+    if more == 0:
+        return "; forecast: the random items already vouch for every open item, so the next AI run may take them"
+    return (f"; forecast: about {more:,} more human labels, and the AI may take the other {open_items - more:,} "
+            f"open items (it needs ≥ {_num(fc['required_now'])} certified on them now, has ≥ "
+            f"{_num(fc['certified_now'])})")
 
 
 def card_sentence(est: dict[str, Any] | None) -> str | None:

@@ -33,6 +33,7 @@ from annotator.routing.dataset_accuracy import (
     reweighted_counts,
     widen_region,
 )
+from annotator.routing.forecast import labels_to_finish
 from annotator.routing.router import (
     Routes,
     RoutingPolicy,
@@ -143,13 +144,15 @@ def thresholds_dict(names: Sequence[str], thresholds: np.ndarray) -> dict[str, f
 
 
 def dataset_estimate(cal: Calibration, routed: RoutedBatch | None, human_labels: int, policy: RoutingPolicy,
-                     random_pick: np.ndarray | None) -> dict[str, Any] | None:
+                     random_pick: np.ndarray | None, random_share: float | None = None) -> dict[str, Any] | None:
     """The expected accuracy of the labels the dataset holds after this run (the human labels and
     the AI labels of ``auto`` items and of pending audits, which keep the AI label until the
     person answers), with its 95 % interval (``dataset_accuracy.dataset_accuracy``), and the
     target. The auto labels are measured on the random human-labelled items (``random_pick``
     (m,) bool over the labelled items) that the same rule would have sent auto, out of fold;
-    None without any label."""
+    None without any label. With a target and items still open, ``forecast`` holds how many more
+    human labels the AI needs before it may take them all (``forecast.labels_to_finish``, with the
+    queue's ``random_share``; None: the share the labelled items show)."""
     n_auto, cutoff, auto_confidence = 0, float("inf"), np.zeros(0)
     if routed is not None:
         r = routed.routes
@@ -158,10 +161,17 @@ def dataset_estimate(cal: Calibration, routed: RoutedBatch | None, human_labels:
         cutoff = dataset_cutoff(r.confidence, accepted, r.label, cal.thresholds)
     region = floor = (0.0, 0.0)
     measured_on = 0
+    forecast = None
     if random_pick is not None and random_pick.any():
         oof = cal.ensemble.oof_proba[random_pick]
         pred, conf = oof.argmax(axis=1), oof.max(axis=1)
         right = pred == cal.ensemble.oof_labels[random_pick]
+        if policy.target_accuracy is not None and routed is not None and n_auto < len(routed.routes.route):
+            share = float(random_pick.mean()) if random_share is None else random_share
+            forecast = labels_to_finish(conf, right, routed.routes.confidence, n_human=human_labels,
+                                        target_accuracy=policy.target_accuracy, human_accuracy=policy.human_accuracy,
+                                        random_share=share, bound_confidence=policy.dataset_bound_confidence,
+                                        bound=policy.dataset_bound)
         inside = auto_region(pred, conf, cal.thresholds, cutoff)
         wide = widen_region(inside, conf)
         # weighted to the auto labels' own confidences, as the router's bound is
@@ -175,7 +185,8 @@ def dataset_estimate(cal: Calibration, routed: RoutedBatch | None, human_labels:
     return {**est.as_dict(), "target": policy.target_accuracy, "bound": policy.dataset_bound,
             "cutoff": None if np.isinf(cutoff) else round(cutoff, 4),
             "auto_precision": auto_precision(region, floor, measured_on, policy) if n_auto else None,
-            "bins": None if cal.bins is None else cal.bins.as_dict()}
+            "bins": None if cal.bins is None else cal.bins.as_dict(),
+            "forecast": None if forecast is None else forecast.as_dict()}
 
 
 def auto_precision(region: tuple[float, float], floor: tuple[float, float], measured_on: int,
@@ -194,7 +205,8 @@ def auto_precision(region: tuple[float, float], floor: tuple[float, float], meas
 
 
 def summary(cal: Calibration, names: Sequence[str], routed: RoutedBatch | None, human_labels: int,
-            policy: RoutingPolicy | None = None, random_pick: np.ndarray | None = None) -> dict[str, Any]:
+            policy: RoutingPolicy | None = None, random_pick: np.ndarray | None = None,
+            random_share: float | None = None) -> dict[str, Any]:
     """The run's record: items and counts per route, thresholds, per-annotator calibration, the
     fusion rule chosen (``fusion``: every candidate's out-of-fold log loss), judge, and
     ``dataset_accuracy`` (``dataset_estimate`` on the ``random_pick`` (m,) items; with the default
@@ -203,7 +215,7 @@ def summary(cal: Calibration, names: Sequence[str], routed: RoutedBatch | None, 
     ``routed`` None: nothing was left to route (every item has a human label).
     """
     thresholds = thresholds_dict(names, cal.thresholds)
-    estimate = dataset_estimate(cal, routed, human_labels, policy or RoutingPolicy(), random_pick)
+    estimate = dataset_estimate(cal, routed, human_labels, policy or RoutingPolicy(), random_pick, random_share)
     if routed is None:
         return {"agent": cal.ensemble.name, "items": 0, "routes": dict.fromkeys(ROUTE_NAMES, 0),
                 "thresholds": thresholds, "calibration": cal.ensemble.per_annotator, "human_labels": human_labels,

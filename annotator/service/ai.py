@@ -150,7 +150,8 @@ class AIService(ServicePart):
             ])
         pool.set_routes(rows, routes.route)
         pool.rerank()
-        result = pipeline.summary(cal, names, routed, len(context.labels), policy, context.random_pick)
+        result = pipeline.summary(cal, names, routed, len(context.labels), policy, context.random_pick,
+                                  random_share=settings.random_share)
         self._record_ai_run(project, result)  # the dashboard's reliability diagram reads it back
         return result
 

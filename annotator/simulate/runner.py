@@ -221,6 +221,9 @@ def _session(
                 point["label_accuracy"] = so_far["accuracy"]
                 point["auto_labels"] = so_far["auto"]
                 point["fusion"] = (ai_runs[-1].get("fusion") or {}).get("choice")  # the rule the router used
+                forecast = (ai_runs[-1].get("dataset_accuracy") or {}).get("forecast")
+                # the human labels at which the forecast says the AI may take the rest
+                point["forecast_total"] = None if not forecast else human + int(forecast["more_labels"])
             if schedule is not None:
                 point["finetune_promoted_version"] = schedule.summary()["promoted_version"]
             if point["stop"]:
@@ -263,6 +266,7 @@ def _session(
         "finetune_trained": finetune["trained"] if finetune else None,
         "finetune_promoted": finetune["promoted"] if finetune else None,
         "human_labels_to_full_coverage": _first_full_coverage(curve),
+        "forecast_check": forecast_check(curve),
         "learning_curve": curve,
         "stopping": {"criterion": "kappa-average", "threshold": cfg.stop_threshold, "window": cfg.stop_window,
                      "stop_human_labels": stopper.stop_human_labels},
@@ -280,6 +284,17 @@ def _first_full_coverage(curve: Sequence[dict[str, Any]]) -> dict[str, Any] | No
             return {"human_labels": point["human_labels"], "label_accuracy": point["label_accuracy"],
                     "auto_labels": point["auto_labels"]}
     return None
+
+
+def forecast_check(curve: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
+    """How the router's forecast of the human labels to finish (``routing.forecast``) compared with
+    the run: per round that had one, (human labels then, the total it forecast), and the total the
+    run took to cover the pool (None when it never did, or no round forecast anything)."""
+    done = _first_full_coverage(curve)
+    rounds = [[p["human_labels"], p["forecast_total"]] for p in curve if p.get("forecast_total") is not None]
+    if not rounds:
+        return None
+    return {"actual_total": None if done is None else done["human_labels"], "rounds": rounds}
 
 
 def _accuracy(model, vectors: np.ndarray, gold: np.ndarray) -> float | None:  # noqa: ANN001

@@ -64,6 +64,11 @@ def test_ai_target_accuracy_is_saved_and_the_estimate_stated(project):
     assert (f"Estimated dataset accuracy {est['value']:.3f} (95 % interval {est['ci_low']:.3f}–{est['ci_high']:.3f}, "
             f"from {est['measured_on']} random human-labelled items;") in out
     assert "target 0.95); the AI labels' precision measured " in out and "certified ≥ " in out
+    fc = est["forecast"]  # with items left to people: how many more labels until the AI may take them all
+    if fc is None:
+        assert est["auto"] == report["items"] and "; forecast: " not in out
+    else:
+        assert 0 <= fc["more_labels"] <= fc["open_items"] == report["items"] and "; forecast: " in out
     assert _target(project) == 0.95  # kept for the app and the next run
     again = _invoke("ai", "--project", "ai", "--annotators", "knn", data_dir=project)  # no option: the setting stays
     assert "target 0.95)" in again and _target(project) == 0.95

@@ -86,3 +86,16 @@ def test_a_dataset_target_auto_accepts_more_and_keeps_the_accuracy(with_target, 
           [(r["auto_labels"], r["auto_label_precision"], r["final_label_accuracy"]) for r in with_target])
     assert reached >= 9, f"final label accuracy ≥ 0.95 on {reached}/{len(with_target)} seeds"
     assert all(r["human_labels"] == 180 for r in with_target + plain)  # the same human budget
+
+
+def test_every_round_forecasts_the_human_labels_to_finish_and_the_report_keeps_them(with_target):
+    checked = [r["forecast_check"] for r in with_target if r["forecast_check"]]
+    assert len(checked) >= 9
+    for r, check in zip(with_target, checked):
+        for human, total in check["rounds"]:
+            assert human <= total <= r["pool_size"]  # never fewer than already labelled, never more than the pool
+    print("forecast totals per round against the run's:", [(c["rounds"], c["actual_total"]) for c in checked])
+    for check in checked:
+        human, total = check["rounds"][-1]
+        if check["actual_total"] is None:  # the budget ran out first: the forecast agreed people had more to do
+            assert total > human
