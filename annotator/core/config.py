@@ -37,7 +37,11 @@ class Settings(BaseSettings):
         "PostgreSQL: postgresql+psycopg://user:pass@host:5432/db"
     )
     config_file: Path | None = Field(default=None, description="Optional TOML file with these same keys.")
-    embedding_model: str = Field(default=DEFAULT_EMBEDDING_MODEL, description="Package name, local path or hub id.")
+    embedding_model: str = Field(
+        default=DEFAULT_EMBEDDING_MODEL,
+        description="Package name, local path or hub id; llm:<model> for a local LLM's middle layer "
+                    "(e.g. llm:gemma3-270m), llm-prompted:<model> for it with a summary prompt's last token "
+                    "(best on tone-like labels).")
     embedding_batch_size: int = Field(default=64, ge=1)
     embedding_device: str = "cpu"
     max_seq_length: int = Field(default=256, ge=16, description="Tokens; longer texts are truncated (logged).")

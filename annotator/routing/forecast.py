@@ -18,9 +18,11 @@ random items). The forecast walks the next labels forward under two stated assum
   (``reweighted_counts`` on the open items that would remain), and so does the weighting's
   efficiency (effective / actual random items).
 
-Both err on the careful side as the model learns (its confidences sharpen with every refit), so the
-forecast is an estimate, not a promise; ``simulate`` records it each round beside what the run then
-took (docs/benchmarks.md).
+The first errs careful (the model learns, so later labels find it more precise); the forecast
+tests the open items as one set while the router grows its set step by step and stops at the first
+step that fails (``dataset_accuracy.choose_auto_set``), which errs hopeful. So it is an estimate,
+not a promise; ``simulate`` records it each round beside what the run then took, and
+docs/benchmarks.md has how close it came.
 """
 
 from __future__ import annotations
