@@ -233,8 +233,7 @@ def choose_auto_set(confidence: np.ndarray, already_auto: np.ndarray, eligible: 
     where ``low_i`` is the region bound ``bins.region_lower(cutoff, …)`` for the items at or above the
     step's cutoff (its random items reweighted to the confidences of the set's items there) and
     the per-bin bound for items already auto below it (without the random items themselves, the
-    per-bin bound everywhere). Steps whose region holds fewer than ``MIN_REGION_ITEMS`` random items
-    are not tested (the first tested step decides for them). The search stops at the first step that fails
+    per-bin bound everywhere). The search stops at the first step that fails
     (fixed-sequence testing: the steps' order comes from the confidences alone) and keeps the last
     one that passed. Items already auto stay auto (they hold the per-label precision target on
     their own) and their bound counts; if they alone miss the target, nothing is added.
@@ -252,19 +251,11 @@ def choose_auto_set(confidence: np.ndarray, already_auto: np.ndarray, eligible: 
     per_bin = bins.lower[bins.bin_of(confidence)]
     candidates = np.flatnonzero(np.asarray(eligible, dtype=bool) & ~auto)
     candidates = candidates[np.argsort(-confidence[candidates], kind="stable")]
-    sample = None if bins.sample_confidence is None else np.sort(bins.sample_confidence)
     taken = 0
     for size in _steps(len(candidates)):
         chosen = auto.copy()
         chosen[candidates[:size]] = True
         cutoff = float(confidence[candidates[size - 1]])
-        if sample is not None and len(sample) - np.searchsorted(sample, cutoff) < min(MIN_REGION_ITEMS, len(sample)):
-            # A region above the first random items holds one or two of them, and a bound on so few
-            # says next to nothing (about 0 at one item): testing it would end the search before it
-            # starts. The first test is the first region with enough random items; which one that is
-            # depends on the random items' confidences only, never on whether the AI was right, so
-            # the fixed sequence stays fixed. A passing step takes the skipped ones with it.
-            continue
         low = per_bin.copy()
         above = confidence >= cutoff
         region = bins.region_lower(cutoff, confidence[above & chosen])

@@ -214,29 +214,6 @@ def test_the_region_bound_takes_more_than_per_bin_bounds_and_stops_at_the_first_
     assert (2000 - region.sum() - 10 + bins.region_lower(nxt) * (region.sum() + 10)) / 2000 < 0.95
 
 
-def test_the_search_starts_where_the_region_holds_enough_random_items():
-    """The model's confidences on open items run sharper than the random items' out-of-fold ones,
-    so the first regions hold one or two random items. A bound on those is about 0, and testing it
-    first ended the search at the per-label auto set; the first test is now the first region with
-    ``MIN_REGION_ITEMS`` random items, and with the AI right on 97 % of them the set grows past it."""
-    from annotator.routing.dataset_accuracy import MIN_REGION_ITEMS
-
-    rng = np.random.default_rng(4)
-    sample = rng.uniform(0.6, 0.97, 200)
-    bins = bin_precision(sample, rng.random(200) < 0.97, bound="anytime")
-    conf = np.sort(np.r_[rng.uniform(0.975, 1.0, 150), rng.uniform(0.6, 0.97, 850)])[::-1]
-    already = np.zeros(1000, bool)
-    already[:150] = True  # auto by the per-label thresholds, above every random item
-    auto = choose_auto_set(conf, already, np.ones(1000, bool), bins, pool_size=2000, target_accuracy=0.95)
-    assert auto.sum() > 300 and auto[:150].all() and auto[: auto.sum()].all()
-    cut = conf[auto].min()
-    assert (sample >= cut).sum() >= MIN_REGION_ITEMS
-    # what testing the tiny top region first did: its bound is near 0, and the pool bound with it fails
-    top = conf[150 + 9]
-    assert (sample >= top).sum() < MIN_REGION_ITEMS and (bins.region_lower(top) or 0.0) < 0.5
-    assert (2000 - 160 + (bins.region_lower(top) or 0.0) * 160) / 2000 < 0.95
-
-
 def _calibrated_pool(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
     """(n,) confidences spread over [0.5, 1] and (n,) whether the AI label is right, at that rate."""
     conf = rng.uniform(0.5, 1.0, n)
