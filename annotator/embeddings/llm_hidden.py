@@ -23,13 +23,14 @@ half a full pass: ~0.08 s per short sentence on 2 CPU cores for Gemma-3-270M, ~1
 prompt, ``This text : "<text>" means in one word:"`` (PromptEOL, Jiang et al. 2023), and puts the
 signed-log state of the prompt's *last* token, entering layer ``2L // 3``, beside the mean above
 (taken over the text's own tokens only): 2 × hidden size, each half L2-normalised and the row
-scaled back to unit length. The last token
-has to summarise the text to predict the next word, which is where tone ends up: a linear probe
+scaled back to unit length. The last token has to summarise the text to predict the next word,
+which is where tone ends up: a linear probe
 with 1,000 Rotten Tomatoes labels goes from 0.81 to 0.84 accuracy, and its most confident half from
 0.935 to 0.957 right (300 labels: 0.79 → 0.83). On topic sets it is a point or two *worse* with
 few labels (support tickets, 100 labels: 0.83 → 0.81), so ``llm:<model>`` stays the plain mean,
 ``llm-prompted:<model>`` asks for these vectors everywhere (queue, classifier, kNN: for tone-like
-labels), and beside plain vectors the fusion rule picks ``llm-probe`` per project. It costs the forward to ``2L // 3`` over ~13 more tokens.
+labels), and beside plain vectors the fusion rule picks ``llm-probe`` per project. It costs the
+forward to ``2L // 3`` over ~13 more tokens.
 
 Models are the local LLMs of ``annotator.llm.local`` (``gemma3-270m``, ``smollm2``, a model
 folder or a .gguf file), loaded once per process and shared with the LLM annotator.
