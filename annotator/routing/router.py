@@ -45,8 +45,8 @@ class RoutingPolicy:
 class Routes:
     """Per unlabelled item: ``route`` (n,) str in auto | audit | verify | blind; ``label`` (n,) class;
     ``confidence`` (n,); ``thresholds`` (k,) τ per label (inf where nothing may go auto);
-    ``held_out_confidence`` (n,) the out-of-fold-comparable confidence the dataset rule searched on
-    (``Ensemble.held_out_proba``), None where it searched on ``confidence``."""
+    ``held_out_confidence`` (n,) the held-out probability of ``label`` (``Ensemble.held_out_proba``),
+    the out-of-fold-comparable score the dataset rule searched on; None where it searched on ``confidence``."""
 
     route: np.ndarray
     label: np.ndarray
@@ -146,11 +146,13 @@ def route_items(proba: np.ndarray, thresholds: np.ndarray, policy: RoutingPolicy
             set, more items go auto while the whole pool's accuracy bound holds. None: per-label only.
         pool_size: items in the whole pool, labelled ones included (needed with ``bins``).
         held_out: (n, k) the same items scored as the labelled ones were out of fold
-            (``Ensemble.held_out_proba``): the dataset rule then orders and bounds on its confidence,
-            which compares with the random items' out-of-fold one, and takes only items whose
-            held-out label agrees with the label they get. None: it uses ``proba``.
+            (``Ensemble.held_out_proba``): the dataset rule then orders and bounds on its probability
+            of the label each item gets, which compares with the random items' out-of-fold
+            confidence (an item the two scores disagree on comes last). None: it uses ``proba``.
     """
     label, conf = proba.argmax(axis=1), proba.max(axis=1)
+    # the held-out probability of the label each item would get: below 1/k where the two disagree
+    held_out_score = None if held_out is None else held_out[np.arange(len(label)), label]
     route = np.where(conf >= policy.verify_min_confidence, "verify", "blind").astype(object)
     auto = conf >= thresholds[label]
     if judge_score is not None and judge_thresholds is not None:
@@ -159,10 +161,8 @@ def route_items(proba: np.ndarray, thresholds: np.ndarray, policy: RoutingPolicy
         # Every item may join, judge-vetoed ones too: the judge's thresholds certify the per-label
         # precision target (inf on hard data), while the bins' bound already counts the errors of
         # every item of a bin, however the judge scored it.
-        search, eligible = conf, np.ones(len(conf), dtype=bool)
-        if held_out is not None:
-            search, eligible = held_out.max(axis=1), held_out.argmax(axis=1) == label
-        auto = choose_auto_set(search, auto, eligible, bins, pool_size=pool_size,
+        auto = choose_auto_set(conf if held_out is None else held_out_score, auto, np.ones(len(conf), dtype=bool),
+                               bins, pool_size=pool_size,
                                target_accuracy=policy.target_accuracy, human_accuracy=policy.human_accuracy)
     route[auto] = "auto"
     auto_rows = np.flatnonzero(auto)
@@ -175,4 +175,4 @@ def route_items(proba: np.ndarray, thresholds: np.ndarray, policy: RoutingPolicy
             fresh = np.setdiff1d(auto_rows, pending)
             route[rng.choice(fresh, size=extra, replace=False)] = "audit"
     return Routes(route=route.astype(str), label=label, confidence=conf, thresholds=thresholds,
-                  held_out_confidence=None if held_out is None else held_out.max(axis=1))
+                  held_out_confidence=held_out_score)
