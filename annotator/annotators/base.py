@@ -53,11 +53,7 @@ class ItemBatch:
 
 @runtime_checkable
 class AIAnnotator(Protocol):
-    """One method: label a batch. ``name`` and ``version`` go into every suggestion's provenance.
-
-    Optional attributes the service reads: ``needs_text`` (False: the embeddings suffice) and
-    ``refit_cheap`` (True: scoring under another label context costs little, so the router may
-    score the open items as the labelled ones were scored out of fold; the LLMs leave it off)."""
+    """One method: label a batch. ``name`` and ``version`` go into every suggestion's provenance."""
 
     name: str
     version: str

@@ -23,7 +23,6 @@ class ZeroShotAnnotator:
     name: str = "zero-shot"
     version: str = "1"
     needs_text: bool = False  # embeddings suffice: the service skips loading texts
-    refit_cheap: bool = True  # scoring under another label context costs a matrix product
 
     def predict_proba(self, batch: ItemBatch, context: LabelContext) -> np.ndarray:
         if context.label_embeddings is None:
@@ -39,7 +38,6 @@ class KnnAnnotator:
     name: str = "knn"
     version: str = "1"
     needs_text: bool = False
-    refit_cheap: bool = True
 
     def predict_proba(self, batch: ItemBatch, context: LabelContext) -> np.ndarray:
         n, n_labels = len(batch.texts), context.n_labels
@@ -65,7 +63,6 @@ class ClassifierAnnotator:
     name: str = "classifier"
     version: str = "1"
     needs_text: bool = False
-    refit_cheap: bool = True  # one logistic-regression fit on the embeddings
 
     def predict_proba(self, batch: ItemBatch, context: LabelContext) -> np.ndarray:
         if len(np.unique(context.labels)) < 2:

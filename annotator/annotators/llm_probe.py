@@ -47,7 +47,6 @@ class LLMProbeAnnotator:
     on_progress: Callable[[int, int], None] | None = None
     name: str = "llm-probe"
     needs_text: bool = True  # it embeds the texts itself
-    refit_cheap: bool = True  # the vectors are cached; a refit is one logistic regression
     _cache: EmbeddingCache | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:

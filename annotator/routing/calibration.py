@@ -97,9 +97,6 @@ class Ensemble:
     per_annotator: dict[str, dict[str, float]] = field(default_factory=dict)  # ECE and accuracy, OOF
     oof_calibrated: list[np.ndarray] = field(default_factory=list)  # per annotator (m, k), OOF, temperature applied
     fusion_report: dict[str, object] = field(default_factory=dict)
-    #: The chosen rule's per-fold temperatures and state, and the folds' seed (``held_out_proba``).
-    fold_states: fusion_m.FoldStates = field(default_factory=dict)
-    seed: int = 0
 
     @property
     def name(self) -> str:
@@ -120,42 +117,6 @@ class Ensemble:
     def combine(self, raw: Sequence[np.ndarray]) -> np.ndarray:
         """(n, k) fused probabilities from each annotator's (n, k) raw scores, by the chosen rule."""
         return fusion_m.FUSIONS[self.fusion].apply(self.params, self.calibrate(raw), self.n_labels)
-
-    def held_out_proba(self, batch: ItemBatch, context: LabelContext, raw: Sequence[np.ndarray]) -> np.ndarray | None:
-        """(n, k) fused probabilities of unlabelled items, scored the way the labelled items were
-        scored out of fold: each item draws one of the folds at random, and the annotators fitted
-        without that fold's labels, its temperatures and its fusion state score it.
-
-        Why: the full ensemble, fitted on every label, is sharper than the fold models, so its
-        confidences sit higher than the labelled items' out-of-fold ones; a bound read off the
-        random labelled items at a full-ensemble confidence then stands on the few random items
-        that reach it. On this score an unlabelled item and a random labelled one with the same
-        confidence come from the same kind of model, so they compare.
-
-        Args:
-            batch: the n unlabelled items; context: the human labels the ensemble was fitted on.
-            raw: per annotator, (n, k) raw scores of the full fit. An annotator that is not cheap to
-                refit (``refit_cheap`` False: the LLMs, a fine-tuned model) keeps these.
-        Returns:
-            None where some fold has no fitted state (too few labels to hold a fold out).
-        """
-        n, m = len(batch.embeddings), len(context.labels)
-        n_folds = min(5, m)
-        if n == 0 or m == 0 or set(self.fold_states) != set(range(n_folds)):
-            return None
-        assigned = np.random.default_rng([self.seed, n]).permutation(n) % n_folds
-        out = np.zeros((n, self.n_labels), dtype=np.float64)
-        for f, (_, _, sub) in enumerate(fold_batches(context, n_folds=n_folds, seed=self.seed)):
-            rows = np.flatnonzero(assigned == f)
-            if len(rows) == 0:
-                continue
-            part = ItemBatch(texts=[batch.texts[i] for i in rows], embeddings=batch.embeddings[rows])
-            scores = [a.predict_proba(part, sub) if getattr(a, "refit_cheap", False) else r[rows]
-                      for a, r in zip(self.annotators, raw, strict=True)]
-            temps, params = self.fold_states[f]
-            calibrated = [apply_temperature(p, t) for p, t in zip(scores, temps, strict=True)]
-            out[rows] = fusion_m.FUSIONS[self.fusion].apply(params, calibrated, self.n_labels)
-        return out
 
 
 def fit_ensemble(annotators: Sequence[AIAnnotator], context: LabelContext, *, seed: int = 0,
@@ -183,8 +144,7 @@ def fit_ensemble(annotators: Sequence[AIAnnotator], context: LabelContext, *, se
     names = [a.name for a in annotators]
     ens = Ensemble(list(annotators), temperatures, choice.name, params, k, choice.oof_proba.astype(np.float32),
                    labels, oof_calibrated=calibrated,
-                   fusion_report=choice.as_dict(names, int(params) if choice.name == "best" else None),
-                   fold_states=choice.fold_states, seed=seed)
+                   fusion_report=choice.as_dict(names, int(params) if choice.name == "best" else None))
     for a, p, t, cal in zip(annotators, oof, temperatures, calibrated, strict=True):
         ens.per_annotator[a.name] = {
             "temperature": round(t, 4), "oof_accuracy": round(float((cal.argmax(1) == labels).mean()), 4),

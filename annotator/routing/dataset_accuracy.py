@@ -431,11 +431,8 @@ def auto_region(pred: np.ndarray, confidence: np.ndarray, thresholds: np.ndarray
     return confidence >= np.minimum(thresholds[pred], cutoff)
 
 
-def dataset_cutoff(confidence: np.ndarray, auto: np.ndarray, label: np.ndarray, thresholds: np.ndarray,
-                   searched: np.ndarray | None = None) -> float:
+def dataset_cutoff(confidence: np.ndarray, auto: np.ndarray, label: np.ndarray, thresholds: np.ndarray) -> float:
     """The lowest confidence the dataset rule accepted: among ``auto`` (n,) items, those below their
-    own label's threshold; inf when there are none. ``searched`` (n,): the confidence the rule
-    searched on (``router.route_items``' ``held_out``), where the minimum is then read; None: ``confidence``."""
+    own label's threshold; inf when there are none."""
     added = auto & (confidence < thresholds[label])
-    scale = confidence if searched is None else searched
-    return float(scale[added].min()) if added.any() else float("inf")
+    return float(confidence[added].min()) if added.any() else float("inf")

@@ -105,14 +105,9 @@ def candidate_names(labels: np.ndarray, n_labels: int, n_annotators: int) -> lis
     return names
 
 
-#: Per fold index: the temperatures (one per annotator) and the rule's state fitted without that fold.
-FoldStates = dict[int, tuple[list[float], object]]
-
-
 def cross_fit(raw_oof: Sequence[np.ndarray], labels: np.ndarray, folds: np.ndarray, n_labels: int,
-              names: Sequence[str]) -> tuple[dict[str, np.ndarray], dict[str, FoldStates]]:
-    """Out-of-fold fused probabilities (m, k) of every rule in ``names``, on the same ``folds``,
-    and each rule's per-fold fitted state (to score other items exactly as a fold's items were).
+              names: Sequence[str]) -> dict[str, np.ndarray]:
+    """Out-of-fold fused probabilities (m, k) of every rule in ``names``, on the same ``folds``.
 
     In each fold the temperatures and the rule are fitted on the other folds' items only, so
     the rule's score of an item never saw that item's label. A rule that cannot be fitted on
@@ -123,7 +118,6 @@ def cross_fit(raw_oof: Sequence[np.ndarray], labels: np.ndarray, folds: np.ndarr
         labels: (m,) their human labels; folds: (m,) fold index of each item.
     """
     out = {name: np.zeros((len(labels), n_labels), dtype=np.float32) for name in names}
-    states: dict[str, FoldStates] = {name: {} for name in names}
     failed: set[str] = set()
     for f in np.unique(folds):
         test, train = folds == f, folds != f
@@ -137,10 +131,8 @@ def cross_fit(raw_oof: Sequence[np.ndarray], labels: np.ndarray, folds: np.ndarr
                 failed.add(name)
                 continue
             rule = FUSIONS[name]
-            params = rule.fit(cal_train, labels[train], n_labels)
-            out[name][test] = rule.apply(params, cal_test, n_labels)
-            states[name][int(f)] = (temps, params)
-    return {name: p for name, p in out.items() if name not in failed}, states
+            out[name][test] = rule.apply(rule.fit(cal_train, labels[train], n_labels), cal_test, n_labels)
+    return {name: p for name, p in out.items() if name not in failed}
 
 
 def choose(item_losses: dict[str, np.ndarray], tolerance: float = TOLERANCE, z: float = Z_NOISE) -> str:
@@ -176,7 +168,6 @@ class FusionChoice:
         oof_proba: (m, k) the chosen rule's out-of-fold fused probabilities (the router's input).
         tolerance: the margin a more complex rule had to win by.
         candidates_oof: per candidate rule, its (m, k) out-of-fold probabilities.
-        fold_states: the chosen rule's per-fold temperatures and state (``cross_fit``).
     """
 
     name: str
@@ -184,7 +175,6 @@ class FusionChoice:
     oof_proba: np.ndarray
     tolerance: float = TOLERANCE
     candidates_oof: dict[str, np.ndarray] = field(default_factory=dict)
-    fold_states: FoldStates = field(default_factory=dict)
 
     def as_dict(self, annotator_names: Sequence[str] = (), best_index: int | None = None) -> dict[str, object]:
         """JSON-ready: ``choice``, every candidate's ``oof_log_loss``, the ``runner_up`` and the
@@ -217,9 +207,9 @@ def select_fusion(raw_oof: Sequence[np.ndarray], labels: np.ndarray, folds: np.n
         if only not in FUSIONS:
             raise ValueError(f"unknown fusion rule {only!r}: expected one of {', '.join(FUSIONS)}")
         names = [only] if only != "stacker" or stacking_possible(labels, n_labels) else ["mean"]
-    oof, states = cross_fit(raw_oof, labels, folds, n_labels, names)
+    oof = cross_fit(raw_oof, labels, folds, n_labels, names)
     rows = np.arange(len(labels))
     item_losses = {n: -safe_log(p[rows, labels]) for n, p in oof.items()}
     name = choose(item_losses, tolerance, z)
     losses = {n: float(v.mean()) for n, v in item_losses.items()}
-    return FusionChoice(name, losses, oof[name], tolerance, oof, states[name])
+    return FusionChoice(name, losses, oof[name], tolerance, oof)

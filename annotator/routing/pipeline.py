@@ -130,16 +130,11 @@ def route(cal: Calibration, batch: ItemBatch, context: LabelContext, policy: Rou
             raise ValueError("route() needs text_lengths when the judge veto is on")
         judge_score = judge_m.score_items(cal.judge, proba, cal.ensemble.calibrate(raw), batch.embeddings,
                                           context, text_lengths)
-    # The dataset rule bounds the auto items on the random items' out-of-fold confidences, so it
-    # searches on the open items' scores from the same fold models.
-    held_out = None
-    if policy.target_accuracy is not None and cal.bins is not None:
-        held_out = cal.ensemble.held_out_proba(batch, context, raw)
     # ``batch`` is every unlabelled item of the pool (as ``run_ai`` routes them), so with the human
     # labels it is the whole pool the dataset target is about.
     routes = route_items(proba, cal.thresholds, policy, rng, already_audited=already_audited,
                          keep_audit=keep_audit, judge_score=judge_score, judge_thresholds=cal.judge_thresholds,
-                         bins=cal.bins, pool_size=len(context.labels) + len(proba), held_out=held_out)
+                         bins=cal.bins, pool_size=len(context.labels) + len(proba))
     return RoutedBatch(proba, routes, judge_score)
 
 
@@ -158,14 +153,12 @@ def dataset_estimate(cal: Calibration, routed: RoutedBatch | None, human_labels:
     None without any label. With a target and items still open, ``forecast`` holds how many more
     human labels the AI needs before it may take them all (``forecast.labels_to_finish``, with the
     queue's ``random_share``; None: the share the labelled items show)."""
-    n_auto, cutoff, auto_confidence, open_confidence = 0, float("inf"), np.zeros(0), np.zeros(0)
+    n_auto, cutoff, auto_confidence = 0, float("inf"), np.zeros(0)
     if routed is not None:
         r = routed.routes
         accepted = np.isin(r.route, (Route.auto.value, Route.audit.value))
-        # measured on the confidence the dataset rule searched on (the out-of-fold-comparable one)
-        open_confidence = r.confidence if r.held_out_confidence is None else r.held_out_confidence
-        n_auto, auto_confidence = int(accepted.sum()), open_confidence[accepted]
-        cutoff = dataset_cutoff(r.confidence, accepted, r.label, cal.thresholds, searched=open_confidence)
+        n_auto, auto_confidence = int(accepted.sum()), r.confidence[accepted]
+        cutoff = dataset_cutoff(r.confidence, accepted, r.label, cal.thresholds)
     region = floor = (0.0, 0.0)
     measured_on = 0
     forecast = None
@@ -175,7 +168,7 @@ def dataset_estimate(cal: Calibration, routed: RoutedBatch | None, human_labels:
         right = pred == cal.ensemble.oof_labels[random_pick]
         if policy.target_accuracy is not None and routed is not None and n_auto < len(routed.routes.route):
             share = float(random_pick.mean()) if random_share is None else random_share
-            forecast = labels_to_finish(conf, right, open_confidence, n_human=human_labels,
+            forecast = labels_to_finish(conf, right, routed.routes.confidence, n_human=human_labels,
                                         target_accuracy=policy.target_accuracy, human_accuracy=policy.human_accuracy,
                                         random_share=share, bound_confidence=policy.dataset_bound_confidence,
                                         bound=policy.dataset_bound)

@@ -44,15 +44,12 @@ class RoutingPolicy:
 @dataclass(frozen=True)
 class Routes:
     """Per unlabelled item: ``route`` (n,) str in auto | audit | verify | blind; ``label`` (n,) class;
-    ``confidence`` (n,); ``thresholds`` (k,) τ per label (inf where nothing may go auto);
-    ``held_out_confidence`` (n,) the held-out probability of ``label`` (``Ensemble.held_out_proba``),
-    the out-of-fold-comparable score the dataset rule searched on; None where it searched on ``confidence``."""
+    ``confidence`` (n,); ``thresholds`` (k,) τ per label (inf where nothing may go auto)."""
 
     route: np.ndarray
     label: np.ndarray
     confidence: np.ndarray
     thresholds: np.ndarray
-    held_out_confidence: np.ndarray | None = None
 
 
 def _deepest_certified(correct: np.ndarray, confs: np.ndarray, policy: RoutingPolicy) -> float:
@@ -131,8 +128,7 @@ def certify_thresholds(pred: np.ndarray, score: np.ndarray, correct: np.ndarray,
 def route_items(proba: np.ndarray, thresholds: np.ndarray, policy: RoutingPolicy, rng: np.random.Generator, *,
                 already_audited: int = 0, keep_audit: np.ndarray | None = None,
                 judge_score: np.ndarray | None = None, judge_thresholds: np.ndarray | None = None,
-                bins: BinPrecision | None = None, pool_size: int | None = None,
-                held_out: np.ndarray | None = None) -> Routes:
+                bins: BinPrecision | None = None, pool_size: int | None = None) -> Routes:
     """Routes for unlabelled items with fused probabilities ``proba`` (n, k).
 
     Args:
@@ -145,14 +141,8 @@ def route_items(proba: np.ndarray, thresholds: np.ndarray, policy: RoutingPolicy
         bins: per-bin precision of the random calibration items; with ``policy.target_accuracy``
             set, more items go auto while the whole pool's accuracy bound holds. None: per-label only.
         pool_size: items in the whole pool, labelled ones included (needed with ``bins``).
-        held_out: (n, k) the same items scored as the labelled ones were out of fold
-            (``Ensemble.held_out_proba``): the dataset rule then orders and bounds on its probability
-            of the label each item gets, which compares with the random items' out-of-fold
-            confidence (an item the two scores disagree on comes last). None: it uses ``proba``.
     """
     label, conf = proba.argmax(axis=1), proba.max(axis=1)
-    # the held-out probability of the label each item would get: below 1/k where the two disagree
-    held_out_score = None if held_out is None else held_out[np.arange(len(label)), label]
     route = np.where(conf >= policy.verify_min_confidence, "verify", "blind").astype(object)
     auto = conf >= thresholds[label]
     if judge_score is not None and judge_thresholds is not None:
@@ -161,8 +151,7 @@ def route_items(proba: np.ndarray, thresholds: np.ndarray, policy: RoutingPolicy
         # Every item may join, judge-vetoed ones too: the judge's thresholds certify the per-label
         # precision target (inf on hard data), while the bins' bound already counts the errors of
         # every item of a bin, however the judge scored it.
-        auto = choose_auto_set(conf if held_out is None else held_out_score, auto, np.ones(len(conf), dtype=bool),
-                               bins, pool_size=pool_size,
+        auto = choose_auto_set(conf, auto, np.ones(len(conf), dtype=bool), bins, pool_size=pool_size,
                                target_accuracy=policy.target_accuracy, human_accuracy=policy.human_accuracy)
     route[auto] = "auto"
     auto_rows = np.flatnonzero(auto)
@@ -174,5 +163,4 @@ def route_items(proba: np.ndarray, thresholds: np.ndarray, policy: RoutingPolicy
         if extra:
             fresh = np.setdiff1d(auto_rows, pending)
             route[rng.choice(fresh, size=extra, replace=False)] = "audit"
-    return Routes(route=route.astype(str), label=label, confidence=conf, thresholds=thresholds,
-                  held_out_confidence=held_out_score)
+    return Routes(route=route.astype(str), label=label, confidence=conf, thresholds=thresholds)
